@@ -1,0 +1,126 @@
+//! Why a build failed: one error type whose messages name the file, and the line when known.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Everything that can stop deckforge from producing output.
+///
+/// Every variant that concerns a file carries its path, so the command line can print
+/// one self-contained message such as `notes.md:12: ...`.
+#[derive(Debug)]
+pub enum Error {
+    /// Reading or writing a file failed.
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        source: io::Error,
+    },
+    /// An input file is not valid UTF-8; `line` and `byte` locate the first bad byte.
+    NotUtf8 {
+        path: PathBuf,
+        line: usize,
+        byte: usize,
+    },
+    /// An input held nothing deckforge could turn into a card.
+    NoQuestions { path: PathBuf, reason: String },
+    /// The output's folder does not exist.
+    OutputFolderMissing { path: PathBuf },
+    /// The output path's extension names no format deckforge writes.
+    UnknownOutputFormat { path: PathBuf },
+    /// An input could not be understood at a known place.
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    /// Writing the Anki collection failed inside SQLite.
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    /// Writing the zip container failed.
+    Zip {
+        path: PathBuf,
+        source: zip::result::ZipError,
+    },
+    /// `--strict` turned warnings into errors.
+    Strict { count: usize },
+}
+
+impl Error {
+    pub(crate) fn io(path: &Path, action: &'static str, source: io::Error) -> Self {
+        Error::Io {
+            path: path.to_path_buf(),
+            action,
+            source,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io {
+                path,
+                action,
+                source,
+            } => write!(f, "{}: cannot {action}: {source}", path.display()),
+            Error::NotUtf8 { path, line, byte } => write!(
+                f,
+                "{}:{line}: not valid UTF-8 (first bad byte at offset {byte}); save the file as UTF-8",
+                path.display()
+            ),
+            Error::NoQuestions { path, reason } => {
+                write!(f, "{}: no questions found: {reason}", path.display())
+            }
+            Error::OutputFolderMissing { path } => write!(
+                f,
+                "{}: the output folder does not exist; create it first",
+                path.display()
+            ),
+            Error::UnknownOutputFormat { path } => write!(
+                f,
+                "{}: cannot tell the output format; use a .apkg or .csv extension",
+                path.display()
+            ),
+            Error::Syntax {
+                path,
+                line,
+                message,
+            } => write!(f, "{}:{line}: {message}", path.display()),
+            Error::Sqlite { path, source } => {
+                write!(
+                    f,
+                    "{}: writing the Anki collection failed: {source}",
+                    path.display()
+                )
+            }
+            Error::Zip { path, source } => {
+                write!(
+                    f,
+                    "{}: writing the package failed: {source}",
+                    path.display()
+                )
+            }
+            Error::Strict { count } => write!(
+                f,
+                "{count} warning(s) reported and --strict is set; nothing was written"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            Error::Sqlite { source, .. } => Some(source),
+            Error::Zip { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// Shorthand used across the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,5 @@
+//! Turns card Markdown into what each output shows: sanitised HTML for Anki.
+
+pub mod html;
+
+pub use html::HtmlRenderer;

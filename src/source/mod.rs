@@ -1,0 +1,178 @@
+//! Turns source documents into card drafts: reading files, front matter, and the Markdown walk.
+
+pub mod frontmatter;
+pub mod markdown;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::diagnostic::Diagnostic;
+use crate::error::{Error, Result};
+pub use frontmatter::FrontMatter;
+
+/// One question and its answer as the author wrote them (Markdown), with where they came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CardDraft {
+    /// The question as inline Markdown, without its number or bold markers.
+    pub question: String,
+    /// The answer as Markdown, without the `Answer:` label.
+    pub answer: String,
+    /// The headings above the question, outermost first.
+    pub section: Vec<String>,
+    /// The number the author gave the question, if any.
+    pub number: Option<u32>,
+    /// 1-based line and column of the question in its file.
+    pub line: usize,
+    pub column: usize,
+}
+
+/// A parsed source document.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub path: PathBuf,
+    pub front_matter: FrontMatter,
+    pub title_heading: Option<String>,
+    pub cards: Vec<CardDraft>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Document {
+    /// The deck name the document suggests: front matter title, then a leading `# Title`,
+    /// then the file name.
+    pub fn suggested_deck_name(&self) -> String {
+        self.front_matter
+            .get("deck")
+            .map(str::to_string)
+            .or_else(|| self.front_matter.title())
+            .or_else(|| self.title_heading.clone())
+            .unwrap_or_else(|| file_stem(&self.path))
+    }
+
+    /// The permanent deck id the document declares in its front matter, if any.
+    pub fn declared_deck_id(&self) -> Option<&str> {
+        self.front_matter
+            .get("deck_id")
+            .or_else(|| self.front_matter.get("deck-id"))
+    }
+}
+
+pub(crate) fn file_stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "deck".to_string())
+}
+
+/// Reads and parses one Markdown file.
+pub fn load(path: &Path) -> Result<Document> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the input", e))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let byte = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..byte].iter().filter(|&&b| b == b'\n').count() + 1;
+        Error::NotUtf8 {
+            path: path.to_path_buf(),
+            line,
+            byte,
+        }
+    })?;
+    let document = parse(path, &text);
+    if document.cards.is_empty() {
+        let reason = if text.trim().is_empty() {
+            "the file is empty".to_string()
+        } else {
+            "expected numbered bold questions (`1. **Question?**`) followed by `**Answer:**` bullets".to_string()
+        };
+        return Err(Error::NoQuestions {
+            path: path.to_path_buf(),
+            reason,
+        });
+    }
+    Ok(document)
+}
+
+/// Parses Markdown text; `path` is only used to label diagnostics.
+pub fn parse(path: &Path, text: &str) -> Document {
+    let front_matter = frontmatter::parse(text);
+    let extracted = markdown::extract(text);
+    let diagnostics = extracted
+        .unanswered
+        .iter()
+        .map(|(line, column, question)| {
+            Diagnostic::warning(
+                path,
+                *line,
+                *column,
+                format!("question has no answer and was left out: {question}"),
+            )
+        })
+        .collect();
+    Document {
+        path: path.to_path_buf(),
+        front_matter,
+        title_heading: extracted.title_heading,
+        cards: extracted.cards,
+        diagnostics,
+    }
+}
+
+/// Maps byte offsets to 1-based line and column numbers, cheaply for increasing offsets.
+pub(crate) struct LineIndex<'a> {
+    src: &'a str,
+    offset: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl<'a> LineIndex<'a> {
+    pub(crate) fn new(src: &'a str) -> Self {
+        LineIndex {
+            src,
+            offset: 0,
+            line: 1,
+            line_start: 0,
+        }
+    }
+
+    /// Line and column (in characters) of `offset`.
+    pub(crate) fn line_col(&mut self, offset: usize) -> (usize, usize) {
+        if offset < self.offset {
+            *self = LineIndex::new(self.src);
+        }
+        for (i, b) in self.src.as_bytes()[self.offset..offset].iter().enumerate() {
+            if *b == b'\n' {
+                self.line += 1;
+                self.line_start = self.offset + i + 1;
+            }
+        }
+        self.offset = offset;
+        let column = self.src[self.line_start..offset].chars().count() + 1;
+        (self.line, column)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_index_counts_lines_and_columns() {
+        let mut index = LineIndex::new("ab\ncd\n\nxé y");
+        assert_eq!(index.line_col(0), (1, 1));
+        assert_eq!(index.line_col(4), (2, 2));
+        assert_eq!(index.line_col(10), (4, 3));
+        assert_eq!(index.line_col(1), (1, 2));
+    }
+
+    #[test]
+    fn deck_name_prefers_front_matter() {
+        let doc = parse(
+            Path::new("x/notes.md"),
+            "---\ntitle: My deck\n---\n# Heading\n",
+        );
+        assert_eq!(doc.suggested_deck_name(), "My deck");
+        let doc = parse(Path::new("x/notes.md"), "# Heading\n");
+        assert_eq!(doc.suggested_deck_name(), "Heading");
+        let doc = parse(Path::new("x/notes.md"), "text\n");
+        assert_eq!(doc.suggested_deck_name(), "notes");
+    }
+}
