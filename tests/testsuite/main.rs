@@ -1,3 +1,10 @@
 //! deckforge's integration tests: one binary, one module per area.
 
+// Round trips through the real Anki engine (creates target/tmp/anki-venv-* on first run).
+mod anki;
+// Exit codes, error messages and untouched outputs on failure.
+mod cli;
+// Contents of the .apkg against a golden dump.
+mod package;
+// Helpers: running the binary, golden files, reading packages, the Anki environment.
 mod support;
