@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Parser, Subcommand};
 
-use deckforge::build::{BuildOptions, build};
+use deckforge::build::{BuildOptions, LockMode, build};
 use deckforge::templates::Templates;
 
 /// Exit status for problems with input or output files (usage errors exit with 2, from clap).
@@ -71,6 +71,20 @@ struct BuildArgs {
     #[arg(long)]
     strict: bool,
 
+    /// Lock file that remembers GUIDs and modification times between builds
+    /// [default: <first input's stem>.deckforge.lock beside it]. Commit it with your Markdown.
+    #[arg(long, value_name = "PATH", conflicts_with = "no_lock")]
+    lock: Option<PathBuf>,
+
+    /// Build without a lock file: GUIDs from hashes alone, every note stamped with the build time
+    /// (Anki then overwrites edits made inside Anki on every import).
+    #[arg(long)]
+    no_lock: bool,
+
+    /// Fail, writing nothing, when the lock file would change (for CI).
+    #[arg(long, conflicts_with = "no_lock")]
+    locked: bool,
+
     /// Print nothing but errors.
     #[arg(short, long)]
     quiet: bool,
@@ -91,6 +105,11 @@ fn run_build(args: BuildArgs) -> ExitCode {
         Ok(now) => now,
         Err(message) => return fail(&message),
     };
+    let lock = match (args.no_lock, args.lock) {
+        (true, _) => LockMode::Off,
+        (false, Some(path)) => LockMode::At(path),
+        (false, None) => LockMode::BesideSource,
+    };
     let options = BuildOptions {
         inputs: args.inputs,
         output: args.output,
@@ -99,6 +118,8 @@ fn run_build(args: BuildArgs) -> ExitCode {
         subdecks: args.subdecks,
         allow_html: args.allow_html,
         strict: args.strict,
+        lock,
+        locked: args.locked,
         now,
         templates: Templates::default(),
     };
@@ -108,11 +129,24 @@ fn run_build(args: BuildArgs) -> ExitCode {
                 for diagnostic in &report.diagnostics {
                     eprintln!("{diagnostic}");
                 }
+                for change in &report.changes {
+                    match (change.change, &change.previous) {
+                        ("reworded", Some(previous)) => {
+                            eprintln!("reworded: {previous:?} -> {:?}", change.question)
+                        }
+                        ("removed", _) => eprintln!(
+                            "removed: {:?} (kept in the package, tagged deckforge::removed)",
+                            change.question
+                        ),
+                        _ => {}
+                    }
+                }
                 eprintln!(
-                    "wrote {}: {} notes in deck \"{}\"",
+                    "wrote {}: {} notes in deck \"{}\" ({})",
                     report.output.display(),
                     report.notes,
-                    report.deck_name
+                    report.deck_name,
+                    report.summary()
                 );
             }
             ExitCode::SUCCESS

@@ -2,21 +2,33 @@
 
 use std::fs;
 
-use crate::support::{TempDir, deckforge, run, seed};
+use crate::support::{TempDir, deckforge, run, seed, seed_in};
 
 #[test]
 fn build_writes_a_package_and_reports_it() {
     let dir = TempDir::new("cli-build");
     let out = dir.join("mlops.apkg");
-    let (code, stdout, stderr) = run(deckforge().arg("build").arg(seed()).arg("-o").arg(&out));
+    let (code, stdout, stderr) = run(deckforge()
+        .arg("build")
+        .arg(seed_in(&dir))
+        .arg("-o")
+        .arg(&out));
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.is_empty());
     assert!(stderr.contains("100 notes"), "{stderr}");
     assert!(out.is_file());
     assert_eq!(
         dir.entries(),
-        ["mlops.apkg"],
-        "no temporary files are left behind"
+        [
+            "mlops-interview-questions.deckforge.lock",
+            "mlops-interview-questions.md",
+            "mlops.apkg"
+        ],
+        "the package and the lock beside the source; no temporary files left behind"
+    );
+    assert!(
+        stderr.contains("added 100, updated 0, reworded 0, removed 0, unchanged 0"),
+        "{stderr}"
     );
 }
 
@@ -145,7 +157,7 @@ fn an_invalid_source_date_epoch_is_an_error() {
     let (code, _, stderr) = run(deckforge()
         .env("SOURCE_DATE_EPOCH", "yesterday")
         .arg("build")
-        .arg(seed())
+        .arg(seed_in(&dir))
         .arg("-o")
         .arg(dir.join("x.apkg")));
     assert_eq!(code, 1);

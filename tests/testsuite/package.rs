@@ -5,11 +5,15 @@ use std::fs;
 
 use serde_json::Value;
 
-use crate::support::{TempDir, assert_golden, deckforge, dump_apkg, run, seed};
+use crate::support::{TempDir, assert_golden, deckforge, dump_apkg, run, seed, seed_in};
 
 fn build_seed(dir: &TempDir, name: &str) -> Value {
     let out = dir.join(name);
-    let (code, _, stderr) = run(deckforge().arg("build").arg(seed()).arg("-o").arg(&out));
+    let (code, _, stderr) = run(deckforge()
+        .arg("build")
+        .arg(seed_in(&dir))
+        .arg("-o")
+        .arg(&out));
     assert_eq!(code, 0, "{stderr}");
     dump_apkg(&out)
 }
@@ -78,7 +82,7 @@ fn subdecks_put_each_section_in_its_own_deck() {
     let out = dir.join("sub.apkg");
     let (code, _, stderr) = run(deckforge()
         .arg("build")
-        .arg(seed())
+        .arg(seed_in(&dir))
         .args(["--subdecks", "-o"])
         .arg(&out));
     assert_eq!(code, 0, "{stderr}");

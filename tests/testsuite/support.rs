@@ -28,6 +28,13 @@ pub fn seed() -> PathBuf {
     repo("examples/mlops-interview-questions.md")
 }
 
+/// A copy of the seed in `dir`, so its lock file lands there and tests stay independent.
+pub fn seed_in(dir: &TempDir) -> PathBuf {
+    let copy = dir.join("mlops-interview-questions.md");
+    fs::copy(seed(), &copy).expect("copy the seed");
+    copy
+}
+
 /// The `deckforge` binary with a scrubbed, reproducible environment.
 pub fn deckforge() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_deckforge"));
