@@ -5,13 +5,13 @@ use std::fs;
 
 use serde_json::Value;
 
-use crate::support::{TempDir, assert_golden, deckforge, dump_apkg, run, seed, seed_in};
+use crate::support::{TempDir, assert_golden, deckforge, dump_apkg, run, seed_in};
 
 fn build_seed(dir: &TempDir, name: &str) -> Value {
     let out = dir.join(name);
     let (code, _, stderr) = run(deckforge()
         .arg("build")
-        .arg(seed_in(&dir))
+        .arg(seed_in(dir))
         .arg("-o")
         .arg(&out));
     assert_eq!(code, 0, "{stderr}");
@@ -82,7 +82,7 @@ fn subdecks_put_each_section_in_its_own_deck() {
     let out = dir.join("sub.apkg");
     let (code, _, stderr) = run(deckforge()
         .arg("build")
-        .arg(seed_in(&dir))
+        .arg(seed_in(dir))
         .args(["--subdecks", "-o"])
         .arg(&out));
     assert_eq!(code, 0, "{stderr}");
