@@ -82,7 +82,7 @@ fn subdecks_put_each_section_in_its_own_deck() {
     let out = dir.join("sub.apkg");
     let (code, _, stderr) = run(deckforge()
         .arg("build")
-        .arg(seed_in(dir))
+        .arg(seed_in(&dir))
         .args(["--subdecks", "-o"])
         .arg(&out));
     assert_eq!(code, 0, "{stderr}");
