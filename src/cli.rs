@@ -85,6 +85,11 @@ struct BuildArgs {
     #[arg(long, conflicts_with = "no_lock")]
     locked: bool,
 
+    /// Folder whose front.html, back.html and style.css replace the built-in card design
+    /// (any subset). A change updates the note type in Anki without forking it.
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+
     /// Print nothing but errors.
     #[arg(short, long)]
     quiet: bool,
@@ -105,6 +110,13 @@ fn run_build(args: BuildArgs) -> ExitCode {
         Ok(now) => now,
         Err(message) => return fail(&message),
     };
+    let templates = match &args.templates {
+        Some(dir) => match Templates::from_dir(dir) {
+            Ok(templates) => templates,
+            Err(error) => return fail(&error.to_string()),
+        },
+        None => Templates::default(),
+    };
     let lock = match (args.no_lock, args.lock) {
         (true, _) => LockMode::Off,
         (false, Some(path)) => LockMode::At(path),
@@ -121,7 +133,7 @@ fn run_build(args: BuildArgs) -> ExitCode {
         lock,
         locked: args.locked,
         now,
-        templates: Templates::default(),
+        templates,
     };
     match build(&options) {
         Ok(report) => {

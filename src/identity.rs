@@ -507,6 +507,172 @@ mod tests {
         assert!(ID_RANGE.contains(&a));
     }
 
+    fn key(question: &str, answer: &str) -> CardKey {
+        CardKey {
+            normalised: normalise_question(question),
+            text: question.to_string(),
+            explicit_id: None,
+            content_hash: content_hash([question, answer]),
+            answer_hash: content_hash([answer]),
+        }
+    }
+
+    fn rebuild(previous: &Assigned, cards: &[CardKey], now: i64) -> Assigned {
+        assign("ns", cards, Some(&previous.lock), now)
+    }
+
+    #[test]
+    fn unchanged_notes_keep_guid_and_mod_and_edits_bump_mod() {
+        let v1 = assign(
+            "ns",
+            &[key("What is X?", "x"), key("What is Y?", "y")],
+            None,
+            100,
+        );
+        assert!(
+            v1.cards
+                .iter()
+                .all(|c| c.change == Change::Added && c.modified == 100)
+        );
+        assert_eq!(v1.cards[0].guid, note_guid("ns", "what is x?", 0));
+        let v2 = rebuild(
+            &v1,
+            &[key("What is Y?", "y"), key("What is X?", "x, edited")],
+            100,
+        );
+        assert_eq!(v2.cards[0].guid, v1.cards[1].guid);
+        assert_eq!(
+            (v2.cards[0].change, v2.cards[0].modified),
+            (Change::Unchanged, 100)
+        );
+        assert_eq!(v2.cards[1].guid, v1.cards[0].guid);
+        assert_eq!(v2.cards[1].change, Change::Updated);
+        assert_eq!(
+            v2.cards[1].modified, 101,
+            "strictly newer even with a fixed clock"
+        );
+    }
+
+    #[test]
+    fn rewordings_inherit_the_vanished_guid_once() {
+        let v1 = assign(
+            "ns",
+            &[key("How does MLOps differ from DevOps?", "a")],
+            None,
+            100,
+        );
+        let v2 = rebuild(
+            &v1,
+            &[
+                key("How does MLOps differ from classic DevOps?", "a"),
+                key("How does MLOps differ from modern DevOps?", "a"),
+            ],
+            200,
+        );
+        assert_eq!(v2.cards[0].change, Change::Reworded);
+        assert_eq!(v2.cards[0].guid, v1.cards[0].guid);
+        assert_eq!(
+            v2.cards[0].previous_text.as_deref(),
+            Some("How does MLOps differ from DevOps?")
+        );
+        assert_eq!(
+            v2.cards[1].change,
+            Change::Added,
+            "a record is never matched twice"
+        );
+        assert!(v2.removed.is_empty());
+    }
+
+    #[test]
+    fn a_rewrite_with_the_same_answer_still_matches_but_an_unrelated_question_does_not() {
+        let v1 = assign(
+            "ns",
+            &[key(
+                "What are the key components of an MLOps pipeline?",
+                "ingest, train",
+            )],
+            None,
+            1,
+        );
+        let same_answer = rebuild(
+            &v1,
+            &[key(
+                "Which components make up a typical MLOps pipeline?",
+                "ingest, train",
+            )],
+            2,
+        );
+        assert_eq!(same_answer.cards[0].change, Change::Reworded);
+        let unrelated = rebuild(&v1, &[key("Who wrote Hamlet?", "Shakespeare")], 2);
+        assert_eq!(unrelated.cards[0].change, Change::Added);
+        assert_eq!(unrelated.removed.len(), 1);
+        assert_eq!(
+            unrelated.removed[0].1, 2,
+            "a removal is a change: newer mod"
+        );
+        let still_removed = rebuild(&unrelated, &[key("Who wrote Hamlet?", "Shakespeare")], 3);
+        assert_eq!(
+            still_removed.removed[0].1, 2,
+            "an old removal keeps its mod"
+        );
+    }
+
+    #[test]
+    fn explicit_ids_outrank_the_question_and_survive_rewrites() {
+        let mut card = key("What is X?", "x");
+        card.explicit_id = Some("x-def".into());
+        let v1 = assign("ns", std::slice::from_ref(&card), None, 1);
+        assert_eq!(v1.cards[0].guid, explicit_guid("ns", "x-def"));
+        let mut rewritten = key("Define the letter after W.", "something else");
+        rewritten.explicit_id = Some("x-def".into());
+        let v2 = rebuild(&v1, &[rewritten], 2);
+        assert_eq!(v2.cards[0].guid, v1.cards[0].guid);
+        // Adding an id to a question that already has a note keeps the note.
+        let plain = assign("ns", &[key("What is Z?", "z")], None, 1);
+        let mut with_id = key("What is Z?", "z");
+        with_id.explicit_id = Some("z".into());
+        assert_eq!(
+            rebuild(&plain, &[with_id], 2).cards[0].guid,
+            plain.cards[0].guid
+        );
+    }
+
+    #[test]
+    fn duplicates_get_distinct_stable_guids() {
+        let cards = [key("What is X?", "1"), key("what is  x?", "2")];
+        let v1 = assign("ns", &cards, None, 1);
+        assert_ne!(v1.cards[0].guid, v1.cards[1].guid);
+        assert_eq!(v1.cards[1].duplicate_of, Some(0));
+        assert_eq!(v1.cards[1].guid, note_guid("ns", "what is x?", 1));
+        let v2 = rebuild(&v1, &cards, 2);
+        assert_eq!(v2.cards[1].guid, v1.cards[1].guid);
+    }
+
+    #[test]
+    fn a_new_question_never_takes_a_guid_the_lock_holds() {
+        let v1 = assign("ns", &[key("What is X?", "x")], None, 1);
+        let v2 = rebuild(&v1, &[key("What is X, really?", "x")], 2);
+        assert_eq!(v2.cards[0].change, Change::Reworded);
+        let v3 = rebuild(
+            &v2,
+            &[key("What is X, really?", "x"), key("What is X?", "new")],
+            3,
+        );
+        assert_ne!(v3.cards[1].guid, v3.cards[0].guid);
+        assert_eq!(v3.cards[1].change, Change::Added);
+    }
+
+    #[test]
+    fn similarity_scores() {
+        assert!(
+            question_similarity(
+                "how does mlops differ from devops?",
+                "how does mlops differ from classic devops?"
+            ) > 0.8
+        );
+        assert!(question_similarity("what is x?", "who wrote hamlet?") < 0.2);
+    }
+
     #[test]
     fn slugs_are_tag_safe() {
         assert_eq!(slug("General MLOps Concepts"), "general-mlops-concepts");

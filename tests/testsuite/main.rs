@@ -6,5 +6,7 @@ mod anki;
 mod cli;
 // Contents of the .apkg against a golden dump.
 mod package;
+// Edit, study, rebuild, re-import: updates merge in the real Anki engine.
+mod rebuild;
 // Helpers: running the binary, golden files, reading packages, the Anki environment.
 mod support;
