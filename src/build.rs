@@ -154,7 +154,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
     let plan = plan(&documents, options, previous.as_ref());
     if options.strict && !plan.diagnostics.is_empty() {
         return Err(Error::Strict {
-            count: plan.diagnostics.len(),
+            diagnostics: plan.diagnostics,
         });
     }
     let lock_text = plan.lock.to_text();

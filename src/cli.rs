@@ -38,6 +38,39 @@ deckforge build part1.md part2.md -o course.apkg --deck \"ML course\" --subdecks
 deckforge build notes.md -o notes.csv     # for Anki's File > Import\n\n\
 The output format comes from the extension of OUT. Set SOURCE_DATE_EPOCH for reproducible output.")]
     Build(BuildArgs),
+
+    /// List the notes of an .apkg or a deckforge CSV: GUID, deck, tags, fields.
+    #[command(after_help = "Examples:\n  \
+deckforge inspect mlops.apkg\n  \
+deckforge inspect mlops.apkg --json | jq '.notes | length'\n\n\
+Packages are read safely: entries with path components are refused, the collection's size is capped, \
+and it is opened read-only in a private temporary folder.")]
+    Inspect {
+        /// The .apkg or .csv file to read.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Compare two versions of a deck (two Markdown sources, or two packages/CSVs) by question.
+    #[command(after_help = "Examples:\n  \
+deckforge diff old/notes.md notes.md       # what a rebuild would change\n  \
+deckforge diff v1.apkg v2.apkg --json\n\n\
+Sources are compared with the same identity rules as a rebuild (rewordings are matched); packages by GUID.")]
+    Diff {
+        /// The earlier version.
+        old: PathBuf,
+        /// The later version.
+        new: PathBuf,
+        /// Deck id to namespace GUIDs when comparing sources [default: as `build` picks it].
+        #[arg(long, value_name = "ID")]
+        deck_id: Option<String>,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -102,6 +135,112 @@ pub fn run() -> ExitCode {
     };
     match cli.command {
         Command::Build(args) => run_build(args),
+        Command::Inspect { file, json } => run_inspect(&file, json),
+        Command::Diff {
+            old,
+            new,
+            deck_id,
+            json,
+        } => run_diff(&old, &new, deck_id.as_deref(), json),
+    }
+}
+
+fn run_inspect(file: &std::path::Path, json: bool) -> ExitCode {
+    let inspection = match deckforge::inspect::inspect(file) {
+        Ok(inspection) => inspection,
+        Err(error) => return fail(&error.to_string()),
+    };
+    if json {
+        let value = serde_json::json!({
+            "path": inspection.path,
+            "format": inspection.format,
+            "notes": inspection.notes.iter().map(|n| serde_json::json!({
+                "guid": n.guid, "deck": n.deck, "notetype": n.notetype, "tags": n.tags,
+                "modified": n.modified,
+                "fields": n.fields.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str()))).collect::<serde_json::Map<_, _>>(),
+            })).collect::<Vec<_>>(),
+        });
+        emit(&format!("{value:#}\n"))
+    } else {
+        let mut out = String::new();
+        for note in &inspection.notes {
+            out.push_str(&format!(
+                "{}  [{}]  {}\n",
+                note.guid,
+                note.deck,
+                note.tags.join(" ")
+            ));
+            for (name, value) in &note.fields {
+                if !value.is_empty() {
+                    out.push_str(&format!("    {name}: {}\n", one_line(value)));
+                }
+            }
+        }
+        out.push_str(&format!(
+            "{} notes in {}\n",
+            inspection.notes.len(),
+            inspection.path.display()
+        ));
+        emit(&out)
+    }
+}
+
+/// Writes to stdout; a closed pipe (`deckforge inspect x.apkg | head`) is not an error.
+fn emit(text: &str) -> ExitCode {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("cannot write to standard output: {e}")),
+    }
+}
+
+fn run_diff(
+    old: &std::path::Path,
+    new: &std::path::Path,
+    deck_id: Option<&str>,
+    json: bool,
+) -> ExitCode {
+    let report = match deckforge::diff::diff(old, new, deck_id) {
+        Ok(report) => report,
+        Err(error) => return fail(&error.to_string()),
+    };
+    if json {
+        return emit(&format!(
+            "{:#}\n",
+            serde_json::to_value(&report).unwrap_or_default()
+        ));
+    }
+    let mut out = String::new();
+    for change in &report.changes {
+        match &change.previous {
+            Some(previous) => out.push_str(&format!(
+                "{:<9} {previous} -> {}\n",
+                change.change, change.question
+            )),
+            None => out.push_str(&format!("{:<9} {}\n", change.change, change.question)),
+        }
+    }
+    let c = &report.counts;
+    out.push_str(&format!(
+        "added {}, updated {}, reworded {}, removed {}, unchanged {}\n",
+        c.added, c.updated, c.reworded, c.removed, c.unchanged
+    ));
+    emit(&out)
+}
+
+/// A field value on one terminal line: tags dropped, whitespace collapsed, long values cut.
+fn one_line(html: &str) -> String {
+    let text = deckforge::write::anki_text::strip_html_preserving_media_filenames(html);
+    let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() > 120 {
+        text.chars().take(117).collect::<String>() + "..."
+    } else {
+        text
     }
 }
 
@@ -163,7 +302,14 @@ fn run_build(args: BuildArgs) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(error) => fail(&error.to_string()),
+        Err(error) => {
+            if let deckforge::Error::Strict { diagnostics } = &error {
+                for diagnostic in diagnostics {
+                    eprintln!("{diagnostic}");
+                }
+            }
+            fail(&error.to_string())
+        }
     }
 }
 

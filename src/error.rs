@@ -44,8 +44,10 @@ pub enum Error {
         path: PathBuf,
         source: zip::result::ZipError,
     },
-    /// `--strict` turned warnings into errors.
-    Strict { count: usize },
+    /// `--strict` turned warnings into errors; the warnings are carried for printing.
+    Strict {
+        diagnostics: Vec<crate::diagnostic::Diagnostic>,
+    },
     /// `--locked` was given and the build would change the lock file.
     LockOutdated { path: PathBuf },
 }
@@ -110,9 +112,10 @@ impl fmt::Display for Error {
                 "{}: the lock file would change and --locked is set; rebuild without --locked and commit the lock",
                 path.display()
             ),
-            Error::Strict { count } => write!(
+            Error::Strict { diagnostics } => write!(
                 f,
-                "{count} warning(s) reported and --strict is set; nothing was written"
+                "{} warning(s) reported and --strict is set; nothing was written",
+                diagnostics.len()
             ),
         }
     }

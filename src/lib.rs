@@ -30,8 +30,10 @@
 
 pub mod build;
 pub mod diagnostic;
+pub mod diff;
 pub mod error;
 pub mod identity;
+pub mod inspect;
 pub mod lock;
 pub mod model;
 pub mod render;

@@ -111,7 +111,9 @@ mod tests {
         fs::write(&target, "old").unwrap();
         let result = write_file(&target, |w| {
             w.write_all(b"partial").map_err(write_error(&target))?;
-            Err(Error::Strict { count: 1 })
+            Err(Error::Strict {
+                diagnostics: Vec::new(),
+            })
         });
         assert!(result.is_err());
         assert_eq!(fs::read_to_string(&target).unwrap(), "old");

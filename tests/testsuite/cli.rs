@@ -163,3 +163,94 @@ fn an_invalid_source_date_epoch_is_an_error() {
     assert_eq!(code, 1);
     assert!(stderr.contains("SOURCE_DATE_EPOCH"), "{stderr}");
 }
+
+#[test]
+fn locked_fails_when_the_lock_would_change_and_passes_when_current() {
+    let dir = TempDir::new("cli-locked");
+    let source = seed_in(&dir);
+    let out = dir.join("deck.apkg");
+    let (code, _, stderr) = run(deckforge()
+        .arg("build")
+        .arg(&source)
+        .arg("--locked")
+        .arg("-o")
+        .arg(&out));
+    assert_eq!(code, 1, "no lock yet: {stderr}");
+    assert!(stderr.contains("--locked"), "{stderr}");
+    assert!(!out.exists(), "nothing written");
+    let (code, _, stderr) = run(deckforge().arg("build").arg(&source).arg("-o").arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run(deckforge()
+        .arg("build")
+        .arg(&source)
+        .arg("--locked")
+        .arg("-o")
+        .arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("unchanged 100"), "{stderr}");
+}
+
+#[test]
+fn no_lock_writes_no_lock_file_and_a_custom_lock_path_is_used() {
+    let dir = TempDir::new("cli-nolock");
+    let source = seed_in(&dir);
+    let (code, _, stderr) = run(deckforge()
+        .arg("build")
+        .arg(&source)
+        .arg("--no-lock")
+        .arg("-o")
+        .arg(dir.join("a.apkg")));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        !dir.join("mlops-interview-questions.deckforge.lock")
+            .exists()
+    );
+    let (code, _, stderr) = run(deckforge()
+        .arg("build")
+        .arg(&source)
+        .arg("--lock")
+        .arg(dir.join("custom.lock"))
+        .arg("-o")
+        .arg(dir.join("b.apkg")));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        fs::read_to_string(dir.join("custom.lock"))
+            .unwrap()
+            .contains("\"deck_id\": \"mlops-interview-questions\"")
+    );
+}
+
+#[test]
+fn duplicate_questions_warn_with_both_places_and_strict_refuses() {
+    let dir = TempDir::new("cli-dupes");
+    let source = dir.join("dupes.md");
+    fs::write(
+        &source,
+        "1.  **What is X?**\n\n-   **Answer:** one\n\n2.  **What is *X*?**\n\n-   **Answer:** two\n",
+    )
+    .unwrap();
+    let out = dir.join("dupes.apkg");
+    let (code, _, stderr) = run(deckforge().arg("build").arg(&source).arg("-o").arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("dupes.md:5:1: warning: duplicate question, also at"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("dupes.md:1"), "{stderr}");
+    let dump = crate::support::dump_apkg(&out);
+    assert_ne!(dump["notes"][0]["guid"], dump["notes"][1]["guid"]);
+    fs::remove_file(&out).unwrap();
+    let (code, _, stderr) = run(deckforge()
+        .arg("build")
+        .arg(&source)
+        .arg("--strict")
+        .arg("-o")
+        .arg(&out));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("--strict"), "{stderr}");
+    assert!(
+        stderr.contains("warning: duplicate question"),
+        "the warnings are shown: {stderr}"
+    );
+    assert!(!out.exists());
+}

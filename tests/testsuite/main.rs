@@ -4,6 +4,8 @@
 mod anki;
 // Exit codes, error messages and untouched outputs on failure.
 mod cli;
+// inspect and diff, including hostile packages.
+mod inspect;
 // Contents of the .apkg against a golden dump.
 mod package;
 // Edit, study, rebuild, re-import: updates merge in the real Anki engine.

@@ -79,7 +79,7 @@ fn replace_once(text: &str, from: &str, to: &str) -> String {
 }
 
 /// The author's edits, all at once.
-fn edited_seed() -> String {
+pub fn edited_seed() -> String {
     let mut text = fs::read_to_string(seed()).unwrap();
     // Answer edited.
     text = replace_once(

@@ -1,0 +1,121 @@
+//! Compares two versions of a deck, as sources or as packages, and lists the changes by question.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::build::{BuildOptions, ChangeCounts, ChangedNote, LockMode, REMOVED_TAG, plan};
+use crate::error::Result;
+use crate::inspect::{InspectedNote, inspect};
+use crate::source;
+use crate::write::anki_text::strip_html_preserving_media_filenames;
+
+/// The changes from an old version to a new one.
+#[derive(Debug, Clone, Serialize)]
+pub struct DiffReport {
+    pub counts: ChangeCounts,
+    pub changes: Vec<ChangedNote>,
+}
+
+fn is_markdown(path: &Path) -> bool {
+    matches!(
+        path.extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .as_deref(),
+        Some("md" | "markdown" | "mdown" | "txt")
+    )
+}
+
+/// Diffs two Markdown sources (with deckforge's identity rules, as a rebuild would see them)
+/// or two packages/CSV files (by GUID).
+pub fn diff(old: &Path, new: &Path, deck_id: Option<&str>) -> Result<DiffReport> {
+    if is_markdown(old) && is_markdown(new) {
+        diff_sources(old, new, deck_id)
+    } else {
+        Ok(diff_notes(&inspect(old)?.notes, &inspect(new)?.notes))
+    }
+}
+
+fn diff_sources(old: &Path, new: &Path, deck_id: Option<&str>) -> Result<DiffReport> {
+    let old_doc = source::load(old)?;
+    let new_doc = source::load(new)?;
+    let mut options = BuildOptions::new(vec![old.to_path_buf()], old.with_extension("apkg"), 0);
+    options.lock = LockMode::Off;
+    options.deck_id = Some(deck_id.map_or_else(
+        || crate::build::namespace(std::slice::from_ref(&old_doc), &options, None),
+        str::to_string,
+    ));
+    let before = plan(std::slice::from_ref(&old_doc), &options, None);
+    let after = plan(std::slice::from_ref(&new_doc), &options, Some(&before.lock));
+    Ok(DiffReport {
+        counts: after.counts,
+        changes: after.changes,
+    })
+}
+
+fn visible(html: &str) -> String {
+    strip_html_preserving_media_filenames(html)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Equal fields and tags; the question number does not count, as in a rebuild, because
+/// inserting one question renumbers every later one.
+fn same_content(a: &InspectedNote, b: &InspectedNote) -> bool {
+    let content = |n: &InspectedNote| -> Vec<(String, String)> {
+        n.fields
+            .iter()
+            .filter(|(name, _)| name != "Number")
+            .cloned()
+            .collect()
+    };
+    a.tags == b.tags && content(a) == content(b)
+}
+
+fn diff_notes(old: &[InspectedNote], new: &[InspectedNote]) -> DiffReport {
+    let old_by_guid: HashMap<&str, &InspectedNote> =
+        old.iter().map(|n| (n.guid.as_str(), n)).collect();
+    let new_guids: std::collections::HashSet<&str> = new.iter().map(|n| n.guid.as_str()).collect();
+    let removed_tag = |n: &InspectedNote| n.tags.iter().any(|t| t == REMOVED_TAG);
+    let mut counts = ChangeCounts::default();
+    let mut changes = Vec::new();
+    let mut record = |change: &'static str, note: &InspectedNote, previous: Option<String>| {
+        changes.push(ChangedNote {
+            change,
+            guid: note.guid.clone(),
+            question: visible(note.first_field()),
+            previous,
+        });
+    };
+    for note in new {
+        match old_by_guid.get(note.guid.as_str()) {
+            None => {
+                counts.added += 1;
+                record("added", note, None);
+            }
+            Some(before) if removed_tag(note) && !removed_tag(before) => {
+                counts.removed += 1;
+                record("removed", before, None);
+            }
+            Some(before) if same_content(before, note) => counts.unchanged += 1,
+            Some(before) if visible(before.first_field()) != visible(note.first_field()) => {
+                counts.reworded += 1;
+                record("reworded", note, Some(visible(before.first_field())));
+            }
+            Some(_) => {
+                counts.updated += 1;
+                record("updated", note, None);
+            }
+        }
+    }
+    for note in old
+        .iter()
+        .filter(|n| !new_guids.contains(n.guid.as_str()) && !removed_tag(n))
+    {
+        counts.removed += 1;
+        record("removed", note, None);
+    }
+    DiffReport { counts, changes }
+}
