@@ -8,11 +8,12 @@ use serde::Serialize;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::identity::{IdAllocator, normalise_question, note_guid, slug, stable_id};
-use crate::model::{DeckInfo, FIELD_NAMES, Note, NoteType, Package};
+use crate::model::{DeckInfo, FIELD_NAMES, Note, NoteMarkdown, NoteType, Package};
 use crate::render::HtmlRenderer;
 use crate::render::html::escape;
 use crate::source::{self, Document, file_stem};
 use crate::templates::Templates;
+use crate::write::presets::TextOptions;
 use crate::write::{self, OutputFormat};
 
 /// What to build and how; plain validated values, no command-line types.
@@ -34,6 +35,8 @@ pub struct BuildOptions {
     /// The build time in seconds since the epoch (`SOURCE_DATE_EPOCH` or the clock).
     pub now: i64,
     pub templates: Templates,
+    /// Which text format to write (`--preset`) and whether to start it with a BOM.
+    pub text: TextOptions,
 }
 
 /// What a build produced, for the command line to summarise.
@@ -47,7 +50,7 @@ pub struct BuildReport {
 
 /// Reads the inputs, builds the package and writes it to `options.output`.
 pub fn build(options: &BuildOptions) -> Result<BuildReport> {
-    let format = OutputFormat::from_path(&options.output)?;
+    let format = OutputFormat::for_output(&options.output, &options.text)?;
     let documents = options
         .inputs
         .iter()
@@ -61,7 +64,9 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
     }
     match format {
         OutputFormat::Apkg => write::apkg::write_apkg_file(&package, &options.output)?,
-        OutputFormat::AnkiCsv => write::csv::write_anki_csv_file(&package, &options.output)?,
+        OutputFormat::Text(preset) => {
+            write::presets::write_preset_file(&package, preset, options.text.bom, &options.output)?
+        }
     }
     Ok(BuildReport {
         output: options.output.clone(),
@@ -181,6 +186,11 @@ pub fn assemble(documents: &[Document], options: &BuildOptions) -> (Package, Vec
                 modified: options.now,
                 fields,
                 tags: vec![section_tag],
+                markdown: NoteMarkdown {
+                    question: card.question.clone(),
+                    answer: card.answer.clone(),
+                    section: card.section.clone(),
+                },
             });
         }
     }
