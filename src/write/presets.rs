@@ -236,7 +236,10 @@ pub fn mnemosyne_field(html: &str) -> String {
                 if c == '\r' && rest[1..].starts_with('\n') {
                     // The `\n` that follows makes the one break.
                 } else if in_pre {
-                    out.push_str("<br>");
+                    // The break that ends the last code line is not a line of its own.
+                    if !rest[c.len_utf8()..].starts_with("</") {
+                        out.push_str("<br>");
+                    }
                 } else if !out.ends_with('>') && !rest[c.len_utf8()..].starts_with('<') {
                     // Between words a source line break is a space; between tags it is nothing.
                     out.push(' ');
@@ -398,7 +401,7 @@ mod tests {
         );
         assert_eq!(
             mnemosyne_field("<pre><code>fn a() {\n\tb\n}\n</code></pre>"),
-            "<pre><code>fn a() {<br>    b<br>}<br></code></pre>"
+            "<pre><code>fn a() {<br>    b<br>}</code></pre>"
         );
         assert_eq!(mnemosyne_field(""), "<br>");
         assert_eq!(mnemosyne_field(" \n "), "<br>");
