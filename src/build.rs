@@ -7,14 +7,31 @@ use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
-use crate::identity::{IdAllocator, normalise_question, note_guid, slug, stable_id};
-use crate::model::{DeckInfo, FIELD_NAMES, Note, NoteMarkdown, NoteType, Package};
+use crate::identity::{
+    self, Assigned, CardKey, Change, IdAllocator, content_hash, normalise_question, slug, stable_id,
+};
+use crate::lock::{self, Lock, Stamp};
+use crate::model::{DeckInfo, FIELD_NAMES, Note, NoteMarkdown, NoteType, Package, field};
 use crate::render::HtmlRenderer;
 use crate::render::html::escape;
 use crate::source::{self, Document, file_stem};
 use crate::templates::Templates;
 use crate::write::presets::TextOptions;
 use crate::write::{self, OutputFormat};
+
+/// The tag every note removed from the sources carries, so one search finds them all.
+pub const REMOVED_TAG: &str = "deckforge::removed";
+
+/// Where the lock file is read from and written to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockMode {
+    /// `<stem>.deckforge.lock` beside the first input.
+    BesideSource,
+    /// An explicit path (`--lock PATH`).
+    At(PathBuf),
+    /// No lock (`--no-lock`): identities from hashes alone, every note stamped with the build time.
+    Off,
+}
 
 /// What to build and how; plain validated values, no command-line types.
 #[derive(Debug, Clone)]
@@ -24,7 +41,7 @@ pub struct BuildOptions {
     /// Display name of the deck; defaults to the first input's title.
     pub deck_name: Option<String>,
     /// Permanent deck id that namespaces every GUID; defaults to the first input's
-    /// front matter `deck_id`, then to its file name.
+    /// front matter `deck_id`, then the lock's, then the first input's file name.
     pub deck_id: Option<String>,
     /// Put each section in a subdeck (`Deck::Section`).
     pub subdecks: bool,
@@ -32,11 +49,64 @@ pub struct BuildOptions {
     pub allow_html: bool,
     /// Fail instead of warning.
     pub strict: bool,
+    pub lock: LockMode,
+    /// Fail when the lock file would change (for CI).
+    pub locked: bool,
     /// The build time in seconds since the epoch (`SOURCE_DATE_EPOCH` or the clock).
     pub now: i64,
     pub templates: Templates,
     /// Which text format to write (`--preset`) and whether to start it with a BOM.
     pub text: TextOptions,
+}
+
+impl BuildOptions {
+    /// Options with defaults for everything but the inputs, output and build time.
+    pub fn new(inputs: Vec<PathBuf>, output: PathBuf, now: i64) -> Self {
+        BuildOptions {
+            inputs,
+            output,
+            deck_name: None,
+            deck_id: None,
+            subdecks: false,
+            allow_html: false,
+            strict: false,
+            lock: LockMode::BesideSource,
+            locked: false,
+            now,
+            templates: Templates::default(),
+            text: TextOptions::default(),
+        }
+    }
+
+    fn lock_path(&self) -> Option<PathBuf> {
+        match &self.lock {
+            LockMode::BesideSource => self.inputs.first().map(|input| lock::default_path(input)),
+            LockMode::At(path) => Some(path.clone()),
+            LockMode::Off => None,
+        }
+    }
+}
+
+/// How many notes of each kind a build produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ChangeCounts {
+    pub added: usize,
+    pub updated: usize,
+    pub reworded: usize,
+    pub removed: usize,
+    pub unchanged: usize,
+}
+
+/// One note that changed, for the change report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangedNote {
+    pub change: &'static str,
+    pub guid: String,
+    /// The question as written now (for removed notes, as last written).
+    pub question: String,
+    /// The question it replaced, for rewordings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
 }
 
 /// What a build produced, for the command line to summarise.
@@ -45,10 +115,34 @@ pub struct BuildReport {
     pub output: PathBuf,
     pub deck_name: String,
     pub notes: usize,
+    pub counts: ChangeCounts,
+    pub changes: Vec<ChangedNote>,
+    pub lock: Option<PathBuf>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Reads the inputs, builds the package and writes it to `options.output`.
+impl BuildReport {
+    /// `added 2, updated 1, reworded 1, removed 0, unchanged 96`.
+    pub fn summary(&self) -> String {
+        let c = &self.counts;
+        format!(
+            "added {}, updated {}, reworded {}, removed {}, unchanged {}",
+            c.added, c.updated, c.reworded, c.removed, c.unchanged
+        )
+    }
+}
+
+/// A package ready to write, with everything the report and the lock need.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub package: Package,
+    pub lock: Lock,
+    pub counts: ChangeCounts,
+    pub changes: Vec<ChangedNote>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Reads the inputs and lock, builds the package and writes it, then the lock.
 pub fn build(options: &BuildOptions) -> Result<BuildReport> {
     let format = OutputFormat::for_output(&options.output, &options.text)?;
     let documents = options
@@ -56,28 +150,54 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
         .iter()
         .map(|path| source::load(path))
         .collect::<Result<Vec<_>>>()?;
-    let (package, diagnostics) = assemble(&documents, options);
-    if options.strict && !diagnostics.is_empty() {
+    let lock_path = options.lock_path();
+    let previous = match &lock_path {
+        Some(path) => Lock::read(path)?,
+        None => None,
+    };
+    let plan = plan(&documents, options, previous.as_ref());
+    if options.strict && !plan.diagnostics.is_empty() {
         return Err(Error::Strict {
-            count: diagnostics.len(),
+            count: plan.diagnostics.len(),
+        });
+    }
+    let lock_text = plan.lock.to_text();
+    let lock_changes = match &lock_path {
+        Some(path) => std::fs::read_to_string(path).ok().as_deref() != Some(lock_text.as_str()),
+        None => false,
+    };
+    if options.locked && lock_changes {
+        return Err(Error::LockOutdated {
+            path: lock_path.clone().unwrap_or_default(),
         });
     }
     match format {
-        OutputFormat::Apkg => write::apkg::write_apkg_file(&package, &options.output)?,
-        OutputFormat::Text(preset) => {
-            write::presets::write_preset_file(&package, preset, options.text.bom, &options.output)?
-        }
+        OutputFormat::Apkg => write::apkg::write_apkg_file(&plan.package, &options.output)?,
+        OutputFormat::Text(preset) => write::presets::write_preset_file(
+            &plan.package,
+            preset,
+            options.text.bom,
+            &options.output,
+        )?,
+    }
+    // The lock is written last: if the output failed, the next build still compares with
+    // what the user last received.
+    if let (Some(path), true) = (&lock_path, lock_changes) {
+        plan.lock.write(path)?;
     }
     Ok(BuildReport {
         output: options.output.clone(),
-        deck_name: package.decks[0].name.clone(),
-        notes: package.notes.len(),
-        diagnostics,
+        deck_name: plan.package.decks[0].name.clone(),
+        notes: plan.package.notes.len(),
+        counts: plan.counts,
+        changes: plan.changes,
+        lock: lock_path,
+        diagnostics: plan.diagnostics,
     })
 }
 
 /// The deck namespace: a permanent id, never the display name, so renaming a deck keeps its notes.
-pub fn namespace(documents: &[Document], options: &BuildOptions) -> String {
+pub fn namespace(documents: &[Document], options: &BuildOptions, lock: Option<&Lock>) -> String {
     options
         .deck_id
         .clone()
@@ -86,13 +206,22 @@ pub fn namespace(documents: &[Document], options: &BuildOptions) -> String {
                 .first()
                 .and_then(|d| d.declared_deck_id().map(str::to_string))
         })
+        .or_else(|| lock.map(|l| l.deck_id.clone()))
         .or_else(|| documents.first().map(|d| slug(&file_stem(&d.path))))
         .unwrap_or_else(|| "deck".to_string())
 }
 
-/// Turns parsed documents into a package; pure apart from reading nothing at all.
-pub fn assemble(documents: &[Document], options: &BuildOptions) -> (Package, Vec<Diagnostic>) {
-    let namespace = namespace(documents, options);
+/// A card with its rendered fields, before identities are decided.
+struct RenderedCard {
+    fields: Vec<String>,
+    tags: Vec<String>,
+    deck: usize,
+    markdown: NoteMarkdown,
+}
+
+/// Turns parsed documents and the previous lock into a package and the next lock; no I/O.
+pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lock>) -> Plan {
+    let namespace = namespace(documents, options, previous);
     let deck_name = options
         .deck_name
         .clone()
@@ -118,40 +247,16 @@ pub fn assemble(documents: &[Document], options: &BuildOptions) -> (Package, Vec
         name: deck_name.clone(),
     }];
     let mut deck_index: HashMap<Vec<String>, usize> = HashMap::new();
-    let mut first_seen: HashMap<String, (usize, usize)> = HashMap::with_capacity(card_count);
-    let mut occurrences: HashMap<String, usize> = HashMap::new();
-    let mut ids = IdAllocator::with_capacity(card_count * 2);
-    let mut notes = Vec::with_capacity(card_count);
-
-    for (doc_index, document) in documents.iter().enumerate() {
+    let mut rendered = Vec::with_capacity(card_count);
+    let mut keys = Vec::with_capacity(card_count);
+    let mut places = Vec::with_capacity(card_count);
+    for document in documents {
         for card in &document.cards {
-            let normalised = normalise_question(&card.question);
-            let occurrence = match first_seen.get(&normalised) {
-                None => {
-                    first_seen.insert(normalised.clone(), (doc_index, card.line));
-                    0
-                }
-                Some(&(first_doc, first_line)) => {
-                    let count = occurrences.entry(normalised.clone()).or_insert(0);
-                    *count += 1;
-                    diagnostics.push(Diagnostic::warning(
-                        &document.path,
-                        card.line,
-                        card.column,
-                        format!(
-                            "duplicate question, also at {}:{first_line}; it gets its own GUID",
-                            documents[first_doc].path.display()
-                        ),
-                    ));
-                    *count
-                }
-            };
-            let guid = note_guid(&namespace, &normalised, occurrence);
             let deck = if options.subdecks && !card.section.is_empty() {
                 let next = decks.len();
                 *deck_index.entry(card.section.clone()).or_insert_with(|| {
                     let name = std::iter::once(deck_name.as_str())
-                        .chain(card.section.iter().map(|s| s.as_str()))
+                        .chain(card.section.iter().map(String::as_str))
                         .map(|part| part.replace("::", ":"))
                         .collect::<Vec<_>>()
                         .join("::");
@@ -165,49 +270,200 @@ pub fn assemble(documents: &[Document], options: &BuildOptions) -> (Package, Vec
                 0
             };
             let mut section_tag = tag_root.clone();
-            for part in &card.section {
-                let part = slug(part);
-                if !part.is_empty() {
-                    section_tag.push_str("::");
-                    section_tag.push_str(&part);
-                }
+            for part in card
+                .section
+                .iter()
+                .map(|s| slug(s))
+                .filter(|s| !s.is_empty())
+            {
+                section_tag.push_str("::");
+                section_tag.push_str(&part);
             }
             let mut fields = vec![String::new(); FIELD_NAMES.len()];
-            fields[crate::model::field::QUESTION] = renderer.inline(&card.question);
-            fields[crate::model::field::ANSWER] = renderer.block(&card.answer);
-            fields[crate::model::field::SECTION] = escape(&card.section.join(" › "));
-            fields[crate::model::field::NUMBER] =
-                card.number.map(|n| n.to_string()).unwrap_or_default();
-            notes.push(Note {
-                note_id: ids.allocate("note", &guid),
-                card_id: ids.allocate("card", &guid),
-                guid,
-                deck,
-                modified: options.now,
+            fields[field::QUESTION] = renderer.inline(&card.question);
+            fields[field::ANSWER] = renderer.block(&card.answer);
+            fields[field::SECTION] = escape(&card.section.join(" › "));
+            fields[field::NUMBER] = card.number.map(|n| n.to_string()).unwrap_or_default();
+            let tags = vec![section_tag];
+            keys.push(CardKey {
+                normalised: normalise_question(&card.question),
+                text: card.question.clone(),
+                explicit_id: card.explicit_id.clone(),
+                content_hash: note_content_hash(&fields, &tags),
+                answer_hash: content_hash([fields[field::ANSWER].as_str()]),
+            });
+            places.push((&document.path, card.line, card.column));
+            let markdown = NoteMarkdown {
+                question: card.question.clone(),
+                answer: card.answer.clone(),
+                section: card.section.clone(),
+            };
+            rendered.push(RenderedCard {
                 fields,
-                tags: vec![section_tag],
-                markdown: NoteMarkdown {
-                    question: card.question.clone(),
-                    answer: card.answer.clone(),
-                    section: card.section.clone(),
-                },
+                tags,
+                deck,
+                markdown,
             });
         }
     }
 
+    let Assigned {
+        cards: assignments,
+        removed,
+        lock: mut next_lock,
+    } = identity::assign(&namespace, &keys, previous, options.now);
+
+    let mut counts = ChangeCounts::default();
+    let mut changes = Vec::new();
+    let mut ids = IdAllocator::with_capacity((card_count + removed.len()) * 2);
+    let mut notes = Vec::with_capacity(card_count + removed.len());
+    for ((card, assignment), (key, (path, line, column))) in rendered
+        .into_iter()
+        .zip(&assignments)
+        .zip(keys.iter().zip(&places))
+    {
+        if let Some(first) = assignment.duplicate_of {
+            let (first_path, first_line, _) = places[first];
+            diagnostics.push(Diagnostic::warning(
+                *path,
+                *line,
+                *column,
+                format!(
+                    "duplicate question, also at {}:{first_line}; it gets its own GUID",
+                    first_path.display()
+                ),
+            ));
+        }
+        let name = match assignment.change {
+            Change::Added => {
+                counts.added += 1;
+                "added"
+            }
+            Change::Updated => {
+                counts.updated += 1;
+                "updated"
+            }
+            Change::Reworded => {
+                counts.reworded += 1;
+                "reworded"
+            }
+            Change::Unchanged => {
+                counts.unchanged += 1;
+                ""
+            }
+        };
+        if !name.is_empty() {
+            changes.push(ChangedNote {
+                change: name,
+                guid: assignment.guid.clone(),
+                question: key.text.clone(),
+                previous: assignment.previous_text.clone(),
+            });
+        }
+        notes.push(Note {
+            note_id: ids.allocate("note", &assignment.guid),
+            card_id: ids.allocate("card", &assignment.guid),
+            guid: assignment.guid.clone(),
+            deck: card.deck,
+            modified: assignment.modified,
+            fields: card.fields,
+            tags: card.tags,
+            markdown: Some(card.markdown),
+        });
+    }
+    for (record, modified) in &removed {
+        let newly_removed = !record.removed;
+        if newly_removed {
+            counts.removed += 1;
+            changes.push(ChangedNote {
+                change: "removed",
+                guid: record.guid.clone(),
+                question: record.text.clone(),
+                previous: None,
+            });
+        }
+        let mut fields = vec![String::new(); FIELD_NAMES.len()];
+        fields[field::QUESTION] = renderer.inline(&record.text);
+        fields[field::ANSWER] = format!(
+            "<p><em>This question was removed from the deck's source. Your review history is kept; \
+             find every removed note with the search <code>tag:{REMOVED_TAG}</code> and delete them.</em></p>"
+        );
+        let tags = vec![tag_root.clone(), REMOVED_TAG.to_string()];
+        notes.push(Note {
+            note_id: ids.allocate("note", &record.guid),
+            card_id: ids.allocate("card", &record.guid),
+            guid: record.guid.clone(),
+            deck: 0,
+            modified: *modified,
+            fields,
+            tags,
+            markdown: None,
+        });
+    }
+
+    let note_type_name = format!("deckforge-{tag_root}");
+    let note_type_hash = {
+        let templates = options.templates.card_templates();
+        let mut parts = vec![note_type_name.as_str(), options.templates.css.as_str()];
+        for template in &templates {
+            parts.extend([
+                template.name.as_str(),
+                template.front.as_str(),
+                template.back.as_str(),
+            ]);
+        }
+        content_hash(parts)
+    };
+    let note_type_modified = match previous.and_then(|l| l.note_type.as_ref()) {
+        Some(stamp) if stamp.content_hash == note_type_hash => stamp.modified,
+        Some(stamp) => options.now.max(stamp.modified + 1),
+        None => options.now,
+    };
+    next_lock.note_type = Some(Stamp {
+        content_hash: note_type_hash,
+        modified: note_type_modified,
+    });
     let note_type = NoteType {
         id: stable_id("notetype", &namespace),
-        name: format!("deckforge-{tag_root}"),
+        name: note_type_name,
         templates: options.templates.card_templates(),
         css: options.templates.css.clone(),
-        modified: options.now,
+        modified: note_type_modified,
     };
+    // The package's own timestamps follow its content, so an unchanged rebuild is byte-identical.
+    let latest = notes
+        .iter()
+        .map(|n| n.modified)
+        .chain([note_type.modified])
+        .max()
+        .unwrap_or(options.now);
     let package = Package {
         note_type,
         decks,
         notes,
         media: Vec::new(),
-        built_at: options.now,
+        built_at: latest,
     };
-    (package, diagnostics)
+    Plan {
+        package,
+        lock: next_lock,
+        counts,
+        changes,
+        diagnostics,
+    }
+}
+
+/// What counts as a change for Anki: the fields a user sees and the tags, except the
+/// question number, which shifts whenever a question is inserted above (renumbering alone
+/// would otherwise overwrite every later note's edits in Anki).
+fn note_content_hash(fields: &[String], tags: &[String]) -> String {
+    let tags = tags.join(" ");
+    content_hash(
+        fields
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != field::NUMBER)
+            .map(|(_, f)| f.as_str())
+            .chain([tags.as_str()]),
+    )
 }

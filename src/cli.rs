@@ -8,7 +8,7 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
 use deckforge::Error;
-use deckforge::build::{BuildOptions, build};
+use deckforge::build::{BuildOptions, LockMode, build};
 use deckforge::templates::Templates;
 use deckforge::write::presets::{Preset, TextOptions};
 
@@ -36,7 +36,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Build an Anki package (.apkg) or Anki CSV (.csv) from Markdown files.
+    /// Build an Anki package (.apkg), Anki CSV (.csv) or another app's text format from Markdown.
     #[command(after_help = "Examples:\n  \
 deckforge build examples/mlops-interview-questions.md -o mlops.apkg\n  \
 deckforge build part1.md part2.md -o course.apkg --deck \"ML course\" --subdecks\n  \
@@ -80,6 +80,25 @@ struct BuildArgs {
     #[arg(long)]
     strict: bool,
 
+    /// Lock file that remembers GUIDs and modification times between builds
+    /// [default: <first input's stem>.deckforge.lock beside it]. Commit it with your Markdown.
+    #[arg(long, value_name = "PATH", conflicts_with = "no_lock")]
+    lock: Option<PathBuf>,
+
+    /// Build without a lock file: GUIDs from hashes alone, every note stamped with the build time
+    /// (Anki then overwrites edits made inside Anki on every import).
+    #[arg(long)]
+    no_lock: bool,
+
+    /// Fail, writing nothing, when the lock file would change (for CI).
+    #[arg(long, conflicts_with = "no_lock")]
+    locked: bool,
+
+    /// Folder whose front.html, back.html and style.css replace the built-in card design
+    /// (any subset). A change updates the note type in Anki without forking it.
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+
     /// Write the text format of another flashcard app instead of choosing by OUT's extension.
     #[arg(long, value_name = "NAME", value_parser = preset_parser())]
     preset: Option<Preset>,
@@ -108,6 +127,18 @@ fn run_build(args: BuildArgs) -> ExitCode {
         Ok(now) => now,
         Err(message) => return fail(&message),
     };
+    let templates = match &args.templates {
+        Some(dir) => match Templates::from_dir(dir) {
+            Ok(templates) => templates,
+            Err(error) => return fail(&error.to_string()),
+        },
+        None => Templates::default(),
+    };
+    let lock = match (args.no_lock, args.lock) {
+        (true, _) => LockMode::Off,
+        (false, Some(path)) => LockMode::At(path),
+        (false, None) => LockMode::BesideSource,
+    };
     let options = BuildOptions {
         inputs: args.inputs,
         output: args.output,
@@ -116,8 +147,10 @@ fn run_build(args: BuildArgs) -> ExitCode {
         subdecks: args.subdecks,
         allow_html: args.allow_html,
         strict: args.strict,
+        lock,
+        locked: args.locked,
         now,
-        templates: Templates::default(),
+        templates,
         text: TextOptions {
             preset: args.preset,
             bom: args.bom,
@@ -129,11 +162,24 @@ fn run_build(args: BuildArgs) -> ExitCode {
                 for diagnostic in &report.diagnostics {
                     eprintln!("{diagnostic}");
                 }
+                for change in &report.changes {
+                    match (change.change, &change.previous) {
+                        ("reworded", Some(previous)) => {
+                            eprintln!("reworded: {previous:?} -> {:?}", change.question)
+                        }
+                        ("removed", _) => eprintln!(
+                            "removed: {:?} (kept in the package, tagged deckforge::removed)",
+                            change.question
+                        ),
+                        _ => {}
+                    }
+                }
                 eprintln!(
-                    "wrote {}: {} notes in deck \"{}\"",
+                    "wrote {}: {} notes in deck \"{}\" ({})",
                     report.output.display(),
                     report.notes,
-                    report.deck_name
+                    report.deck_name,
+                    report.summary()
                 );
             }
             ExitCode::SUCCESS

@@ -53,6 +53,8 @@ pub enum Error {
     },
     /// `--strict` turned warnings into errors.
     Strict { count: usize },
+    /// `--locked` was given and the build would change the lock file.
+    LockOutdated { path: PathBuf },
 }
 
 impl Error {
@@ -116,6 +118,11 @@ impl fmt::Display for Error {
                     path.display()
                 )
             }
+            Error::LockOutdated { path } => write!(
+                f,
+                "{}: the lock file would change and --locked is set; rebuild without --locked and commit the lock",
+                path.display()
+            ),
             Error::Strict { count } => write!(
                 f,
                 "{count} warning(s) reported and --strict is set; nothing was written"

@@ -5,9 +5,12 @@
 //! deck namespace (a permanent deck id, not the display name) and the *normalised* question,
 //! never from the clock, randomness or the card's position.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
+use serde::Serialize;
 use sha2::{Digest, Sha256};
+
+use crate::lock::{Lock, LockedNote};
 
 /// Version tag mixed into every key so a future algorithm change cannot collide with this one.
 const KEY_PREFIX: &str = "deckforge/v1";
@@ -69,6 +72,24 @@ pub fn note_guid(namespace: &str, normalised_question: &str, occurrence: usize) 
         ])
     };
     base91(value)
+}
+
+/// The GUID of a question with an explicit author id: independent of the question's wording.
+pub fn explicit_guid(namespace: &str, id: &str) -> String {
+    base91(sha256_u64(&["id", namespace, id]))
+}
+
+/// A short hex digest for change detection (lock file content and answer hashes).
+pub fn content_hash<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hasher.finalize()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Folds the formatting noise authors introduce without meaning to: case, whitespace,
@@ -152,6 +173,275 @@ impl IdAllocator {
     }
 }
 
+/// What identity assignment needs to know about one card of the current sources.
+#[derive(Debug, Clone)]
+pub struct CardKey {
+    pub normalised: String,
+    /// The question as written, remembered in the lock to label removed notes.
+    pub text: String,
+    pub explicit_id: Option<String>,
+    pub content_hash: String,
+    pub answer_hash: String,
+}
+
+/// How a note changed since the build recorded in the lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Added,
+    Updated,
+    Reworded,
+    Unchanged,
+}
+
+/// The identity decided for one card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    pub guid: String,
+    pub modified: i64,
+    pub change: Change,
+    /// For a reworded question, the question it replaced (as the author wrote it).
+    pub previous_text: Option<String>,
+    /// For a repeated question, the index of the first card with the same identity.
+    pub duplicate_of: Option<usize>,
+}
+
+/// The result of matching the current cards against the lock.
+#[derive(Debug, Clone)]
+pub struct Assigned {
+    /// One per card, in card order.
+    pub cards: Vec<Assignment>,
+    /// Lock records whose question is gone, with the modification time to ship them with.
+    pub removed: Vec<(LockedNote, i64)>,
+    /// The lock to write after a successful build.
+    pub lock: Lock,
+}
+
+/// Similarity at or above which a vanished question counts as reworded into a new one.
+pub const REWORD_THRESHOLD: f64 = 0.5;
+/// A lower bar when the answer is unchanged: a rewritten question with the same answer.
+pub const REWORD_THRESHOLD_SAME_ANSWER: f64 = 0.2;
+/// Above this many (new × vanished) pairs, rewording detection is skipped to bound build time.
+const REWORD_PAIR_LIMIT: usize = 4_000_000;
+
+/// A modification time strictly after `previous`, normally the build time.
+fn bumped(previous: i64, now: i64) -> i64 {
+    now.max(previous + 1)
+}
+
+/// Decides every card's GUID and modification time, in priority order: the author's explicit
+/// id; the lock's record for the same normalised question; a vanished record similar enough
+/// to count as a rewording (never matched twice); otherwise a fresh hash of the question.
+pub fn assign(namespace: &str, cards: &[CardKey], lock: Option<&Lock>, now: i64) -> Assigned {
+    let empty = Lock::new(namespace);
+    let lock = lock.unwrap_or(&empty);
+    let records = &lock.notes;
+    let mut claimed = vec![false; records.len()];
+    let mut matched: Vec<Option<usize>> = vec![None; cards.len()];
+
+    let mut by_id: HashMap<&str, usize> = HashMap::new();
+    let mut by_question: HashMap<&str, Vec<usize>> = HashMap::with_capacity(records.len());
+    for (index, record) in records.iter().enumerate() {
+        if let Some(id) = &record.id {
+            by_id.entry(id.as_str()).or_insert(index);
+        }
+        by_question
+            .entry(record.question.as_str())
+            .or_default()
+            .push(index);
+    }
+    // 1. Explicit ids.
+    for (card_index, card) in cards.iter().enumerate() {
+        if let Some(&record) = card.explicit_id.as_deref().and_then(|id| by_id.get(id)) {
+            if !claimed[record] {
+                claimed[record] = true;
+                matched[card_index] = Some(record);
+            }
+        }
+    }
+    // 2. The same normalised question (duplicates take the records in order).
+    for (card_index, card) in cards.iter().enumerate() {
+        if matched[card_index].is_some() {
+            continue;
+        }
+        if let Some(candidates) = by_question.get(card.normalised.as_str()) {
+            let explicit_elsewhere = |r: &usize| {
+                records[*r].id.is_some()
+                    && card.explicit_id.is_some()
+                    && records[*r].id != card.explicit_id
+            };
+            if let Some(&record) = candidates
+                .iter()
+                .find(|r| !claimed[**r] && !explicit_elsewhere(r))
+            {
+                claimed[record] = true;
+                matched[card_index] = Some(record);
+            }
+        }
+    }
+    // 3. Rewordings: best pairs first, each record and card used once.
+    let mut reworded = vec![false; cards.len()];
+    let unmatched_cards: Vec<usize> = (0..cards.len()).filter(|&i| matched[i].is_none()).collect();
+    let vanished: Vec<usize> = (0..records.len()).filter(|&r| !claimed[r]).collect();
+    if !unmatched_cards.is_empty() && unmatched_cards.len() * vanished.len() <= REWORD_PAIR_LIMIT {
+        let mut pairs = Vec::new();
+        for &card_index in &unmatched_cards {
+            let card = &cards[card_index];
+            for &record in &vanished {
+                let similarity = question_similarity(&card.normalised, &records[record].question);
+                let same_answer = records[record].answer_hash == card.answer_hash;
+                let threshold = if same_answer {
+                    REWORD_THRESHOLD_SAME_ANSWER
+                } else {
+                    REWORD_THRESHOLD
+                };
+                if similarity >= threshold {
+                    pairs.push((same_answer, similarity, card_index, record));
+                }
+            }
+        }
+        pairs.sort_by(|a, b| {
+            (b.0, b.1)
+                .partial_cmp(&(a.0, a.1))
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.2.cmp(&b.2))
+                .then(a.3.cmp(&b.3))
+        });
+        for (_, _, card_index, record) in pairs {
+            if matched[card_index].is_none() && !claimed[record] {
+                claimed[record] = true;
+                matched[card_index] = Some(record);
+                reworded[card_index] = true;
+            }
+        }
+    }
+    // 4. Fresh GUIDs for the rest, never reusing one the lock or an earlier card holds.
+    // Vanished records keep their GUIDs too: they ship as removed notes.
+    let mut taken: HashSet<String> = records.iter().map(|r| r.guid.clone()).collect();
+    let mut first_by_question: HashMap<&str, usize> = HashMap::with_capacity(cards.len());
+    let mut assignments = Vec::with_capacity(cards.len());
+    let mut notes = Vec::with_capacity(cards.len() + records.len());
+    for (card_index, card) in cards.iter().enumerate() {
+        let duplicate_of = match first_by_question.get(card.normalised.as_str()) {
+            Some(&first) => Some(first),
+            None => {
+                first_by_question.insert(&card.normalised, card_index);
+                None
+            }
+        };
+        let assignment = match matched[card_index] {
+            Some(record_index) => {
+                let record = &records[record_index];
+                let unchanged = record.content_hash == card.content_hash && !record.removed;
+                Assignment {
+                    guid: record.guid.clone(),
+                    modified: if unchanged {
+                        record.modified
+                    } else {
+                        bumped(record.modified, now)
+                    },
+                    change: if reworded[card_index] {
+                        Change::Reworded
+                    } else if unchanged {
+                        Change::Unchanged
+                    } else {
+                        Change::Updated
+                    },
+                    previous_text: reworded[card_index].then(|| record.text.clone()),
+                    duplicate_of,
+                }
+            }
+            None => {
+                let mut occurrence = 0;
+                let guid = loop {
+                    let guid = match &card.explicit_id {
+                        Some(id) if occurrence == 0 => explicit_guid(namespace, id),
+                        Some(id) => explicit_guid(namespace, &format!("{id}#{occurrence}")),
+                        None => note_guid(namespace, &card.normalised, occurrence),
+                    };
+                    if taken.insert(guid.clone()) {
+                        break guid;
+                    }
+                    occurrence += 1;
+                };
+                Assignment {
+                    guid,
+                    modified: now,
+                    change: Change::Added,
+                    previous_text: None,
+                    duplicate_of,
+                }
+            }
+        };
+        notes.push(LockedNote {
+            guid: assignment.guid.clone(),
+            question: card.normalised.clone(),
+            text: card.text.clone(),
+            id: card.explicit_id.clone(),
+            content_hash: card.content_hash.clone(),
+            answer_hash: card.answer_hash.clone(),
+            modified: assignment.modified,
+            removed: false,
+        });
+        assignments.push(assignment);
+    }
+    let removed: Vec<(LockedNote, i64)> = records
+        .iter()
+        .zip(&claimed)
+        .filter(|(_, claimed)| !**claimed)
+        .map(|(record, _)| {
+            let modified = if record.removed {
+                record.modified
+            } else {
+                bumped(record.modified, now)
+            };
+            (record.clone(), modified)
+        })
+        .collect();
+    for (record, modified) in &removed {
+        notes.push(LockedNote {
+            removed: true,
+            modified: *modified,
+            ..record.clone()
+        });
+    }
+    Assigned {
+        cards: assignments,
+        removed,
+        lock: Lock {
+            version: crate::lock::LOCK_VERSION,
+            deck_id: namespace.to_string(),
+            note_type: lock.note_type.clone(),
+            notes,
+        },
+    }
+}
+
+/// How alike two normalised questions are, from 0 to 1: the better of word overlap and
+/// character-trigram overlap (Sørensen–Dice), so both one-word swaps and small spelling
+/// changes score high.
+pub fn question_similarity(a: &str, b: &str) -> f64 {
+    fn words(s: &str) -> HashSet<&str> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect()
+    }
+    fn trigrams(s: &str) -> HashSet<[char; 3]> {
+        let chars: Vec<char> = s
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == ' ')
+            .collect();
+        chars.windows(3).map(|w| [w[0], w[1], w[2]]).collect()
+    }
+    fn dice<T: Eq + std::hash::Hash>(x: &HashSet<T>, y: &HashSet<T>) -> f64 {
+        if x.is_empty() && y.is_empty() {
+            return 1.0;
+        }
+        2.0 * x.intersection(y).count() as f64 / (x.len() + y.len()) as f64
+    }
+    dice(&words(a), &words(b)).max(dice(&trigrams(a), &trigrams(b)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,6 +505,172 @@ mod tests {
         let b = ids.allocate("note", "k");
         assert_eq!(b, a + 1);
         assert!(ID_RANGE.contains(&a));
+    }
+
+    fn key(question: &str, answer: &str) -> CardKey {
+        CardKey {
+            normalised: normalise_question(question),
+            text: question.to_string(),
+            explicit_id: None,
+            content_hash: content_hash([question, answer]),
+            answer_hash: content_hash([answer]),
+        }
+    }
+
+    fn rebuild(previous: &Assigned, cards: &[CardKey], now: i64) -> Assigned {
+        assign("ns", cards, Some(&previous.lock), now)
+    }
+
+    #[test]
+    fn unchanged_notes_keep_guid_and_mod_and_edits_bump_mod() {
+        let v1 = assign(
+            "ns",
+            &[key("What is X?", "x"), key("What is Y?", "y")],
+            None,
+            100,
+        );
+        assert!(
+            v1.cards
+                .iter()
+                .all(|c| c.change == Change::Added && c.modified == 100)
+        );
+        assert_eq!(v1.cards[0].guid, note_guid("ns", "what is x?", 0));
+        let v2 = rebuild(
+            &v1,
+            &[key("What is Y?", "y"), key("What is X?", "x, edited")],
+            100,
+        );
+        assert_eq!(v2.cards[0].guid, v1.cards[1].guid);
+        assert_eq!(
+            (v2.cards[0].change, v2.cards[0].modified),
+            (Change::Unchanged, 100)
+        );
+        assert_eq!(v2.cards[1].guid, v1.cards[0].guid);
+        assert_eq!(v2.cards[1].change, Change::Updated);
+        assert_eq!(
+            v2.cards[1].modified, 101,
+            "strictly newer even with a fixed clock"
+        );
+    }
+
+    #[test]
+    fn rewordings_inherit_the_vanished_guid_once() {
+        let v1 = assign(
+            "ns",
+            &[key("How does MLOps differ from DevOps?", "a")],
+            None,
+            100,
+        );
+        let v2 = rebuild(
+            &v1,
+            &[
+                key("How does MLOps differ from classic DevOps?", "a"),
+                key("How does MLOps differ from modern DevOps?", "a"),
+            ],
+            200,
+        );
+        assert_eq!(v2.cards[0].change, Change::Reworded);
+        assert_eq!(v2.cards[0].guid, v1.cards[0].guid);
+        assert_eq!(
+            v2.cards[0].previous_text.as_deref(),
+            Some("How does MLOps differ from DevOps?")
+        );
+        assert_eq!(
+            v2.cards[1].change,
+            Change::Added,
+            "a record is never matched twice"
+        );
+        assert!(v2.removed.is_empty());
+    }
+
+    #[test]
+    fn a_rewrite_with_the_same_answer_still_matches_but_an_unrelated_question_does_not() {
+        let v1 = assign(
+            "ns",
+            &[key(
+                "What are the key components of an MLOps pipeline?",
+                "ingest, train",
+            )],
+            None,
+            1,
+        );
+        let same_answer = rebuild(
+            &v1,
+            &[key(
+                "Which components make up a typical MLOps pipeline?",
+                "ingest, train",
+            )],
+            2,
+        );
+        assert_eq!(same_answer.cards[0].change, Change::Reworded);
+        let unrelated = rebuild(&v1, &[key("Who wrote Hamlet?", "Shakespeare")], 2);
+        assert_eq!(unrelated.cards[0].change, Change::Added);
+        assert_eq!(unrelated.removed.len(), 1);
+        assert_eq!(
+            unrelated.removed[0].1, 2,
+            "a removal is a change: newer mod"
+        );
+        let still_removed = rebuild(&unrelated, &[key("Who wrote Hamlet?", "Shakespeare")], 3);
+        assert_eq!(
+            still_removed.removed[0].1, 2,
+            "an old removal keeps its mod"
+        );
+    }
+
+    #[test]
+    fn explicit_ids_outrank_the_question_and_survive_rewrites() {
+        let mut card = key("What is X?", "x");
+        card.explicit_id = Some("x-def".into());
+        let v1 = assign("ns", std::slice::from_ref(&card), None, 1);
+        assert_eq!(v1.cards[0].guid, explicit_guid("ns", "x-def"));
+        let mut rewritten = key("Define the letter after W.", "something else");
+        rewritten.explicit_id = Some("x-def".into());
+        let v2 = rebuild(&v1, &[rewritten], 2);
+        assert_eq!(v2.cards[0].guid, v1.cards[0].guid);
+        // Adding an id to a question that already has a note keeps the note.
+        let plain = assign("ns", &[key("What is Z?", "z")], None, 1);
+        let mut with_id = key("What is Z?", "z");
+        with_id.explicit_id = Some("z".into());
+        assert_eq!(
+            rebuild(&plain, &[with_id], 2).cards[0].guid,
+            plain.cards[0].guid
+        );
+    }
+
+    #[test]
+    fn duplicates_get_distinct_stable_guids() {
+        let cards = [key("What is X?", "1"), key("what is  x?", "2")];
+        let v1 = assign("ns", &cards, None, 1);
+        assert_ne!(v1.cards[0].guid, v1.cards[1].guid);
+        assert_eq!(v1.cards[1].duplicate_of, Some(0));
+        assert_eq!(v1.cards[1].guid, note_guid("ns", "what is x?", 1));
+        let v2 = rebuild(&v1, &cards, 2);
+        assert_eq!(v2.cards[1].guid, v1.cards[1].guid);
+    }
+
+    #[test]
+    fn a_new_question_never_takes_a_guid_the_lock_holds() {
+        let v1 = assign("ns", &[key("What is X?", "x")], None, 1);
+        let v2 = rebuild(&v1, &[key("What is X, really?", "x")], 2);
+        assert_eq!(v2.cards[0].change, Change::Reworded);
+        let v3 = rebuild(
+            &v2,
+            &[key("What is X, really?", "x"), key("What is X?", "new")],
+            3,
+        );
+        assert_ne!(v3.cards[1].guid, v3.cards[0].guid);
+        assert_eq!(v3.cards[1].change, Change::Added);
+    }
+
+    #[test]
+    fn similarity_scores() {
+        assert!(
+            question_similarity(
+                "how does mlops differ from devops?",
+                "how does mlops differ from classic devops?"
+            ) > 0.8
+        );
+        assert!(question_similarity("what is x?", "who wrote hamlet?") < 0.2);
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! The data flows through one module per stage:
 //!
 //! - [`source`]: Markdown files → [`source::CardDraft`]s (question, answer, section, line);
-//! - [`identity`]: normalised questions → stable GUIDs and ids;
+//! - [`identity`] and [`lock`]: normalised questions and the previous build → stable GUIDs,
+//!   modification times and a change report;
 //! - [`render`]: card Markdown → sanitised HTML fields, or plain text for apps without HTML;
 //! - [`model`]: the finished [`model::Package`], plain data;
 //! - [`write`]: the package → `.apkg`, Anki CSV or another app's text format, written atomically.
@@ -16,19 +17,14 @@
 //! ```no_run
 //! use deckforge::build::{BuildOptions, build};
 //!
-//! let report = build(&BuildOptions {
-//!     inputs: vec!["examples/mlops-interview-questions.md".into()],
-//!     output: "mlops.apkg".into(),
-//!     deck_name: None,
-//!     deck_id: None,
-//!     subdecks: false,
-//!     allow_html: false,
-//!     strict: false,
-//!     now: 1_700_000_000,
-//!     templates: Default::default(),
-//!     text: Default::default(),
-//! })?;
+//! let options = BuildOptions::new(
+//!     vec!["examples/mlops-interview-questions.md".into()],
+//!     "mlops.apkg".into(),
+//!     1_700_000_000, // the build time; pass SOURCE_DATE_EPOCH for reproducible output
+//! );
+//! let report = build(&options)?;
 //! assert_eq!(report.notes, 100);
+//! println!("{}", report.summary()); // added 100, updated 0, ...
 //! # Ok::<(), deckforge::Error>(())
 //! ```
 
@@ -36,6 +32,7 @@ pub mod build;
 pub mod diagnostic;
 pub mod error;
 pub mod identity;
+pub mod lock;
 pub mod model;
 pub mod render;
 pub mod source;

@@ -56,8 +56,9 @@ pub struct Note {
     pub fields: Vec<String>,
     /// Tags without spaces; `::` separates hierarchy levels.
     pub tags: Vec<String>,
-    /// The card as the author wrote it, for writers that render it their own way (plain text).
-    pub markdown: NoteMarkdown,
+    /// The card as the author wrote it, for writers that render it their own way (plain text);
+    /// `None` for a note removed from the sources, which only Anki outputs keep.
+    pub markdown: Option<NoteMarkdown>,
 }
 
 /// A note's question and answer as Markdown and its section headings as written, kept beside

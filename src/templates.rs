@@ -1,6 +1,12 @@
 //! The card templates and CSS of deckforge's note type: embedded defaults from `templates/`.
 
+use std::path::Path;
+
+use crate::error::{Error, Result};
 use crate::model::CardTemplate;
+
+/// The files a template folder may hold; each one present replaces the default.
+pub const TEMPLATE_FILES: [&str; 3] = ["front.html", "back.html", "style.css"];
 
 /// Front, back and styling of the single card template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +30,43 @@ impl Default for Templates {
 }
 
 impl Templates {
+    /// The defaults with any of `front.html`, `back.html` and `style.css` found in `dir` replacing them.
+    pub fn from_dir(dir: &Path) -> Result<Templates> {
+        if !dir.is_dir() {
+            return Err(Error::io(
+                dir,
+                "read the templates folder",
+                std::io::Error::new(std::io::ErrorKind::NotFound, "not a folder"),
+            ));
+        }
+        let mut templates = Templates::default();
+        let mut found = 0;
+        for (name, slot) in TEMPLATE_FILES.iter().zip([
+            &mut templates.front,
+            &mut templates.back,
+            &mut templates.css,
+        ]) {
+            let path = dir.join(name);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    *slot = text;
+                    found += 1;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(&path, "read the template", e)),
+            }
+        }
+        if found == 0 {
+            return Err(Error::Syntax {
+                path: dir.to_path_buf(),
+                line: 1,
+                message: "the templates folder holds none of front.html, back.html, style.css"
+                    .to_string(),
+            });
+        }
+        Ok(templates)
+    }
+
     pub fn card_templates(&self) -> Vec<CardTemplate> {
         vec![CardTemplate {
             name: CARD_TEMPLATE_NAME.to_string(),

@@ -199,7 +199,12 @@ impl<'a> Walker<'a> {
                 true
             }
             Probe::AfterStrong { item_start, strong } => match event {
+                // An `<!-- id: … -->` comment beside the question does not make it prose.
                 Event::Text(text) if text.trim().is_empty() => {
+                    self.probe = Probe::AfterStrong { item_start, strong };
+                    true
+                }
+                Event::InlineHtml(html) if super::explicit_id(html).is_some() => {
                     self.probe = Probe::AfterStrong { item_start, strong };
                     true
                 }
@@ -299,6 +304,7 @@ impl<'a> Walker<'a> {
             number: card.number,
             line: card.line,
             column: card.column,
+            explicit_id: None,
         });
     }
 }

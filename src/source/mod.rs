@@ -25,6 +25,56 @@ pub struct CardDraft {
     /// 1-based line and column of the question in its file.
     pub line: usize,
     pub column: usize,
+    /// The author's permanent id from an `<!-- id: … -->` comment on the question's line or
+    /// the line before it; it outranks every other identity rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explicit_id: Option<String>,
+}
+
+/// The id in an `<!-- id: … -->` comment, if `html` is exactly one such comment.
+pub fn explicit_id(html: &str) -> Option<&str> {
+    let inner = html
+        .trim()
+        .strip_prefix("<!--")?
+        .strip_suffix("-->")?
+        .trim();
+    let id = inner.strip_prefix("id:")?.trim();
+    let valid = !id.is_empty() && !id.contains(char::is_whitespace) && !id.contains("--");
+    valid.then_some(id)
+}
+
+/// Finds explicit ids beside questions and drops id comment lines from answers, where one sits
+/// on the line before the next question.
+fn attach_explicit_ids(text: &str, cards: &mut [CardDraft]) {
+    if !text.contains("<!--") {
+        return;
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let id_in_line = |line: &str| -> Option<String> {
+        let start = line.find("<!--")?;
+        let end = line[start..].find("-->")? + start + 3;
+        explicit_id(&line[start..end]).map(str::to_string)
+    };
+    for card in cards.iter_mut() {
+        let on_line = lines.get(card.line - 1).and_then(|l| id_in_line(l));
+        let before = card
+            .line
+            .checked_sub(2)
+            .and_then(|i| lines.get(i))
+            .filter(|l| explicit_id(l).is_some())
+            .and_then(|l| id_in_line(l));
+        card.explicit_id = on_line.or(before);
+        if card.answer.contains("<!--") {
+            card.answer = card
+                .answer
+                .lines()
+                .filter(|line| explicit_id(line).is_none())
+                .collect::<Vec<_>>()
+                .join("\n")
+                .trim()
+                .to_string();
+        }
+    }
 }
 
 /// A parsed source document.
@@ -93,7 +143,8 @@ pub fn load(path: &Path) -> Result<Document> {
 /// Parses Markdown text; `path` is only used to label diagnostics.
 pub fn parse(path: &Path, text: &str) -> Document {
     let front_matter = frontmatter::parse(text);
-    let extracted = markdown::extract(text);
+    let mut extracted = markdown::extract(text);
+    attach_explicit_ids(text, &mut extracted.cards);
     let diagnostics = extracted
         .unanswered
         .iter()
@@ -161,6 +212,19 @@ mod tests {
         assert_eq!(index.line_col(4), (2, 2));
         assert_eq!(index.line_col(10), (4, 3));
         assert_eq!(index.line_col(1), (1, 2));
+    }
+
+    #[test]
+    fn explicit_ids_beside_or_before_the_question() {
+        let doc = parse(
+            Path::new("x.md"),
+            "1.  **First?** <!-- id: first -->\n\n-   **Answer:** one\n\n<!-- id: second -->\n2.  **Second?**\n\n-   **Answer:** two\n\n3.  **Third?**\n\n-   **Answer:** three\n",
+        );
+        let ids: Vec<Option<&str>> = doc.cards.iter().map(|c| c.explicit_id.as_deref()).collect();
+        assert_eq!(ids, [Some("first"), Some("second"), None]);
+        assert_eq!(doc.cards[0].answer, "one");
+        assert_eq!(explicit_id("<!-- id: a b -->"), None);
+        assert_eq!(explicit_id("<!--id:x-->"), Some("x"));
     }
 
     #[test]

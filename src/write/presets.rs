@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use super::atomic::{write_error, write_file};
 use crate::error::Result;
-use crate::model::{Note, Package, field};
+use crate::model::{Note, NoteMarkdown, Package, field};
 use crate::render::text::to_text;
 
 /// The text formats deckforge writes, named after the app that imports them.
@@ -146,12 +146,13 @@ pub fn write_preset<W: Write>(package: &Package, preset: Preset, out: &mut W) ->
     }
 }
 
-fn question_text(note: &Note) -> String {
-    to_text(&note.markdown.question)
-}
-
-fn answer_text(note: &Note) -> String {
-    to_text(&note.markdown.answer)
+/// The notes still in the sources. Notes removed from them stay in Anki outputs so Anki keeps
+/// their history, but the other apps match nothing by id, so there they would be new junk cards.
+fn current_notes(package: &Package) -> impl Iterator<Item = (&Note, &NoteMarkdown)> {
+    package
+        .notes
+        .iter()
+        .filter_map(|note| note.markdown.as_ref().map(|markdown| (note, markdown)))
 }
 
 /// Characters some reader could take as the end of a line, beyond LF itself.
@@ -186,9 +187,9 @@ pub fn quizlet_field(text: &str) -> String {
 }
 
 fn write_quizlet<W: Write>(package: &Package, out: &mut W) -> io::Result<()> {
-    for note in &package.notes {
-        let term = quizlet_field(&question_text(note));
-        let definition = quizlet_field(&answer_text(note));
+    for (_, card) in current_notes(package) {
+        let term = quizlet_field(&to_text(&card.question));
+        let definition = quizlet_field(&to_text(&card.answer));
         writeln!(out, "{term}\t{definition}")?;
     }
     Ok(())
@@ -206,8 +207,8 @@ fn rfc4180_writer<W: Write>(out: W) -> csv::Writer<W> {
 
 fn write_brainscape<W: Write>(package: &Package, out: &mut W) -> io::Result<()> {
     let mut writer = rfc4180_writer(out);
-    for note in &package.notes {
-        writer.write_record([question_text(note), answer_text(note)])?;
+    for (_, card) in current_notes(package) {
+        writer.write_record([to_text(&card.question), to_text(&card.answer)])?;
     }
     writer.flush()
 }
@@ -301,7 +302,7 @@ fn numeric_reference(tail: &str) -> Option<(char, usize)> {
 }
 
 fn write_mnemosyne<W: Write>(package: &Package, out: &mut W) -> io::Result<()> {
-    for note in &package.notes {
+    for (note, _) in current_notes(package) {
         let question = mnemosyne_field(&note.fields[field::QUESTION]);
         let answer = mnemosyne_field(&note.fields[field::ANSWER]);
         writeln!(out, "{question}\t{answer}")?;
@@ -328,8 +329,9 @@ fn supermemo_lines(text: &str) -> Vec<String> {
 /// SuperMemo for Windows reads `Q:`/`A:` lines, repeats the prefix for each line of a
 /// multi-line field and ends an item at a blank line; CRLF, as a Windows program writes.
 fn write_supermemo<W: Write>(package: &Package, out: &mut W) -> io::Result<()> {
-    for note in &package.notes {
-        for (prefix, text) in [("Q: ", question_text(note)), ("A: ", answer_text(note))] {
+    for (_, card) in current_notes(package) {
+        for (prefix, markdown) in [("Q: ", &card.question), ("A: ", &card.answer)] {
+            let text = to_text(markdown);
             let lines = supermemo_lines(&text);
             if lines.is_empty() {
                 write!(out, "{}\r\n", prefix.trim_end())?;
@@ -360,12 +362,12 @@ pub fn neutralise_formula(cell: &str) -> String {
 fn write_plain<W: Write>(package: &Package, out: &mut W) -> io::Result<()> {
     let mut writer = rfc4180_writer(out);
     writer.write_record(["id", "question", "answer", "section", "tags"])?;
-    for note in &package.notes {
+    for (note, card) in current_notes(package) {
         let record = [
             note.guid.clone(),
-            question_text(note),
-            answer_text(note),
-            note.markdown.section.join(" › "),
+            to_text(&card.question),
+            to_text(&card.answer),
+            card.section.join(" › "),
             note.tags.join(" "),
         ];
         writer.write_record(record.iter().map(|cell| neutralise_formula(cell)))?;

@@ -1,4 +1,14 @@
 //! deckforge's integration tests: one binary, one module per area.
 
+// Round trips through the real Anki engine (creates target/tmp/anki-venv-* on first run).
+mod anki;
+// Exit codes, error messages and untouched outputs on failure.
+mod cli;
+// Contents of the .apkg against a golden dump.
+mod package;
+// Edit, study, rebuild, re-import: updates merge in the real Anki engine.
+mod rebuild;
+// Each export preset read back by an independent parser and held to its app's rules.
 mod presets;
+// Helpers: running the binary, golden files, reading packages, the Anki environment.
 mod support;

@@ -3,13 +3,12 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use deckforge::build::{BuildOptions, build};
 use deckforge::write::presets::{Preset, TextOptions};
 
-const SEED: &str = "examples/mlops-interview-questions.md";
+use crate::support::{EPOCH, TempDir, deckforge, run, seed_in};
 
 /// Q72's and Q100's bullets as plain text (Q100's bold markers dropped).
 const FULL_ANSWERS: [&str; 6] = [
@@ -62,47 +61,11 @@ const HOSTILE: &str = r#"# Hostile deck
 -   **Answer:** +plus answer a&#9;b <!-- hidden -->
 "#;
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let path =
-            std::env::temp_dir().join(format!("deckforge-presets-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-fn seed() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(SEED)
-}
-
 fn build_to(input: &Path, output: &Path, preset: Option<Preset>, bom: bool) -> usize {
-    build(&BuildOptions {
-        inputs: vec![input.to_path_buf()],
-        output: output.to_path_buf(),
-        deck_name: None,
-        deck_id: None,
-        subdecks: false,
-        allow_html: false,
-        strict: false,
-        now: 1_700_000_000,
-        templates: Default::default(),
-        text: TextOptions { preset, bom },
-    })
-    .unwrap()
-    .notes
+    let mut options = BuildOptions::new(vec![input.to_path_buf()], output.to_path_buf(), 1);
+    options.now = EPOCH.parse().unwrap();
+    options.text = TextOptions { preset, bom };
+    build(&options).unwrap().notes
 }
 
 /// True if `text` holds something an app would take for an HTML tag.
@@ -271,10 +234,11 @@ fn unneutralised(cell: &str) -> &str {
 
 #[test]
 fn every_preset_yields_the_seeds_100_cards_in_full() {
-    let dir = TempDir::new("seed");
+    let dir = TempDir::new("presets-seed");
+    let seed = seed_in(&dir);
     for preset in Preset::ALL {
         let output = dir.join(&format!("seed-{preset}.{}", preset.extension()));
-        assert_eq!(build_to(&seed(), &output, Some(preset), false), 100);
+        assert_eq!(build_to(&seed, &output, Some(preset), false), 100);
         let bytes = fs::read(&output).unwrap();
         assert!(
             !bytes.starts_with("\u{feff}".as_bytes()),
@@ -327,7 +291,7 @@ fn every_preset_yields_the_seeds_100_cards_in_full() {
 
 #[test]
 fn hostile_cards_keep_every_format_intact() {
-    let dir = TempDir::new("hostile");
+    let dir = TempDir::new("presets-hostile");
     let input = dir.join("hostile.md");
     fs::write(&input, HOSTILE).unwrap();
     let cards = 7;
@@ -355,7 +319,12 @@ fn hostile_cards_keep_every_format_intact() {
             }
             Preset::Mnemosyne => {
                 let parsed = assert_mnemosyne(&text, cards);
-                assert!(parsed[5].1.contains("<br>"), "{:?}", parsed[5].1);
+                assert_eq!(
+                    parsed[5].1,
+                    "<p>First line</p><ul><li>bullet one</li><li>bullet two</li></ul>\
+                     <pre><code>    tabbed code</code></pre>"
+                );
+                assert_eq!(parsed[6].1, "<p>+plus answer a b </p>");
             }
             Preset::Supermemo => {
                 let parsed = assert_supermemo(&text, cards);
@@ -408,13 +377,14 @@ fn apkg_guids(apkg: &Path, dir: &TempDir) -> BTreeSet<String> {
 
 #[test]
 fn anki_and_plain_ids_are_the_package_guids() {
-    let dir = TempDir::new("guids");
+    let dir = TempDir::new("presets-guids");
+    let seed = seed_in(&dir);
     let apkg = dir.join("seed.apkg");
     let anki = dir.join("seed.csv");
     let plain = dir.join("seed-plain.csv");
-    build_to(&seed(), &apkg, None, false);
-    build_to(&seed(), &anki, None, false);
-    build_to(&seed(), &plain, Some(Preset::Plain), false);
+    build_to(&seed, &apkg, None, false);
+    build_to(&seed, &anki, None, false);
+    build_to(&seed, &plain, Some(Preset::Plain), false);
     let package = apkg_guids(&apkg, &dir);
     assert_eq!(package.len(), 100);
 
@@ -430,35 +400,19 @@ fn anki_and_plain_ids_are_the_package_guids() {
     assert_eq!(plain_ids, package);
 }
 
-fn deckforge(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_deckforge"))
-        .args(args)
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn the_command_line_takes_presets_and_a_bom() {
-    let dir = TempDir::new("cli");
-    let seed = seed();
-    let seed = seed.to_str().unwrap();
+    let dir = TempDir::new("presets-cli");
+    let seed = seed_in(&dir);
 
     let csv = dir.join("excel.csv");
-    let out = deckforge(&[
-        "build",
-        seed,
-        "-o",
-        csv.to_str().unwrap(),
-        "--preset",
-        "plain",
-        "--bom",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (code, _, stderr) = run(deckforge()
+        .arg("build")
+        .arg(&seed)
+        .arg("-o")
+        .arg(&csv)
+        .args(["--preset", "plain", "--bom"]));
+    assert_eq!(code, 0, "{stderr}");
     let bytes = fs::read(&csv).unwrap();
     let body = bytes
         .strip_prefix("\u{feff}".as_bytes())
@@ -466,55 +420,53 @@ fn the_command_line_takes_presets_and_a_bom() {
     assert_plain(body, 100);
 
     let txt = dir.join("quizlet.txt");
-    let out = deckforge(&[
-        "build",
-        seed,
-        "-o",
-        txt.to_str().unwrap(),
-        "--preset",
-        "quizlet",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (code, _, stderr) = run(deckforge()
+        .arg("build")
+        .arg(&seed)
+        .arg("-o")
+        .arg(&txt)
+        .args(["--preset", "quizlet"]));
+    assert_eq!(code, 0, "{stderr}");
     assert_quizlet(&fs::read_to_string(&txt).unwrap(), 100);
 }
 
 #[test]
 fn text_options_on_a_package_are_usage_errors() {
-    let dir = TempDir::new("usage");
-    let seed = seed();
-    let seed = seed.to_str().unwrap();
+    let dir = TempDir::new("presets-usage");
+    let seed = seed_in(&dir);
     let apkg = dir.join("deck.apkg");
-    let apkg = apkg.to_str().unwrap();
+    let build_with = |output: &Path, extra: &[&str]| {
+        run(deckforge()
+            .arg("build")
+            .arg(&seed)
+            .arg("-o")
+            .arg(output)
+            .args(extra))
+    };
 
-    let out = deckforge(&["build", seed, "-o", apkg, "--preset", "quizlet"]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (code, _, stderr) = build_with(&apkg, &["--preset", "quizlet"]);
+    assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains("--preset quizlet") && stderr.contains(".txt"),
         "{stderr}"
     );
 
-    let out = deckforge(&["build", seed, "-o", apkg, "--bom"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--bom"));
+    let (code, _, stderr) = build_with(&apkg, &["--bom"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--bom"), "{stderr}");
 
-    let out = deckforge(&["build", seed, "-o", apkg, "--preset", "excel"]);
-    assert_eq!(out.status.code(), Some(2), "clap refuses unknown presets");
-    assert!(!Path::new(apkg).exists(), "nothing written");
+    let (code, _, stderr) = build_with(&apkg, &["--preset", "excel"]);
+    assert_eq!(code, 2, "clap refuses unknown presets: {stderr}");
+    assert!(!apkg.exists(), "nothing written");
 
-    let txt = dir.join("deck.txt");
-    let out = deckforge(&["build", seed, "-o", txt.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--preset"));
+    let (code, _, stderr) = build_with(&dir.join("deck.txt"), &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("--preset"), "{stderr}");
 
-    let out = deckforge(&["build", seed, "-o", apkg, "--preset", "anki"]);
-    assert!(
-        out.status.success(),
-        "the anki preset on .apkg writes the package"
+    let (code, _, stderr) = build_with(&apkg, &["--preset", "anki"]);
+    assert_eq!(
+        code, 0,
+        "the anki preset on .apkg writes the package: {stderr}"
     );
-    assert!(fs::read(apkg).unwrap().starts_with(b"PK"));
+    assert!(fs::read(&apkg).unwrap().starts_with(b"PK"));
 }

@@ -1,1 +1,371 @@
-//! Shared helpers for the integration tests.
+//! Shared helpers for the integration tests: running the binary, temporary folders, golden
+//! files, reading packages back, and the real Anki engine in a cached virtual environment.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::{Value, json};
+
+/// The build time every test uses, so outputs are reproducible.
+pub const EPOCH: &str = "1700000000";
+
+/// The pinned Anki engine the round-trip tests import with.
+pub const ANKI_VERSION: &str = "26.9.3";
+
+/// A path inside the repository.
+pub fn repo(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+/// The seed document shipped as the bundled example.
+pub fn seed() -> PathBuf {
+    repo("examples/mlops-interview-questions.md")
+}
+
+/// A copy of the seed in `dir`, so its lock file lands there and tests stay independent.
+pub fn seed_in(dir: &TempDir) -> PathBuf {
+    let copy = dir.join("mlops-interview-questions.md");
+    fs::copy(seed(), &copy).expect("copy the seed");
+    copy
+}
+
+/// The `deckforge` binary with a scrubbed, reproducible environment.
+pub fn deckforge() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_deckforge"));
+    command.env_clear();
+    if let Some(path) = std::env::var_os("PATH") {
+        command.env("PATH", path);
+    }
+    command.env("SOURCE_DATE_EPOCH", EPOCH);
+    command
+}
+
+/// Runs a command and returns (exit code, stdout, stderr).
+pub fn run(command: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("the binary runs");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+/// A folder under `target/` removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("{name}-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir_all(&path).expect("create a temporary folder");
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// File names in the folder, sorted.
+    pub fn entries(&self) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(&self.0)
+            .expect("read the folder")
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Compares `actual` with the golden file at `relative`; `SNAPSHOTS=overwrite` re-blesses it.
+pub fn assert_golden(relative: &str, actual: &str) {
+    let path = repo(relative);
+    if std::env::var("SNAPSHOTS").as_deref() == Ok("overwrite") {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!("missing golden file {relative}; run with SNAPSHOTS=overwrite to create it")
+    });
+    if expected != actual {
+        let first_difference = expected
+            .lines()
+            .zip(actual.lines())
+            .enumerate()
+            .find(|(_, (e, a))| e != a)
+            .map(|(i, (e, a))| format!("line {}:\n  expected: {e}\n  actual:   {a}", i + 1))
+            .unwrap_or_else(|| "the files differ in length".to_string());
+        panic!(
+            "{relative} does not match ({first_difference}); run with SNAPSHOTS=overwrite after reviewing"
+        );
+    }
+}
+
+/// Reads an `.apkg` back: its zip members and the collection's content as JSON (never raw bytes).
+pub fn dump_apkg(path: &Path) -> Value {
+    let file = fs::File::open(path).expect("open the package");
+    let mut zip = zip::ZipArchive::new(file).expect("the package is a zip");
+    let members: Vec<String> = (0..zip.len())
+        .map(|i| zip.by_index(i).unwrap().name().unwrap().to_string())
+        .collect();
+    let mut media = String::new();
+    zip.by_name("media")
+        .expect("a media member")
+        .read_to_string(&mut media)
+        .unwrap();
+    let scratch = TempDir::new("dump");
+    let db_path = scratch.join("collection.anki2");
+    let mut db_bytes = Vec::new();
+    zip.by_name("collection.anki2")
+        .expect("a collection.anki2 member")
+        .read_to_end(&mut db_bytes)
+        .unwrap();
+    fs::write(&db_path, db_bytes).unwrap();
+    let db = rusqlite::Connection::open(&db_path).unwrap();
+    let (ver, models, decks): (i64, String, String) = db
+        .query_row("select ver, models, decks from col", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    let mut statement = db
+        .prepare("select n.guid, n.id, n.mid, n.mod, n.tags, n.flds, n.sfld, n.csum, c.id, c.did, c.ord, c.due from notes n join cards c on c.nid = n.id order by c.due")
+        .unwrap();
+    let notes: Vec<Value> = statement
+        .query_map([], |r| {
+            let fields: String = r.get(5)?;
+            Ok(json!({
+                "guid": r.get::<_, String>(0)?, "id": r.get::<_, i64>(1)?, "mid": r.get::<_, i64>(2)?,
+                "mod": r.get::<_, i64>(3)?, "tags": r.get::<_, String>(4)?,
+                "fields": fields.split('\x1f').collect::<Vec<_>>(),
+                "sfld": r.get::<_, String>(6)?, "csum": r.get::<_, i64>(7)?,
+                "card": {"id": r.get::<_, i64>(8)?, "did": r.get::<_, i64>(9)?, "ord": r.get::<_, i64>(10)?, "due": r.get::<_, i64>(11)?},
+            }))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let card_count: i64 = db
+        .query_row("select count(*) from cards", [], |r| r.get(0))
+        .unwrap();
+    json!({
+        "members": members,
+        "media": serde_json::from_str::<Value>(&media).unwrap(),
+        "ver": ver,
+        "models": serde_json::from_str::<Value>(&models).unwrap(),
+        "decks": serde_json::from_str::<Value>(&decks).unwrap(),
+        "notes": notes,
+        "card_count": card_count,
+    })
+}
+
+/// The Python interpreter of a virtual environment with the pinned `anki` package, created
+/// under `target/` on first use. A missing Python or pip fails loudly: never a silent skip.
+pub fn anki_python() -> &'static Path {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("anki-venv-{ANKI_VERSION}"));
+        let python = venv.join("bin").join("python");
+        let ready = venv.join(".deckforge-ready");
+        if ready.exists() {
+            return python;
+        }
+        let system_python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
+        let created = Command::new(&system_python).args(["-m", "venv"]).arg(&venv).status();
+        match created {
+            Ok(status) if status.success() => {}
+            other => panic!(
+                "the real-Anki tests need `{system_python} -m venv` (Python 3.9+ with venv and pip) \
+                 to create {}; got {other:?}. Install python3 and python3-venv, or set PYTHON.",
+                venv.display()
+            ),
+        }
+        let installed = Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+            .arg(format!("anki=={ANKI_VERSION}"))
+            .status();
+        match installed {
+            Ok(status) if status.success() => {}
+            other => panic!("pip could not install anki=={ANKI_VERSION} into {}: {other:?}", venv.display()),
+        }
+        fs::write(&ready, ANKI_VERSION).unwrap();
+        python
+    })
+}
+
+/// Runs `tests/anki/anki_check.py` on a collection with the given steps (`apkg:PATH`,
+/// `csv:PATH`, `study:7!`) and returns its JSON; panics if Anki refused an import.
+pub fn anki_check(collection: &Path, steps: &[String]) -> Value {
+    let output = Command::new(anki_python())
+        .arg(repo("tests/anki/anki_check.py"))
+        .arg(collection)
+        .args(steps)
+        .output()
+        .expect("run anki_check.py");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let value: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "anki_check.py printed no JSON ({e}); stderr:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    assert!(
+        value.get("error").is_none(),
+        "Anki refused an import: {}",
+        value["error"]
+    );
+    assert!(
+        output.status.success(),
+        "anki_check.py failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    value
+}
+
+/// What a reader sees in the seed, found line by line, independently of deckforge's parser.
+#[derive(Debug, Clone)]
+pub struct ExpectedCard {
+    pub number: u32,
+    pub question: String,
+    pub section: String,
+    /// Every line of the answer with list markers, labels and bold markers removed.
+    pub answer_fragments: Vec<String>,
+}
+
+pub fn seed_expectations() -> Vec<ExpectedCard> {
+    let text = fs::read_to_string(seed()).unwrap();
+    let mut cards: Vec<ExpectedCard> = Vec::new();
+    let mut section = String::new();
+    let mut in_answer = false;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if let Some(heading) = trimmed.strip_prefix("### ") {
+            section = heading.trim_matches('*').to_string();
+            in_answer = false;
+            continue;
+        }
+        if trimmed.starts_with("---") {
+            in_answer = false;
+            continue;
+        }
+        let numbered = trimmed.split_once(".  ").filter(|(n, rest)| {
+            n.chars().all(|c| c.is_ascii_digit()) && rest.starts_with("**") && rest.ends_with("**")
+        });
+        if let Some((number, rest)) = numbered {
+            cards.push(ExpectedCard {
+                number: number.parse().unwrap(),
+                question: rest.trim_matches('*').to_string(),
+                section: section.clone(),
+                answer_fragments: Vec::new(),
+            });
+            in_answer = false;
+            continue;
+        }
+        let mut content = trimmed.trim_start_matches('-').trim();
+        if let Some(after) = content.strip_prefix("**Answer:**") {
+            in_answer = true;
+            content = after.trim();
+        }
+        if in_answer && !content.is_empty() {
+            let fragment = content.replace("**", "");
+            cards.last_mut().unwrap().answer_fragments.push(fragment);
+        }
+    }
+    cards
+}
+
+/// The text of an HTML field as a reader sees it: tags removed, entities decoded, spaces collapsed.
+pub fn visible_text(html: &str) -> String {
+    const BLOCKS: [&str; 14] = [
+        "p", "li", "ul", "ol", "br", "div", "hr", "pre", "tr", "td", "th", "h1", "h2", "h3",
+    ];
+    let mut text = String::new();
+    let mut tag: Option<String> = None;
+    for c in html.chars() {
+        match (&mut tag, c) {
+            (None, '<') => tag = Some(String::new()),
+            (Some(name), '>') => {
+                let name = name.trim_start_matches('/');
+                let name = name
+                    .split([' ', '/'])
+                    .next()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                if BLOCKS.contains(&name.as_str()) {
+                    text.push(' ');
+                }
+                tag = None;
+            }
+            (Some(name), c) => name.push(c),
+            (None, c) => text.push(c),
+        }
+    }
+    let text = text
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Asserts that the note fields (by field name) show exactly what the seed says for every question.
+pub fn assert_matches_seed(notes: &[Value], field_of: impl Fn(&Value, &str) -> String) {
+    let expected = seed_expectations();
+    assert_eq!(
+        expected.len(),
+        100,
+        "the independent reader sees 100 questions"
+    );
+    assert_eq!(notes.len(), 100);
+    for card in &expected {
+        let note = notes
+            .iter()
+            .find(|n| visible_text(&field_of(n, "Question")) == card.question)
+            .unwrap_or_else(|| panic!("no note for Q{}: {}", card.number, card.question));
+        assert_eq!(
+            visible_text(&field_of(note, "Section")),
+            card.section,
+            "section of Q{}",
+            card.number
+        );
+        assert_eq!(field_of(note, "Number"), card.number.to_string());
+        let answer = visible_text(&field_of(note, "Answer"));
+        assert!(!answer.is_empty(), "Q{} has an empty answer", card.number);
+        assert!(
+            !answer.starts_with("Answer"),
+            "Q{} keeps its label: {answer}",
+            card.number
+        );
+        for fragment in &card.answer_fragments {
+            let fragment = fragment.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(
+                answer.contains(&fragment),
+                "Q{} answer lacks {fragment:?}; it is {answer:?}",
+                card.number
+            );
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! The lock file: what the previous build decided, so the next one keeps GUIDs and modification times.
+//!
+//! It lives beside the first source as `<stem>.deckforge.lock` and is meant to be committed with the
+//! Markdown. It is JSON with one note per line, sorted by question, so a diff shows one line per
+//! changed note. Per note it records the GUID, the normalised question, the question as written
+//! (to label removed notes), hashes of the content and of the answer, and the modification time.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::write::atomic::{write_error, write_file};
+
+/// The lock format version; a lock with a newer version is refused rather than misread.
+pub const LOCK_VERSION: u32 = 1;
+
+/// A content hash and the time it last changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    pub content_hash: String,
+    pub modified: i64,
+}
+
+/// What the lock remembers about one note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockedNote {
+    pub guid: String,
+    /// The normalised question the GUID was matched by.
+    pub question: String,
+    /// The question as the author last wrote it.
+    pub text: String,
+    /// The author's explicit `<!-- id: … -->`, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub content_hash: String,
+    /// Breaks ties when matching a reworded question.
+    pub answer_hash: String,
+    pub modified: i64,
+    /// The question is gone from the sources; the note is shipped tagged `deckforge::removed`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub removed: bool,
+}
+
+/// The whole lock file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lock {
+    pub version: u32,
+    pub deck_id: String,
+    pub note_type: Option<Stamp>,
+    pub notes: Vec<LockedNote>,
+}
+
+impl Lock {
+    pub fn new(deck_id: &str) -> Lock {
+        Lock {
+            version: LOCK_VERSION,
+            deck_id: deck_id.to_string(),
+            note_type: None,
+            notes: Vec::new(),
+        }
+    }
+
+    /// Reads a lock file; a missing file is `Ok(None)`.
+    pub fn read(path: &Path) -> Result<Option<Lock>> {
+        let text = match fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(path, "read the lock file", e)),
+        };
+        let lock: Lock = serde_json::from_str(&text).map_err(|e| Error::Syntax {
+            path: path.to_path_buf(),
+            line: e.line(),
+            message: format!(
+                "the lock file is damaged ({e}); restore it from version control or delete it"
+            ),
+        })?;
+        if lock.version > LOCK_VERSION {
+            return Err(Error::Syntax {
+                path: path.to_path_buf(),
+                line: 1,
+                message: format!(
+                    "lock file version {} is newer than this deckforge understands ({LOCK_VERSION}); upgrade deckforge",
+                    lock.version
+                ),
+            });
+        }
+        Ok(Some(lock))
+    }
+
+    /// The stable text form: sorted notes, one per line.
+    pub fn to_text(&self) -> String {
+        let mut notes: Vec<&LockedNote> = self.notes.iter().collect();
+        notes.sort_by(|a, b| (&a.question, &a.guid).cmp(&(&b.question, &b.guid)));
+        let mut out = String::with_capacity(64 + notes.len() * 200);
+        out.push_str("{\n");
+        out.push_str(&format!("  \"version\": {},\n", self.version));
+        out.push_str(&format!("  \"deck_id\": {},\n", json(&self.deck_id)));
+        let note_type = self
+            .note_type
+            .as_ref()
+            .map_or_else(|| "null".to_string(), json);
+        out.push_str(&format!("  \"note_type\": {note_type},\n"));
+        out.push_str("  \"notes\": [");
+        for (i, note) in notes.iter().enumerate() {
+            out.push_str(if i == 0 { "\n    " } else { ",\n    " });
+            out.push_str(&json(note));
+        }
+        out.push_str(if notes.is_empty() {
+            "]\n}\n"
+        } else {
+            "\n  ]\n}\n"
+        });
+        out
+    }
+
+    /// Writes the lock atomically.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let text = self.to_text();
+        write_file(path, |out| {
+            out.write_all(text.as_bytes()).map_err(write_error(path))
+        })
+    }
+}
+
+fn json<T: Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).expect("lock values serialise")
+}
+
+/// The default lock path for a build: beside the first source, `<stem>.deckforge.lock`.
+pub fn default_path(first_input: &Path) -> PathBuf {
+    let stem = first_input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "deck".to_string());
+    first_input.with_file_name(format!("{stem}.deckforge.lock"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(question: &str, guid: &str) -> LockedNote {
+        LockedNote {
+            guid: guid.to_string(),
+            question: question.to_string(),
+            text: question.to_uppercase(),
+            id: None,
+            content_hash: "c".into(),
+            answer_hash: "a".into(),
+            modified: 5,
+            removed: false,
+        }
+    }
+
+    #[test]
+    fn text_form_is_sorted_one_note_per_line_and_round_trips() {
+        let mut lock = Lock::new("deck");
+        lock.note_type = Some(Stamp {
+            content_hash: "t".into(),
+            modified: 3,
+        });
+        lock.notes = vec![note("zeta?", "g2"), note("alpha?", "g1")];
+        let text = lock.to_text();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 9, "{text}");
+        assert!(lines[5].contains("\"alpha?\""), "{text}");
+        assert!(lines[6].contains("\"zeta?\""), "{text}");
+        let parsed: Lock = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed.notes.len(), 2);
+        assert_eq!(parsed.to_text(), text);
+    }
+
+    #[test]
+    fn default_path_sits_beside_the_first_source() {
+        assert_eq!(
+            default_path(Path::new("notes/ml.md")),
+            Path::new("notes/ml.deckforge.lock")
+        );
+        assert_eq!(
+            default_path(Path::new("ml.md")),
+            Path::new("ml.deckforge.lock")
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! The command line as a user meets it: exit codes, messages that name the file, nothing written on failure.
+
+use std::fs;
+
+use crate::support::{TempDir, deckforge, run, seed, seed_in};
+
+#[test]
+fn build_writes_a_package_and_reports_it() {
+    let dir = TempDir::new("cli-build");
+    let out = dir.join("mlops.apkg");
+    let (code, stdout, stderr) = run(deckforge()
+        .arg("build")
+        .arg(seed_in(&dir))
+        .arg("-o")
+        .arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("100 notes"), "{stderr}");
+    assert!(out.is_file());
+    assert_eq!(
+        dir.entries(),
+        [
+            "mlops-interview-questions.deckforge.lock",
+            "mlops-interview-questions.md",
+            "mlops.apkg"
+        ],
+        "the package and the lock beside the source; no temporary files left behind"
+    );
+    assert!(
+        stderr.contains("added 100, updated 0, reworded 0, removed 0, unchanged 0"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn help_lists_build_with_an_example() {
+    let (code, stdout, _) = run(deckforge().arg("--help"));
+    assert_eq!(code, 0);
+    assert!(stdout.contains("build"), "{stdout}");
+    let (code, stdout, _) = run(deckforge().args(["build", "--help"]));
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("deckforge build examples/mlops-interview-questions.md -o mlops.apkg"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let (code, _, stderr) = run(deckforge().args(["build", "x.md"]));
+    assert_eq!(code, 2, "{stderr}");
+    let (code, _, _) = run(deckforge().arg("frobnicate"));
+    assert_eq!(code, 2);
+}
+
+/// Runs a failing build into `dir/out.apkg` and checks exit 1, the message, and that nothing was written.
+fn assert_fails(
+    dir: &TempDir,
+    input: &std::path::Path,
+    output: &std::path::Path,
+    expected_message: &str,
+) {
+    let before = dir.entries();
+    let (code, stdout, stderr) = run(deckforge().arg("build").arg(input).arg("-o").arg(output));
+    assert_eq!(code, 1, "stderr: {stderr}");
+    assert!(stdout.is_empty());
+    assert_eq!(stderr.lines().count(), 1, "one message: {stderr}");
+    assert!(
+        stderr.contains(expected_message),
+        "expected {expected_message:?} in {stderr:?}"
+    );
+    assert_eq!(dir.entries(), before, "nothing written");
+}
+
+#[test]
+fn a_missing_input_names_the_file() {
+    let dir = TempDir::new("cli-missing");
+    let input = dir.join("nope.md");
+    assert_fails(
+        &dir,
+        &input,
+        &dir.join("out.apkg"),
+        "nope.md: cannot read the input",
+    );
+}
+
+#[test]
+fn an_input_without_questions_names_the_file() {
+    let dir = TempDir::new("cli-empty");
+    let empty = dir.join("empty.md");
+    fs::write(&empty, "").unwrap();
+    assert_fails(
+        &dir,
+        &empty,
+        &dir.join("out.apkg"),
+        "empty.md: no questions found: the file is empty",
+    );
+    let prose = dir.join("prose.md");
+    fs::write(&prose, "# Notes\n\nJust some prose.\n").unwrap();
+    assert_fails(
+        &dir,
+        &prose,
+        &dir.join("out.apkg"),
+        "prose.md: no questions found",
+    );
+}
+
+#[test]
+fn an_input_that_is_not_utf8_names_the_line() {
+    let dir = TempDir::new("cli-utf8");
+    let input = dir.join("latin1.md");
+    fs::write(&input, b"1. **Caf\xe9?**\n").unwrap();
+    assert_fails(
+        &dir,
+        &input,
+        &dir.join("out.apkg"),
+        "latin1.md:1: not valid UTF-8",
+    );
+}
+
+#[test]
+fn a_missing_output_folder_is_an_error() {
+    let dir = TempDir::new("cli-folder");
+    assert_fails(
+        &dir,
+        &seed(),
+        &dir.join("missing/out.apkg"),
+        "the output folder does not exist",
+    );
+}
+
+#[test]
+fn an_unknown_output_extension_is_an_error() {
+    let dir = TempDir::new("cli-ext");
+    assert_fails(
+        &dir,
+        &seed(),
+        &dir.join("out.docx"),
+        "use a .apkg or .csv extension",
+    );
+}
+
+#[test]
+fn a_failed_build_keeps_the_previous_output() {
+    let dir = TempDir::new("cli-keep");
+    let out = dir.join("deck.apkg");
+    fs::write(&out, "previous").unwrap();
+    let empty = dir.join("empty.md");
+    fs::write(&empty, "\n").unwrap();
+    assert_fails(&dir, &empty, &out, "no questions found");
+    assert_eq!(fs::read_to_string(&out).unwrap(), "previous");
+}
+
+#[test]
+fn an_invalid_source_date_epoch_is_an_error() {
+    let dir = TempDir::new("cli-epoch");
+    let (code, _, stderr) = run(deckforge()
+        .env("SOURCE_DATE_EPOCH", "yesterday")
+        .arg("build")
+        .arg(seed_in(&dir))
+        .arg("-o")
+        .arg(dir.join("x.apkg")));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("SOURCE_DATE_EPOCH"), "{stderr}");
+}
