@@ -470,3 +470,33 @@ fn text_options_on_a_package_are_usage_errors() {
     );
     assert!(fs::read(&apkg).unwrap().starts_with(b"PK"));
 }
+
+#[test]
+fn removed_questions_stay_only_in_anki_outputs() {
+    let dir = TempDir::new("presets-removed");
+    let seed = seed_in(&dir);
+    build_to(&seed, &dir.join("first.apkg"), None, false);
+    let text = fs::read_to_string(&seed).unwrap();
+    let start = text.find("100.  **How does CI/CD").unwrap();
+    let end = start + text[start..].find("\n----------").unwrap();
+    fs::write(&seed, format!("{}{}", &text[..start], &text[end..])).unwrap();
+
+    for preset in Preset::ALL {
+        let output = dir.join(&format!("removed-{preset}.{}", preset.extension()));
+        let notes = build_to(&seed, &output, Some(preset), false);
+        let bytes = fs::read(&output).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let cards = match preset {
+            Preset::Anki => csv_records(&bytes, true).len(),
+            Preset::Quizlet => assert_quizlet(&text, 99).len(),
+            Preset::Brainscape => assert_brainscape(&bytes, 99).len(),
+            Preset::Mnemosyne => assert_mnemosyne(&text, 99).len(),
+            Preset::Supermemo => assert_supermemo(&text, 99).len(),
+            Preset::Plain => assert_plain(&bytes, 99).len(),
+        };
+        let expected = if preset == Preset::Anki { 100 } else { 99 };
+        assert_eq!(cards, expected, "{preset}");
+        assert_eq!(notes, 100, "the package keeps the removed note");
+        assert!(!text.contains("How does CI/CD differ") || preset == Preset::Anki);
+    }
+}
