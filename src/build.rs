@@ -11,11 +11,12 @@ use crate::identity::{
     self, Assigned, CardKey, Change, IdAllocator, content_hash, normalise_question, slug, stable_id,
 };
 use crate::lock::{self, Lock, Stamp};
-use crate::model::{DeckInfo, FIELD_NAMES, Note, NoteType, Package, field};
+use crate::model::{DeckInfo, FIELD_NAMES, Note, NoteMarkdown, NoteType, Package, field};
 use crate::render::HtmlRenderer;
 use crate::render::html::escape;
 use crate::source::{self, Document, file_stem};
 use crate::templates::Templates;
+use crate::write::presets::TextOptions;
 use crate::write::{self, OutputFormat};
 
 /// The tag every note removed from the sources carries, so one search finds them all.
@@ -54,6 +55,8 @@ pub struct BuildOptions {
     /// The build time in seconds since the epoch (`SOURCE_DATE_EPOCH` or the clock).
     pub now: i64,
     pub templates: Templates,
+    /// Which text format to write (`--preset`) and whether to start it with a BOM.
+    pub text: TextOptions,
 }
 
 impl BuildOptions {
@@ -71,6 +74,7 @@ impl BuildOptions {
             locked: false,
             now,
             templates: Templates::default(),
+            text: TextOptions::default(),
         }
     }
 
@@ -140,7 +144,7 @@ pub struct Plan {
 
 /// Reads the inputs and lock, builds the package and writes it, then the lock.
 pub fn build(options: &BuildOptions) -> Result<BuildReport> {
-    let format = OutputFormat::from_path(&options.output)?;
+    let format = OutputFormat::for_output(&options.output, &options.text)?;
     let documents = options
         .inputs
         .iter()
@@ -169,7 +173,12 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
     }
     match format {
         OutputFormat::Apkg => write::apkg::write_apkg_file(&plan.package, &options.output)?,
-        OutputFormat::AnkiCsv => write::csv::write_anki_csv_file(&plan.package, &options.output)?,
+        OutputFormat::Text(preset) => write::presets::write_preset_file(
+            &plan.package,
+            preset,
+            options.text.bom,
+            &options.output,
+        )?,
     }
     // The lock is written last: if the output failed, the next build still compares with
     // what the user last received.
@@ -207,6 +216,7 @@ struct RenderedCard {
     fields: Vec<String>,
     tags: Vec<String>,
     deck: usize,
+    markdown: NoteMarkdown,
 }
 
 /// Turns parsed documents and the previous lock into a package and the next lock; no I/O.
@@ -283,7 +293,17 @@ pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lo
                 answer_hash: content_hash([fields[field::ANSWER].as_str()]),
             });
             places.push((&document.path, card.line, card.column));
-            rendered.push(RenderedCard { fields, tags, deck });
+            let markdown = NoteMarkdown {
+                question: card.question.clone(),
+                answer: card.answer.clone(),
+                section: card.section.clone(),
+            };
+            rendered.push(RenderedCard {
+                fields,
+                tags,
+                deck,
+                markdown,
+            });
         }
     }
 
@@ -348,6 +368,7 @@ pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lo
             modified: assignment.modified,
             fields: card.fields,
             tags: card.tags,
+            markdown: Some(card.markdown),
         });
     }
     for (record, modified) in &removed {
@@ -376,6 +397,7 @@ pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lo
             modified: *modified,
             fields,
             tags,
+            markdown: None,
         });
     }
 

@@ -4,13 +4,18 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
+use deckforge::Error;
 use deckforge::build::{BuildOptions, LockMode, build};
 use deckforge::templates::Templates;
+use deckforge::write::presets::{Preset, TextOptions};
 
 /// Exit status for problems with input or output files (usage errors exit with 2, from clap).
 const FAILURE: u8 = 1;
+/// Exit status for usage mistakes clap cannot see, such as a text preset on an `.apkg`.
+const USAGE: u8 = 2;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,12 +36,16 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Build an Anki package (.apkg) or Anki CSV (.csv) from Markdown files.
+    /// Build an Anki package (.apkg), Anki CSV (.csv) or another app's text format from Markdown.
     #[command(after_help = "Examples:\n  \
 deckforge build examples/mlops-interview-questions.md -o mlops.apkg\n  \
 deckforge build part1.md part2.md -o course.apkg --deck \"ML course\" --subdecks\n  \
-deckforge build notes.md -o notes.csv     # for Anki's File > Import\n\n\
-The output format comes from the extension of OUT. Set SOURCE_DATE_EPOCH for reproducible output.")]
+deckforge build notes.md -o notes.csv     # for Anki's File > Import\n  \
+deckforge build notes.md -o quizlet.txt --preset quizlet\n  \
+deckforge build notes.md -o notes.csv --preset plain --bom   # for Excel\n\n\
+The output format comes from the extension of OUT (.apkg or .csv), or from --preset. \
+Each preset's import rules are in docs/presets.md. \
+Set SOURCE_DATE_EPOCH for reproducible output.")]
     Build(BuildArgs),
 
     /// List the notes of an .apkg or a deckforge CSV: GUID, deck, tags, fields.
@@ -122,6 +131,14 @@ struct BuildArgs {
     /// (any subset). A change updates the note type in Anki without forking it.
     #[arg(long, value_name = "DIR")]
     templates: Option<PathBuf>,
+
+    /// Write the text format of another flashcard app instead of choosing by OUT's extension.
+    #[arg(long, value_name = "NAME", value_parser = preset_parser())]
+    preset: Option<Preset>,
+
+    /// Start a text output with a UTF-8 byte order mark, so spreadsheets read it as UTF-8.
+    #[arg(long)]
+    bom: bool,
 
     /// Print nothing but errors.
     #[arg(short, long)]
@@ -273,6 +290,10 @@ fn run_build(args: BuildArgs) -> ExitCode {
         locked: args.locked,
         now,
         templates,
+        text: TextOptions {
+            preset: args.preset,
+            bom: args.bom,
+        },
     };
     match build(&options) {
         Ok(report) => {
@@ -302,8 +323,12 @@ fn run_build(args: BuildArgs) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Err(error @ Error::TextOptionOnPackage { .. }) => {
+            eprintln!("error: {error}");
+            ExitCode::from(USAGE)
+        }
         Err(error) => {
-            if let deckforge::Error::Strict { diagnostics } = &error {
+            if let Error::Strict { diagnostics } = &error {
                 for diagnostic in diagnostics {
                     eprintln!("{diagnostic}");
                 }
@@ -311,6 +336,17 @@ fn run_build(args: BuildArgs) -> ExitCode {
             fail(&error.to_string())
         }
     }
+}
+
+/// `--preset` values with their one-line descriptions, listed by `--help`.
+fn preset_parser() -> impl TypedValueParser<Value = Preset> {
+    PossibleValuesParser::new(
+        Preset::ALL.map(|preset| PossibleValue::new(preset.name()).help(preset.summary())),
+    )
+    .map(|name| {
+        name.parse::<Preset>()
+            .expect("only listed names get through")
+    })
 }
 
 /// `SOURCE_DATE_EPOCH` when set (reproducible builds), otherwise the clock; read once.

@@ -28,6 +28,13 @@ pub enum Error {
     OutputFolderMissing { path: PathBuf },
     /// The output path's extension names no format deckforge writes.
     UnknownOutputFormat { path: PathBuf },
+    /// An option for text outputs (a preset, a BOM) was given for an `.apkg` output: a usage
+    /// mistake, reported before anything is read.
+    TextOptionOnPackage {
+        path: PathBuf,
+        option: String,
+        hint: String,
+    },
     /// An input could not be understood at a known place.
     Syntax {
         path: PathBuf,
@@ -85,7 +92,13 @@ impl fmt::Display for Error {
             ),
             Error::UnknownOutputFormat { path } => write!(
                 f,
-                "{}: cannot tell the output format; use a .apkg or .csv extension",
+                "{}: cannot tell the output format; use a .apkg or .csv extension, or name a \
+                 text format with --preset (anki, quizlet, brainscape, mnemosyne, supermemo, plain)",
+                path.display()
+            ),
+            Error::TextOptionOnPackage { path, option, hint } => write!(
+                f,
+                "{}: {option} is for text outputs, but .apkg is an Anki package; {hint}",
                 path.display()
             ),
             Error::Syntax {

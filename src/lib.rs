@@ -7,9 +7,9 @@
 //! - [`source`]: Markdown files → [`source::CardDraft`]s (question, answer, section, line);
 //! - [`identity`] and [`lock`]: normalised questions and the previous build → stable GUIDs,
 //!   modification times and a change report;
-//! - [`render`]: card Markdown → sanitised HTML fields;
+//! - [`render`]: card Markdown → sanitised HTML fields, or plain text for apps without HTML;
 //! - [`model`]: the finished [`model::Package`], plain data;
-//! - [`write`]: the package → `.apkg` or CSV, written atomically.
+//! - [`write`]: the package → `.apkg`, Anki CSV or another app's text format, written atomically.
 //!
 //! [`build::build`] runs the whole pipeline. The library never prints and never exits: it
 //! returns a [`build::BuildReport`] with [`Diagnostic`]s, or an [`Error`] naming the file.

@@ -56,6 +56,19 @@ pub struct Note {
     pub fields: Vec<String>,
     /// Tags without spaces; `::` separates hierarchy levels.
     pub tags: Vec<String>,
+    /// The card as the author wrote it, for writers that render it their own way (plain text);
+    /// `None` for a note removed from the sources, which only Anki outputs keep.
+    pub markdown: Option<NoteMarkdown>,
+}
+
+/// A note's question and answer as Markdown and its section headings as written, kept beside
+/// the HTML fields so text outputs render from the source instead of un-rendering HTML.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct NoteMarkdown {
+    pub question: String,
+    pub answer: String,
+    /// The headings above the question, outermost first.
+    pub section: Vec<String>,
 }
 
 /// A media file to ship inside an `.apkg`.

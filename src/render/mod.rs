@@ -1,5 +1,7 @@
-//! Turns card Markdown into what each output shows: sanitised HTML for Anki.
+//! Turns card Markdown into what each output shows: sanitised HTML for Anki and Mnemosyne,
+//! plain text for apps that take no HTML.
 
 pub mod html;
+pub mod text;
 
 pub use html::HtmlRenderer;

@@ -10,5 +10,7 @@ mod inspect;
 mod package;
 // Edit, study, rebuild, re-import: updates merge in the real Anki engine.
 mod rebuild;
+// Each export preset read back by an independent parser and held to its app's rules.
+mod presets;
 // Helpers: running the binary, golden files, reading packages, the Anki environment.
 mod support;
