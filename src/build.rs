@@ -11,7 +11,7 @@ use crate::identity::{IdAllocator, normalise_question, note_guid, slug, stable_i
 use crate::model::{DeckInfo, FIELD_NAMES, Note, NoteType, Package};
 use crate::render::HtmlRenderer;
 use crate::render::html::escape;
-use crate::source::{self, Document, file_stem};
+use crate::source::{self, Document, LayoutChoice, file_stem};
 use crate::templates::Templates;
 use crate::write::{self, OutputFormat};
 
@@ -34,6 +34,8 @@ pub struct BuildOptions {
     /// The build time in seconds since the epoch (`SOURCE_DATE_EPOCH` or the clock).
     pub now: i64,
     pub templates: Templates,
+    /// Which question-and-answer layout to read the inputs with (detected per document by default).
+    pub layout: LayoutChoice,
 }
 
 /// What a build produced, for the command line to summarise.
@@ -51,7 +53,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
     let documents = options
         .inputs
         .iter()
-        .map(|path| source::load(path))
+        .map(|path| source::load_with(path, options.layout))
         .collect::<Result<Vec<_>>>()?;
     let (package, diagnostics) = assemble(&documents, options);
     if options.strict && !diagnostics.is_empty() {
@@ -173,6 +175,11 @@ pub fn assemble(documents: &[Document], options: &BuildOptions) -> (Package, Vec
             fields[crate::model::field::SECTION] = escape(&card.section.join(" › "));
             fields[crate::model::field::NUMBER] =
                 card.number.map(|n| n.to_string()).unwrap_or_default();
+            if let Some(link) = &card.source_link {
+                fields[crate::model::field::SOURCE] = renderer.link(link);
+            }
+            let mut tags = vec![section_tag];
+            tags.extend(card.tags.iter().cloned());
             notes.push(Note {
                 note_id: ids.allocate("note", &guid),
                 card_id: ids.allocate("card", &guid),
@@ -180,7 +187,7 @@ pub fn assemble(documents: &[Document], options: &BuildOptions) -> (Package, Vec
                 deck,
                 modified: options.now,
                 fields,
-                tags: vec![section_tag],
+                tags,
             });
         }
     }

@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::{Args, Parser, Subcommand};
 
 use deckforge::build::{BuildOptions, build};
+use deckforge::source::LayoutChoice;
 use deckforge::templates::Templates;
 
 /// Exit status for problems with input or output files (usage errors exit with 2, from clap).
@@ -74,6 +75,11 @@ struct BuildArgs {
     /// Print nothing but errors.
     #[arg(short, long)]
     quiet: bool,
+
+    /// How questions are written: auto, answer-label, q-a, list-headings, details,
+    /// bold-paragraph or headings [default: auto, detected per file].
+    #[arg(long, value_name = "NAME", default_value = "auto")]
+    layout: LayoutChoice,
 }
 
 pub fn run() -> ExitCode {
@@ -101,6 +107,7 @@ fn run_build(args: BuildArgs) -> ExitCode {
         strict: args.strict,
         now,
         templates: Templates::default(),
+        layout: args.layout,
     };
     match build(&options) {
         Ok(report) => {

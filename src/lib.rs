@@ -26,6 +26,7 @@
 //!     strict: false,
 //!     now: 1_700_000_000,
 //!     templates: Default::default(),
+//!     layout: Default::default(),
 //! })?;
 //! assert_eq!(report.notes, 100);
 //! # Ok::<(), deckforge::Error>(())

@@ -50,6 +50,12 @@ impl HtmlRenderer {
         }
     }
 
+    /// A link to `url` showing the URL, for the Source field.
+    pub fn link(&self, url: &str) -> String {
+        let url = escape(url);
+        self.clean(&format!("<a href=\"{url}\">{url}</a>"))
+    }
+
     fn clean(&self, html: &str) -> String {
         match &self.sanitizer {
             Some(builder) => builder.clean(html).to_string(),
