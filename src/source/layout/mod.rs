@@ -602,6 +602,23 @@ pub(crate) fn answer_text(
     if at < range.end {
         text.push_str(&src[at..range.end]);
     }
+    // An answer that starts on its label's line (`- **Answer:** text`) may continue in sibling
+    // blocks that are less indented than the label; dedenting those by the label's column would
+    // flatten their nested lists, so the dedent stops at the least indented line.
+    let labelled = text
+        .split('\n')
+        .next()
+        .is_some_and(|line| !line.trim().is_empty());
+    let columns = if labelled {
+        text.split('\n')
+            .skip(1)
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| visual_column(line, line.len() - line.trim_start().len()))
+            .min()
+            .map_or(columns, |least| least.min(columns))
+    } else {
+        columns
+    };
     let text = dedent(&text, columns);
     let mut text = text.trim();
     // A lone "(OR)" left before an alternative phrasing of the same question joins two

@@ -1,0 +1,1 @@
+//! `deckforge check` and the diagnostics `build` prints.

@@ -1,0 +1,1 @@
+//! The real documents in tests/fixtures/corpus (see its README for sources and licenses).
