@@ -1,7 +1,7 @@
 //! The build pipeline: sources → card drafts → identities → rendered fields → package → file.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -11,6 +11,7 @@ use crate::identity::{IdAllocator, normalise_question, note_guid, slug, stable_i
 use crate::model::{DeckInfo, FIELD_NAMES, Note, NoteType, Package};
 use crate::render::HtmlRenderer;
 use crate::render::html::escape;
+use crate::render::media::MediaCollector;
 use crate::source::{self, Document, LayoutChoice, file_stem};
 use crate::templates::Templates;
 use crate::write::{self, OutputFormat};
@@ -55,7 +56,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
         .iter()
         .map(|path| source::load_with(path, options.layout))
         .collect::<Result<Vec<_>>>()?;
-    let (package, diagnostics) = assemble(&documents, options);
+    let (package, mut diagnostics) = assemble(&documents, options);
+    diagnostics.extend(crate::check::lint(&documents, options.allow_html));
     if options.strict && !diagnostics.is_empty() {
         return Err(Error::Strict {
             count: diagnostics.len(),
@@ -87,7 +89,8 @@ pub fn namespace(documents: &[Document], options: &BuildOptions) -> String {
         .unwrap_or_else(|| "deck".to_string())
 }
 
-/// Turns parsed documents into a package; pure apart from reading nothing at all.
+/// Turns parsed documents into a package; it reads nothing but the local images an `.apkg`
+/// packs (CSV output leaves image references as they are).
 pub fn assemble(documents: &[Document], options: &BuildOptions) -> (Package, Vec<Diagnostic>) {
     let namespace = namespace(documents, options);
     let deck_name = options
@@ -119,6 +122,11 @@ pub fn assemble(documents: &[Document], options: &BuildOptions) -> (Package, Vec
     let mut occurrences: HashMap<String, usize> = HashMap::new();
     let mut ids = IdAllocator::with_capacity(card_count * 2);
     let mut notes = Vec::with_capacity(card_count);
+    let mut media = matches!(
+        OutputFormat::from_path(&options.output),
+        Ok(OutputFormat::Apkg)
+    )
+    .then(MediaCollector::default);
 
     for (doc_index, document) in documents.iter().enumerate() {
         for card in &document.cards {
@@ -170,8 +178,30 @@ pub fn assemble(documents: &[Document], options: &BuildOptions) -> (Package, Vec
                 }
             }
             let mut fields = vec![String::new(); FIELD_NAMES.len()];
-            fields[crate::model::field::QUESTION] = renderer.inline(&card.question);
-            fields[crate::model::field::ANSWER] = renderer.block(&card.answer);
+            let (question, answer) = match &mut media {
+                Some(media) => {
+                    let folder = document.path.parent().unwrap_or(Path::new("."));
+                    let folder = if folder.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        folder
+                    };
+                    let (question, mut problems) =
+                        renderer.inline_with_media(&card.question, folder, media);
+                    let (answer, more) = renderer.block_with_media(&card.answer, folder, media);
+                    problems.extend(more);
+                    diagnostics.extend(problems.into_iter().map(|problem| {
+                        Diagnostic::warning(&document.path, card.line, card.column, problem)
+                    }));
+                    (question, answer)
+                }
+                None => (
+                    renderer.inline(&card.question),
+                    renderer.block(&card.answer),
+                ),
+            };
+            fields[crate::model::field::QUESTION] = question;
+            fields[crate::model::field::ANSWER] = answer;
             fields[crate::model::field::SECTION] = escape(&card.section.join(" › "));
             fields[crate::model::field::NUMBER] =
                 card.number.map(|n| n.to_string()).unwrap_or_default();
@@ -203,7 +233,7 @@ pub fn assemble(documents: &[Document], options: &BuildOptions) -> (Package, Vec
         note_type,
         decks,
         notes,
-        media: Vec::new(),
+        media: media.map(MediaCollector::into_media).unwrap_or_default(),
         built_at: options.now,
     };
     (package, diagnostics)

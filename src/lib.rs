@@ -8,7 +8,8 @@
 //! - [`identity`]: normalised questions → stable GUIDs and ids;
 //! - [`render`]: card Markdown → sanitised HTML fields;
 //! - [`model`]: the finished [`model::Package`], plain data;
-//! - [`write`]: the package → `.apkg` or CSV, written atomically.
+//! - [`write`]: the package → `.apkg` or CSV, written atomically;
+//! - [`check`]: what is wrong with a document, for `deckforge check` and `build`.
 //!
 //! [`build::build`] runs the whole pipeline. The library never prints and never exits: it
 //! returns a [`build::BuildReport`] with [`Diagnostic`]s, or an [`Error`] naming the file.
@@ -33,6 +34,7 @@
 //! ```
 
 pub mod build;
+pub mod check;
 pub mod diagnostic;
 pub mod error;
 pub mod identity;
