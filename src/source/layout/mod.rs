@@ -605,19 +605,22 @@ pub(crate) fn answer_text(
     // An answer that starts on its label's line (`- **Answer:** text`) may continue in sibling
     // blocks that are less indented than the label; dedenting those by the label's column would
     // flatten their nested lists, so the dedent stops at the least indented line.
+    // Under a heading, an answer indented deeper than its heading everywhere (a mis-indented
+    // list item) loses that common indentation too.
     let labelled = text
         .split('\n')
         .next()
         .is_some_and(|line| !line.trim().is_empty());
-    let columns = if labelled {
-        text.split('\n')
-            .skip(1)
-            .filter(|line| !line.trim().is_empty())
-            .map(|line| visual_column(line, line.len() - line.trim_start().len()))
-            .min()
-            .map_or(columns, |least| least.min(columns))
-    } else {
-        columns
+    let least = text
+        .split('\n')
+        .skip(1)
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| visual_column(line, line.len() - line.trim_start().len()))
+        .min();
+    let columns = match least {
+        Some(least) if labelled => least.min(columns),
+        Some(least) => least.max(columns),
+        None => columns,
     };
     let text = dedent(&text, columns);
     let mut text = text.trim();
@@ -631,6 +634,23 @@ pub(crate) fn answer_text(
         if word.eq_ignore_ascii_case("or") {
             text = rest.trim_end();
         }
+    }
+    // A `<br/>` separator written on the answer's last line rather than on a line of its own.
+    loop {
+        let trimmed = text.trim_end();
+        let lower = trimmed.to_ascii_lowercase();
+        let Some(tag) = lower.rfind("<br") else {
+            break;
+        };
+        let tail = lower[tag + 3..]
+            .trim_end_matches('>')
+            .trim()
+            .trim_end_matches('/')
+            .trim();
+        if !tail.is_empty() || !lower.ends_with('>') {
+            break;
+        }
+        text = trimmed[..tag].trim_end();
     }
     text.to_string()
 }
@@ -675,6 +695,12 @@ mod tests {
     fn a_trailing_or_is_dropped() {
         let src = "\ntext\n\n**(OR)**\n";
         assert_eq!(answer_text(src, &(0..src.len()), 0, &[]), "text");
+    }
+
+    #[test]
+    fn a_trailing_break_tag_is_dropped_and_common_indentation_removed() {
+        let src = "\n     text\n     - item <br/>\n";
+        assert_eq!(answer_text(src, &(0..src.len()), 4, &[]), "text\n- item");
     }
 
     #[test]

@@ -148,6 +148,14 @@ fn strip_difficulty(text: &str) -> (String, Vec<String>) {
     let mut tags = Vec::new();
     let is_joiner = |c: char| c.is_whitespace() || matches!(c, '\u{200d}' | '\u{fe0f}');
     let mut rest = text;
+    // `What …? ⭐️I`: a single letter typed right after a difficulty emoji is a slip.
+    let mut chars = rest.chars().rev();
+    if let (Some(letter), Some(before)) = (chars.next(), chars.next()) {
+        let emoji_before = before == '\u{fe0f}' || DIFFICULTY.iter().any(|(e, _)| *e == before);
+        if letter.is_ascii_alphabetic() && emoji_before {
+            rest = &rest[..rest.len() - 1];
+        }
+    }
     loop {
         let trimmed = rest.trim_end_matches(is_joiner);
         let Some(last) = trimmed.chars().next_back() else {
