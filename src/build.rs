@@ -1,7 +1,7 @@
 //! The build pipeline: sources → card drafts → identities → rendered fields → package → file.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -14,7 +14,8 @@ use crate::lock::{self, Lock, Stamp};
 use crate::model::{DeckInfo, FIELD_NAMES, Note, NoteMarkdown, NoteType, Package, field};
 use crate::render::HtmlRenderer;
 use crate::render::html::escape;
-use crate::source::{self, Document, file_stem};
+use crate::render::media::MediaCollector;
+use crate::source::{self, Document, LayoutChoice, file_stem};
 use crate::templates::Templates;
 use crate::write::presets::TextOptions;
 use crate::write::{self, OutputFormat};
@@ -57,6 +58,8 @@ pub struct BuildOptions {
     pub templates: Templates,
     /// Which text format to write (`--preset`) and whether to start it with a BOM.
     pub text: TextOptions,
+    /// Which question-and-answer layout to read the inputs with (detected per document by default).
+    pub layout: LayoutChoice,
 }
 
 impl BuildOptions {
@@ -75,6 +78,7 @@ impl BuildOptions {
             now,
             templates: Templates::default(),
             text: TextOptions::default(),
+            layout: LayoutChoice::default(),
         }
     }
 
@@ -148,14 +152,16 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
     let documents = options
         .inputs
         .iter()
-        .map(|path| source::load(path))
+        .map(|path| source::load_with(path, options.layout))
         .collect::<Result<Vec<_>>>()?;
     let lock_path = options.lock_path();
     let previous = match &lock_path {
         Some(path) => Lock::read(path)?,
         None => None,
     };
-    let plan = plan(&documents, options, previous.as_ref());
+    let mut plan = plan(&documents, options, previous.as_ref());
+    plan.diagnostics
+        .extend(crate::check::lint(&documents, options.allow_html));
     if options.strict && !plan.diagnostics.is_empty() {
         return Err(Error::Strict {
             diagnostics: plan.diagnostics,
@@ -250,6 +256,11 @@ pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lo
     let mut rendered = Vec::with_capacity(card_count);
     let mut keys = Vec::with_capacity(card_count);
     let mut places = Vec::with_capacity(card_count);
+    let mut media = matches!(
+        OutputFormat::from_path(&options.output),
+        Ok(OutputFormat::Apkg)
+    )
+    .then(MediaCollector::default);
     for document in documents {
         for card in &document.cards {
             let deck = if options.subdecks && !card.section.is_empty() {
@@ -280,11 +291,37 @@ pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lo
                 section_tag.push_str(&part);
             }
             let mut fields = vec![String::new(); FIELD_NAMES.len()];
-            fields[field::QUESTION] = renderer.inline(&card.question);
-            fields[field::ANSWER] = renderer.block(&card.answer);
+            let (question, answer) = match &mut media {
+                Some(media) => {
+                    let folder = document.path.parent().unwrap_or(Path::new("."));
+                    let folder = if folder.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        folder
+                    };
+                    let (question, mut problems) =
+                        renderer.inline_with_media(&card.question, folder, media);
+                    let (answer, more) = renderer.block_with_media(&card.answer, folder, media);
+                    problems.extend(more);
+                    diagnostics.extend(problems.into_iter().map(|problem| {
+                        Diagnostic::warning(&document.path, card.line, card.column, problem)
+                    }));
+                    (question, answer)
+                }
+                None => (
+                    renderer.inline(&card.question),
+                    renderer.block(&card.answer),
+                ),
+            };
+            fields[field::QUESTION] = question;
+            fields[field::ANSWER] = answer;
             fields[field::SECTION] = escape(&card.section.join(" › "));
             fields[field::NUMBER] = card.number.map(|n| n.to_string()).unwrap_or_default();
-            let tags = vec![section_tag];
+            if let Some(link) = &card.source_link {
+                fields[field::SOURCE] = renderer.link(link);
+            }
+            let mut tags = vec![section_tag];
+            tags.extend(card.tags.iter().cloned());
             keys.push(CardKey {
                 normalised: normalise_question(&card.question),
                 text: card.question.clone(),
@@ -441,7 +478,7 @@ pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lo
         note_type,
         decks,
         notes,
-        media: Vec::new(),
+        media: media.map(MediaCollector::into_media).unwrap_or_default(),
         built_at: latest,
     };
     Plan {

@@ -7,10 +7,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
-use deckforge::Error;
 use deckforge::build::{BuildOptions, LockMode, build};
+use deckforge::check::check_files;
+use deckforge::source::LayoutChoice;
 use deckforge::templates::Templates;
 use deckforge::write::presets::{Preset, TextOptions};
+use deckforge::{Error, Severity};
 
 /// Exit status for problems with input or output files (usage errors exit with 2, from clap).
 const FAILURE: u8 = 1;
@@ -23,8 +25,10 @@ const USAGE: u8 = 2;
     version,
     about = "Turn question-and-answer Markdown into Anki decks that update in place",
     long_about = "Turn question-and-answer Markdown into spaced-repetition decks.\n\n\
-deckforge reads numbered bold questions followed by `Answer:` bullets and writes an Anki \
-package (.apkg) or an Anki CSV file. Every note gets a stable GUID derived from its deck id \
+deckforge reads the question-and-answer layouts people write (numbered bold questions with \
+`Answer:` bullets, question headings, numbered items holding headings, bold paragraphs, `Q:`/`A:` \
+lines, `<details>` FAQ blocks), detected per file, and writes an Anki package (.apkg) or an Anki \
+CSV file. `deckforge check` reports what is wrong with a file. Every note gets a stable GUID derived from its deck id \
 and its normalised question, so re-importing a rebuilt deck updates notes in place and keeps \
 their review history.",
     after_help = "Examples:\n  deckforge build examples/mlops-interview-questions.md -o mlops.apkg\n  deckforge build notes.md -o notes.csv --deck \"My notes\""
@@ -80,6 +84,30 @@ Sources are compared with the same identity rules as a rebuild (rewordings are m
         #[arg(long)]
         json: bool,
     },
+    /// Report what is wrong with Markdown files without building anything.
+    #[command(
+        after_help = "Prints one line per problem, `path:line:col: warning|error: message`: \
+duplicate questions, missing or placeholder answers, answers that look truncated, numbering gaps \
+and repeats, and HTML the sanitiser would strip. Exits with 1 only when there is an error (a file \
+that cannot be read or holds no questions).\n\nExamples:\n  deckforge check notes.md\n  \
+deckforge check --layout headings faq/*.md"
+    )]
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// Markdown files to check.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+
+    /// How questions are written (see `deckforge build --help`) [default: auto].
+    #[arg(long, value_name = "NAME", default_value = "auto")]
+    layout: LayoutChoice,
+
+    /// Do not report raw HTML (for sources built with --allow-html).
+    #[arg(long)]
+    allow_html: bool,
 }
 
 #[derive(Debug, Args)]
@@ -143,6 +171,11 @@ struct BuildArgs {
     /// Print nothing but errors.
     #[arg(short, long)]
     quiet: bool,
+
+    /// How questions are written: auto, answer-label, q-a, list-headings, details,
+    /// bold-paragraph or headings [default: auto, detected per file].
+    #[arg(long, value_name = "NAME", default_value = "auto")]
+    layout: LayoutChoice,
 }
 
 pub fn run() -> ExitCode {
@@ -152,6 +185,7 @@ pub fn run() -> ExitCode {
     };
     match cli.command {
         Command::Build(args) => run_build(args),
+        Command::Check(args) => run_check(args),
         Command::Inspect { file, json } => run_inspect(&file, json),
         Command::Diff {
             old,
@@ -261,6 +295,18 @@ fn one_line(html: &str) -> String {
     }
 }
 
+fn run_check(args: CheckArgs) -> ExitCode {
+    let diagnostics = check_files(&args.inputs, args.layout, args.allow_html);
+    for diagnostic in &diagnostics {
+        println!("{diagnostic}");
+    }
+    if diagnostics.iter().any(|d| d.severity == Severity::Error) {
+        ExitCode::from(FAILURE)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 fn run_build(args: BuildArgs) -> ExitCode {
     let now = match build_time() {
         Ok(now) => now,
@@ -294,6 +340,7 @@ fn run_build(args: BuildArgs) -> ExitCode {
             preset: args.preset,
             bom: args.bom,
         },
+        layout: args.layout,
     };
     match build(&options) {
         Ok(report) => {

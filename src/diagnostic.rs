@@ -39,6 +39,20 @@ impl Diagnostic {
     }
 }
 
+impl Diagnostic {
+    pub fn error(
+        path: impl Into<PathBuf>,
+        line: usize,
+        column: usize,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            ..Diagnostic::warning(path, line, column, message)
+        }
+    }
+}
+
 impl fmt::Display for Diagnostic {
     /// `path:line:col: warning: message`, the form editors and CI annotators understand.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -9,7 +9,8 @@
 //!   modification times and a change report;
 //! - [`render`]: card Markdown → sanitised HTML fields, or plain text for apps without HTML;
 //! - [`model`]: the finished [`model::Package`], plain data;
-//! - [`write`]: the package → `.apkg`, Anki CSV or another app's text format, written atomically.
+//! - [`write`]: the package → `.apkg`, Anki CSV or another app's text format, written atomically;
+//! - [`check`]: what is wrong with a document, for `deckforge check` and `build`.
 //!
 //! [`build::build`] runs the whole pipeline. The library never prints and never exits: it
 //! returns a [`build::BuildReport`] with [`Diagnostic`]s, or an [`Error`] naming the file.
@@ -29,6 +30,7 @@
 //! ```
 
 pub mod build;
+pub mod check;
 pub mod diagnostic;
 pub mod diff;
 pub mod error;

@@ -1,6 +1,7 @@
 //! Turns source documents into card drafts: reading files, front matter, and the Markdown walk.
 
 pub mod frontmatter;
+pub mod layout;
 pub mod markdown;
 
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use serde::Serialize;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 pub use frontmatter::FrontMatter;
+pub use layout::{Layout, LayoutChoice};
 
 /// One question and its answer as the author wrote them (Markdown), with where they came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -29,6 +31,10 @@ pub struct CardDraft {
     /// the line before it; it outranks every other identity rule.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explicit_id: Option<String>,
+    /// A source link the author put after the question (`[[src](…)]`), for the Source field.
+    pub source_link: Option<String>,
+    /// Tags the question carries, such as `difficulty::easy` from a 👶 emoji.
+    pub tags: Vec<String>,
 }
 
 /// The id in an `<!-- id: … -->` comment, if `html` is exactly one such comment.
@@ -85,6 +91,10 @@ pub struct Document {
     pub title_heading: Option<String>,
     pub cards: Vec<CardDraft>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The layout the cards were read with.
+    pub layout: Option<Layout>,
+    /// (line, column, number) of every numbered question, answered or not, in document order.
+    pub numbers: Vec<(usize, usize, u32)>,
 }
 
 impl Document {
@@ -113,8 +123,13 @@ pub(crate) fn file_stem(path: &Path) -> String {
         .unwrap_or_else(|| "deck".to_string())
 }
 
-/// Reads and parses one Markdown file.
+/// Reads and parses one Markdown file, detecting its layout.
 pub fn load(path: &Path) -> Result<Document> {
+    load_with(path, LayoutChoice::Auto)
+}
+
+/// Reads and parses one Markdown file in the given layout.
+pub fn load_with(path: &Path, layout: LayoutChoice) -> Result<Document> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the input", e))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let byte = e.utf8_error().valid_up_to();
@@ -125,12 +140,23 @@ pub fn load(path: &Path) -> Result<Document> {
             byte,
         }
     })?;
-    let document = parse(path, &text);
+    let document = parse_with(path, &text, layout);
     if document.cards.is_empty() {
         let reason = if text.trim().is_empty() {
             "the file is empty".to_string()
+        } else if let LayoutChoice::Fixed(layout) = layout {
+            format!(
+                "nothing in the `{layout}` layout ({}); try `--layout auto`",
+                layout.describe()
+            )
+        } else if document.layout.is_some() {
+            "every question lacks an answer or has a placeholder answer".to_string()
         } else {
-            "expected numbered bold questions (`1. **Question?**`) followed by `**Answer:**` bullets".to_string()
+            let layouts: Vec<String> = Layout::ALL
+                .iter()
+                .map(|l| format!("{} ({})", l.name(), l.describe()))
+                .collect();
+            format!("expected one of these layouts: {}", layouts.join("; "))
         };
         return Err(Error::NoQuestions {
             path: path.to_path_buf(),
@@ -140,12 +166,17 @@ pub fn load(path: &Path) -> Result<Document> {
     Ok(document)
 }
 
-/// Parses Markdown text; `path` is only used to label diagnostics.
+/// Parses Markdown text, detecting its layout; `path` is only used to label diagnostics.
 pub fn parse(path: &Path, text: &str) -> Document {
+    parse_with(path, text, LayoutChoice::Auto)
+}
+
+/// Parses Markdown text in the given layout; `path` is only used to label diagnostics.
+pub fn parse_with(path: &Path, text: &str, layout: LayoutChoice) -> Document {
     let front_matter = frontmatter::parse(text);
-    let mut extracted = markdown::extract(text);
+    let mut extracted = layout::extract(text, layout);
     attach_explicit_ids(text, &mut extracted.cards);
-    let diagnostics = extracted
+    let mut diagnostics: Vec<Diagnostic> = extracted
         .unanswered
         .iter()
         .map(|(line, column, question)| {
@@ -157,12 +188,27 @@ pub fn parse(path: &Path, text: &str) -> Document {
             )
         })
         .collect();
+    diagnostics.extend(extracted.placeholders.iter().map(
+        |(line, column, question, placeholder)| {
+            Diagnostic::warning(
+                path,
+                *line,
+                *column,
+                format!(
+                    "answer is a placeholder ({placeholder:?}); the question was left out: {question}"
+                ),
+            )
+        },
+    ));
+    diagnostics.sort_by_key(|d| (d.line, d.column));
     Document {
         path: path.to_path_buf(),
         front_matter,
         title_heading: extracted.title_heading,
         cards: extracted.cards,
         diagnostics,
+        layout: extracted.layout,
+        numbers: extracted.numbers,
     }
 }
 

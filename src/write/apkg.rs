@@ -55,7 +55,10 @@ pub fn write_zip<W: Write + Seek>(
         .compression_level(Some(6))
         .last_modified_time(DateTime::DEFAULT)
         .unix_permissions(0o644);
-    let stored = deflated.compression_method(CompressionMethod::Stored);
+    // Media is usually compressed already; a stored entry must not carry a deflate level.
+    let stored = deflated
+        .compression_method(CompressionMethod::Stored)
+        .compression_level(None);
     let mut zip = ZipWriter::new(out);
     zip.start_file("collection.anki2", deflated)
         .map_err(zip_error)?;

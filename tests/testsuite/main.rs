@@ -14,3 +14,10 @@ mod rebuild;
 mod presets;
 // Helpers: running the binary, golden files, reading packages, the Anki environment.
 mod support;
+
+// Layout golden files: tests/fixtures/layouts/<layout>/{input.md,expected.json}.
+mod layouts;
+// The real documents in tests/fixtures/corpus: counts, spot-checked answers, no clutter.
+mod corpus;
+// `deckforge check` and the diagnostics `build` prints.
+mod check;

@@ -1,0 +1,431 @@
+//! What `deckforge check` tells an author about a document: duplicate questions, missing and
+//! placeholder answers, answers that stop mid-sentence, numbering gaps and repeats, and HTML the
+//! sanitiser would strip. Returned as values; only the command line prints them.
+
+use std::collections::{HashMap, HashSet};
+
+use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+
+use std::path::PathBuf;
+
+use crate::diagnostic::Diagnostic;
+use crate::error::Error;
+use crate::identity::normalise_question;
+use crate::render::html::sanitizer;
+use crate::source::markdown::parser_options;
+use crate::source::{self, CardDraft, Document, LayoutChoice};
+
+/// Loads `paths` and checks them: a file that cannot be read or holds no questions is an error
+/// diagnostic, everything else a warning.
+pub fn check_files(paths: &[PathBuf], layout: LayoutChoice, allow_html: bool) -> Vec<Diagnostic> {
+    let mut documents = Vec::with_capacity(paths.len());
+    let mut errors = Vec::new();
+    for path in paths {
+        match source::load_with(path, layout) {
+            Ok(document) => documents.push(document),
+            Err(error) => {
+                let line = match &error {
+                    Error::NotUtf8 { line, .. } | Error::Syntax { line, .. } => *line,
+                    _ => 1,
+                };
+                let message = error.to_string();
+                let prefix = format!("{}:", path.display());
+                let message = message
+                    .strip_prefix(&prefix)
+                    .map(|rest| {
+                        // Drop a `12:` line prefix too; the diagnostic carries the line.
+                        let rest = rest.trim_start();
+                        rest.split_once(": ")
+                            .filter(|(n, _)| n.parse::<usize>().is_ok())
+                            .map_or(rest, |(_, m)| m)
+                    })
+                    .unwrap_or(&message)
+                    .trim()
+                    .to_string();
+                errors.push(Diagnostic::error(path, line, 1, message));
+            }
+        }
+    }
+    let mut diagnostics = check(&documents, allow_html);
+    diagnostics.extend(errors);
+    diagnostics
+}
+
+/// Everything `deckforge check` reports: each document's own diagnostics (unanswered and
+/// placeholder questions), duplicates across all documents, and [`lint`].
+pub fn check(documents: &[Document], allow_html: bool) -> Vec<Diagnostic> {
+    let mut diagnostics: Vec<Diagnostic> = documents
+        .iter()
+        .flat_map(|d| d.diagnostics.iter().cloned())
+        .collect();
+    diagnostics.extend(duplicates(documents));
+    diagnostics.extend(lint(documents, allow_html));
+    sort(documents, &mut diagnostics);
+    diagnostics
+}
+
+/// The checks `build` adds to the diagnostics it already makes while assembling (which cover
+/// unanswered questions and duplicates): truncated answers, numbering and unsafe HTML.
+pub fn lint(documents: &[Document], allow_html: bool) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    let html = (!allow_html).then(HtmlRules::new);
+    for document in documents {
+        numbering(document, &mut diagnostics);
+        for card in &document.cards {
+            if looks_truncated(&card.answer) {
+                diagnostics.push(at(
+                    document,
+                    card,
+                    format!(
+                        "answer looks truncated (it stops without punctuation): {}",
+                        card.question
+                    ),
+                ));
+            }
+            if let Some(rules) = &html {
+                let mut stripped = rules.stripped(&card.question);
+                for item in rules.stripped(&card.answer) {
+                    if !stripped.contains(&item) {
+                        stripped.push(item);
+                    }
+                }
+                if !stripped.is_empty() {
+                    diagnostics.push(at(
+                        document,
+                        card,
+                        format!(
+                            "unsafe HTML will be removed from the card ({}); use --allow-html only for trusted sources",
+                            stripped.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    diagnostics
+}
+
+fn at(document: &Document, card: &CardDraft, message: String) -> Diagnostic {
+    Diagnostic::warning(&document.path, card.line, card.column, message)
+}
+
+/// Sorts by input order, then line and column.
+fn sort(documents: &[Document], diagnostics: &mut [Diagnostic]) {
+    let order: HashMap<&std::path::Path, usize> = documents
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.path.as_path(), i))
+        .collect();
+    diagnostics.sort_by_key(|d| {
+        (
+            order.get(d.path.as_path()).copied().unwrap_or(usize::MAX),
+            d.line,
+            d.column,
+        )
+    });
+}
+
+/// Questions asked twice (after normalisation), in one document or across several.
+pub fn duplicates(documents: &[Document]) -> Vec<Diagnostic> {
+    let mut first: HashMap<String, (usize, usize)> = HashMap::new();
+    let mut diagnostics = Vec::new();
+    for (index, document) in documents.iter().enumerate() {
+        for card in &document.cards {
+            let key = normalise_question(&card.question);
+            match first.get(&key) {
+                None => {
+                    first.insert(key, (index, card.line));
+                }
+                Some(&(doc, line)) => diagnostics.push(at(
+                    document,
+                    card,
+                    format!(
+                        "duplicate question, also at {}:{line}; it gets its own GUID",
+                        documents[doc].path.display()
+                    ),
+                )),
+            }
+        }
+    }
+    diagnostics
+}
+
+/// Gaps and repeats in question numbers. Numbering may restart at 1 (per list or section);
+/// otherwise each number should be one more than the last.
+fn numbering(document: &Document, diagnostics: &mut Vec<Diagnostic>) {
+    let mut previous: Option<u32> = None;
+    for &(line, column, number) in &document.numbers {
+        let message = match previous {
+            _ if number == 1 => None,
+            None => None,
+            Some(prev) if number == prev + 1 => None,
+            Some(prev) if number == prev => Some(format!("question number {number} is repeated")),
+            Some(prev) if number > prev + 1 => Some(if number == prev + 2 {
+                format!(
+                    "question number {} is missing (from {prev} to {number})",
+                    prev + 1
+                )
+            } else {
+                format!(
+                    "question numbers {}–{} are missing (from {prev} to {number})",
+                    prev + 1,
+                    number - 1
+                )
+            }),
+            Some(prev) => Some(format!(
+                "question number {number} comes after {prev}; numbers should increase"
+            )),
+        };
+        if let Some(message) = message {
+            diagnostics.push(Diagnostic::warning(&document.path, line, column, message));
+        }
+        previous = Some(number);
+    }
+}
+
+/// Whether an answer's last block is a paragraph that ends mid-sentence: on a letter, a digit,
+/// a comma or a colon that announces something that never comes.
+pub fn looks_truncated(answer: &str) -> bool {
+    let mut depth = 0usize;
+    let mut last_top_block_is_paragraph = false;
+    let mut last_text = String::new();
+    let mut last_inline_is_text = false;
+    for event in Parser::new_ext(answer, parser_options()) {
+        match event {
+            Event::Start(tag) => {
+                if depth == 0 {
+                    last_top_block_is_paragraph = matches!(tag, Tag::Paragraph);
+                    last_text.clear();
+                }
+                if depth > 0 {
+                    last_inline_is_text = false;
+                }
+                depth += 1;
+            }
+            Event::End(tag) => {
+                depth = depth.saturating_sub(1);
+                if !matches!(tag, TagEnd::Paragraph) && depth > 0 {
+                    last_inline_is_text = false;
+                }
+            }
+            Event::Text(text) if depth == 1 => {
+                last_text.push_str(&text);
+                last_inline_is_text = true;
+            }
+            Event::Html(_) if depth == 0 => last_top_block_is_paragraph = false,
+            _ => last_inline_is_text = false,
+        }
+    }
+    if !last_top_block_is_paragraph || !last_inline_is_text {
+        return false;
+    }
+    last_text
+        .trim_end()
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_alphanumeric() || matches!(c, ',' | ':'))
+}
+
+/// The sanitiser's allow-lists, to name what it would strip.
+struct HtmlRules {
+    tags: HashSet<&'static str>,
+    dropped_with_content: HashSet<&'static str>,
+    tag_attributes: HashMap<&'static str, HashSet<&'static str>>,
+    generic_attributes: HashSet<&'static str>,
+    url_schemes: HashSet<&'static str>,
+}
+
+impl HtmlRules {
+    fn new() -> Self {
+        let builder = sanitizer();
+        HtmlRules {
+            tags: builder.clone_tags(),
+            dropped_with_content: builder.clone_clean_content_tags(),
+            tag_attributes: builder.clone_tag_attributes(),
+            generic_attributes: builder.clone_generic_attributes(),
+            url_schemes: builder.clone_url_schemes(),
+        }
+    }
+
+    /// What the sanitiser would remove from `markdown`'s raw HTML and links.
+    fn stripped(&self, markdown: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut push = |item: String| {
+            if !found.contains(&item) {
+                found.push(item);
+            }
+        };
+        for event in Parser::new_ext(markdown, parser_options()) {
+            match event {
+                Event::Html(html) | Event::InlineHtml(html) => {
+                    for (tag, attributes) in start_tags(&html) {
+                        if self.dropped_with_content.contains(tag.as_str()) {
+                            push(format!("<{tag}> and its content"));
+                            continue;
+                        }
+                        if !self.tags.contains(tag.as_str()) {
+                            push(format!("<{tag}>"));
+                            continue;
+                        }
+                        for (name, value) in attributes {
+                            let allowed = self.generic_attributes.contains(name.as_str())
+                                || self
+                                    .tag_attributes
+                                    .get(tag.as_str())
+                                    .is_some_and(|a| a.contains(name.as_str()));
+                            if !allowed {
+                                push(format!("{name}= on <{tag}>"));
+                            } else if matches!(name.as_str(), "href" | "src" | "cite")
+                                && !self.url_allowed(&value)
+                            {
+                                push(format!("{name}={value:?}"));
+                            }
+                        }
+                    }
+                }
+                Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. })
+                    if !self.url_allowed(&dest_url) =>
+                {
+                    push(format!("link to {:?}", dest_url.as_ref()));
+                }
+                _ => {}
+            }
+        }
+        found
+    }
+
+    fn url_allowed(&self, url: &str) -> bool {
+        let url = url.trim();
+        match url.split_once(':') {
+            Some((scheme, _))
+                if !scheme.is_empty()
+                    && !scheme.contains(['/', '?', '#'])
+                    && scheme
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+            {
+                self.url_schemes
+                    .contains(scheme.to_ascii_lowercase().as_str())
+            }
+            _ => true,
+        }
+    }
+}
+
+/// The start tags in an HTML fragment: lower-case name and (name, value) attributes.
+fn start_tags(html: &str) -> Vec<(String, Vec<(String, String)>)> {
+    let mut tags = Vec::new();
+    let chars: Vec<char> = html.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] != '<' {
+            i += 1;
+            continue;
+        }
+        if html_starts_with(&chars[i..], "<!--") {
+            i += 4;
+            while i < chars.len() && !html_starts_with(&chars[i..], "-->") {
+                i += 1;
+            }
+            continue;
+        }
+        i += 1;
+        if i >= chars.len() || !chars[i].is_ascii_alphabetic() {
+            continue;
+        }
+        let mut name = String::new();
+        while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '-') {
+            name.push(chars[i].to_ascii_lowercase());
+            i += 1;
+        }
+        let mut attributes = Vec::new();
+        loop {
+            while i < chars.len() && (chars[i].is_whitespace() || chars[i] == '/') {
+                i += 1;
+            }
+            if i >= chars.len() || chars[i] == '>' {
+                break;
+            }
+            let mut attribute = String::new();
+            while i < chars.len() && !chars[i].is_whitespace() && !"=>/".contains(chars[i]) {
+                attribute.push(chars[i].to_ascii_lowercase());
+                i += 1;
+            }
+            let mut value = String::new();
+            while i < chars.len() && chars[i].is_whitespace() {
+                i += 1;
+            }
+            if i < chars.len() && chars[i] == '=' {
+                i += 1;
+                while i < chars.len() && chars[i].is_whitespace() {
+                    i += 1;
+                }
+                if i < chars.len() && (chars[i] == '"' || chars[i] == '\'') {
+                    let quote = chars[i];
+                    i += 1;
+                    while i < chars.len() && chars[i] != quote {
+                        value.push(chars[i]);
+                        i += 1;
+                    }
+                    i += 1;
+                } else {
+                    while i < chars.len() && !chars[i].is_whitespace() && chars[i] != '>' {
+                        value.push(chars[i]);
+                        i += 1;
+                    }
+                }
+            }
+            if attribute.is_empty() {
+                i += 1;
+            } else {
+                attributes.push((attribute, value));
+            }
+        }
+        tags.push((name, attributes));
+    }
+    tags
+}
+
+fn html_starts_with(chars: &[char], prefix: &str) -> bool {
+    prefix
+        .chars()
+        .enumerate()
+        .all(|(i, c)| chars.get(i) == Some(&c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncated_answers() {
+        assert!(looks_truncated(
+            "Ensure that all model versions are documented. Use explainability techniques"
+        ));
+        assert!(looks_truncated("The steps are as follows:"));
+        assert!(!looks_truncated("A full sentence."));
+        assert!(!looks_truncated("Intro:\n\n- item without a period"));
+        assert!(!looks_truncated("```\ncode\n```"));
+        assert!(!looks_truncated("See [the docs](https://x.example)"));
+        assert!(!looks_truncated("Use `x`"));
+    }
+
+    #[test]
+    fn unsafe_html_is_named() {
+        let rules = HtmlRules::new();
+        assert_eq!(
+            rules.stripped("<script>alert(1)</script>\n\nText <img src=x onerror=alert(1)> <b style=\"x\">b</b> [a](javascript:alert(1)) <details><summary>s</summary></details> <sub>2</sub>"),
+            vec![
+                "<script> and its content",
+                "onerror= on <img>",
+                "style= on <b>",
+                "link to \"javascript:alert(1)\"",
+            ]
+        );
+        assert!(
+            rules
+                .stripped("H<sub>2</sub>O <img src=\"a.png\" alt=\"a\"> <!-- note <script> -->")
+                .is_empty()
+        );
+    }
+}

@@ -1,0 +1,263 @@
+//! Local images referenced by answers, packed into the `.apkg` under content-hash names.
+//!
+//! Only files inside the source document's folder are read (no absolute paths, no `..` or
+//! symlink escapes), up to [`MAX_IMAGE_BYTES`] each; anything else stays a plain reference and
+//! becomes a warning, never a failure.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::model::Media;
+
+/// The largest image packed into a deck.
+pub const MAX_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
+
+/// Collects the media a deck needs, each file once.
+#[derive(Debug, Default)]
+pub struct MediaCollector {
+    media: Vec<Media>,
+    /// Resolved file → media name, so a file used twice is read once.
+    by_path: HashMap<PathBuf, String>,
+}
+
+impl MediaCollector {
+    /// The media name for `src` as written in a document in `folder`, or why it cannot be packed.
+    /// `Ok(None)` means a remote or data URL, which stays as it is.
+    pub fn resolve(&mut self, folder: &Path, src: &str) -> Result<Option<String>, String> {
+        let src = src.trim();
+        let lower = src.to_ascii_lowercase();
+        let has_scheme = src.split_once(':').is_some_and(|(scheme, _)| {
+            !scheme.is_empty()
+                && scheme.len() > 1
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        });
+        if has_scheme || lower.starts_with("//") || src.is_empty() {
+            return Ok(None);
+        }
+        let path_part = src.split(['?', '#']).next().unwrap_or(src);
+        let decoded = percent_decode(path_part);
+        let relative = Path::new(&decoded);
+        if relative.is_absolute()
+            || relative
+                .components()
+                .any(|c| matches!(c, Component::Prefix(_) | Component::RootDir))
+            || decoded.starts_with('/')
+            || decoded.starts_with('\\')
+        {
+            return Err(format!(
+                "image {src:?} has an absolute path; only files next to the source are packed"
+            ));
+        }
+        let base = folder
+            .canonicalize()
+            .map_err(|e| format!("cannot resolve the source folder for image {src:?}: {e}"))?;
+        let file = base
+            .join(relative)
+            .canonicalize()
+            .map_err(|_| format!("image {src:?} not found next to the source"))?;
+        if !file.starts_with(&base) {
+            return Err(format!(
+                "image {src:?} is outside the source's folder and was not packed"
+            ));
+        }
+        if let Some(name) = self.by_path.get(&file) {
+            return Ok(Some(name.clone()));
+        }
+        let size = std::fs::metadata(&file)
+            .map_err(|e| format!("cannot read image {src:?}: {e}"))?
+            .len();
+        if size > MAX_IMAGE_BYTES {
+            return Err(format!(
+                "image {src:?} is {size} bytes, more than the {MAX_IMAGE_BYTES}-byte limit; not packed"
+            ));
+        }
+        let data = std::fs::read(&file).map_err(|e| format!("cannot read image {src:?}: {e}"))?;
+        let hash: String = Sha256::digest(&data)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let extension = file
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .filter(|e| {
+                !e.is_empty() && e.len() <= 5 && e.chars().all(|c| c.is_ascii_alphanumeric())
+            });
+        let name = match extension {
+            Some(extension) => format!("{hash}.{extension}"),
+            None => hash,
+        };
+        if !self.media.iter().any(|m| m.name == name) {
+            self.media.push(Media {
+                name: name.clone(),
+                data,
+            });
+        }
+        self.by_path.insert(file, name.clone());
+        Ok(Some(name))
+    }
+
+    pub fn into_media(self) -> Vec<Media> {
+        self.media
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Rewrites the `src` of every `<img>` tag in `html` with `rewrite` (which gets the decoded
+/// value and returns the new one, or `None` to keep it). `html` is expected to be the
+/// sanitiser's output, whose attributes are always double-quoted.
+pub fn rewrite_img_sources(html: &str, mut rewrite: impl FnMut(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = find_img(rest) {
+        out.push_str(&rest[..at]);
+        let tag_start = &rest[at..];
+        let Some(end) = tag_end(tag_start) else {
+            out.push_str(tag_start);
+            return out;
+        };
+        let tag = &tag_start[..end];
+        out.push_str(&rewrite_src(tag, &mut rewrite));
+        rest = &tag_start[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn find_img(html: &str) -> Option<usize> {
+    let lower = html.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(i) = lower[from..].find("<img") {
+        let at = from + i;
+        if lower[at + 4..].starts_with(|c: char| c.is_whitespace() || c == '/' || c == '>') {
+            return Some(at);
+        }
+        from = at + 4;
+    }
+    None
+}
+
+/// The length of the tag at the start of `html`, quotes respected.
+fn tag_end(html: &str) -> Option<usize> {
+    let mut quote = None;
+    for (i, c) in html.char_indices() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '>') => return Some(i + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn rewrite_src(tag: &str, rewrite: &mut impl FnMut(&str) -> Option<String>) -> String {
+    let lower = tag.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(i) = lower[from..].find("src=") {
+        let at = from + i;
+        let boundary = lower[..at].ends_with(|c: char| c.is_whitespace());
+        let value_start = at + 4;
+        let quote = tag[value_start..].chars().next();
+        if boundary && matches!(quote, Some('"') | Some('\'')) {
+            let quote = quote.unwrap_or('"');
+            let inner_start = value_start + 1;
+            if let Some(len) = tag[inner_start..].find(quote) {
+                let value = unescape(&tag[inner_start..inner_start + len]);
+                return match rewrite(&value) {
+                    Some(new) => format!(
+                        "{}{}{}",
+                        &tag[..inner_start],
+                        crate::render::html::escape(&new),
+                        &tag[inner_start + len..]
+                    ),
+                    None => tag.to_string(),
+                };
+            }
+        }
+        from = at + 4;
+    }
+    tag.to_string()
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("deckforge-media-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("img")).expect("temp dir");
+        std::fs::write(dir.join("img/a b.PNG"), b"png bytes").expect("image");
+        dir
+    }
+
+    #[test]
+    fn local_images_are_named_by_hash_and_escapes_refused() {
+        let dir = folder();
+        let mut media = MediaCollector::default();
+        let name = media
+            .resolve(&dir, "img/a%20b.PNG")
+            .expect("ok")
+            .expect("local");
+        assert_eq!(name.len(), 64 + 4);
+        assert!(name.ends_with(".png"));
+        assert_eq!(media.resolve(&dir, "./img/a b.PNG"), Ok(Some(name)));
+        assert_eq!(media.into_media().len(), 1);
+
+        let mut media = MediaCollector::default();
+        assert_eq!(media.resolve(&dir, "https://x.example/a.png"), Ok(None));
+        assert_eq!(media.resolve(&dir, "data:image/png;base64,AAAA"), Ok(None));
+        assert!(
+            media
+                .resolve(&dir, "/etc/passwd")
+                .unwrap_err()
+                .contains("absolute")
+        );
+        assert!(media.resolve(&dir, "../x.png").is_err());
+        assert!(
+            media
+                .resolve(&dir, "img/missing.png")
+                .unwrap_err()
+                .contains("not found")
+        );
+    }
+
+    #[test]
+    fn img_sources_are_rewritten() {
+        let html = r#"<p>x <img src="a.png" alt="a > b"> <IMG alt='q' src='b&amp;c.png'/> <imgx src="n"></p>"#;
+        let out = rewrite_img_sources(html, |src| Some(format!("[{src}]")));
+        assert_eq!(
+            out,
+            r#"<p>x <img src="[a.png]" alt="a > b"> <IMG alt='q' src='[b&amp;c.png]'/> <imgx src="n"></p>"#
+        );
+    }
+}

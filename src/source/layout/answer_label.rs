@@ -1,0 +1,201 @@
+//! The seed layout: numbered bold questions followed by `Answer:` bullets.
+//!
+//! ```text
+//! ### **Section**                      heading: a section boundary
+//! 1.  **Question?**                    ordered item whose first block is entirely bold
+//!     -   **Answer:** text             the answer starts after the `Answer:` label,
+//! -   **Answer:** text                 nested inside the item or after it,
+//! -   sibling bullet                   and runs until the next question,
+//!     -   nested bullet                heading, thematic break or the end of the document
+//! ----------
+//! ```
+
+use std::ops::Range;
+
+use pulldown_cmark::{Event, Tag, TagEnd};
+
+use super::{
+    Cards, Container, Extractor, Found, Heading, RawCard, Sections, Walk, clean_question,
+    leading_number, strong_inner, visual_column,
+};
+
+/// Where the question probe is while deciding whether an ordered list item is a question.
+#[derive(Debug, Default)]
+enum Probe {
+    #[default]
+    Idle,
+    /// Just saw the start of an ordered list item.
+    ItemStart { item_start: usize },
+    /// Inside that item's first paragraph, before any content.
+    ItemParagraph { item_start: usize },
+    /// Inside a bold span that opened the item; `depth` counts nested tags.
+    InStrong {
+        item_start: usize,
+        strong: Range<usize>,
+        depth: usize,
+    },
+    /// The bold span ended; the item is a question if nothing else follows in its block.
+    AfterStrong {
+        item_start: usize,
+        strong: Range<usize>,
+    },
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct AnswerLabel {
+    probe: Probe,
+    sections: Sections,
+    cards: Cards,
+    /// Whether the open card's `Answer:` label has been seen.
+    labelled: bool,
+}
+
+impl Extractor for AnswerLabel {
+    fn event(&mut self, walk: &Walk<'_>, event: &Event<'_>, range: &Range<usize>) {
+        if self.probe_consumes(walk, event, range) {
+            return;
+        }
+        match event {
+            Event::Start(Tag::Item)
+                if matches!(
+                    walk.containers.iter().rev().nth(1),
+                    Some(Container::List { ordered: true })
+                ) =>
+            {
+                self.probe = Probe::ItemStart {
+                    item_start: range.start,
+                };
+            }
+            Event::Rule => self.cards.close(range.start),
+            Event::Start(Tag::Strong) => self.maybe_answer_label(walk.src, range),
+            _ => {}
+        }
+    }
+
+    fn heading(&mut self, _walk: &Walk<'_>, heading: &Heading) {
+        self.cards.close(heading.range.start);
+        self.sections.heading(heading.level, &heading.text);
+    }
+
+    fn finish(self: Box<Self>, walk: &Walk<'_>) -> Found {
+        self.cards.finish(walk.src.len(), self.sections.title)
+    }
+}
+
+impl AnswerLabel {
+    /// Advances the question probe; returns true when the event was fully handled by it.
+    fn probe_consumes(&mut self, walk: &Walk<'_>, event: &Event<'_>, range: &Range<usize>) -> bool {
+        match std::mem::take(&mut self.probe) {
+            Probe::Idle => false,
+            Probe::ItemStart { item_start } => match event {
+                Event::Start(Tag::Paragraph) => {
+                    self.probe = Probe::ItemParagraph { item_start };
+                    true
+                }
+                Event::Start(Tag::Strong) => {
+                    self.probe = Probe::InStrong {
+                        item_start,
+                        strong: range.clone(),
+                        depth: 0,
+                    };
+                    true
+                }
+                _ => false,
+            },
+            Probe::ItemParagraph { item_start } => match event {
+                Event::Start(Tag::Strong) => {
+                    self.probe = Probe::InStrong {
+                        item_start,
+                        strong: range.clone(),
+                        depth: 0,
+                    };
+                    true
+                }
+                _ => false,
+            },
+            Probe::InStrong {
+                item_start,
+                strong,
+                depth,
+            } => {
+                self.probe = match event {
+                    Event::End(TagEnd::Strong) if depth == 0 => {
+                        Probe::AfterStrong { item_start, strong }
+                    }
+                    Event::Start(_) => Probe::InStrong {
+                        item_start,
+                        strong,
+                        depth: depth + 1,
+                    },
+                    Event::End(_) => Probe::InStrong {
+                        item_start,
+                        strong,
+                        depth: depth.saturating_sub(1),
+                    },
+                    _ => Probe::InStrong {
+                        item_start,
+                        strong,
+                        depth,
+                    },
+                };
+                true
+            }
+            Probe::AfterStrong { item_start, strong } => match event {
+                // An `<!-- id: … -->` comment beside the question does not make it prose.
+                Event::Text(text) if text.trim().is_empty() => {
+                    self.probe = Probe::AfterStrong { item_start, strong };
+                    true
+                }
+                Event::InlineHtml(html) if crate::source::explicit_id(html).is_some() => {
+                    self.probe = Probe::AfterStrong { item_start, strong };
+                    true
+                }
+                Event::End(TagEnd::Paragraph)
+                | Event::End(TagEnd::Item)
+                | Event::Start(Tag::List(_)) => {
+                    self.open_question(walk.src, item_start, strong);
+                    false
+                }
+                _ => false,
+            },
+        }
+    }
+
+    fn open_question(&mut self, src: &str, item_start: usize, strong: Range<usize>) {
+        let number = leading_number(&src[item_start..]);
+        self.sections.seen_question = true;
+        self.labelled = false;
+        self.cards.open(RawCard {
+            question: clean_question(strong_inner(src, &strong), number),
+            at: item_start,
+            section: self.sections.path(),
+            answer: strong.end..strong.end,
+            dedent: visual_column(src, strong.start),
+        });
+    }
+
+    fn maybe_answer_label(&mut self, src: &str, range: &Range<usize>) {
+        let Some(card) = self.cards.open.as_mut() else {
+            return;
+        };
+        if self.labelled {
+            return;
+        }
+        let inner = strong_inner(src, range).trim();
+        let word = inner.trim_end_matches(':').trim_end();
+        if !word.eq_ignore_ascii_case("answer") {
+            return;
+        }
+        let mut end = range.end;
+        if !inner.ends_with(':') {
+            let rest = &src[end..];
+            let spaces = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+            if rest[spaces..].starts_with(':') {
+                end += spaces + 1;
+            }
+        }
+        self.labelled = true;
+        card.answer = end..end;
+        card.dedent = visual_column(src, range.start);
+    }
+}

@@ -1,0 +1,299 @@
+//! A paragraph that is entirely bold is the question: `**What is X? 👶**`.
+//!
+//! The answer is the following blocks up to the next such paragraph, a `<br/>` line, a heading
+//! outside lists or a thematic break. Only top-level paragraphs count, and only question-like
+//! ones (or ones carrying a difficulty emoji, or right after a separator), so `**Note:**` lines
+//! inside answers and bold "Back to Top" links are never questions.
+
+use std::ops::Range;
+
+use pulldown_cmark::{Event, Tag, TagEnd};
+
+use super::{
+    Cards, Extractor, Found, Heading, RawCard, Sections, Walk, clean_question, line_end,
+    question_like, strong_inner,
+};
+
+#[derive(Debug, Default)]
+enum Probe {
+    #[default]
+    Idle,
+    /// In a top-level paragraph, before any content.
+    Start {
+        paragraph: usize,
+        after_boundary: bool,
+    },
+    /// Inside the bold span that opened it.
+    InStrong {
+        paragraph: usize,
+        after_boundary: bool,
+        strong: Range<usize>,
+        depth: usize,
+        text_outside_links: bool,
+        links: usize,
+    },
+    /// After the bold span: only whitespace and emoji may follow.
+    AfterStrong {
+        paragraph: usize,
+        after_boundary: bool,
+        strong: Range<usize>,
+        trailer: Range<usize>,
+    },
+    /// A paragraph made only of `<br>` tags, a separator.
+    Break { paragraph: usize },
+    /// Anything else.
+    Other,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct BoldParagraph {
+    probe: Probe,
+    /// Whether the last top-level block was a separator, heading or thematic break (or none).
+    not_after_boundary: bool,
+    sections: Sections,
+    cards: Cards,
+}
+
+impl Extractor for BoldParagraph {
+    fn event(&mut self, walk: &Walk<'_>, event: &Event<'_>, range: &Range<usize>) {
+        let src = walk.src;
+        match event {
+            Event::Start(Tag::Paragraph) if walk.top_level() => {
+                self.probe = Probe::Start {
+                    paragraph: range.start,
+                    after_boundary: !self.not_after_boundary,
+                };
+                self.not_after_boundary = true;
+                return;
+            }
+            Event::End(TagEnd::Paragraph) => {
+                match std::mem::take(&mut self.probe) {
+                    Probe::AfterStrong {
+                        paragraph,
+                        after_boundary,
+                        strong,
+                        trailer,
+                    } => {
+                        self.question(src, paragraph, after_boundary, &strong, &trailer, range.end)
+                    }
+                    Probe::Break { paragraph } => {
+                        self.cards.close(paragraph);
+                        self.not_after_boundary = false;
+                    }
+                    _ => {}
+                }
+                return;
+            }
+            Event::Html(_) if walk.top_level() && is_break(&src[range.clone()]) => {
+                self.cards.close(range.start);
+                self.not_after_boundary = false;
+                return;
+            }
+            Event::Rule if walk.top_level() => {
+                self.cards.close(range.start);
+                self.not_after_boundary = false;
+                return;
+            }
+            Event::Start(_) if walk.event_top_level(event) => self.not_after_boundary = true,
+            _ => {}
+        }
+        self.probe = match std::mem::take(&mut self.probe) {
+            Probe::Idle => Probe::Idle,
+            Probe::Start {
+                paragraph,
+                after_boundary,
+            } => match event {
+                Event::Start(Tag::Strong) => Probe::InStrong {
+                    paragraph,
+                    after_boundary,
+                    strong: range.clone(),
+                    depth: 0,
+                    text_outside_links: false,
+                    links: 0,
+                },
+                Event::InlineHtml(html) if is_break(html) => Probe::Break { paragraph },
+                _ => Probe::Other,
+            },
+            Probe::Break { paragraph } => match event {
+                Event::InlineHtml(html) if is_break(html) => Probe::Break { paragraph },
+                Event::SoftBreak | Event::HardBreak => Probe::Break { paragraph },
+                Event::Text(text) if text.trim().is_empty() => Probe::Break { paragraph },
+                _ => Probe::Other,
+            },
+            Probe::InStrong {
+                paragraph,
+                after_boundary,
+                strong,
+                depth,
+                text_outside_links,
+                links,
+            } => match event {
+                Event::End(TagEnd::Strong) if depth == 0 => {
+                    if text_outside_links {
+                        Probe::AfterStrong {
+                            paragraph,
+                            after_boundary,
+                            strong,
+                            trailer: range.end..range.end,
+                        }
+                    } else {
+                        Probe::Other
+                    }
+                }
+                Event::Start(tag) => Probe::InStrong {
+                    paragraph,
+                    after_boundary,
+                    strong,
+                    depth: depth + 1,
+                    text_outside_links,
+                    links: links + usize::from(matches!(tag, Tag::Link { .. } | Tag::Image { .. })),
+                },
+                Event::End(tag) => Probe::InStrong {
+                    paragraph,
+                    after_boundary,
+                    strong,
+                    depth: depth.saturating_sub(1),
+                    text_outside_links,
+                    links: links
+                        .saturating_sub(usize::from(matches!(tag, TagEnd::Link | TagEnd::Image))),
+                },
+                Event::Text(text) | Event::Code(text) => Probe::InStrong {
+                    paragraph,
+                    after_boundary,
+                    strong,
+                    depth,
+                    text_outside_links: text_outside_links
+                        || (links == 0 && !text.trim().is_empty()),
+                    links,
+                },
+                _ => Probe::InStrong {
+                    paragraph,
+                    after_boundary,
+                    strong,
+                    depth,
+                    text_outside_links,
+                    links,
+                },
+            },
+            Probe::AfterStrong {
+                paragraph,
+                after_boundary,
+                strong,
+                trailer,
+            } => match event {
+                Event::Text(text)
+                    if text
+                        .chars()
+                        .all(|c| c.is_whitespace() || !c.is_alphanumeric() && !c.is_ascii()) =>
+                {
+                    Probe::AfterStrong {
+                        paragraph,
+                        after_boundary,
+                        strong,
+                        trailer: trailer.start..range.end,
+                    }
+                }
+                Event::SoftBreak | Event::HardBreak => Probe::AfterStrong {
+                    paragraph,
+                    after_boundary,
+                    strong,
+                    trailer,
+                },
+                Event::InlineHtml(html) if crate::source::explicit_id(html).is_some() => {
+                    Probe::AfterStrong {
+                        paragraph,
+                        after_boundary,
+                        strong,
+                        trailer,
+                    }
+                }
+                _ => Probe::Other,
+            },
+            Probe::Other => Probe::Other,
+        };
+    }
+
+    fn heading(&mut self, _walk: &Walk<'_>, heading: &Heading) {
+        if heading.top_level {
+            self.not_after_boundary = false;
+            self.cards.close(heading.range.start);
+            self.sections.heading(heading.level, &heading.text);
+        }
+    }
+
+    fn finish(self: Box<Self>, walk: &Walk<'_>) -> Found {
+        self.cards.finish(walk.src.len(), self.sections.title)
+    }
+}
+
+impl BoldParagraph {
+    fn question(
+        &mut self,
+        src: &str,
+        paragraph: usize,
+        after_boundary: bool,
+        strong: &Range<usize>,
+        trailer: &Range<usize>,
+        end: usize,
+    ) {
+        let mut markdown = strong_inner(src, strong).to_string();
+        markdown.push(' ');
+        markdown.push_str(&src[trailer.clone()]);
+        let question = clean_question(&markdown, None);
+        let likely = question_like(&question.text, question.number.is_some())
+            || !question.tags.is_empty()
+            || after_boundary && !question.text.ends_with(':');
+        if !likely {
+            return;
+        }
+        self.sections.seen_question = true;
+        self.cards.open(RawCard {
+            question,
+            at: paragraph,
+            section: self.sections.path(),
+            answer: line_end(src, end)..src.len(),
+            dedent: 0,
+        });
+    }
+}
+
+/// Whether an HTML fragment is nothing but line-break tags.
+fn is_break(html: &str) -> bool {
+    let mut rest = html.trim();
+    if rest.is_empty() {
+        return false;
+    }
+    while !rest.is_empty() {
+        let lower = rest.get(..3).map(str::to_ascii_lowercase);
+        if lower.as_deref() != Some("<br") {
+            return false;
+        }
+        let Some(close) = rest.find('>') else {
+            return false;
+        };
+        if !rest[3..close]
+            .trim()
+            .trim_end_matches('/')
+            .trim()
+            .is_empty()
+        {
+            return false;
+        }
+        rest = rest[close + 1..].trim_start();
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_break;
+
+    #[test]
+    fn break_tags() {
+        assert!(is_break("<br/>\n"));
+        assert!(is_break("<BR>"));
+        assert!(is_break("<br /> <br>"));
+        assert!(!is_break("<br/> text"));
+        assert!(!is_break("<bra>"));
+    }
+}

@@ -1,0 +1,152 @@
+//! Finds blocks that are navigation or decoration, not content, so answers can leave them out:
+//! "Back to Top" links and badge rows.
+
+use std::ops::Range;
+
+use pulldown_cmark::{Event, Tag, TagEnd};
+
+/// Collects the byte ranges of clutter paragraphs, whole lines included.
+#[derive(Debug, Default)]
+pub(crate) struct Clutter {
+    ranges: Vec<Range<usize>>,
+    paragraph: Option<Probe>,
+}
+
+#[derive(Debug)]
+struct Probe {
+    range: Range<usize>,
+    /// Open links and images, innermost last: `true` for an in-page link (`#anchor`) or image.
+    inside: Vec<Inside>,
+    back_to_top: bool,
+    badges: usize,
+    content: bool,
+}
+
+impl Clutter {
+    pub fn event(&mut self, src: &str, event: &Event<'_>, range: &Range<usize>) {
+        match event {
+            Event::Start(Tag::Paragraph) => {
+                self.paragraph = Some(Probe {
+                    range: range.clone(),
+                    inside: Vec::new(),
+                    back_to_top: false,
+                    badges: 0,
+                    content: false,
+                })
+            }
+            Event::End(TagEnd::Paragraph) => {
+                let Some(probe) = self.paragraph.take() else {
+                    return;
+                };
+                if !probe.content && (probe.back_to_top || probe.badges > 0) {
+                    self.ranges.push(whole_lines(src, &probe.range));
+                }
+            }
+            _ => {
+                let Some(probe) = &mut self.paragraph else {
+                    return;
+                };
+                match event {
+                    Event::Start(Tag::Link { dest_url, .. }) => {
+                        probe.inside.push(if dest_url.starts_with('#') {
+                            Inside::Anchor
+                        } else {
+                            Inside::Link
+                        });
+                    }
+                    Event::Start(Tag::Image { dest_url, .. }) => {
+                        probe.inside.push(Inside::Image);
+                        if is_badge(dest_url) {
+                            probe.badges += 1;
+                        } else {
+                            probe.content = true;
+                        }
+                    }
+                    Event::End(TagEnd::Link | TagEnd::Image) => {
+                        probe.inside.pop();
+                    }
+                    Event::Text(text) => match probe.inside.last() {
+                        Some(Inside::Image) => {}
+                        Some(Inside::Anchor) => {
+                            if text.to_lowercase().contains("top")
+                                || text.contains(['⬆', '↑', '🔝', '⤴'])
+                            {
+                                probe.back_to_top = true;
+                            }
+                        }
+                        _ => {
+                            if !text.trim().is_empty() {
+                                probe.content = true;
+                            }
+                        }
+                    },
+                    Event::Start(Tag::Strong | Tag::Emphasis)
+                    | Event::End(TagEnd::Strong | TagEnd::Emphasis)
+                    | Event::SoftBreak
+                    | Event::HardBreak => {}
+                    _ => probe.content = true,
+                }
+            }
+        }
+    }
+
+    /// The clutter ranges, sorted.
+    pub fn finish(mut self) -> Vec<Range<usize>> {
+        self.ranges.sort_by_key(|r| r.start);
+        self.ranges
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Inside {
+    Anchor,
+    Link,
+    Image,
+}
+
+fn is_badge(url: &str) -> bool {
+    url.contains("shields.io") || url.contains("badge") || url.contains("badgen.net")
+}
+
+/// Widens `range` to the start of its first line (when only indentation precedes it) and past
+/// the line break ending it.
+fn whole_lines(src: &str, range: &Range<usize>) -> Range<usize> {
+    let line_start = src[..range.start].rfind('\n').map_or(0, |i| i + 1);
+    let start = if src[line_start..range.start].trim().is_empty() {
+        line_start
+    } else {
+        range.start
+    };
+    let mut end = range.end;
+    if end > 0 && src.as_bytes()[end - 1] != b'\n' {
+        end = src[end..].find('\n').map_or(src.len(), |i| end + i + 1);
+    }
+    start..end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::markdown::parser_options;
+    use pulldown_cmark::Parser;
+
+    fn clutter(src: &str) -> Vec<&str> {
+        let mut c = Clutter::default();
+        for (event, range) in Parser::new_ext(src, parser_options()).into_offset_iter() {
+            c.event(src, &event, &range);
+        }
+        c.finish().into_iter().map(|r| &src[r]).collect()
+    }
+
+    #[test]
+    fn back_to_top_links_and_badges_are_clutter() {
+        let src = "Text [top](#top).\n\n- item\n\n  **[⬆ Back to Top](#table-of-contents)**\n\n[![ci](https://img.shields.io/x.svg)](https://ci)\n\n[next](#next)\n";
+        assert_eq!(
+            clutter(src),
+            vec![
+                "  **[⬆ Back to Top](#table-of-contents)**\n",
+                "[![ci](https://img.shields.io/x.svg)](https://ci)\n"
+            ]
+        );
+    }
+}

@@ -1,0 +1,163 @@
+//! FAQ blocks: `<details><summary>Question</summary> answer </details>`.
+//!
+//! pulldown-cmark hands raw HTML over as text, so the `details` and `summary` tags are found in
+//! the HTML events' source; the answer between `</summary>` and `</details>` may be Markdown
+//! blocks or HTML. Nested `<details>` (a "deep dive" inside an answer) stay in the answer.
+
+use std::ops::Range;
+
+use pulldown_cmark::Event;
+
+use super::{
+    Cards, Extractor, Found, Heading, RawCard, Sections, Walk, clean_question, visual_column,
+};
+
+#[derive(Debug, Default)]
+pub(crate) struct Details {
+    depth: usize,
+    /// The outer `<details>` tag's start and column.
+    outer: Option<(usize, usize)>,
+    summary_start: Option<usize>,
+    sections: Sections,
+    cards: Cards,
+}
+
+impl Extractor for Details {
+    fn event(&mut self, walk: &Walk<'_>, event: &Event<'_>, range: &Range<usize>) {
+        if !matches!(event, Event::Html(_) | Event::InlineHtml(_)) {
+            return;
+        }
+        let src = walk.src;
+        for (tag, closing, span) in tags(src, range) {
+            match (tag, closing) {
+                (Tag::Details, false) => {
+                    self.depth += 1;
+                    if self.depth == 1 {
+                        self.outer = Some((span.start, visual_column(src, span.start)));
+                        self.summary_start = None;
+                    }
+                }
+                (Tag::Details, true) => {
+                    if self.depth == 1 {
+                        self.cards.close(span.start);
+                        self.outer = None;
+                    }
+                    self.depth = self.depth.saturating_sub(1);
+                }
+                (Tag::Summary, false) if self.depth == 1 && self.cards.open.is_none() => {
+                    self.summary_start = Some(span.end);
+                }
+                (Tag::Summary, true) if self.depth == 1 => {
+                    let (Some(start), Some((at, column))) = (self.summary_start.take(), self.outer)
+                    else {
+                        continue;
+                    };
+                    let question = strip_tags(&src[start..span.start.max(start)]);
+                    if question.trim().is_empty() {
+                        continue;
+                    }
+                    self.sections.seen_question = true;
+                    self.cards.open(RawCard {
+                        question: clean_question(&question, None),
+                        at,
+                        section: self.sections.path(),
+                        answer: span.end..src.len(),
+                        dedent: column,
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn heading(&mut self, _walk: &Walk<'_>, heading: &Heading) {
+        if heading.top_level && self.depth == 0 {
+            self.sections.heading(heading.level, &heading.text);
+        }
+    }
+
+    fn finish(self: Box<Self>, walk: &Walk<'_>) -> Found {
+        let mut cards = self.cards;
+        // An unclosed `<details>` has no reliable end; its card is dropped.
+        cards.open = None;
+        cards.finish(walk.src.len(), self.sections.title)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    Details,
+    Summary,
+}
+
+/// The `details` and `summary` tags in `src[range]`: (tag, closing, byte span).
+fn tags(src: &str, range: &Range<usize>) -> Vec<(Tag, bool, Range<usize>)> {
+    let text = &src[range.clone()];
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(open) = text[from..].find('<') {
+        let start = from + open;
+        let rest = &text[start + 1..];
+        let (closing, name_at) = match rest.strip_prefix('/') {
+            Some(after) => (true, after),
+            None => (false, rest),
+        };
+        let name_len = name_at
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(name_at.len());
+        let name = name_at[..name_len].to_ascii_lowercase();
+        let Some(close) = text[start..].find('>') else {
+            break;
+        };
+        let end = start + close + 1;
+        let tag = match name.as_str() {
+            "details" => Some(Tag::Details),
+            "summary" => Some(Tag::Summary),
+            _ => None,
+        };
+        if let Some(tag) = tag {
+            found.push((tag, closing, range.start + start..range.start + end));
+        }
+        from = start + 1;
+    }
+    found
+}
+
+/// The text of an HTML fragment without its tags.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_details_and_summary_tags() {
+        let src = "x <details open><summary><b>Q?</b></summary> y </details>";
+        let found: Vec<_> = tags(src, &(0..src.len()))
+            .into_iter()
+            .map(|(t, c, r)| (t, c, &src[r]))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (Tag::Details, false, "<details open>"),
+                (Tag::Summary, false, "<summary>"),
+                (Tag::Summary, true, "</summary>"),
+                (Tag::Details, true, "</details>"),
+            ]
+        );
+        assert_eq!(strip_tags("<b>Q?</b>"), "Q?");
+    }
+}

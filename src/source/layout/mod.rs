@@ -1,0 +1,713 @@
+//! The question-and-answer layouts deckforge reads, one extractor per layout, and the detector
+//! that picks the layout a document is written in.
+//!
+//! Every extractor consumes the same pulldown-cmark event stream in a single pass. Extractors
+//! only record byte ranges (where a question is, where its answer starts and ends); the answer
+//! text is cut out of the source once the walk is over, minus the clutter found on the way
+//! ("Back to Top" links and the like). Memory therefore grows with the cards, not the events.
+//!
+//! Detection runs every extractor at once and keeps the one that found the most answered,
+//! question-like cards; ties go to the more specific layout (an `Answer:` label beats a bare
+//! heading).
+
+mod answer_label;
+mod bold_paragraph;
+mod clutter;
+mod details;
+mod headings;
+mod list_headings;
+mod qa;
+mod question;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Range;
+use std::str::FromStr;
+
+use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+
+use super::markdown::{collapse_whitespace, dedent, parser_options};
+use super::{CardDraft, LineIndex};
+use clutter::Clutter;
+pub use question::{QuestionParts, clean_question, question_like};
+
+/// A way of writing questions and answers in Markdown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Layout {
+    /// `1. **Question?**` items followed by `- **Answer:** …` bullets.
+    AnswerLabel,
+    /// `Q: …` / `A: …` lines, also `**Q:**` / `**A:**` and `Question:` / `Answer:`.
+    QA,
+    /// Ordered list items whose first block is a heading: `1.  ### Question?`.
+    ListHeadings,
+    /// `<details><summary>Question</summary> answer </details>` blocks.
+    Details,
+    /// A paragraph that is entirely bold is the question; the answer runs to the next one.
+    BoldParagraph,
+    /// Headings are the questions (`#### 1) Question`, `### Question?`).
+    Headings,
+}
+
+impl Layout {
+    /// Every layout, in the order ties are broken (most specific first).
+    pub const ALL: [Layout; 6] = [
+        Layout::AnswerLabel,
+        Layout::QA,
+        Layout::ListHeadings,
+        Layout::Details,
+        Layout::BoldParagraph,
+        Layout::Headings,
+    ];
+
+    /// The name used by `--layout`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::AnswerLabel => "answer-label",
+            Layout::QA => "q-a",
+            Layout::ListHeadings => "list-headings",
+            Layout::Details => "details",
+            Layout::BoldParagraph => "bold-paragraph",
+            Layout::Headings => "headings",
+        }
+    }
+
+    /// One line describing the layout, for help texts and error messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Layout::AnswerLabel => "numbered bold questions followed by `Answer:` bullets",
+            Layout::QA => "`Q:` and `A:` lines",
+            Layout::ListHeadings => "numbered list items holding a question heading",
+            Layout::Details => "`<details><summary>Question</summary>` blocks",
+            Layout::BoldParagraph => "bold paragraphs as questions",
+            Layout::Headings => "question headings (numbered or ending with `?`)",
+        }
+    }
+
+    fn extractor(self) -> Box<dyn Extractor> {
+        match self {
+            Layout::AnswerLabel => Box::new(answer_label::AnswerLabel::default()),
+            Layout::QA => Box::new(qa::QuestionAnswer::default()),
+            Layout::ListHeadings => Box::new(list_headings::ListHeadings::default()),
+            Layout::Details => Box::new(details::Details::default()),
+            Layout::BoldParagraph => Box::new(bold_paragraph::BoldParagraph::default()),
+            Layout::Headings => Box::new(headings::Headings::default()),
+        }
+    }
+}
+
+impl fmt::Display for Layout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Which layout to read a document with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LayoutChoice {
+    /// Detect it per document.
+    #[default]
+    Auto,
+    Fixed(Layout),
+}
+
+impl FromStr for LayoutChoice {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        if name == "auto" {
+            return Ok(LayoutChoice::Auto);
+        }
+        Layout::ALL
+            .into_iter()
+            .find(|layout| layout.name() == name)
+            .map(LayoutChoice::Fixed)
+            .ok_or_else(|| {
+                let names: Vec<_> = Layout::ALL.iter().map(|l| l.name()).collect();
+                format!(
+                    "unknown layout `{name}`; expected auto, {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// What extraction found in one document.
+#[derive(Debug, Default)]
+pub struct Extracted {
+    /// The layout the cards were read with (`None` when nothing was found).
+    pub layout: Option<Layout>,
+    pub cards: Vec<CardDraft>,
+    /// The text of a level-1 heading seen before the first question, used as a fallback deck name.
+    pub title_heading: Option<String>,
+    /// Questions that had nothing after them, as (line, column, question).
+    pub unanswered: Vec<(usize, usize, String)>,
+    /// Questions whose answer is a placeholder such as `Answer here`, as (line, column, question,
+    /// placeholder).
+    pub placeholders: Vec<(usize, usize, String, String)>,
+    /// (line, column, number) of every numbered question, answered or not, in document order.
+    pub numbers: Vec<(usize, usize, u32)>,
+}
+
+/// Extracts the questions of `text` (the whole file, front matter included).
+pub fn extract(text: &str, choice: LayoutChoice) -> Extracted {
+    let src = &*blank_front_matter(text);
+    let layouts: Vec<Layout> = match choice {
+        LayoutChoice::Auto => Layout::ALL.to_vec(),
+        LayoutChoice::Fixed(layout) => vec![layout],
+    };
+    let mut extractors: Vec<Box<dyn Extractor>> = layouts.iter().map(|l| l.extractor()).collect();
+    let mut walk = Walk::new(src);
+    let mut clutter = Clutter::default();
+    for (event, range) in Parser::new_ext(src, parser_options()).into_offset_iter() {
+        let heading = walk.enter(&event, &range);
+        clutter.event(src, &event, &range);
+        for extractor in extractors.iter_mut() {
+            extractor.event(&walk, &event, &range);
+            if let Some(heading) = &heading {
+                extractor.heading(&walk, heading);
+            }
+        }
+        walk.leave(&event);
+    }
+    let clutter = clutter.finish();
+    let mut best: Option<(usize, usize, Extracted)> = None;
+    for (layout, extractor) in layouts.into_iter().zip(extractors) {
+        let found = extractor.finish(&walk);
+        let extracted = materialise(src, layout, found, &clutter);
+        let answered = extracted.cards.len();
+        let plausible = extracted
+            .cards
+            .iter()
+            .filter(|c| question_like(&c.question, c.number.is_some()))
+            .count()
+            + extracted.placeholders.len();
+        // Strictly greater: on ties the earlier, more specific layout stays.
+        if best
+            .as_ref()
+            .is_none_or(|(p, a, _)| (plausible, answered) > (*p, *a))
+        {
+            best = Some((plausible, answered, extracted));
+        }
+    }
+    let mut extracted = best.map(|(_, _, e)| e).unwrap_or_default();
+    if extracted.cards.is_empty() && extracted.unanswered.is_empty() {
+        extracted.layout = None;
+    }
+    extracted
+}
+
+/// `text` with its front matter block turned into blank lines, so offsets and line numbers stay
+/// those of the file while the parser sees no `---` fences.
+fn blank_front_matter(text: &str) -> Cow<'_, str> {
+    let lines = super::frontmatter::parse(text).line_count;
+    if lines == 0 {
+        return Cow::Borrowed(text);
+    }
+    let end = text
+        .split_inclusive('\n')
+        .take(lines)
+        .map(str::len)
+        .sum::<usize>();
+    let mut blank = String::with_capacity(text.len());
+    for c in text[..end].chars() {
+        if c == '\n' {
+            blank.push('\n');
+        } else {
+            // One space per byte keeps every later offset where it was.
+            blank.extend(std::iter::repeat_n(' ', c.len_utf8()));
+        }
+    }
+    blank.push_str(&text[end..]);
+    Cow::Owned(blank)
+}
+
+/// A question whose answer is known by its byte range in the source.
+#[derive(Debug, Clone)]
+pub(crate) struct RawCard {
+    pub question: QuestionParts,
+    /// Where the question starts (for its line and column).
+    pub at: usize,
+    pub section: Vec<String>,
+    pub answer: Range<usize>,
+    /// Columns of indentation to strip from the answer's lines after the first.
+    pub dedent: usize,
+}
+
+/// What one extractor recorded.
+#[derive(Debug, Default)]
+pub(crate) struct Found {
+    pub cards: Vec<RawCard>,
+    pub title: Option<String>,
+}
+
+/// One layout's reader: fed every event, then asked for its cards.
+pub(crate) trait Extractor {
+    /// Called for every event, after [`Walk`] has entered it (a start tag is already on the
+    /// container stack; an end tag is still on it).
+    fn event(&mut self, walk: &Walk<'_>, event: &Event<'_>, range: &Range<usize>);
+    /// Called once a heading has been read completely.
+    fn heading(&mut self, walk: &Walk<'_>, heading: &Heading);
+    /// The cards found; `walk` is at the end of the document.
+    fn finish(self: Box<Self>, walk: &Walk<'_>) -> Found;
+}
+
+/// A block container the walk is inside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Container {
+    List { ordered: bool },
+    Item { start: usize, blocks: usize },
+    Quote,
+}
+
+/// A heading, read completely.
+#[derive(Debug, Clone)]
+pub(crate) struct Heading {
+    pub level: usize,
+    /// The whole heading, marker and line end included.
+    pub range: Range<usize>,
+    /// Its inline Markdown (without `#` markers).
+    pub inner: Range<usize>,
+    /// Its plain text, whitespace collapsed.
+    pub text: String,
+    /// Outside every list and block quote.
+    pub top_level: bool,
+    /// The start of the list item it opens, when it is an item's first block.
+    pub item_start: Option<usize>,
+}
+
+/// Shared walk state: which containers are open, and the heading being read.
+pub(crate) struct Walk<'a> {
+    pub src: &'a str,
+    pub containers: Vec<Container>,
+    heading: Option<(Heading, bool)>,
+}
+
+impl<'a> Walk<'a> {
+    fn new(src: &'a str) -> Self {
+        Walk {
+            src,
+            containers: Vec::new(),
+            heading: None,
+        }
+    }
+
+    /// Outside every list and block quote.
+    pub fn top_level(&self) -> bool {
+        self.containers.is_empty()
+    }
+
+    /// Whether `event` happens outside every list and block quote (a container's own start and
+    /// end tags count as outside it).
+    pub fn event_top_level(&self, event: &Event<'_>) -> bool {
+        let own = matches!(
+            event,
+            Event::Start(Tag::List(_) | Tag::BlockQuote(_) | Tag::FootnoteDefinition(_))
+                | Event::End(TagEnd::List(_) | TagEnd::BlockQuote(_) | TagEnd::FootnoteDefinition)
+        );
+        self.containers.len() <= usize::from(own)
+    }
+
+    /// Updates the container stack for a start event; returns a heading when one was completed.
+    fn enter(&mut self, event: &Event<'_>, range: &Range<usize>) -> Option<Heading> {
+        let block_start = matches!(
+            event,
+            Event::Start(
+                Tag::Paragraph
+                    | Tag::Heading { .. }
+                    | Tag::CodeBlock(_)
+                    | Tag::HtmlBlock
+                    | Tag::Table(_)
+                    | Tag::List(_)
+                    | Tag::BlockQuote(_)
+            ) | Event::Rule
+        );
+        // Tight list items hold their text without a paragraph.
+        let tight_text = matches!(
+            event,
+            Event::Text(_)
+                | Event::Code(_)
+                | Event::Start(Tag::Strong | Tag::Emphasis | Tag::Link { .. })
+        ) && self.heading.is_none();
+        let mut first_in_item = None;
+        if let Some(Container::Item { start, blocks }) = self.containers.last_mut() {
+            if block_start || (tight_text && *blocks == 0) {
+                if *blocks == 0 {
+                    first_in_item = Some(*start);
+                }
+                *blocks += 1;
+            }
+        }
+        match event {
+            Event::Start(Tag::List(start)) => self.containers.push(Container::List {
+                ordered: start.is_some(),
+            }),
+            Event::Start(Tag::Item) => self.containers.push(Container::Item {
+                start: range.start,
+                blocks: 0,
+            }),
+            Event::Start(Tag::BlockQuote(_)) | Event::Start(Tag::FootnoteDefinition(_)) => {
+                self.containers.push(Container::Quote)
+            }
+            Event::Start(Tag::Heading { level, .. }) => {
+                let in_ordered_item = matches!(
+                    self.containers.iter().rev().nth(1),
+                    Some(Container::List { .. })
+                );
+                let item_start = first_in_item.filter(|_| in_ordered_item);
+                self.heading = Some((
+                    Heading {
+                        level: *level as usize,
+                        range: range.clone(),
+                        inner: range.end..range.start,
+                        text: String::new(),
+                        top_level: self.containers.is_empty(),
+                        item_start,
+                    },
+                    false,
+                ));
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                let (mut heading, _) = self.heading.take()?;
+                if heading.inner.start > heading.inner.end {
+                    heading.inner = heading.range.start..heading.range.start;
+                }
+                heading.text = collapse_whitespace(&heading.text);
+                return Some(heading);
+            }
+            _ => {
+                if let Some((heading, _)) = &mut self.heading {
+                    heading.inner.start = heading.inner.start.min(range.start);
+                    heading.inner.end = heading.inner.end.max(range.end);
+                    if let Event::Text(text) | Event::Code(text) | Event::InlineMath(text) = event {
+                        heading.text.push_str(text);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    fn leave(&mut self, event: &Event<'_>) {
+        if let Event::End(
+            TagEnd::List(_) | TagEnd::Item | TagEnd::BlockQuote(_) | TagEnd::FootnoteDefinition,
+        ) = event
+        {
+            self.containers.pop();
+        }
+    }
+}
+
+/// The headings above the questions, and the document title.
+#[derive(Debug, Default)]
+pub(crate) struct Sections {
+    stack: Vec<(usize, String)>,
+    pub title: Option<String>,
+    pub seen_question: bool,
+}
+
+impl Sections {
+    /// Records a heading that is not a question.
+    pub fn heading(&mut self, level: usize, text: &str) {
+        if level == 1 && !self.seen_question && self.title.is_none() {
+            self.title = Some(text.to_string());
+            return;
+        }
+        self.pop_to(level);
+        if !text.is_empty() {
+            self.stack.push((level, text.to_string()));
+        }
+    }
+
+    /// Closes the sections at `level` and below (a question heading at that level ends them).
+    pub fn pop_to(&mut self, level: usize) {
+        while self.stack.last().is_some_and(|(l, _)| *l >= level) {
+            self.stack.pop();
+        }
+    }
+
+    pub fn path(&self) -> Vec<String> {
+        self.stack.iter().map(|(_, text)| text.clone()).collect()
+    }
+}
+
+/// Cards being delimited: at most one is open, its answer end still unknown.
+#[derive(Debug, Default)]
+pub(crate) struct Cards {
+    pub open: Option<RawCard>,
+    pub done: Vec<RawCard>,
+}
+
+impl Cards {
+    pub fn open(&mut self, card: RawCard) {
+        self.close(card.at);
+        self.open = Some(card);
+    }
+
+    /// Ends the open card's answer at `end`.
+    pub fn close(&mut self, end: usize) {
+        if let Some(mut card) = self.open.take() {
+            card.answer.end = end.max(card.answer.start);
+            self.done.push(card);
+        }
+    }
+
+    pub fn finish(mut self, end: usize, title: Option<String>) -> Found {
+        self.close(end);
+        Found {
+            cards: self.done,
+            title,
+        }
+    }
+}
+
+/// The offset of the line break ending the line that holds `pos` (or that `pos` starts right
+/// after), so an answer slice starts with an empty first line and every content line is dedented.
+pub(crate) fn line_end(src: &str, pos: usize) -> usize {
+    let pos = pos.min(src.len());
+    if pos > 0 && src.as_bytes()[pos - 1] == b'\n' {
+        return pos - 1;
+    }
+    src[pos..].find('\n').map_or(src.len(), |i| pos + i)
+}
+
+/// The visual column (tabs to multiples of 4) of byte `offset` within its line.
+pub(crate) fn visual_column(src: &str, offset: usize) -> usize {
+    let line_start = src[..offset].rfind('\n').map_or(0, |i| i + 1);
+    src[line_start..offset].chars().fold(0, |col, c| {
+        if c == '\t' {
+            col + 4 - col % 4
+        } else {
+            col + 1
+        }
+    })
+}
+
+/// The Markdown between a bold span's delimiters.
+pub(crate) fn strong_inner<'s>(src: &'s str, strong: &Range<usize>) -> &'s str {
+    let text = &src[strong.clone()];
+    let delimited = text.len() >= 4
+        && (text.starts_with("**") && text.ends_with("**")
+            || text.starts_with("__") && text.ends_with("__"));
+    if delimited {
+        &text[2..text.len() - 2]
+    } else {
+        text
+    }
+}
+
+/// The number a list item or heading starts with (`12.`, `12)`).
+pub(crate) fn leading_number(item: &str) -> Option<u32> {
+    let trimmed = item.trim_start();
+    let end = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    trimmed[..end].parse().ok()
+}
+
+/// Placeholder answers authors leave while a document is being written.
+const PLACEHOLDERS: [&str; 12] = [
+    "answer here",
+    "your answer here",
+    "add answer here",
+    "add answer",
+    "todo",
+    "to do",
+    "tbd",
+    "tba",
+    "coming soon",
+    "wip",
+    "...",
+    "…",
+];
+
+/// The placeholder an answer consists of, if it is one.
+pub fn placeholder(answer: &str) -> Option<&'static str> {
+    let text: String = answer
+        .chars()
+        .filter(|c| !matches!(c, '*' | '_' | '`' | '[' | ']' | '(' | ')' | '<' | '>'))
+        .collect();
+    let text = collapse_whitespace(&text).to_lowercase();
+    let text = text.trim_end_matches(['.', '!', ':']).trim();
+    let text = if text.is_empty() && answer.contains("...") {
+        "..."
+    } else {
+        text
+    };
+    PLACEHOLDERS.into_iter().find(|p| *p == text)
+}
+
+/// Cuts every card's answer out of the source and sorts cards into answered, unanswered and
+/// placeholder ones.
+fn materialise(src: &str, layout: Layout, found: Found, clutter: &[Range<usize>]) -> Extracted {
+    let mut lines = LineIndex::new(src);
+    let mut out = Extracted {
+        layout: Some(layout),
+        title_heading: found.title,
+        ..Extracted::default()
+    };
+    for card in found.cards {
+        let (line, column) = lines.line_col(card.at);
+        if let Some(number) = card.question.number {
+            out.numbers.push((line, column, number));
+        }
+        let answer = answer_text(src, &card.answer, card.dedent, clutter);
+        let QuestionParts {
+            text: question,
+            number,
+            source_link,
+            tags,
+        } = card.question;
+        if answer.is_empty() {
+            out.unanswered.push((line, column, question));
+            continue;
+        }
+        if let Some(placeholder) = placeholder(&answer) {
+            out.placeholders
+                .push((line, column, question, placeholder.to_string()));
+            continue;
+        }
+        out.cards.push(CardDraft {
+            question,
+            answer,
+            section: card.section,
+            number,
+            line,
+            column,
+            explicit_id: None,
+            source_link,
+            tags,
+        });
+    }
+    out
+}
+
+/// The answer's Markdown: the source range without clutter, dedented and trimmed.
+pub(crate) fn answer_text(
+    src: &str,
+    range: &Range<usize>,
+    columns: usize,
+    clutter: &[Range<usize>],
+) -> String {
+    let mut text = String::with_capacity(range.len());
+    let mut at = range.start;
+    let first = clutter.partition_point(|c| c.end <= range.start);
+    for cut in &clutter[first..] {
+        if cut.start >= range.end {
+            break;
+        }
+        if cut.start > at {
+            text.push_str(&src[at..cut.start]);
+        }
+        at = at.max(cut.end);
+    }
+    if at < range.end {
+        text.push_str(&src[at..range.end]);
+    }
+    // An answer that starts on its label's line (`- **Answer:** text`) may continue in sibling
+    // blocks that are less indented than the label; dedenting those by the label's column would
+    // flatten their nested lists, so the dedent stops at the least indented line.
+    // Under a heading, an answer indented deeper than its heading everywhere (a mis-indented
+    // list item) loses that common indentation too.
+    let labelled = text
+        .split('\n')
+        .next()
+        .is_some_and(|line| !line.trim().is_empty());
+    let least = text
+        .split('\n')
+        .skip(1)
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| visual_column(line, line.len() - line.trim_start().len()))
+        .min();
+    let columns = match least {
+        Some(least) if labelled => least.min(columns),
+        Some(least) => least.max(columns),
+        None => columns,
+    };
+    let text = dedent(&text, columns);
+    let mut text = text.trim();
+    // A lone "(OR)" left before an alternative phrasing of the same question joins two
+    // questions; it is not part of either answer.
+    if let Some((rest, last)) = text.rsplit_once('\n') {
+        let word: String = last
+            .chars()
+            .filter(|c| !matches!(c, '*' | '_' | '(' | ')' | ' ' | '\t'))
+            .collect();
+        if word.eq_ignore_ascii_case("or") {
+            text = rest.trim_end();
+        }
+    }
+    // A `<br/>` separator written on the answer's last line rather than on a line of its own.
+    loop {
+        let trimmed = text.trim_end();
+        let lower = trimmed.to_ascii_lowercase();
+        let Some(tag) = lower.rfind("<br") else {
+            break;
+        };
+        let tail = lower[tag + 3..]
+            .trim_end_matches('>')
+            .trim()
+            .trim_end_matches('/')
+            .trim();
+        if !tail.is_empty() || !lower.ends_with('>') {
+            break;
+        }
+        text = trimmed[..tag].trim_end();
+    }
+    text.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_names_round_trip() {
+        for layout in Layout::ALL {
+            assert_eq!(
+                layout.name().parse::<LayoutChoice>(),
+                Ok(LayoutChoice::Fixed(layout))
+            );
+        }
+        assert_eq!("auto".parse::<LayoutChoice>(), Ok(LayoutChoice::Auto));
+        assert!(
+            "nope"
+                .parse::<LayoutChoice>()
+                .unwrap_err()
+                .contains("headings")
+        );
+    }
+
+    #[test]
+    fn placeholders_are_recognised() {
+        assert_eq!(placeholder("Answer here"), Some("answer here"));
+        assert_eq!(placeholder("**TODO**"), Some("todo"));
+        assert_eq!(placeholder("TBD."), Some("tbd"));
+        assert_eq!(placeholder("..."), Some("..."));
+        assert_eq!(placeholder("The answer here is 42."), None);
+    }
+
+    #[test]
+    fn clutter_is_cut_out_of_answers() {
+        let src = "a\nb\nc\nd\n";
+        assert_eq!(answer_text(src, &(0..src.len()), 0, &[2..4, 6..8]), "a\nc");
+    }
+
+    #[test]
+    fn a_trailing_or_is_dropped() {
+        let src = "\ntext\n\n**(OR)**\n";
+        assert_eq!(answer_text(src, &(0..src.len()), 0, &[]), "text");
+    }
+
+    #[test]
+    fn a_trailing_break_tag_is_dropped_and_common_indentation_removed() {
+        let src = "\n     text\n     - item <br/>\n";
+        assert_eq!(answer_text(src, &(0..src.len()), 4, &[]), "text\n- item");
+    }
+
+    #[test]
+    fn line_end_finds_the_break() {
+        assert_eq!(line_end("ab\ncd", 1), 2);
+        assert_eq!(line_end("ab\ncd", 3), 2);
+        assert_eq!(line_end("ab", 1), 2);
+    }
+}

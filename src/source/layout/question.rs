@@ -1,0 +1,322 @@
+//! Cleans a question's text of what is not the question: its number, a trailing `[src]` link
+//! (kept as the card's source), difficulty emoji (kept as tags) and wrapping bold.
+
+use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+
+use crate::source::markdown::{collapse_whitespace, parser_options};
+
+/// A question split into its parts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QuestionParts {
+    /// Inline Markdown, whitespace collapsed.
+    pub text: String,
+    pub number: Option<u32>,
+    pub source_link: Option<String>,
+    pub tags: Vec<String>,
+}
+
+/// Emoji authors use to rate difficulty, and the tag each becomes.
+const DIFFICULTY: [(char, &str); 8] = [
+    ('👶', "easy"),
+    ('🟢', "easy"),
+    ('⭐', "medium"),
+    ('🌟', "medium"),
+    ('🟡', "medium"),
+    ('🚀', "expert"),
+    ('🔥', "hard"),
+    ('🔴', "hard"),
+];
+
+/// Link texts that mark a link as the question's source rather than part of it.
+const SOURCE_WORDS: [&str; 6] = ["src", "source", "ref", "reference", "link", "credit"];
+
+/// Splits `markdown` (a question as written) into its parts. `number` is a number already
+/// known from the list item holding the question.
+pub fn clean_question(markdown: &str, number: Option<u32>) -> QuestionParts {
+    let text = collapse_whitespace(markdown);
+    let (prefix_number, rest) = strip_number(&text);
+    let (rest, tags) = strip_difficulty(rest);
+    let (rest, source_link) = strip_source_link(&rest);
+    let (rest, more_tags) = strip_difficulty(&rest);
+    let mut tags = tags;
+    for tag in more_tags {
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    let text = unwrap_bold(rest.trim()).trim().to_string();
+    QuestionParts {
+        text,
+        number: number.or(prefix_number),
+        source_link,
+        tags,
+    }
+}
+
+/// Whether `question` reads like a question: it ends with `?`, is numbered, or opens with an
+/// interrogative or an exam-style instruction ("Explain …").
+pub fn question_like(question: &str, numbered: bool) -> bool {
+    if numbered || ends_with_question_mark(question) {
+        return true;
+    }
+    const OPENERS: [&str; 37] = [
+        "what",
+        "why",
+        "how",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "is",
+        "are",
+        "can",
+        "could",
+        "do",
+        "does",
+        "did",
+        "should",
+        "would",
+        "will",
+        "have",
+        "has",
+        "explain",
+        "describe",
+        "define",
+        "compare",
+        "implement",
+        "write",
+        "list",
+        "name",
+        "give",
+        "discuss",
+        "design",
+        "create",
+        "talk",
+        "tell",
+        "contrast",
+        "outline",
+    ];
+    let first: String = question
+        .trim_start_matches(|c: char| !c.is_alphanumeric())
+        .chars()
+        .take_while(|c| c.is_alphanumeric())
+        .collect::<String>()
+        .to_lowercase();
+    OPENERS.contains(&first.as_str())
+}
+
+/// Whether the text ends with `?`, ignoring closing emphasis, quotes and brackets.
+pub fn ends_with_question_mark(text: &str) -> bool {
+    text.trim_end_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '*' | '_' | '`' | '"' | '\'' | ')' | ']' | '”' | '’')
+    })
+    .ends_with(['?', '？'])
+}
+
+/// `12) Question`, `12. Question`, `Q12: Question` → (12, "Question").
+fn strip_number(text: &str) -> (Option<u32>, &str) {
+    let body = text
+        .strip_prefix('Q')
+        .or_else(|| text.strip_prefix('q'))
+        .filter(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+        .unwrap_or(text);
+    let digits = body
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(body.len());
+    if digits == 0 || digits > 6 {
+        return (None, text);
+    }
+    let after = &body[digits..];
+    let after = after.strip_prefix('\\').unwrap_or(after);
+    let Some(rest) = after
+        .strip_prefix(['.', ')', ':'])
+        .or_else(|| after.strip_prefix(" -"))
+        .or_else(|| after.strip_prefix(" –"))
+    else {
+        return (None, text);
+    };
+    if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
+        return (None, text);
+    }
+    (body[..digits].parse().ok(), rest.trim_start())
+}
+
+/// Removes difficulty emoji from both ends, returning them as `difficulty::…` tags.
+fn strip_difficulty(text: &str) -> (String, Vec<String>) {
+    let mut tags = Vec::new();
+    let is_joiner = |c: char| c.is_whitespace() || matches!(c, '\u{200d}' | '\u{fe0f}');
+    let mut rest = text;
+    // `What …? ⭐️I`: a single letter typed right after a difficulty emoji is a slip.
+    let mut chars = rest.chars().rev();
+    if let (Some(letter), Some(before)) = (chars.next(), chars.next()) {
+        let emoji_before = before == '\u{fe0f}' || DIFFICULTY.iter().any(|(e, _)| *e == before);
+        if letter.is_ascii_alphabetic() && emoji_before {
+            rest = &rest[..rest.len() - 1];
+        }
+    }
+    loop {
+        let trimmed = rest.trim_end_matches(is_joiner);
+        let Some(last) = trimmed.chars().next_back() else {
+            rest = trimmed;
+            break;
+        };
+        match DIFFICULTY.iter().find(|(emoji, _)| *emoji == last) {
+            Some((_, level)) => {
+                let tag = format!("difficulty::{level}");
+                if !tags.contains(&tag) {
+                    tags.insert(0, tag);
+                }
+                rest = &trimmed[..trimmed.len() - last.len_utf8()];
+            }
+            None => {
+                rest = trimmed;
+                break;
+            }
+        }
+    }
+    loop {
+        let trimmed = rest.trim_start_matches(is_joiner);
+        let Some(first) = trimmed.chars().next() else {
+            rest = trimmed;
+            break;
+        };
+        match DIFFICULTY.iter().find(|(emoji, _)| *emoji == first) {
+            Some((_, level)) => {
+                let tag = format!("difficulty::{level}");
+                if !tags.contains(&tag) {
+                    tags.push(tag);
+                }
+                rest = &trimmed[first.len_utf8()..];
+            }
+            None => {
+                rest = trimmed;
+                break;
+            }
+        }
+    }
+    (rest.to_string(), tags)
+}
+
+/// Removes a trailing `[[src](url)]`, `[[src]](url)` or `([source](url))` link.
+fn strip_source_link(text: &str) -> (String, Option<String>) {
+    let mut last: Option<(usize, usize, String, String)> = None;
+    let mut open: Option<(usize, String, String, usize)> = None;
+    for (event, range) in Parser::new_ext(text, parser_options()).into_offset_iter() {
+        match event {
+            Event::Start(Tag::Link { dest_url, .. }) if open.is_none() => {
+                open = Some((range.start, dest_url.to_string(), String::new(), 0));
+            }
+            Event::Start(_) => {
+                if let Some((_, _, _, depth)) = &mut open {
+                    *depth += 1;
+                }
+            }
+            Event::End(TagEnd::Link) if open.as_ref().is_some_and(|o| o.3 == 0) => {
+                let (start, url, label, _) = open.take().unwrap_or_default();
+                last = Some((start, range.end, url, label));
+            }
+            Event::End(_) => {
+                if let Some((_, _, _, depth)) = &mut open {
+                    *depth = depth.saturating_sub(1);
+                }
+            }
+            Event::Text(t) | Event::Code(t) => {
+                if let Some((_, _, label, _)) = &mut open {
+                    label.push_str(&t);
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some((start, end, url, label)) = last else {
+        return (text.to_string(), None);
+    };
+    let word = label
+        .trim_matches(|c: char| c.is_whitespace() || matches!(c, '[' | ']' | '(' | ')'))
+        .to_lowercase();
+    let tail_is_clutter = text[end..]
+        .chars()
+        .all(|c| c.is_whitespace() || matches!(c, ']' | ')'));
+    if !SOURCE_WORDS.contains(&word.as_str()) || !tail_is_clutter || url.is_empty() {
+        return (text.to_string(), None);
+    }
+    let before =
+        text[..start].trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '[' | '('));
+    (before.trim_end().to_string(), Some(url))
+}
+
+/// `**Question?**` → `Question?` when the bold wraps everything.
+fn unwrap_bold(text: &str) -> &str {
+    for marker in ["**", "__"] {
+        if let Some(inner) = text
+            .strip_prefix(marker)
+            .and_then(|rest| rest.strip_suffix(marker))
+        {
+            if !inner.contains(marker) && !inner.is_empty() {
+                return inner;
+            }
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_source_links_and_emoji_are_split_off() {
+        let parts = clean_question(
+            "1) What's the trade-off between bias and variance? [[src](http://x.example/a)]",
+            None,
+        );
+        assert_eq!(
+            parts.text,
+            "What's the trade-off between bias and variance?"
+        );
+        assert_eq!(parts.number, Some(1));
+        assert_eq!(parts.source_link.as_deref(), Some("http://x.example/a"));
+
+        let parts = clean_question(
+            "65) Bayes vs frequentist? [[src]](https://k.example/b)",
+            None,
+        );
+        assert_eq!(parts.text, "Bayes vs frequentist?");
+        assert_eq!(parts.source_link.as_deref(), Some("https://k.example/b"));
+
+        let parts = clean_question("Possible approaches? \u{200d}⭐️🚀", None);
+        assert_eq!(parts.text, "Possible approaches?");
+        assert_eq!(parts.tags, vec!["difficulty::medium", "difficulty::expert"]);
+
+        let parts = clean_question("What is supervised learning? 👶", Some(4));
+        assert_eq!(parts.tags, vec!["difficulty::easy"]);
+        assert_eq!(parts.number, Some(4));
+    }
+
+    #[test]
+    fn ordinary_links_and_numbers_stay() {
+        let parts = clean_question("How does [CBIR](https://c.example) work?", None);
+        assert_eq!(parts.text, "How does [CBIR](https://c.example) work?");
+        assert_eq!(parts.source_link, None);
+        assert_eq!(clean_question("3.5 ways to win?", None).number, None);
+        assert_eq!(clean_question("2020 was a year?", None).number, None);
+        assert_eq!(clean_question("Q12: What?", None).number, Some(12));
+        assert_eq!(clean_question("**What is X?**", None).text, "What is X?");
+    }
+
+    #[test]
+    fn question_likeness() {
+        assert!(question_like("What is X", false));
+        assert!(question_like(
+            "Implement a sparse matrix class in C++.",
+            false
+        ));
+        assert!(question_like("Anything", true));
+        assert!(question_like("`x` or `y`?", false));
+        assert!(!question_like("Table of Contents", false));
+        assert!(!question_like("State", false));
+        assert!(!question_like("Example Usage", false));
+    }
+}
