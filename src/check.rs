@@ -219,12 +219,18 @@ pub fn looks_truncated(answer: &str) -> bool {
     if !last_top_block_is_paragraph || !last_inline_is_text {
         return false;
     }
-    last_text
-        .trim_end()
-        .chars()
-        .next_back()
-        .is_some_and(|c| c.is_alphanumeric() || matches!(c, ',' | ':'))
+    match last_text.trim_end().chars().next_back() {
+        Some(',' | ':') => true,
+        // A short answer such as "Paris" or "Yes" needs no full stop; a long paragraph does.
+        Some(c) if c.is_alphanumeric() => {
+            last_text.split_whitespace().count() >= SHORT_ANSWER_WORDS
+        }
+        _ => false,
+    }
 }
+
+/// Paragraphs with fewer words than this may end without punctuation.
+const SHORT_ANSWER_WORDS: usize = 6;
 
 /// The sanitiser's allow-lists, to name what it would strip.
 struct HtmlRules {
@@ -405,6 +411,13 @@ mod tests {
         assert!(looks_truncated("The steps are as follows:"));
         assert!(!looks_truncated("A full sentence."));
         assert!(!looks_truncated("Intro:\n\n- item without a period"));
+        assert!(
+            !looks_truncated("Paris"),
+            "a short answer needs no full stop"
+        );
+        assert!(looks_truncated(
+            "Ensure that models are documented. Use explainability techniques"
+        ));
         assert!(!looks_truncated("```\ncode\n```"));
         assert!(!looks_truncated("See [the docs](https://x.example)"));
         assert!(!looks_truncated("Use `x`"));
