@@ -6,6 +6,7 @@ use std::path::Path;
 
 use pulldown_cmark::{CowStr, Event, Parser, html};
 
+use super::limits::LimitNesting;
 use super::media::{MediaCollector, rewrite_img_sources};
 use crate::source::markdown::parser_options;
 
@@ -24,7 +25,8 @@ impl HtmlRenderer {
     /// Renders block Markdown (an answer).
     pub fn block(&self, markdown: &str) -> String {
         let mut out = String::with_capacity(markdown.len() + markdown.len() / 4);
-        let events = Parser::new_ext(markdown, parser_options()).map(math_to_mathjax);
+        let events =
+            LimitNesting::new(Parser::new_ext(markdown, parser_options())).map(math_to_mathjax);
         html::push_html(&mut out, events);
         self.clean(out.trim_end())
     }

@@ -2,6 +2,7 @@
 //! plain text for apps that take no HTML.
 
 pub mod html;
+pub mod limits;
 pub mod media;
 pub mod text;
 
