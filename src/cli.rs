@@ -297,13 +297,12 @@ fn one_line(html: &str) -> String {
 
 fn run_check(args: CheckArgs) -> ExitCode {
     let diagnostics = check_files(&args.inputs, args.layout, args.allow_html);
-    for diagnostic in &diagnostics {
-        println!("{diagnostic}");
-    }
+    let text: String = diagnostics.iter().map(|d| format!("{d}\n")).collect();
+    let printed = emit(&text);
     if diagnostics.iter().any(|d| d.severity == Severity::Error) {
         ExitCode::from(FAILURE)
     } else {
-        ExitCode::SUCCESS
+        printed
     }
 }
 
