@@ -29,6 +29,7 @@
 //! ```
 
 pub mod build;
+pub mod config;
 pub mod diagnostic;
 pub mod diff;
 pub mod error;
@@ -36,6 +37,7 @@ pub mod identity;
 pub mod inspect;
 pub mod lock;
 pub mod model;
+pub mod preview;
 pub mod render;
 pub mod source;
 pub mod templates;
