@@ -370,6 +370,22 @@ mod tests {
     }
 
     #[test]
+    fn the_bundled_example_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(CONFIG_FILE);
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.decks.len(), 2);
+        for deck in &config.decks {
+            assert!(
+                deck.sources.iter().all(|s| s.is_file()),
+                "{:?}",
+                deck.sources
+            );
+        }
+    }
+
+    #[test]
     fn find_searches_parents() {
         let root = std::env::temp_dir().join(format!("deckforge-config-{}", std::process::id()));
         let nested = root.join("a").join("b");
