@@ -87,13 +87,13 @@ pub fn run_preview(args: PreviewArgs) -> ExitCode {
         Err(error) => return fail(&error.to_string()),
     };
     let summary = &report.summary;
-    for problem in &summary.template_errors {
-        eprintln!(
-            "{}",
-            term::warning_line(&format!("the card template has a problem: {problem}"))
-        );
-    }
     if !args.quiet {
+        for problem in &summary.template_errors {
+            eprintln!(
+                "{}",
+                term::warning_line(&format!("the card template has a problem: {problem}"))
+            );
+        }
         for diagnostic in &report.diagnostics {
             eprintln!("{}", term::diagnostic(diagnostic));
         }

@@ -391,3 +391,24 @@ fn project_mistakes_are_named_precisely() {
         "{stderr}"
     );
 }
+
+#[test]
+fn inspect_explains_the_newer_package_format_it_cannot_read() {
+    use std::io::Write;
+    let dir = TempDir::new("author-anki21b");
+    let package = dir.join("new.apkg");
+    let mut zip = zip::ZipWriter::new(fs::File::create(&package).unwrap());
+    let options = zip::write::SimpleFileOptions::default();
+    zip.start_file("collection.anki21b", options).unwrap();
+    zip.write_all(b"(zstd)").unwrap();
+    zip.start_file("meta", options).unwrap();
+    zip.write_all(b"\x08\x03").unwrap();
+    zip.finish().unwrap();
+    let (code, stdout, stderr) = run(deckforge().arg("inspect").arg(&package));
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("collection.anki21b") && stderr.contains("Support older Anki versions"),
+        "{stderr}"
+    );
+}
