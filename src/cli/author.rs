@@ -55,7 +55,7 @@ pub enum TemplatesCommand {
 deckforge templates export my-design\n  \
 deckforge templates export my-design --force   # back to the defaults\n  \
 deckforge preview notes.md -o preview.html --templates my-design\n\n\
-Existing files are left alone unless --force is given; then nothing is written at all.")]
+Without --force, nothing is written if any of the three files exists already.")]
     Export {
         /// The folder to write to (created if missing).
         #[arg(value_name = "DIR")]
