@@ -82,7 +82,8 @@ impl BuildOptions {
         }
     }
 
-    fn lock_path(&self) -> Option<PathBuf> {
+    /// The lock file these options read and write, if any.
+    pub fn lock_path(&self) -> Option<PathBuf> {
         match &self.lock {
             LockMode::BesideSource => self.inputs.first().map(|input| lock::default_path(input)),
             LockMode::At(path) => Some(path.clone()),

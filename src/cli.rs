@@ -1,5 +1,8 @@
 //! Command-line arguments and terminal output; the only place that prints or chooses exit codes.
 
+mod author;
+mod term;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -7,12 +10,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
-use deckforge::build::{BuildOptions, LockMode, build};
+use deckforge::build::{BuildOptions, BuildReport, LockMode, build};
 use deckforge::check::check_files;
 use deckforge::source::LayoutChoice;
 use deckforge::templates::Templates;
 use deckforge::write::presets::{Preset, TextOptions};
 use deckforge::{Error, Severity};
+
+use author::{PreviewArgs, TemplatesCommand};
+use term::ColorChoice;
 
 /// Exit status for problems with input or output files (usage errors exit with 2, from clap).
 const FAILURE: u8 = 1;
@@ -31,11 +37,22 @@ lines, `<details>` FAQ blocks), detected per file, and writes an Anki package (.
 CSV file. `deckforge check` reports what is wrong with a file. Every note gets a stable GUID derived from its deck id \
 and its normalised question, so re-importing a rebuilt deck updates notes in place and keeps \
 their review history.",
-    after_help = "Examples:\n  deckforge build examples/mlops-interview-questions.md -o mlops.apkg\n  deckforge build notes.md -o notes.csv --deck \"My notes\""
+    after_help = "Examples:\n  \
+deckforge build examples/mlops-interview-questions.md -o mlops.apkg\n  \
+deckforge build notes.md -o notes.csv --deck \"My notes\"\n  \
+deckforge build                      # every deck listed in ./deckforge.toml (or a parent's)\n  \
+deckforge preview notes.md -o notes.html\n  \
+deckforge diff old/notes.md notes.md\n\n\
+Run `deckforge help <COMMAND>` for a command's options and examples."
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+
+    /// Colours and source snippets on standard error: `auto` when it is a terminal and
+    /// NO_COLOR is unset, `always` (snippets too), `never`.
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    color: ColorChoice,
 }
 
 #[derive(Debug, Subcommand)]
@@ -46,9 +63,13 @@ deckforge build examples/mlops-interview-questions.md -o mlops.apkg\n  \
 deckforge build part1.md part2.md -o course.apkg --deck \"ML course\" --subdecks\n  \
 deckforge build notes.md -o notes.csv     # for Anki's File > Import\n  \
 deckforge build notes.md -o quizlet.txt --preset quizlet\n  \
-deckforge build notes.md -o notes.csv --preset plain --bom   # for Excel\n\n\
+deckforge build notes.md -o notes.csv --preset plain --bom   # for Excel\n  \
+deckforge build notes.md -o notes.apkg --json | jq .counts\n  \
+deckforge build                     # every deck of ./deckforge.toml, or of a parent folder's\n  \
+deckforge build --locked            # the same in CI: fail if a committed lock is out of date\n\n\
 The output format comes from the extension of OUT (.apkg or .csv), or from --preset. \
 Each preset's import rules are in docs/presets.md. \
+Without INPUT, the decks of the nearest deckforge.toml are built (see README, \"Projects\"). \
 Set SOURCE_DATE_EPOCH for reproducible output.")]
     Build(BuildArgs),
 
@@ -84,6 +105,38 @@ Sources are compared with the same identity rules as a rebuild (rewordings are m
         #[arg(long)]
         json: bool,
     },
+
+    /// Write one HTML page showing every card through the note type's templates, to check a deck
+    /// without importing it.
+    #[command(after_help = "Examples:\n  \
+deckforge preview examples/mlops-interview-questions.md -o preview.html\n  \
+deckforge preview notes.md -o preview.html --templates my-design --subdecks\n\n\
+The page is self-contained (no network): open it in any browser. It has a section filter, a \
+search box, a card count and a night-mode switch that sets Anki's `nightMode` class. \
+Open `preview.html#night` to start in night mode. Nothing else is written, not even the lock file.")]
+    Preview(PreviewArgs),
+
+    /// Work with the card design: export the default templates to edit them.
+    #[command(after_help = "Examples:\n  \
+deckforge templates export my-design\n  \
+deckforge build notes.md -o notes.apkg --templates my-design")]
+    Templates {
+        #[command(subcommand)]
+        command: TemplatesCommand,
+    },
+
+    /// Print a shell completion script to standard output.
+    #[command(after_help = "Examples:\n  \
+deckforge completions bash > ~/.local/share/bash-completion/completions/deckforge\n  \
+deckforge completions zsh > ~/.zfunc/_deckforge      # with fpath+=~/.zfunc in .zshrc\n  \
+deckforge completions fish > ~/.config/fish/completions/deckforge.fish\n  \
+deckforge completions powershell >> $PROFILE\n  \
+deckforge completions elvish >> ~/.config/elvish/rc.elv")]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
     /// Report what is wrong with Markdown files without building anything.
     #[command(
         after_help = "Prints one line per problem, `path:line:col: warning|error: message`: \
@@ -112,13 +165,18 @@ struct CheckArgs {
 
 #[derive(Debug, Args)]
 struct BuildArgs {
-    /// Markdown files to read; their cards go into one deck, in order.
-    #[arg(required = true, value_name = "INPUT")]
+    /// Markdown files to read; their cards go into one deck, in order. Without any, every deck
+    /// of the nearest deckforge.toml is built.
+    #[arg(value_name = "INPUT", requires = "output")]
     inputs: Vec<PathBuf>,
 
     /// Output file: `.apkg` for an Anki package, `.csv` for Anki's text import.
-    #[arg(short, long, value_name = "OUT")]
-    output: PathBuf,
+    #[arg(short, long, value_name = "OUT", requires = "inputs")]
+    output: Option<PathBuf>,
+
+    /// Build the decks of this project file instead of searching for deckforge.toml.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["inputs", "output"])]
+    config: Option<PathBuf>,
 
     /// Deck name shown in Anki [default: the first input's title].
     #[arg(long, value_name = "NAME")]
@@ -169,13 +227,21 @@ struct BuildArgs {
     bom: bool,
 
     /// Print nothing but errors.
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "verbose")]
     quiet: bool,
 
     /// How questions are written: auto, answer-label, q-a, list-headings, details,
     /// bold-paragraph or headings [default: auto, detected per file].
     #[arg(long, value_name = "NAME", default_value = "auto")]
     layout: LayoutChoice,
+    /// Also list every added, updated, reworded and removed note.
+    #[arg(short, long)]
+    verbose: bool,
+
+    /// Print the build report as JSON on standard output (an array with one report per deck
+    /// when building a deckforge.toml project).
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run() -> ExitCode {
@@ -183,9 +249,13 @@ pub fn run() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    term::init(cli.color);
     match cli.command {
         Command::Build(args) => run_build(args),
         Command::Check(args) => run_check(args),
+        Command::Preview(args) => author::run_preview(args),
+        Command::Templates { command } => author::run_templates(command),
+        Command::Completions { shell } => author::run_completions(shell),
         Command::Inspect { file, json } => run_inspect(&file, json),
         Command::Diff {
             old,
@@ -311,6 +381,17 @@ fn run_build(args: BuildArgs) -> ExitCode {
         Ok(now) => now,
         Err(message) => return fail(&message),
     };
+    let output = BuildOutput {
+        verbosity: match (args.quiet, args.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (false, true) => Verbosity::Verbose,
+            (false, false) => Verbosity::Normal,
+        },
+        json: args.json,
+    };
+    let Some(output_path) = args.output else {
+        return author::run_project(&args_for_project(&args), now, output);
+    };
     let templates = match &args.templates {
         Some(dir) => match Templates::from_dir(dir) {
             Ok(templates) => templates,
@@ -325,7 +406,7 @@ fn run_build(args: BuildArgs) -> ExitCode {
     };
     let options = BuildOptions {
         inputs: args.inputs,
-        output: args.output,
+        output: output_path,
         deck_name: args.deck,
         deck_id: args.deck_id,
         subdecks: args.subdecks,
@@ -341,47 +422,117 @@ fn run_build(args: BuildArgs) -> ExitCode {
         },
         layout: args.layout,
     };
-    match build(&options) {
+    match build_one(&options, output) {
+        Ok(report) if output.json => emit(&format!("{:#}\n", report_json(&report))),
+        Ok(_) => ExitCode::SUCCESS,
+        Err(code) => code,
+    }
+}
+
+/// The `build` options that make sense without INPUT, for a deckforge.toml project; the rest
+/// are named so the project build can refuse them instead of silently ignoring them.
+fn args_for_project(args: &BuildArgs) -> author::ProjectArgs {
+    let single_deck_options = [
+        (args.deck.is_some(), "--deck"),
+        (args.deck_id.is_some(), "--deck-id"),
+        (args.subdecks, "--subdecks"),
+        (args.allow_html, "--allow-html"),
+        (args.lock.is_some(), "--lock"),
+        (args.no_lock, "--no-lock"),
+        (args.templates.is_some(), "--templates"),
+        (args.preset.is_some(), "--preset"),
+        (args.bom, "--bom"),
+    ];
+    author::ProjectArgs {
+        config: args.config.clone(),
+        strict: args.strict,
+        locked: args.locked,
+        refused: single_deck_options
+            .iter()
+            .filter(|(given, _)| *given)
+            .map(|(_, name)| *name)
+            .collect(),
+    }
+}
+
+/// How much a build prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verbosity {
+    /// Errors only.
+    Quiet,
+    /// Warnings, rewordings, removals and the summary.
+    Normal,
+    /// Also every added and updated note.
+    Verbose,
+}
+
+/// What to print around a build.
+#[derive(Debug, Clone, Copy)]
+struct BuildOutput {
+    verbosity: Verbosity,
+    json: bool,
+}
+
+/// The report as JSON, as `--json` prints it.
+fn report_json(report: &BuildReport) -> serde_json::Value {
+    serde_json::to_value(report).unwrap_or_default()
+}
+
+/// Runs one build and prints its messages; on failure the error is already printed.
+fn build_one(options: &BuildOptions, output: BuildOutput) -> Result<BuildReport, ExitCode> {
+    match build(options) {
         Ok(report) => {
-            if !args.quiet {
-                for diagnostic in &report.diagnostics {
-                    eprintln!("{diagnostic}");
-                }
-                for change in &report.changes {
-                    match (change.change, &change.previous) {
-                        ("reworded", Some(previous)) => {
-                            eprintln!("reworded: {previous:?} -> {:?}", change.question)
-                        }
-                        ("removed", _) => eprintln!(
-                            "removed: {:?} (kept in the package, tagged deckforge::removed)",
-                            change.question
-                        ),
-                        _ => {}
-                    }
-                }
-                eprintln!(
-                    "wrote {}: {} notes in deck \"{}\" ({})",
-                    report.output.display(),
-                    report.notes,
-                    report.deck_name,
-                    report.summary()
-                );
+            if output.verbosity != Verbosity::Quiet {
+                print_report(&report, output.verbosity);
             }
-            ExitCode::SUCCESS
+            Ok(report)
         }
         Err(error @ Error::TextOptionOnPackage { .. }) => {
-            eprintln!("error: {error}");
-            ExitCode::from(USAGE)
+            eprintln!("{}", term::error_line(&error.to_string()));
+            Err(ExitCode::from(USAGE))
         }
         Err(error) => {
             if let Error::Strict { diagnostics } = &error {
                 for diagnostic in diagnostics {
-                    eprintln!("{diagnostic}");
+                    eprintln!("{}", term::diagnostic(diagnostic));
                 }
             }
-            fail(&error.to_string())
+            Err(fail(&error.to_string()))
         }
     }
+}
+
+fn print_report(report: &BuildReport, verbosity: Verbosity) {
+    for diagnostic in &report.diagnostics {
+        eprintln!("{}", term::diagnostic(diagnostic));
+    }
+    for change in &report.changes {
+        match (change.change, &change.previous) {
+            ("reworded", Some(previous)) => {
+                eprintln!("reworded: {previous:?} -> {:?}", change.question)
+            }
+            ("removed", _) => eprintln!(
+                "removed: {:?} (kept in the package, tagged deckforge::removed)",
+                change.question
+            ),
+            (kind, _) if verbosity == Verbosity::Verbose => {
+                eprintln!("{kind}: {:?}", change.question)
+            }
+            _ => {}
+        }
+    }
+    if verbosity == Verbosity::Verbose {
+        if let Some(lock) = &report.lock {
+            eprintln!("lock: {}", lock.display());
+        }
+    }
+    eprintln!(
+        "wrote {}: {} notes in deck \"{}\" ({})",
+        report.output.display(),
+        report.notes,
+        report.deck_name,
+        report.summary()
+    );
 }
 
 /// `--preset` values with their one-line descriptions, listed by `--help`.
@@ -412,6 +563,6 @@ fn build_time() -> Result<i64, String> {
 }
 
 fn fail(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
+    eprintln!("{}", term::error_line(message));
     ExitCode::from(FAILURE)
 }

@@ -57,6 +57,15 @@ pub enum Error {
     },
     /// `--locked` was given and the build would change the lock file.
     LockOutdated { path: PathBuf },
+    /// A file deckforge was asked to create exists already, and overwriting was not allowed.
+    WouldOverwrite { path: PathBuf },
+    /// A project configuration (`deckforge.toml`) is invalid at a known place.
+    Config {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
 }
 
 impl Error {
@@ -125,6 +134,17 @@ impl fmt::Display for Error {
                 "{}: the lock file would change and --locked is set; rebuild without --locked and commit the lock",
                 path.display()
             ),
+            Error::WouldOverwrite { path } => write!(
+                f,
+                "{}: already exists; nothing was written (pass --force to overwrite it)",
+                path.display()
+            ),
+            Error::Config {
+                path,
+                line,
+                column,
+                message,
+            } => write!(f, "{}:{line}:{column}: {message}", path.display()),
             Error::Strict { diagnostics } => write!(
                 f,
                 "{} warning(s) reported and --strict is set; nothing was written",

@@ -9,8 +9,14 @@
 //!   modification times and a change report;
 //! - [`render`]: card Markdown → sanitised HTML fields, or plain text for apps without HTML;
 //! - [`model`]: the finished [`model::Package`], plain data;
-//! - [`write`]: the package → `.apkg`, Anki CSV or another app's text format, written atomically;
+//! - [`write`](mod@write): the package → `.apkg`, Anki CSV or another app's text format, written atomically;
 //! - [`check`]: what is wrong with a document, for `deckforge check` and `build`.
+//!
+//! Around the pipeline, for deck authors:
+//!
+//! - [`preview`]: every card rendered through the note type's templates on one HTML page;
+//! - [`config`]: `deckforge.toml`, the decks of a project and their options;
+//! - [`inspect`] and [`diff`]: read packages back and compare versions of a deck.
 //!
 //! [`build::build`] runs the whole pipeline. The library never prints and never exits: it
 //! returns a [`build::BuildReport`] with [`Diagnostic`]s, or an [`Error`] naming the file.
@@ -31,6 +37,7 @@
 
 pub mod build;
 pub mod check;
+pub mod config;
 pub mod diagnostic;
 pub mod diff;
 pub mod error;
@@ -38,6 +45,7 @@ pub mod identity;
 pub mod inspect;
 pub mod lock;
 pub mod model;
+pub mod preview;
 pub mod render;
 pub mod source;
 pub mod templates;

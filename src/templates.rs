@@ -1,9 +1,11 @@
 //! The card templates and CSS of deckforge's note type: embedded defaults from `templates/`.
 
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::model::CardTemplate;
+use crate::write::atomic::{write_error, write_file};
 
 /// The files a template folder may hold; each one present replaces the default.
 pub const TEMPLATE_FILES: [&str; 3] = ["front.html", "back.html", "style.css"];
@@ -11,8 +13,11 @@ pub const TEMPLATE_FILES: [&str; 3] = ["front.html", "back.html", "style.css"];
 /// Front, back and styling of the single card template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Templates {
+    /// The front (question side) template, Anki's `qfmt`.
     pub front: String,
+    /// The back (answer side) template, Anki's `afmt`; `{{FrontSide}}` repeats the front.
     pub back: String,
+    /// The note type's CSS, shared by both sides.
     pub css: String,
 }
 
@@ -67,6 +72,33 @@ impl Templates {
         Ok(templates)
     }
 
+    /// Writes the three default files into `dir` (created if missing), for editing and then
+    /// `--templates DIR`. Existing files are replaced only with `force`; without it nothing
+    /// is written when any of them exists. Returns the paths written.
+    pub fn export_defaults(dir: &Path, force: bool) -> Result<Vec<PathBuf>> {
+        let defaults = Templates::default();
+        let paths: Vec<PathBuf> = TEMPLATE_FILES.iter().map(|name| dir.join(name)).collect();
+        if !force {
+            if let Some(existing) = paths.iter().find(|path| path.exists()) {
+                return Err(Error::WouldOverwrite {
+                    path: existing.clone(),
+                });
+            }
+        }
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::io(dir, "create the templates folder", e))?;
+        for (path, text) in paths
+            .iter()
+            .zip([&defaults.front, &defaults.back, &defaults.css])
+        {
+            write_file(path, |out| {
+                out.write_all(text.as_bytes()).map_err(write_error(path))
+            })?;
+        }
+        Ok(paths)
+    }
+
+    /// The note type's card templates: one, named [`CARD_TEMPLATE_NAME`].
     pub fn card_templates(&self) -> Vec<CardTemplate> {
         vec![CardTemplate {
             name: CARD_TEMPLATE_NAME.to_string(),

@@ -1,5 +1,7 @@
 //! deckforge's integration tests: one binary, one module per area.
 
+// The author's command line: help, completions, verbosity, diagnostics, templates, projects.
+mod author;
 // Round trips through the real Anki engine (creates target/tmp/anki-venv-* on first run).
 mod anki;
 // Exit codes, error messages and untouched outputs on failure.
@@ -10,6 +12,8 @@ mod inspect;
 mod package;
 // Edit, study, rebuild, re-import: updates merge in the real Anki engine.
 mod rebuild;
+// The preview page, in a real browser.
+mod preview;
 // Each export preset read back by an independent parser and held to its app's rules.
 mod presets;
 // Helpers: running the binary, golden files, reading packages, the Anki environment.

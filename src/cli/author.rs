@@ -1,0 +1,209 @@
+//! The deck author's commands: `preview`, `templates export`, `completions`, and `build` of a
+//! whole deckforge.toml project. Kept apart from the per-file commands in `cli.rs`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, CommandFactory, Subcommand};
+
+use deckforge::build::{BuildOptions, LockMode};
+use deckforge::config::{CONFIG_FILE, Config};
+use deckforge::templates::Templates;
+
+use super::{BuildOutput, Cli, USAGE, build_one, emit, fail, report_json, term};
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// Markdown files to read; their cards go into one deck, in order.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+
+    /// The HTML page to write.
+    #[arg(short, long, value_name = "PAGE")]
+    output: PathBuf,
+
+    /// Deck name shown on the page [default: the first input's title].
+    #[arg(long, value_name = "NAME")]
+    deck: Option<String>,
+
+    /// Permanent deck id, as for `build` (it names the tags shown with each card).
+    #[arg(long, value_name = "ID")]
+    deck_id: Option<String>,
+
+    /// Show each section's subdeck, as `build --subdecks` would file it.
+    #[arg(long)]
+    subdecks: bool,
+
+    /// Keep raw HTML from the sources as it is instead of sanitising it (trusted sources only).
+    #[arg(long)]
+    allow_html: bool,
+
+    /// Folder whose front.html, back.html and style.css replace the built-in card design.
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplatesCommand {
+    /// Write the default front.html, back.html and style.css into DIR, to edit and then use
+    /// with `build --templates DIR`.
+    #[command(after_help = "Examples:\n  \
+deckforge templates export my-design\n  \
+deckforge templates export my-design --force   # back to the defaults\n  \
+deckforge preview notes.md -o preview.html --templates my-design\n\n\
+Without --force, nothing is written if any of the three files exists already.")]
+    Export {
+        /// The folder to write to (created if missing).
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Replace files that exist already.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+pub fn run_preview(args: PreviewArgs) -> ExitCode {
+    let templates = match &args.templates {
+        Some(dir) => match Templates::from_dir(dir) {
+            Ok(templates) => templates,
+            Err(error) => return fail(&error.to_string()),
+        },
+        None => Templates::default(),
+    };
+    // A preview has no build time of its own; timestamps do not show on the page.
+    let mut options = BuildOptions::new(args.inputs, args.output, 0);
+    options.deck_name = args.deck;
+    options.deck_id = args.deck_id;
+    options.subdecks = args.subdecks;
+    options.allow_html = args.allow_html;
+    options.templates = templates;
+    options.lock = LockMode::BesideSource;
+    let report = match deckforge::preview::preview(&options) {
+        Ok(report) => report,
+        Err(error) => return fail(&error.to_string()),
+    };
+    let summary = &report.summary;
+    if !args.quiet {
+        for problem in &summary.template_errors {
+            eprintln!(
+                "{}",
+                term::warning_line(&format!("the card template has a problem: {problem}"))
+            );
+        }
+        for diagnostic in &report.diagnostics {
+            eprintln!("{}", term::diagnostic(diagnostic));
+        }
+        eprintln!(
+            "wrote {}: {} cards in {} sections of deck \"{}\"",
+            report.output.display(),
+            summary.cards,
+            summary.sections,
+            report.deck_name
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+pub fn run_templates(command: TemplatesCommand) -> ExitCode {
+    match command {
+        TemplatesCommand::Export { dir, force } => match Templates::export_defaults(&dir, force) {
+            Ok(paths) => {
+                for path in &paths {
+                    eprintln!("wrote {}", path.display());
+                }
+                eprintln!(
+                    "edit them, then: deckforge build NOTES.md -o NOTES.apkg --templates {}",
+                    dir.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(error) => fail(&error.to_string()),
+        },
+    }
+}
+
+pub fn run_completions(shell: clap_complete::Shell) -> ExitCode {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "deckforge", &mut script);
+    emit(&String::from_utf8_lossy(&script))
+}
+
+/// What `build` without INPUT takes from the command line.
+#[derive(Debug)]
+pub struct ProjectArgs {
+    /// `--config FILE`, else the nearest deckforge.toml.
+    pub config: Option<PathBuf>,
+    /// `--strict` for every deck.
+    pub strict: bool,
+    /// `--locked` for every deck.
+    pub locked: bool,
+    /// Options given that only make sense for one deck built from INPUT.
+    pub refused: Vec<&'static str>,
+}
+
+/// The nearest deckforge.toml from the current folder up, as a relative path (`deckforge.toml`,
+/// `../deckforge.toml`, …) so the paths in messages stay short.
+fn find_config() -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    let found = deckforge::config::find(&cwd)?;
+    let levels = cwd
+        .ancestors()
+        .position(|dir| dir.join(CONFIG_FILE) == found)?;
+    Some(Path::new(&"../".repeat(levels)).join(CONFIG_FILE))
+}
+
+/// Builds every deck of a deckforge.toml; a failing deck does not stop the others.
+pub fn run_project(args: &ProjectArgs, now: i64, output: BuildOutput) -> ExitCode {
+    if let Some(option) = args.refused.first() {
+        eprintln!(
+            "{}",
+            term::error_line(&format!(
+                "{option} applies to a deck built from INPUT files; \
+                 set it for each deck in {CONFIG_FILE} instead, or name the INPUT and --output"
+            ))
+        );
+        return ExitCode::from(USAGE);
+    }
+    let Some(path) = args.config.clone().or_else(find_config) else {
+        eprintln!(
+            "{}",
+            term::error_line(&format!(
+                "no INPUT given and no {CONFIG_FILE} in this folder or its parents; \
+                 try `deckforge build notes.md -o notes.apkg`, or see `deckforge build --help`"
+            ))
+        );
+        return ExitCode::from(USAGE);
+    };
+    let config = match Config::load(&path) {
+        Ok(config) => config,
+        Err(error) => return fail(&error.to_string()),
+    };
+    let mut reports = Vec::new();
+    let mut failed: Option<ExitCode> = None;
+    for deck in &config.decks {
+        let mut options = match deck.build_options(now) {
+            Ok(options) => options,
+            Err(error) => {
+                failed = Some(fail(&error.to_string()));
+                continue;
+            }
+        };
+        options.strict |= args.strict;
+        options.locked |= args.locked;
+        match build_one(&options, output) {
+            Ok(report) => reports.push(report_json(&report)),
+            Err(code) => failed = Some(code),
+        }
+    }
+    if output.json {
+        let code = emit(&format!("{:#}\n", serde_json::Value::Array(reports)));
+        if failed.is_none() {
+            return code;
+        }
+    }
+    failed.unwrap_or(ExitCode::SUCCESS)
+}
