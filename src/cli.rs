@@ -73,6 +73,16 @@ Without INPUT, the decks of the nearest deckforge.toml are built (see README, \"
 Set SOURCE_DATE_EPOCH for reproducible output.")]
     Build(BuildArgs),
 
+    /// Report what is wrong with Markdown files without building anything.
+    #[command(
+        after_help = "Prints one line per problem, `path:line:col: warning|error: message`: \
+duplicate questions, missing or placeholder answers, answers that look truncated, numbering gaps \
+and repeats, and HTML the sanitiser would strip. Exits with 1 only when there is an error (a file \
+that cannot be read or holds no questions).\n\nExamples:\n  deckforge check notes.md\n  \
+deckforge check --layout headings faq/*.md"
+    )]
+    Check(CheckArgs),
+
     /// List the notes of an .apkg or a deckforge CSV: GUID, deck, tags, fields.
     #[command(after_help = "Examples:\n  \
 deckforge inspect mlops.apkg\n  \
@@ -137,15 +147,6 @@ deckforge completions elvish >> ~/.config/elvish/rc.elv")]
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
-    /// Report what is wrong with Markdown files without building anything.
-    #[command(
-        after_help = "Prints one line per problem, `path:line:col: warning|error: message`: \
-duplicate questions, missing or placeholder answers, answers that look truncated, numbering gaps \
-and repeats, and HTML the sanitiser would strip. Exits with 1 only when there is an error (a file \
-that cannot be read or holds no questions).\n\nExamples:\n  deckforge check notes.md\n  \
-deckforge check --layout headings faq/*.md"
-    )]
-    Check(CheckArgs),
 }
 
 #[derive(Debug, Args)]
