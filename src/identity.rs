@@ -270,10 +270,22 @@ pub fn assign(namespace: &str, cards: &[CardKey], lock: Option<&Lock>, now: i64)
                     && card.explicit_id.is_some()
                     && records[*r].id != card.explicit_id
             };
-            if let Some(&record) = candidates
+            // Repeated questions share a normalised text: prefer the record with the same
+            // content, then the same answer, so a pair of duplicates never swaps GUIDs.
+            let free: Vec<usize> = candidates
                 .iter()
-                .find(|r| !claimed[**r] && !explicit_elsewhere(r))
-            {
+                .copied()
+                .filter(|r| !claimed[*r] && !explicit_elsewhere(r))
+                .collect();
+            let best = free
+                .iter()
+                .find(|&&r| records[r].content_hash == card.content_hash)
+                .or_else(|| {
+                    free.iter()
+                        .find(|&&r| records[r].answer_hash == card.answer_hash)
+                })
+                .or_else(|| free.first());
+            if let Some(&record) = best {
                 claimed[record] = true;
                 matched[card_index] = Some(record);
             }
@@ -646,6 +658,14 @@ mod tests {
         assert_eq!(v1.cards[1].guid, note_guid("ns", "what is x?", 1));
         let v2 = rebuild(&v1, &cards, 2);
         assert_eq!(v2.cards[1].guid, v1.cards[1].guid);
+        // The lock file sorts records by GUID, which may put the second duplicate first.
+        let mut reread: Lock = serde_json::from_str(&v1.lock.to_text()).unwrap();
+        reread.notes.reverse();
+        let v3 = assign("ns", &cards, Some(&reread), 3);
+        for (before, after) in v1.cards.iter().zip(&v3.cards) {
+            assert_eq!(after.guid, before.guid, "duplicates never swap GUIDs");
+            assert_eq!(after.change, Change::Unchanged);
+        }
     }
 
     #[test]
