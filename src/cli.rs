@@ -14,6 +14,15 @@ use deckforge::templates::Templates;
 use deckforge::write::presets::{Preset, TextOptions};
 use deckforge::{Error, Severity};
 
+/// `eprintln!` that ignores a closed standard error (`deckforge build … 2>&1 | head -1`)
+/// instead of panicking: the exit code still tells the outcome.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// Exit status for problems with input or output files (usage errors exit with 2, from clap).
 const FAILURE: u8 = 1;
 /// Exit status for usage mistakes clap cannot see, such as a text preset on an `.apkg`.
@@ -297,13 +306,16 @@ fn one_line(html: &str) -> String {
 
 fn run_check(args: CheckArgs) -> ExitCode {
     let diagnostics = check_files(&args.inputs, args.layout, args.allow_html);
+    let mut out = String::new();
     for diagnostic in &diagnostics {
-        println!("{diagnostic}");
+        out.push_str(&format!("{diagnostic}\n"));
     }
+    // `emit`, not `println!`: `deckforge check … | head` must not panic on the closed pipe.
+    let printed = emit(&out);
     if diagnostics.iter().any(|d| d.severity == Severity::Error) {
         ExitCode::from(FAILURE)
     } else {
-        ExitCode::SUCCESS
+        printed
     }
 }
 
@@ -346,21 +358,21 @@ fn run_build(args: BuildArgs) -> ExitCode {
         Ok(report) => {
             if !args.quiet {
                 for diagnostic in &report.diagnostics {
-                    eprintln!("{diagnostic}");
+                    say!("{diagnostic}");
                 }
                 for change in &report.changes {
                     match (change.change, &change.previous) {
                         ("reworded", Some(previous)) => {
-                            eprintln!("reworded: {previous:?} -> {:?}", change.question)
+                            say!("reworded: {previous:?} -> {:?}", change.question)
                         }
-                        ("removed", _) => eprintln!(
+                        ("removed", _) => say!(
                             "removed: {:?} (kept in the package, tagged deckforge::removed)",
                             change.question
                         ),
                         _ => {}
                     }
                 }
-                eprintln!(
+                say!(
                     "wrote {}: {} notes in deck \"{}\" ({})",
                     report.output.display(),
                     report.notes,
@@ -371,13 +383,13 @@ fn run_build(args: BuildArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(error @ Error::TextOptionOnPackage { .. }) => {
-            eprintln!("error: {error}");
+            say!("error: {error}");
             ExitCode::from(USAGE)
         }
         Err(error) => {
             if let Error::Strict { diagnostics } = &error {
                 for diagnostic in diagnostics {
-                    eprintln!("{diagnostic}");
+                    say!("{diagnostic}");
                 }
             }
             fail(&error.to_string())
@@ -413,6 +425,6 @@ fn build_time() -> Result<i64, String> {
 }
 
 fn fail(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
+    say!("error: {message}");
     ExitCode::from(FAILURE)
 }

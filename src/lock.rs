@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::write::atomic::{write_error, write_file};
+use crate::write::atomic::{PendingFile, write_error};
 
 /// The lock format version; a lock with a newer version is refused rather than misread.
 pub const LOCK_VERSION: u32 = 1;
@@ -118,10 +118,13 @@ impl Lock {
 
     /// Writes the lock atomically.
     pub fn write(&self, path: &Path) -> Result<()> {
+        self.write_pending(PendingFile::create(path)?, path)
+    }
+
+    /// Writes the lock into a temporary file created earlier beside `path`, then renames it.
+    pub fn write_pending(&self, pending: PendingFile, path: &Path) -> Result<()> {
         let text = self.to_text();
-        write_file(path, |out| {
-            out.write_all(text.as_bytes()).map_err(write_error(path))
-        })
+        pending.write(|out| out.write_all(text.as_bytes()).map_err(write_error(path)))
     }
 }
 

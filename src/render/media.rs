@@ -67,15 +67,7 @@ impl MediaCollector {
         if let Some(name) = self.by_path.get(&file) {
             return Ok(Some(name.clone()));
         }
-        let size = std::fs::metadata(&file)
-            .map_err(|e| format!("cannot read image {src:?}: {e}"))?
-            .len();
-        if size > MAX_IMAGE_BYTES {
-            return Err(format!(
-                "image {src:?} is {size} bytes, more than the {MAX_IMAGE_BYTES}-byte limit; not packed"
-            ));
-        }
-        let data = std::fs::read(&file).map_err(|e| format!("cannot read image {src:?}: {e}"))?;
+        let data = read_image(&file).map_err(|problem| format!("image {src:?} {problem}"))?;
         let hash: String = Sha256::digest(&data)
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -103,6 +95,33 @@ impl MediaCollector {
     pub fn into_media(self) -> Vec<Media> {
         self.media
     }
+}
+
+/// Reads a regular file of at most [`MAX_IMAGE_BYTES`]. A folder, a named pipe (which would
+/// block the build forever) or a device is refused, and the cap holds even if the file grows
+/// between the size check and the read.
+fn read_image(file: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let metadata = std::fs::metadata(file).map_err(|e| format!("cannot be read: {e}"))?;
+    if !metadata.is_file() {
+        return Err("is not a regular file and was not packed".to_string());
+    }
+    let too_big = |size: u64| {
+        format!("is {size} bytes, more than the {MAX_IMAGE_BYTES}-byte limit; not packed")
+    };
+    if metadata.len() > MAX_IMAGE_BYTES {
+        return Err(too_big(metadata.len()));
+    }
+    let opened = std::fs::File::open(file).map_err(|e| format!("cannot be read: {e}"))?;
+    let mut data = Vec::with_capacity(metadata.len() as usize);
+    opened
+        .take(MAX_IMAGE_BYTES + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    if data.len() as u64 > MAX_IMAGE_BYTES {
+        return Err(too_big(data.len() as u64));
+    }
+    Ok(data)
 }
 
 fn percent_decode(text: &str) -> String {
