@@ -148,25 +148,25 @@ fn percent_decode(text: &str) -> String {
 /// sanitiser's output, whose attributes are always double-quoted.
 pub fn rewrite_img_sources(html: &str, mut rewrite: impl FnMut(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(at) = find_img(rest) {
-        out.push_str(&rest[..at]);
-        let tag_start = &rest[at..];
-        let Some(end) = tag_end(tag_start) else {
-            out.push_str(tag_start);
+    // Lower-cased once: searching a fresh lower-case copy of the rest for every image made an
+    // answer with thousands of images quadratic. ASCII lower-casing keeps byte offsets.
+    let lower = html.to_ascii_lowercase();
+    let mut at = 0;
+    while let Some(start) = find_img(&lower, at) {
+        out.push_str(&html[at..start]);
+        let Some(end) = tag_end(&html[start..]) else {
+            out.push_str(&html[start..]);
             return out;
         };
-        let tag = &tag_start[..end];
-        out.push_str(&rewrite_src(tag, &mut rewrite));
-        rest = &tag_start[end..];
+        out.push_str(&rewrite_src(&html[start..start + end], &mut rewrite));
+        at = start + end;
     }
-    out.push_str(rest);
+    out.push_str(&html[at..]);
     out
 }
 
-fn find_img(html: &str) -> Option<usize> {
-    let lower = html.to_ascii_lowercase();
-    let mut from = 0;
+/// The offset of the next `<img` tag in `lower` at or after `from`.
+fn find_img(lower: &str, mut from: usize) -> Option<usize> {
     while let Some(i) = lower[from..].find("<img") {
         let at = from + i;
         if lower[at + 4..].starts_with(|c: char| c.is_whitespace() || c == '/' || c == '>') {

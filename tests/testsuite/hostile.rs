@@ -380,6 +380,28 @@ fn huge_tables_and_pathological_inline_markup() {
     assert_eq!(builds("pathological-inline", &markdown).len(), 5);
 }
 
+#[test]
+fn thousands_of_images_and_unclosed_tags() {
+    // Each image used to lower-case the rest of the answer again (quadratic); each unclosed
+    // `<style>` searched the rest for `</style>` again (65 s for 320 KB in a text preset).
+    let markdown = format!(
+        "### Images?\n\n{}\n\n### Tags?\n\n<div>\n{}{}\n</div>\n",
+        "![a](missing.png) <img src=\"gone.png\"> ".repeat(10_000),
+        "<style> <script> ".repeat(20_000),
+        "<!-- ".repeat(20_000),
+    );
+    assert_eq!(builds("many-images", &markdown).len(), 2);
+    let dir = TempDir::new("many-tags-text");
+    let source = dir.join("doc.md");
+    fs::write(&source, &markdown).unwrap();
+    let (code, _, stderr) = run(deckforge()
+        .arg("build")
+        .arg(&source)
+        .args(["--no-lock", "-q", "--preset", "quizlet", "-o"])
+        .arg(dir.join("doc.txt")));
+    assert_eq!(code, 0, "{}", &stderr[..stderr.len().min(2000)]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // HTML safety: nothing that runs script reaches Anki
 // ---------------------------------------------------------------------------------------------
