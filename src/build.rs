@@ -468,7 +468,7 @@ pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lo
     };
     let note_type_modified = match previous.and_then(|l| l.note_type.as_ref()) {
         Some(stamp) if stamp.content_hash == note_type_hash => stamp.modified,
-        Some(stamp) => options.now.max(stamp.modified + 1),
+        Some(stamp) => options.now.max(stamp.modified.saturating_add(1)),
         None => options.now,
     };
     next_lock.note_type = Some(Stamp {

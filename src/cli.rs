@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use deckforge::build::{BuildOptions, LockMode, build};
 use deckforge::check::check_files;
+use deckforge::lock::LATEST_TIME;
 use deckforge::source::LayoutChoice;
 use deckforge::templates::Templates;
 use deckforge::write::presets::{Preset, TextOptions};
@@ -415,8 +416,12 @@ fn build_time() -> Result<i64, String> {
             .trim()
             .parse::<i64>()
             .ok()
-            .filter(|&t| t >= 0)
-            .ok_or_else(|| format!("SOURCE_DATE_EPOCH must be a number of seconds, got {value:?}")),
+            .filter(|t| (0..=LATEST_TIME).contains(t))
+            .ok_or_else(|| {
+                format!(
+                    "SOURCE_DATE_EPOCH must be a number of seconds between 0 and {LATEST_TIME}, got {value:?}"
+                )
+            }),
         Err(_) => Ok(SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)

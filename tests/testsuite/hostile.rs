@@ -212,6 +212,42 @@ fn a_read_only_output_or_lock_folder_writes_nothing() {
 }
 
 #[test]
+fn out_of_range_times_are_errors_not_panics() {
+    // Anki keeps the collection's time in milliseconds: i64::MAX seconds used to overflow.
+    let dir = TempDir::new("hostile-time");
+    let source = seed_in(&dir);
+    let out = dir.join("deck.apkg");
+    let before = dir.entries();
+    let (code, _, stderr) = run(deckforge()
+        .env("SOURCE_DATE_EPOCH", i64::MAX.to_string())
+        .arg("build")
+        .arg(&source)
+        .arg("-o")
+        .arg(&out));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("SOURCE_DATE_EPOCH must be a number of seconds between"));
+    assert_eq!(dir.entries(), before);
+
+    // A damaged lock holding such a time is refused the same way, naming the lock.
+    let (code, _, stderr) = run(deckforge().arg("build").arg(&source).arg("-o").arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    let lock = dir.join("mlops-interview-questions.deckforge.lock");
+    let text = fs::read_to_string(&lock).unwrap();
+    let at = text.find("\"modified\":").unwrap() + "\"modified\":".len();
+    let end = at + text[at..].find([',', '}']).unwrap();
+    fs::write(
+        &lock,
+        format!("{}{}{}", &text[..at], i64::MAX, &text[end..]),
+    )
+    .unwrap();
+    assert_build_fails(
+        &dir,
+        &[source.as_os_str(), "-o".as_ref(), out.as_os_str()],
+        "deckforge.lock:1: the lock file is damaged (modification time 9223372036854775807",
+    );
+}
+
+#[test]
 fn check_survives_a_closed_standard_output() {
     let dir = TempDir::new("hostile-pipe");
     let source = dir.join("dupes.md");
