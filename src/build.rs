@@ -17,6 +17,7 @@ use crate::render::html::escape;
 use crate::render::media::MediaCollector;
 use crate::source::{self, Document, LayoutChoice, file_stem};
 use crate::templates::Templates;
+use crate::write::atomic::PendingFile;
 use crate::write::presets::TextOptions;
 use crate::write::{self, OutputFormat};
 
@@ -150,6 +151,11 @@ pub struct Plan {
 /// Reads the inputs and lock, builds the package and writes it, then the lock.
 pub fn build(options: &BuildOptions) -> Result<BuildReport> {
     let format = OutputFormat::for_output(&options.output, &options.text)?;
+    if options.output.is_dir() {
+        return Err(Error::OutputIsFolder {
+            path: options.output.clone(),
+        });
+    }
     let documents = options
         .inputs
         .iter()
@@ -178,6 +184,13 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
             path: lock_path.clone().unwrap_or_default(),
         });
     }
+    // The lock's temporary file is created before the output is replaced: a lock folder that
+    // is missing or read-only then fails the build with nothing written, instead of leaving a
+    // new output beside a stale lock.
+    let pending_lock = match &lock_path {
+        Some(path) if lock_changes => Some(PendingFile::create(path)?),
+        _ => None,
+    };
     match format {
         OutputFormat::Apkg => write::apkg::write_apkg_file(&plan.package, &options.output)?,
         OutputFormat::Text(preset) => write::presets::write_preset_file(
@@ -189,8 +202,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
     }
     // The lock is written last: if the output failed, the next build still compares with
     // what the user last received.
-    if let (Some(path), true) = (&lock_path, lock_changes) {
-        plan.lock.write(path)?;
+    if let (Some(path), Some(pending)) = (&lock_path, pending_lock) {
+        plan.lock.write_pending(pending, path)?;
     }
     Ok(BuildReport {
         output: options.output.clone(),
@@ -233,6 +246,8 @@ pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lo
         .deck_name
         .clone()
         .or_else(|| documents.first().map(Document::suggested_deck_name))
+        .map(|name| plain_deck_name(&name))
+        .filter(|name| !name.is_empty())
         .unwrap_or_else(|| namespace.clone());
     let tag_root = {
         let root = slug(&namespace);
@@ -269,7 +284,7 @@ pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lo
                 *deck_index.entry(card.section.clone()).or_insert_with(|| {
                     let name = std::iter::once(deck_name.as_str())
                         .chain(card.section.iter().map(String::as_str))
-                        .map(|part| part.replace("::", ":"))
+                        .map(|part| plain_deck_name(part).replace("::", ":"))
                         .collect::<Vec<_>>()
                         .join("::");
                     decks.push(DeckInfo {
@@ -454,7 +469,7 @@ pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lo
     };
     let note_type_modified = match previous.and_then(|l| l.note_type.as_ref()) {
         Some(stamp) if stamp.content_hash == note_type_hash => stamp.modified,
-        Some(stamp) => options.now.max(stamp.modified + 1),
+        Some(stamp) => options.now.max(stamp.modified.saturating_add(1)),
         None => options.now,
     };
     next_lock.note_type = Some(Stamp {
@@ -504,4 +519,37 @@ fn note_content_hash(fields: &[String], tags: &[String]) -> String {
             .map(|(_, f)| f.as_str())
             .chain([tags.as_str()]),
     )
+}
+
+/// A deck name as plain text. Names come from documents (front matter, headings) and Anki shows
+/// them in its deck list and browser, so markup is removed rather than trusted to be escaped
+/// there: tags go (their text stays), then any `<` or `>` an entity produced, and control
+/// characters; whitespace is collapsed.
+pub fn plain_deck_name(name: &str) -> String {
+    let text = crate::write::anki_text::strip_html_preserving_media_filenames(name);
+    let text: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .filter(|c| !matches!(c, '<' | '>'))
+        .collect();
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deck_names_lose_markup_but_keep_their_text() {
+        assert_eq!(
+            plain_deck_name("<script>alert(1)</script>Evil <b>deck</b>"),
+            "Evil deck"
+        );
+        assert_eq!(
+            plain_deck_name("&lt;img src=x onerror=y&gt; Q&amp;A"),
+            "img src=x onerror=y Q&A"
+        );
+        assert_eq!(plain_deck_name("ML\t::\nbasics"), "ML :: basics");
+        assert_eq!(plain_deck_name("a < b"), "a b");
+    }
 }

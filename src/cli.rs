@@ -1,5 +1,14 @@
 //! Command-line arguments and terminal output; the only place that prints or chooses exit codes.
 
+/// `eprintln!` that ignores a closed standard error (`deckforge build … 2>&1 | head -1`)
+/// instead of panicking: the exit code still tells the outcome.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod author;
 mod term;
 
@@ -12,6 +21,7 @@ use clap::{Args, Parser, Subcommand};
 
 use deckforge::build::{BuildOptions, BuildReport, LockMode, build};
 use deckforge::check::check_files;
+use deckforge::lock::LATEST_TIME;
 use deckforge::source::LayoutChoice;
 use deckforge::templates::Templates;
 use deckforge::write::presets::{Preset, TextOptions};
@@ -489,13 +499,13 @@ fn build_one(options: &BuildOptions, output: BuildOutput) -> Result<BuildReport,
             Ok(report)
         }
         Err(error @ Error::TextOptionOnPackage { .. }) => {
-            eprintln!("{}", term::error_line(&error.to_string()));
+            say!("{}", term::error_line(&error.to_string()));
             Err(ExitCode::from(USAGE))
         }
         Err(error) => {
             if let Error::Strict { diagnostics } = &error {
                 for diagnostic in diagnostics {
-                    eprintln!("{}", term::diagnostic(diagnostic));
+                    say!("{}", term::diagnostic(diagnostic));
                 }
             }
             Err(fail(&error.to_string()))
@@ -505,29 +515,29 @@ fn build_one(options: &BuildOptions, output: BuildOutput) -> Result<BuildReport,
 
 fn print_report(report: &BuildReport, verbosity: Verbosity) {
     for diagnostic in &report.diagnostics {
-        eprintln!("{}", term::diagnostic(diagnostic));
+        say!("{}", term::diagnostic(diagnostic));
     }
     for change in &report.changes {
         match (change.change, &change.previous) {
             ("reworded", Some(previous)) => {
-                eprintln!("reworded: {previous:?} -> {:?}", change.question)
+                say!("reworded: {previous:?} -> {:?}", change.question)
             }
-            ("removed", _) => eprintln!(
+            ("removed", _) => say!(
                 "removed: {:?} (kept in the package, tagged deckforge::removed)",
                 change.question
             ),
             (kind, _) if verbosity == Verbosity::Verbose => {
-                eprintln!("{kind}: {:?}", change.question)
+                say!("{kind}: {:?}", change.question)
             }
             _ => {}
         }
     }
     if verbosity == Verbosity::Verbose {
         if let Some(lock) = &report.lock {
-            eprintln!("lock: {}", lock.display());
+            say!("lock: {}", lock.display());
         }
     }
-    eprintln!(
+    say!(
         "wrote {}: {} notes in deck \"{}\" ({})",
         report.output.display(),
         report.notes,
@@ -554,8 +564,12 @@ fn build_time() -> Result<i64, String> {
             .trim()
             .parse::<i64>()
             .ok()
-            .filter(|&t| t >= 0)
-            .ok_or_else(|| format!("SOURCE_DATE_EPOCH must be a number of seconds, got {value:?}")),
+            .filter(|t| (0..=LATEST_TIME).contains(t))
+            .ok_or_else(|| {
+                format!(
+                    "SOURCE_DATE_EPOCH must be a number of seconds between 0 and {LATEST_TIME}, got {value:?}"
+                )
+            }),
         Err(_) => Ok(SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
@@ -564,6 +578,6 @@ fn build_time() -> Result<i64, String> {
 }
 
 fn fail(message: &str) -> ExitCode {
-    eprintln!("{}", term::error_line(message));
+    say!("{}", term::error_line(message));
     ExitCode::from(FAILURE)
 }

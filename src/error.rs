@@ -26,6 +26,8 @@ pub enum Error {
     NoQuestions { path: PathBuf, reason: String },
     /// The output's folder does not exist.
     OutputFolderMissing { path: PathBuf },
+    /// The output path (or the lock path) is an existing folder, not a file.
+    OutputIsFolder { path: PathBuf },
     /// The output path's extension names no format deckforge writes.
     UnknownOutputFormat { path: PathBuf },
     /// An option for text outputs (a preset, a BOM) was given for an `.apkg` output: a usage
@@ -98,6 +100,12 @@ impl fmt::Display for Error {
                 f,
                 "{}: the output folder does not exist; create it first",
                 path.display()
+            ),
+            Error::OutputIsFolder { path } => write!(
+                f,
+                "{}: is a folder; name a file to write, such as {}",
+                path.display(),
+                path.join("deck.apkg").display()
             ),
             Error::UnknownOutputFormat { path } => write!(
                 f,

@@ -226,7 +226,8 @@ const REWORD_PAIR_LIMIT: usize = 4_000_000;
 
 /// A modification time strictly after `previous`, normally the build time.
 fn bumped(previous: i64, now: i64) -> i64 {
-    now.max(previous + 1)
+    // Saturating: a damaged or hand-edited lock may hold i64::MAX.
+    now.max(previous.saturating_add(1))
 }
 
 /// Decides every card's GUID and modification time, in priority order: the author's explicit

@@ -91,8 +91,18 @@ fn malformed(path: &Path, message: impl Into<String>) -> Error {
     }
 }
 
-/// Reads the notes of a legacy package from any reader.
+/// Reads the notes of a legacy package from any reader, with the [`MAX_COLLECTION_BYTES`] cap.
 pub fn read_package<R: Read + Seek>(reader: R, label: &Path) -> Result<Vec<InspectedNote>> {
+    read_package_with_limit(reader, label, MAX_COLLECTION_BYTES)
+}
+
+/// [`read_package`] with a chosen cap on the collection's decompressed size, so tests and the
+/// fuzzer can try bombs without filling the disk.
+pub fn read_package_with_limit<R: Read + Seek>(
+    reader: R,
+    label: &Path,
+    max_collection_bytes: u64,
+) -> Result<Vec<InspectedNote>> {
     let mut zip = zip::ZipArchive::new(reader).map_err(|e| malformed(label, e.to_string()))?;
     if zip.len() > MAX_ENTRIES {
         return Err(malformed(label, format!("{} entries", zip.len())));
@@ -133,63 +143,98 @@ pub fn read_package<R: Read + Seek>(reader: R, label: &Path) -> Result<Vec<Inspe
             .map_err(|e| malformed(label, e.to_string()))?;
         let mut out = fs::File::create(&db_path)
             .map_err(|e| Error::io(&db_path, "extract the collection", e))?;
-        let copied = std::io::copy(&mut entry.take(MAX_COLLECTION_BYTES + 1), &mut out)
+        // The entry's declared size is the attacker's word; only the bytes read count.
+        let copied = std::io::copy(&mut entry.take(max_collection_bytes + 1), &mut out)
             .map_err(|e| malformed(label, e.to_string()))?;
-        if copied > MAX_COLLECTION_BYTES {
+        if copied > max_collection_bytes {
             return Err(malformed(
                 label,
-                "the collection is larger than 2 GiB once decompressed",
+                format!(
+                    "the collection is larger than {max_collection_bytes} bytes once decompressed"
+                ),
             ));
         }
     }
     read_collection(&db_path).map_err(|e| malformed(label, e.to_string()))
 }
 
-fn read_collection(path: &Path) -> rusqlite::Result<Vec<InspectedNote>> {
+/// Why a collection could not be read: SQLite's own complaint, or an inconsistency it cannot see.
+enum CollectionError {
+    Sqlite(rusqlite::Error),
+    Invalid(String),
+}
+
+impl From<rusqlite::Error> for CollectionError {
+    fn from(error: rusqlite::Error) -> Self {
+        CollectionError::Sqlite(error)
+    }
+}
+
+impl std::fmt::Display for CollectionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CollectionError::Sqlite(error) => write!(f, "{error}"),
+            CollectionError::Invalid(message) => f.write_str(message),
+        }
+    }
+}
+
+fn read_collection(path: &Path) -> std::result::Result<Vec<InspectedNote>, CollectionError> {
     let db = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     // A hostile schema could hide function calls in views or triggers; refuse to run them.
-    db.execute_batch("PRAGMA trusted_schema = OFF;")?;
+    // Defensive mode also refuses the pragmas and writes that can corrupt a database file, and
+    // the cell size check makes SQLite notice a damaged page instead of reading past it.
+    db.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
+    db.execute_batch("PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON;")?;
     let (models, decks): (String, String) =
         db.query_row("select models, decks from col", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })?;
-    let models: serde_json::Value = serde_json::from_str(&models).unwrap_or_default();
-    let decks: serde_json::Value = serde_json::from_str(&decks).unwrap_or_default();
+    let json = |column: &str, text: &str| {
+        serde_json::from_str::<serde_json::Value>(text)
+            .map_err(|e| CollectionError::Invalid(format!("col.{column} is not valid JSON ({e})")))
+    };
+    let models = json("models", &models)?;
+    let decks = json("decks", &decks)?;
     let mut statement = db.prepare(
         "select n.guid, n.mid, n.mod, n.tags, n.flds, (select c.did from cards c where c.nid = n.id order by c.ord limit 1) from notes n order by n.id",
     )?;
-    let rows = statement.query_map([], |r| {
+    let mut rows = statement.query([])?;
+    let mut notes = Vec::new();
+    while let Some(r) = rows.next()? {
+        let guid: String = r.get(0)?;
         let mid: i64 = r.get(1)?;
         let did: Option<i64> = r.get(5)?;
         let flds: String = r.get(4)?;
         let tags: String = r.get(3)?;
         let model = &models[mid.to_string()];
-        let names: Vec<String> = model["flds"]
-            .as_array()
-            .map(|f| {
-                f.iter()
-                    .map(|f| f["name"].as_str().unwrap_or_default().to_string())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let fields = flds
-            .split('\x1f')
-            .enumerate()
-            .map(|(i, v)| {
-                (
-                    names
-                        .get(i)
-                        .cloned()
-                        .unwrap_or_else(|| format!("Field {}", i + 1)),
-                    v.to_string(),
-                )
-            })
+        let Some(names) = model["flds"].as_array() else {
+            return Err(CollectionError::Invalid(format!(
+                "note {guid:?} uses note type {mid}, which the collection does not define"
+            )));
+        };
+        let names: Vec<String> = names
+            .iter()
+            .map(|f| f["name"].as_str().unwrap_or_default().to_string())
             .collect();
-        Ok(InspectedNote {
-            guid: r.get(0)?,
+        let values: Vec<&str> = flds.split('\x1f').collect();
+        if values.len() != names.len() {
+            return Err(CollectionError::Invalid(format!(
+                "note {guid:?} has {} fields, but its note type has {}",
+                values.len(),
+                names.len()
+            )));
+        }
+        let fields = names
+            .into_iter()
+            .zip(values)
+            .map(|(name, value)| (name, value.to_string()))
+            .collect();
+        notes.push(InspectedNote {
+            guid,
             deck: did
                 .and_then(|d| decks[d.to_string()]["name"].as_str().map(str::to_string))
                 .unwrap_or_default(),
@@ -197,9 +242,9 @@ fn read_collection(path: &Path) -> rusqlite::Result<Vec<InspectedNote>> {
             tags: tags.split_whitespace().map(str::to_string).collect(),
             fields,
             modified: Some(r.get(2)?),
-        })
-    })?;
-    rows.collect()
+        });
+    }
+    Ok(notes)
 }
 
 /// Reads an Anki CSV with `#` headers as deckforge writes it (or any with a GUID column).

@@ -12,7 +12,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::write::atomic::{write_error, write_file};
+use crate::write::atomic::{PendingFile, write_error};
+
+/// The latest time deckforge accepts, in seconds (the last second of the year 9999): Anki
+/// stores some times in milliseconds, and later ones would overflow.
+pub const LATEST_TIME: i64 = 253_402_300_799;
 
 /// The lock format version; a lock with a newer version is refused rather than misread.
 pub const LOCK_VERSION: u32 = 1;
@@ -77,6 +81,21 @@ impl Lock {
                 "the lock file is damaged ({e}); restore it from version control or delete it"
             ),
         })?;
+        let times = lock
+            .notes
+            .iter()
+            .map(|n| n.modified)
+            .chain(lock.note_type.as_ref().map(|t| t.modified));
+        if let Some(bad) = times.into_iter().find(|t| !(0..=LATEST_TIME).contains(t)) {
+            return Err(Error::Syntax {
+                path: path.to_path_buf(),
+                line: 1,
+                message: format!(
+                    "the lock file is damaged (modification time {bad} is not between 0 and \
+                     {LATEST_TIME}); restore it from version control or delete it"
+                ),
+            });
+        }
         if lock.version > LOCK_VERSION {
             return Err(Error::Syntax {
                 path: path.to_path_buf(),
@@ -118,10 +137,13 @@ impl Lock {
 
     /// Writes the lock atomically.
     pub fn write(&self, path: &Path) -> Result<()> {
+        self.write_pending(PendingFile::create(path)?, path)
+    }
+
+    /// Writes the lock into a temporary file created earlier beside `path`, then renames it.
+    pub fn write_pending(&self, pending: PendingFile, path: &Path) -> Result<()> {
         let text = self.to_text();
-        write_file(path, |out| {
-            out.write_all(text.as_bytes()).map_err(write_error(path))
-        })
+        pending.write(|out| out.write_all(text.as_bytes()).map_err(write_error(path)))
     }
 }
 

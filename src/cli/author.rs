@@ -89,15 +89,15 @@ pub fn run_preview(args: PreviewArgs) -> ExitCode {
     let summary = &report.summary;
     if !args.quiet {
         for problem in &summary.template_errors {
-            eprintln!(
+            say!(
                 "{}",
                 term::warning_line(&format!("the card template has a problem: {problem}"))
             );
         }
         for diagnostic in &report.diagnostics {
-            eprintln!("{}", term::diagnostic(diagnostic));
+            say!("{}", term::diagnostic(diagnostic));
         }
-        eprintln!(
+        say!(
             "wrote {}: {} cards in {} sections of deck \"{}\"",
             report.output.display(),
             summary.cards,
@@ -113,9 +113,9 @@ pub fn run_templates(command: TemplatesCommand) -> ExitCode {
         TemplatesCommand::Export { dir, force } => match Templates::export_defaults(&dir, force) {
             Ok(paths) => {
                 for path in &paths {
-                    eprintln!("wrote {}", path.display());
+                    say!("wrote {}", path.display());
                 }
-                eprintln!(
+                say!(
                     "edit them, then: deckforge build NOTES.md -o NOTES.apkg --templates {}",
                     dir.display()
                 );
@@ -159,7 +159,7 @@ fn find_config() -> Option<PathBuf> {
 /// Builds every deck of a deckforge.toml; a failing deck does not stop the others.
 pub fn run_project(args: &ProjectArgs, now: i64, output: BuildOutput) -> ExitCode {
     if let Some(option) = args.refused.first() {
-        eprintln!(
+        say!(
             "{}",
             term::error_line(&format!(
                 "{option} applies to a deck built from INPUT files; \
@@ -169,7 +169,7 @@ pub fn run_project(args: &ProjectArgs, now: i64, output: BuildOutput) -> ExitCod
         return ExitCode::from(USAGE);
     }
     let Some(path) = args.config.clone().or_else(find_config) else {
-        eprintln!(
+        say!(
             "{}",
             term::error_line(&format!(
                 "no INPUT given and no {CONFIG_FILE} in this folder or its parents; \

@@ -67,15 +67,7 @@ impl MediaCollector {
         if let Some(name) = self.by_path.get(&file) {
             return Ok(Some(name.clone()));
         }
-        let size = std::fs::metadata(&file)
-            .map_err(|e| format!("cannot read image {src:?}: {e}"))?
-            .len();
-        if size > MAX_IMAGE_BYTES {
-            return Err(format!(
-                "image {src:?} is {size} bytes, more than the {MAX_IMAGE_BYTES}-byte limit; not packed"
-            ));
-        }
-        let data = std::fs::read(&file).map_err(|e| format!("cannot read image {src:?}: {e}"))?;
+        let data = read_image(&file).map_err(|problem| format!("image {src:?} {problem}"))?;
         let hash: String = Sha256::digest(&data)
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -105,6 +97,33 @@ impl MediaCollector {
     }
 }
 
+/// Reads a regular file of at most [`MAX_IMAGE_BYTES`]. A folder, a named pipe (which would
+/// block the build forever) or a device is refused, and the cap holds even if the file grows
+/// between the size check and the read.
+fn read_image(file: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let metadata = std::fs::metadata(file).map_err(|e| format!("cannot be read: {e}"))?;
+    if !metadata.is_file() {
+        return Err("is not a regular file and was not packed".to_string());
+    }
+    let too_big = |size: u64| {
+        format!("is {size} bytes, more than the {MAX_IMAGE_BYTES}-byte limit; not packed")
+    };
+    if metadata.len() > MAX_IMAGE_BYTES {
+        return Err(too_big(metadata.len()));
+    }
+    let opened = std::fs::File::open(file).map_err(|e| format!("cannot be read: {e}"))?;
+    let mut data = Vec::with_capacity(metadata.len() as usize);
+    opened
+        .take(MAX_IMAGE_BYTES + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    if data.len() as u64 > MAX_IMAGE_BYTES {
+        return Err(too_big(data.len() as u64));
+    }
+    Ok(data)
+}
+
 fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -129,25 +148,25 @@ fn percent_decode(text: &str) -> String {
 /// sanitiser's output, whose attributes are always double-quoted.
 pub fn rewrite_img_sources(html: &str, mut rewrite: impl FnMut(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(at) = find_img(rest) {
-        out.push_str(&rest[..at]);
-        let tag_start = &rest[at..];
-        let Some(end) = tag_end(tag_start) else {
-            out.push_str(tag_start);
+    // Lower-cased once: searching a fresh lower-case copy of the rest for every image made an
+    // answer with thousands of images quadratic. ASCII lower-casing keeps byte offsets.
+    let lower = html.to_ascii_lowercase();
+    let mut at = 0;
+    while let Some(start) = find_img(&lower, at) {
+        out.push_str(&html[at..start]);
+        let Some(end) = tag_end(&html[start..]) else {
+            out.push_str(&html[start..]);
             return out;
         };
-        let tag = &tag_start[..end];
-        out.push_str(&rewrite_src(tag, &mut rewrite));
-        rest = &tag_start[end..];
+        out.push_str(&rewrite_src(&html[start..start + end], &mut rewrite));
+        at = start + end;
     }
-    out.push_str(rest);
+    out.push_str(&html[at..]);
     out
 }
 
-fn find_img(html: &str) -> Option<usize> {
-    let lower = html.to_ascii_lowercase();
-    let mut from = 0;
+/// The offset of the next `<img` tag in `lower` at or after `from`.
+fn find_img(lower: &str, mut from: usize) -> Option<usize> {
     while let Some(i) = lower[from..].find("<img") {
         let at = from + i;
         if lower[at + 4..].starts_with(|c: char| c.is_whitespace() || c == '/' || c == '>') {

@@ -19,10 +19,11 @@ const MEDIA_TAGS: [&str; 5] = ["img", "audio", "video", "object", "source"];
 pub fn strip_html_preserving_media_filenames(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
+    let mut unclosed = Unclosed::default();
     while let Some(lt) = rest.find('<') {
         out.push_str(&rest[..lt]);
         let tail = &rest[lt..];
-        match skip_markup(tail) {
+        match skip_markup(tail, &mut unclosed) {
             Some((consumed, media)) => {
                 if let Some(file) = media {
                     out.push(' ');
@@ -45,20 +46,38 @@ pub fn strip_html_preserving_media_filenames(html: &str) -> String {
     }
 }
 
+/// Closing markup already known to be missing from the rest of the text. Once a search for
+/// `-->` or `</style>` has run to the end in vain, every later one would too; remembering that
+/// keeps thousands of unclosed `<style>` or `<!--` tags linear instead of quadratic.
+#[derive(Debug, Default)]
+struct Unclosed {
+    comment: bool,
+    style: bool,
+    script: bool,
+}
+
 /// At a `<`, returns how many bytes the markup spans and, for a media tag, its file name.
-fn skip_markup(tail: &str) -> Option<(usize, Option<&str>)> {
+fn skip_markup<'a>(tail: &'a str, unclosed: &mut Unclosed) -> Option<(usize, Option<&'a str>)> {
     if let Some(body) = tail.strip_prefix("<!--") {
-        if let Some(end) = body.find("-->") {
-            return Some((4 + end + 3, None));
+        if !unclosed.comment {
+            match body.find("-->") {
+                Some(end) => return Some((4 + end + 3, None)),
+                None => unclosed.comment = true,
+            }
         }
     }
     for element in ["style", "script"] {
-        if starts_with_ignore_case(&tail[1..], element) {
-            let lower = tail.to_ascii_lowercase();
-            if let Some(open_end) = lower.find('>') {
+        let missing = if element == "style" {
+            &mut unclosed.style
+        } else {
+            &mut unclosed.script
+        };
+        if !*missing && starts_with_ignore_case(&tail[1..], element) {
+            if let Some(open_end) = tail.find('>') {
                 let closing = format!("</{element}>");
-                if let Some(close) = lower[open_end..].find(&closing) {
-                    return Some((open_end + close + closing.len(), None));
+                match find_ignore_case(&tail[open_end..], &closing) {
+                    Some(close) => return Some((open_end + close + closing.len(), None)),
+                    None => *missing = true,
                 }
             }
         }
@@ -116,6 +135,14 @@ fn media_attribute(tag: &str) -> Option<&str> {
         }
     }
     None
+}
+
+/// The offset of the first ASCII-case-insensitive occurrence of `needle` (ASCII) in `text`.
+fn find_ignore_case(text: &str, needle: &str) -> Option<usize> {
+    let needle = needle.as_bytes();
+    text.as_bytes()
+        .windows(needle.len())
+        .position(|window| window.eq_ignore_ascii_case(needle))
 }
 
 fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {

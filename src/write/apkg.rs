@@ -95,7 +95,8 @@ pub fn fill_collection(package: &Package, path: &Path) -> rusqlite::Result<()> {
         "INSERT INTO col VALUES (1, ?1, ?2, ?2, 11, 0, 0, 0, ?3, ?4, ?5, ?6, '{}')",
         params![
             COLLECTION_CREATED,
-            package.built_at * 1000,
+            // Saturating: a library caller's clock is not checked the way the command line checks it.
+            package.built_at.saturating_mul(1000),
             collection_config(package).to_string(),
             models_json(package).to_string(),
             decks_json(package).to_string(),

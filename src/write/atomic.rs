@@ -81,16 +81,48 @@ pub fn write_file(
     target: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
 ) -> Result<()> {
-    let (temp, file) = TempFile::beside(target, "tmp")?;
-    let mut writer = BufWriter::with_capacity(1 << 16, file);
-    write(&mut writer)?;
-    let file = writer
-        .into_inner()
-        .map_err(|e| Error::io(target, "write the output", e.into_error()))?;
-    file.sync_all()
-        .map_err(|e| Error::io(target, "write the output", e))?;
-    drop(file);
-    temp.persist(target)
+    PendingFile::create(target)?.write(write)
+}
+
+/// A temporary file created beside its target ahead of time, so a build can prove it will be
+/// able to write a second file (the lock) before it replaces the first (the output).
+pub struct PendingFile {
+    temp: TempFile,
+    file: File,
+    target: PathBuf,
+}
+
+impl PendingFile {
+    /// Creates the temporary file; fails as [`write_file`] would if the folder is missing or
+    /// not writable, or if `target` is a folder.
+    pub fn create(target: &Path) -> Result<PendingFile> {
+        if target.is_dir() {
+            return Err(Error::OutputIsFolder {
+                path: target.to_path_buf(),
+            });
+        }
+        let (temp, file) = TempFile::beside(target, "tmp")?;
+        Ok(PendingFile {
+            temp,
+            file,
+            target: target.to_path_buf(),
+        })
+    }
+
+    /// Runs `write` against the buffered file and renames it over the target on success; on
+    /// failure the file is removed and the target left as it was.
+    pub fn write(self, write: impl FnOnce(&mut BufWriter<File>) -> Result<()>) -> Result<()> {
+        let PendingFile { temp, file, target } = self;
+        let mut writer = BufWriter::with_capacity(1 << 16, file);
+        write(&mut writer)?;
+        let file = writer
+            .into_inner()
+            .map_err(|e| Error::io(&target, "write the output", e.into_error()))?;
+        file.sync_all()
+            .map_err(|e| Error::io(&target, "write the output", e))?;
+        drop(file);
+        temp.persist(&target)
+    }
 }
 
 /// Maps an I/O error while writing into one that names the target.

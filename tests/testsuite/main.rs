@@ -6,10 +6,15 @@ mod author;
 mod anki;
 // Exit codes, error messages and untouched outputs on failure.
 mod cli;
+// Bad and hostile input: clear errors, pathological documents, sanitised HTML, media rules,
+// malformed packages.
+mod hostile;
 // inspect and diff, including hostile packages.
 mod inspect;
 // Contents of the .apkg against a golden dump.
 mod package;
+// Property tests: any input builds or fails with an error; GUIDs survive formatting noise.
+mod properties;
 // Edit, study, rebuild, re-import: updates merge in the real Anki engine.
 mod rebuild;
 // The preview page, in a real browser.
