@@ -14,6 +14,7 @@ use std::ops::Range;
 
 use pulldown_cmark::{Event, Tag, TagEnd};
 
+use super::question::strip_source_link;
 use super::{
     Cards, Container, Extractor, Found, Heading, RawCard, Sections, Walk, clean_question,
     leading_number, strong_inner, visual_column,
@@ -38,6 +39,14 @@ enum Probe {
     AfterStrong {
         item_start: usize,
         strong: Range<usize>,
+    },
+    /// Something follows the bold span; the item is still a question if that is only a
+    /// source link such as `[[src](url)]`. `end` is where the inline content seen so far ends.
+    Trailer {
+        item_start: usize,
+        strong: Range<usize>,
+        end: usize,
+        depth: usize,
     },
 }
 
@@ -153,23 +162,72 @@ impl AnswerLabel {
                 Event::End(TagEnd::Paragraph)
                 | Event::End(TagEnd::Item)
                 | Event::Start(Tag::List(_)) => {
-                    self.open_question(walk.src, item_start, strong);
+                    let end = strong.end;
+                    self.open_question(walk.src, item_start, strong, end);
                     false
+                }
+                Event::Text(_) | Event::Start(Tag::Link { .. }) => {
+                    let depth = usize::from(matches!(event, Event::Start(_)));
+                    self.probe = Probe::Trailer {
+                        item_start,
+                        strong,
+                        end: range.end,
+                        depth,
+                    };
+                    true
                 }
                 _ => false,
             },
+            Probe::Trailer {
+                item_start,
+                strong,
+                end,
+                depth,
+            } => {
+                let block_ends = depth == 0
+                    && matches!(
+                        event,
+                        Event::End(TagEnd::Paragraph)
+                            | Event::End(TagEnd::Item)
+                            | Event::Start(Tag::List(_))
+                    );
+                if block_ends {
+                    let trailer = walk.src[strong.end..end].trim();
+                    if let (rest, Some(_)) = strip_source_link(trailer) {
+                        if rest.trim().is_empty() {
+                            self.open_question(walk.src, item_start, strong, end);
+                        }
+                    }
+                    return false;
+                }
+                let depth = match event {
+                    Event::Start(_) => depth + 1,
+                    Event::End(_) => depth.saturating_sub(1),
+                    _ => depth,
+                };
+                let end = end.max(range.end);
+                self.probe = Probe::Trailer {
+                    item_start,
+                    strong,
+                    end,
+                    depth,
+                };
+                true
+            }
         }
     }
 
-    fn open_question(&mut self, src: &str, item_start: usize, strong: Range<usize>) {
+    /// Opens a question whose bold text is `strong`, followed up to `end` by a source link.
+    fn open_question(&mut self, src: &str, item_start: usize, strong: Range<usize>, end: usize) {
         let number = leading_number(&src[item_start..]);
         self.sections.seen_question = true;
         self.labelled = false;
+        let question = format!("{} {}", strong_inner(src, &strong), &src[strong.end..end]);
         self.cards.open(RawCard {
-            question: clean_question(strong_inner(src, &strong), number),
+            question: clean_question(question.trim(), number),
             at: item_start,
             section: self.sections.path(),
-            answer: strong.end..strong.end,
+            answer: end..end,
             dedent: visual_column(src, strong.start),
         });
     }
@@ -197,5 +255,38 @@ impl AnswerLabel {
         self.labelled = true;
         card.answer = end..end;
         card.dedent = visual_column(src, range.start);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::source::{LayoutChoice, parse_with};
+    use std::path::Path;
+
+    #[test]
+    fn a_source_link_after_the_bold_question_goes_to_the_source_field() {
+        let doc = parse_with(
+            Path::new("x.md"),
+            "1.  **What is [MLflow](https://mlflow.org)?**\n\n-   **Answer:** A tracker.\n\n2.  **What is DVC?** [[src](https://dvc.org)]\n\n-   **Answer:** Data versioning.\n",
+            LayoutChoice::Auto,
+        );
+        let found: Vec<(&str, &str, Option<&str>)> = doc
+            .cards
+            .iter()
+            .map(|c| {
+                (
+                    c.question.as_str(),
+                    c.answer.as_str(),
+                    c.source_link.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            found[..],
+            [
+                ("What is [MLflow](https://mlflow.org)?", "A tracker.", None),
+                ("What is DVC?", "Data versioning.", Some("https://dvc.org")),
+            ]
+        );
     }
 }

@@ -200,7 +200,7 @@ fn strip_difficulty(text: &str) -> (String, Vec<String>) {
 }
 
 /// Removes a trailing `[[src](url)]`, `[[src]](url)` or `([source](url))` link.
-fn strip_source_link(text: &str) -> (String, Option<String>) {
+pub(crate) fn strip_source_link(text: &str) -> (String, Option<String>) {
     let mut last: Option<(usize, usize, String, String)> = None;
     let mut open: Option<(usize, String, String, usize)> = None;
     for (event, range) in Parser::new_ext(text, parser_options()).into_offset_iter() {
