@@ -78,14 +78,22 @@ def document(n, seed):
     yield f"---\ntitle: Generated deck of {n} questions\ndeck_id: bench-{n}\n---\n"
     yield f"Here is a list of **{n} questions** generated for the benchmark. {text.sentence()}\n\n"
     number = 0
+    asked = set()
     while number < n:
         title = text.phrase(2, 5).title()
         yield f"### **{title}**\n\n"
         for _ in range(min(rng.randint(3, 25), n - number)):
             number += 1
             nested = rng.random() < 0.5
-            indent = " " * 4 if nested else ""
-            yield f"{number}.  **{text.question()}**\n"
+            marker = f"{number}.  "
+            # Nested answers line up with the question's text, as CommonMark requires.
+            indent = " " * len(marker) if nested else ""
+            # Every question is distinct, as in a real deck (duplicates only add warnings).
+            question = text.question()
+            while question in asked:
+                question = text.question()
+            asked.add(question)
+            yield f"{marker}**{question}**\n"
             yield "    \n" if nested else "\n"
             answer = " ".join(text.sentence() for _ in range(rng.randint(1, 4)))
             roll = rng.random()

@@ -1,6 +1,7 @@
 //! The build pipeline: sources → card drafts → identities → rendered fields → package → file.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -16,6 +17,7 @@ use crate::render::HtmlRenderer;
 use crate::render::html::escape;
 use crate::source::{self, Document, file_stem};
 use crate::templates::Templates;
+use crate::write::atomic::{TempFile, write_error};
 use crate::write::presets::TextOptions;
 use crate::write::{self, OutputFormat};
 
@@ -142,8 +144,36 @@ pub struct Plan {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// A stage of a build, for progress reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Rendering cards to HTML; counts cards.
+    Rendering,
+    /// Inserting notes into the package's database; counts notes.
+    Writing,
+    /// Compressing the package; counts bytes.
+    Compressing,
+}
+
+/// How far a build is: `done` of `total` units of `stage`. Reports come every so many units
+/// and at each stage's end, possibly from several threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub stage: Stage,
+    pub done: u64,
+    pub total: u64,
+}
+
+/// Receives progress reports; the library itself never prints, the command line draws a bar.
+pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
+
 /// Reads the inputs and lock, builds the package and writes it, then the lock.
 pub fn build(options: &BuildOptions) -> Result<BuildReport> {
+    build_with_progress(options, &|_| {})
+}
+
+/// [`build`], reporting progress to `progress` as it goes.
+pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Result<BuildReport> {
     let format = OutputFormat::for_output(&options.output, &options.text)?;
     let documents = options
         .inputs
@@ -155,35 +185,42 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
         Some(path) => Lock::read(path)?,
         None => None,
     };
-    let plan = plan(&documents, options, previous.as_ref());
+    let plan = plan_with_progress(&documents, options, previous.as_ref(), progress);
+    // The drafts are in the plan now; the deck is held in memory once.
+    drop(documents);
     if options.strict && !plan.diagnostics.is_empty() {
         return Err(Error::Strict {
             diagnostics: plan.diagnostics,
         });
     }
-    let lock_text = plan.lock.to_text();
-    let lock_changes = match &lock_path {
-        Some(path) => std::fs::read_to_string(path).ok().as_deref() != Some(lock_text.as_str()),
-        None => false,
-    };
-    if options.locked && lock_changes {
-        return Err(Error::LockOutdated {
-            path: lock_path.clone().unwrap_or_default(),
-        });
-    }
-    match format {
-        OutputFormat::Apkg => write::apkg::write_apkg_file(&plan.package, &options.output)?,
-        OutputFormat::Text(preset) => write::presets::write_preset_file(
-            &plan.package,
-            preset,
-            options.text.bom,
-            &options.output,
-        )?,
-    }
     // The lock is written last: if the output failed, the next build still compares with
-    // what the user last received.
-    if let (Some(path), true) = (&lock_path, lock_changes) {
-        plan.lock.write(path)?;
+    // what the user last received. Its text is made and written to a temporary file while
+    // the output is being written (the other core is mostly idle then), and renamed after.
+    let stage = || stage_lock(&plan.lock, lock_path.as_deref());
+    let (written, staged) = if options.locked {
+        let staged = stage()?;
+        if staged.is_some() {
+            return Err(Error::LockOutdated {
+                path: lock_path.clone().unwrap_or_default(),
+            });
+        }
+        (
+            write_output(&plan.package, format, options, progress),
+            Ok(None),
+        )
+    } else {
+        std::thread::scope(|scope| {
+            let staged = scope.spawn(stage);
+            let written = write_output(&plan.package, format, options, progress);
+            (
+                written,
+                staged.join().expect("staging the lock does not panic"),
+            )
+        })
+    };
+    written?;
+    if let (Some(path), Some(temp)) = (&lock_path, staged?) {
+        temp.persist(path)?;
     }
     Ok(BuildReport {
         output: options.output.clone(),
@@ -194,6 +231,39 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
         lock: lock_path,
         diagnostics: plan.diagnostics,
     })
+}
+
+fn write_output(
+    package: &Package,
+    format: OutputFormat,
+    options: &BuildOptions,
+    progress: ProgressFn,
+) -> Result<()> {
+    match format {
+        OutputFormat::Apkg => {
+            write::apkg::write_apkg_file_with_progress(package, &options.output, progress)
+        }
+        OutputFormat::Text(preset) => {
+            write::presets::write_preset_file(package, preset, options.text.bom, &options.output)
+        }
+    }
+}
+
+/// When the next lock differs from the file at `path`, its text in a synced temporary file
+/// beside it, to rename over it once the output is in place.
+fn stage_lock(lock: &Lock, path: Option<&std::path::Path>) -> Result<Option<TempFile>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let text = lock.to_text();
+    if std::fs::read(path).ok().as_deref() == Some(text.as_bytes()) {
+        return Ok(None);
+    }
+    let (temp, mut file) = TempFile::beside(path, "tmp")?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(write_error(path))?;
+    Ok(Some(temp))
 }
 
 /// The deck namespace: a permanent id, never the display name, so renaming a deck keeps its notes.
@@ -216,11 +286,75 @@ struct RenderedCard {
     fields: Vec<String>,
     tags: Vec<String>,
     deck: usize,
-    markdown: NoteMarkdown,
+    markdown: Option<NoteMarkdown>,
 }
 
 /// Turns parsed documents and the previous lock into a package and the next lock; no I/O.
 pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lock>) -> Plan {
+    plan_with_progress(documents, options, previous, &|_| {})
+}
+
+/// Renders every card's question and answer to HTML, split over the cores: rendering is most of
+/// planning's time and cards are independent. Results are in card order.
+fn render_all(
+    renderer: &HtmlRenderer,
+    cards: &[&source::CardDraft],
+    progress: ProgressFn,
+) -> Vec<(String, String)> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    const REPORT_EVERY: usize = 1024;
+    let total = cards.len() as u64;
+    let done = AtomicU64::new(0);
+    let render_chunk = |chunk: &[&source::CardDraft]| {
+        let mut out = Vec::with_capacity(chunk.len());
+        for (i, card) in chunk.iter().enumerate() {
+            out.push((
+                renderer.inline(&card.question),
+                renderer.block(&card.answer),
+            ));
+            if (i + 1) % REPORT_EVERY == 0 {
+                let done = done.fetch_add(REPORT_EVERY as u64, Ordering::Relaxed);
+                progress(Progress {
+                    stage: Stage::Rendering,
+                    done: done + REPORT_EVERY as u64,
+                    total,
+                });
+            }
+        }
+        out
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Below a few thousand cards a thread costs more than it saves.
+    let rendered = if threads < 2 || cards.len() < 4096 {
+        render_chunk(cards)
+    } else {
+        let chunk = cards.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = cards
+                .chunks(chunk)
+                .map(|part| scope.spawn(|| render_chunk(part)))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|handle| handle.join().expect("rendering does not panic"))
+                .collect()
+        })
+    };
+    progress(Progress {
+        stage: Stage::Rendering,
+        done: total,
+        total,
+    });
+    rendered
+}
+
+/// [`plan`], reporting rendering progress.
+pub fn plan_with_progress(
+    documents: &[Document],
+    options: &BuildOptions,
+    previous: Option<&Lock>,
+    progress: ProgressFn,
+) -> Plan {
     let namespace = namespace(documents, options, previous);
     let deck_name = options
         .deck_name
@@ -247,11 +381,19 @@ pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lo
         name: deck_name.clone(),
     }];
     let mut deck_index: HashMap<Vec<String>, usize> = HashMap::new();
+    // Only text outputs render from the Markdown; an .apkg needs the HTML alone.
+    let keep_markdown = !matches!(
+        OutputFormat::for_output(&options.output, &options.text),
+        Ok(OutputFormat::Apkg)
+    );
+    let drafts: Vec<&source::CardDraft> = documents.iter().flat_map(|d| &d.cards).collect();
+    let mut html = render_all(&renderer, &drafts, progress).into_iter();
     let mut rendered = Vec::with_capacity(card_count);
     let mut keys = Vec::with_capacity(card_count);
     let mut places = Vec::with_capacity(card_count);
     for document in documents {
         for card in &document.cards {
+            let (question_html, answer_html) = html.next().expect("one rendering per card");
             let deck = if options.subdecks && !card.section.is_empty() {
                 let next = decks.len();
                 *deck_index.entry(card.section.clone()).or_insert_with(|| {
@@ -280,8 +422,8 @@ pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lo
                 section_tag.push_str(&part);
             }
             let mut fields = vec![String::new(); FIELD_NAMES.len()];
-            fields[field::QUESTION] = renderer.inline(&card.question);
-            fields[field::ANSWER] = renderer.block(&card.answer);
+            fields[field::QUESTION] = question_html;
+            fields[field::ANSWER] = answer_html;
             fields[field::SECTION] = escape(&card.section.join(" › "));
             fields[field::NUMBER] = card.number.map(|n| n.to_string()).unwrap_or_default();
             let tags = vec![section_tag];
@@ -293,11 +435,11 @@ pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lo
                 answer_hash: content_hash([fields[field::ANSWER].as_str()]),
             });
             places.push((&document.path, card.line, card.column));
-            let markdown = NoteMarkdown {
+            let markdown = keep_markdown.then(|| NoteMarkdown {
                 question: card.question.clone(),
                 answer: card.answer.clone(),
                 section: card.section.clone(),
-            };
+            });
             rendered.push(RenderedCard {
                 fields,
                 tags,
@@ -368,7 +510,7 @@ pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lo
             modified: assignment.modified,
             fields: card.fields,
             tags: card.tags,
-            markdown: Some(card.markdown),
+            markdown: card.markdown,
         });
     }
     for (record, modified) in &removed {

@@ -103,11 +103,112 @@ pub fn extract(src: &str) -> Extracted {
         open: None,
         out: Extracted::default(),
     };
-    for (event, range) in Parser::new_ext(src, parser_options()).into_offset_iter() {
-        walker.event(event, range);
+    // pulldown-cmark builds a tree of the whole input before the first event, several times the
+    // text's size; parsing section by section bounds that (a million cards: gigabytes).
+    let mut start = 0;
+    for end in chunk_ends(src) {
+        let chunk = &src[start..end];
+        for (event, range) in Parser::new_ext(chunk, parser_options()).into_offset_iter() {
+            walker.event(event, range.start + start..range.end + start);
+        }
+        start = end;
     }
     walker.close_card(src.len());
     walker.out
+}
+
+/// Where to cut `src` into pieces of at least [`CHUNK_BYTES`] that parse as they would in the
+/// whole: each piece but the last ends before a `#` heading at the start of a line, after a
+/// blank line, outside fenced code and HTML comments. Such a heading closes every open block
+/// (lists, quotes, paragraphs, HTML blocks that end at a blank line), so no block spans a cut.
+/// Documents with raw HTML blocks that may run past blank lines are not cut at all.
+fn chunk_ends(src: &str) -> Vec<usize> {
+    const CHUNK_BYTES: usize = 1 << 20;
+    let mut ends = Vec::new();
+    if src.len() > CHUNK_BYTES && !has_unbounded_html_block(src) {
+        let mut fence: Option<(u8, usize)> = None;
+        let mut in_comment = false;
+        let mut previous_blank = false;
+        let mut chunk_start = 0;
+        let mut offset = 0;
+        // Front matter may hold `# comments`; it is never cut.
+        let body = front_matter_end(src);
+        for line in src.split_inclusive('\n') {
+            let line_start = offset;
+            offset += line.len();
+            let trimmed = line.trim_start_matches(' ');
+            let indent = line.len() - trimmed.len();
+            if let Some((marker, count)) = fence {
+                let run = trimmed.bytes().take_while(|&b| b == marker).count();
+                if indent <= 3 && run >= count && trimmed[run..].trim().is_empty() {
+                    fence = None;
+                }
+                previous_blank = false;
+                continue;
+            }
+            if in_comment {
+                in_comment = !line.contains("-->");
+                previous_blank = false;
+                continue;
+            }
+            if line_start >= body
+                && previous_blank
+                && line.starts_with('#')
+                && line_start - chunk_start >= CHUNK_BYTES
+            {
+                ends.push(line_start);
+                chunk_start = line_start;
+            }
+            let run = |marker: u8| trimmed.bytes().take_while(|&b| b == marker).count();
+            if indent <= 3 && (run(b'`') >= 3 || run(b'~') >= 3) {
+                let marker = trimmed.as_bytes()[0];
+                fence = Some((marker, run(marker)));
+            }
+            if let Some(open) = line.rfind("<!--") {
+                in_comment = !line[open..].contains("-->");
+            }
+            previous_blank = line.trim().is_empty();
+        }
+    }
+    ends.push(src.len());
+    ends
+}
+
+/// Whether `src` may hold an HTML block that runs past blank lines and headings (CommonMark
+/// HTML block kinds 1, 3, 4 and 5); kind 2, comments, is tracked line by line instead.
+fn has_unbounded_html_block(src: &str) -> bool {
+    src.match_indices('<').any(|(at, _)| {
+        let rest = &src.as_bytes()[at + 1..];
+        let starts = |tag: &str| {
+            rest.len() >= tag.len() && rest[..tag.len()].eq_ignore_ascii_case(tag.as_bytes())
+        };
+        match rest.first() {
+            Some(b'?') => true,
+            Some(b'!') => rest
+                .get(1)
+                .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'['),
+            _ => ["script", "pre", "style", "textarea"]
+                .iter()
+                .any(|t| starts(t)),
+        }
+    })
+}
+
+/// The offset just past YAML front matter (`---` ... `---` or `...`), 0 without any, and the
+/// whole text when it is never closed.
+fn front_matter_end(src: &str) -> usize {
+    let mut lines = src.split_inclusive('\n');
+    if lines.next().map(str::trim_end) != Some("---") {
+        return 0;
+    }
+    let mut offset = src.find('\n').map_or(src.len(), |i| i + 1);
+    for line in lines {
+        offset += line.len();
+        if matches!(line.trim_end(), "---" | "...") {
+            return offset;
+        }
+    }
+    src.len()
 }
 
 impl<'a> Walker<'a> {
@@ -468,6 +569,54 @@ mod tests {
     fn label_with_the_colon_outside_the_bold() {
         let cards = extract("1. **Q?**\n   - **Answer**: text\n").cards;
         assert_eq!(cards[0].answer, "text");
+    }
+
+    #[test]
+    fn parsing_in_chunks_finds_what_parsing_the_whole_finds() {
+        let whole = |src: &str| {
+            let mut walker = Walker {
+                src,
+                lines: LineIndex::new(src),
+                ordered_lists: Vec::new(),
+                probe: Probe::Idle,
+                headings: Vec::new(),
+                heading_capture: None,
+                open: None,
+                out: Extracted::default(),
+            };
+            for (event, range) in Parser::new_ext(src, parser_options()).into_offset_iter() {
+                walker.event(event, range);
+            }
+            walker.close_card(src.len());
+            (
+                walker.out.cards,
+                walker.out.unanswered,
+                walker.out.title_heading,
+            )
+        };
+        let seed = include_str!("../../examples/mlops-interview-questions.md");
+        let body = seed.split_once("\n---\n").unwrap().1;
+        let tricky = [
+            "\n```md\n\n# not a heading in a fence\n\n```\n",
+            "\n<!--\n\n# not a heading in a comment\n\n-->\n",
+            "\n> quoted\n\n# a heading after a quote\n",
+            "\n1.  **Lazy?**\n\n-   **Answer:** a\n   ```\n\n# cut?\n   ```\n",
+        ];
+        let mut src = seed.to_string();
+        let mut i = 0;
+        while src.len() < 3 << 20 {
+            src.push_str(body);
+            src.push_str(tricky[i % tricky.len()]);
+            i += 1;
+        }
+        assert!(chunk_ends(&src).len() > 2, "the document is cut");
+        let chunked = extract(&src);
+        let expected = whole(&src);
+        assert_eq!(chunked.cards, expected.0);
+        assert_eq!(chunked.unanswered, expected.1);
+        assert_eq!(chunked.title_heading, expected.2);
+        let with_html = format!("{src}\n<pre>\n\n# x\n</pre>\n");
+        assert_eq!(chunk_ends(&with_html), [with_html.len()]);
     }
 
     #[test]
