@@ -16,7 +16,7 @@ use super::atomic::{TempFile, write_error};
 use crate::build::{Progress, ProgressFn, Stage};
 use crate::error::{Error, Result};
 use crate::identity::stable_i64;
-use crate::model::{FIELD_NAMES, Package, field};
+use crate::model::{FIELD_NAMES, Note, Package, field};
 
 /// Collection creation time (seconds). Fixed, because it only anchors review due dates and we
 /// ship new cards only; a constant keeps packages reproducible.
@@ -156,49 +156,46 @@ pub fn fill_collection_with_progress(
     // ones: ids are hashes, and in source order the file came out 12% larger and slower.
     let mut by_note_id: Vec<usize> = (0..package.notes.len()).collect();
     by_note_id.sort_unstable_by_key(|&i| package.notes[i].note_id);
-    {
+    // The text columns are built on another core while this one runs SQLite: the writer then
+    // does little but bind and insert, as in the floor of `benches/run.sh`.
+    let (rows_out, rows_in) = std::sync::mpsc::sync_channel::<Vec<NoteRow>>(16);
+    std::thread::scope(|scope| -> rusqlite::Result<()> {
+        let order = &by_note_id;
+        scope.spawn(move || {
+            for batch in order.chunks(1024) {
+                let rows = batch.iter().map(|&i| NoteRow::new(&package.notes[i]));
+                // A closed channel means the writer stopped on an error it reports itself.
+                if rows_out.send(rows.collect()).is_err() {
+                    return;
+                }
+            }
+        });
         let mut insert_note =
             tx.prepare("INSERT INTO notes VALUES (?1, ?2, ?3, ?4, -1, ?5, ?6, ?7, ?8, 0, '')")?;
-        let mut fields = String::new();
-        let mut tags = String::new();
         let total = package.notes.len() as u64;
-        for (done, &i) in by_note_id.iter().enumerate() {
-            if done % 4096 == 0 {
-                progress(Progress {
-                    stage: Stage::Writing,
-                    done: done as u64,
-                    total,
-                });
+        let mut done = 0;
+        for rows in rows_in {
+            for row in rows {
+                insert_note.execute(params![
+                    row.note.note_id,
+                    row.note.guid,
+                    package.note_type.id,
+                    row.note.modified,
+                    row.tags,
+                    row.fields,
+                    row.sort_field,
+                    row.checksum,
+                ])?;
             }
-            let note = &package.notes[i];
-            fields.clear();
-            for (i, value) in note.fields.iter().enumerate() {
-                if i > 0 {
-                    fields.push('\x1f');
-                }
-                fields.push_str(value);
-            }
-            tags.clear();
-            if !note.tags.is_empty() {
-                tags.push(' ');
-                for tag in &note.tags {
-                    tags.push_str(tag);
-                    tags.push(' ');
-                }
-            }
-            let question = &note.fields[field::QUESTION];
-            insert_note.execute(params![
-                note.note_id,
-                note.guid,
-                package.note_type.id,
-                note.modified,
-                tags,
-                fields,
-                strip_html_preserving_media_filenames(question),
-                field_checksum(question),
-            ])?;
+            done += 1024;
+            progress(Progress {
+                stage: Stage::Writing,
+                done: done.min(total),
+                total,
+            });
         }
-    }
+        Ok(())
+    })?;
     let mut by_card_id = by_note_id;
     by_card_id.sort_unstable_by_key(|&i| package.notes[i].card_id);
     {
@@ -219,6 +216,45 @@ pub fn fill_collection_with_progress(
     db.execute_batch(include_str!("index11.sql"))?;
     db.execute_batch("PRAGMA journal_mode = DELETE;")?;
     db.close().map_err(|(_, e)| e)
+}
+
+/// A note's `notes` row text: fields joined with Anki's separator, tags padded with spaces as
+/// Anki writes them, and the sort field and checksum Anki derives from the first field.
+struct NoteRow<'a> {
+    note: &'a Note,
+    fields: String,
+    tags: String,
+    sort_field: String,
+    checksum: u32,
+}
+
+impl<'a> NoteRow<'a> {
+    fn new(note: &'a Note) -> Self {
+        let mut fields =
+            String::with_capacity(note.fields.iter().map(|f| f.len() + 1).sum::<usize>());
+        for (i, value) in note.fields.iter().enumerate() {
+            if i > 0 {
+                fields.push('\x1f');
+            }
+            fields.push_str(value);
+        }
+        let mut tags = String::new();
+        if !note.tags.is_empty() {
+            tags.push(' ');
+            for tag in &note.tags {
+                tags.push_str(tag);
+                tags.push(' ');
+            }
+        }
+        let question = &note.fields[field::QUESTION];
+        NoteRow {
+            note,
+            fields,
+            tags,
+            sort_field: strip_html_preserving_media_filenames(question),
+            checksum: field_checksum(question),
+        }
+    }
 }
 
 fn collection_config(package: &Package) -> Value {
