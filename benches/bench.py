@@ -129,15 +129,17 @@ def bench_size(n, args, workdir):
 
 
 def table(results):
-    lines = ["| cards | contender | median s | vs genanki | vs floor | file MB | x smaller than genanki | peak RSS MiB |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| cards | contender | median s | time vs genanki | time vs floor | file MB "
+             "| genanki's file / this | peak RSS MiB | RSS vs genanki |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for n, result in results.items():
         genanki, floor = result["genanki"], result["floor"]
         for name, r in result.items():
             lines.append(
                 f"| {int(n):,} | {name} | {r['seconds']:.3f} | {r['seconds'] / genanki['seconds']:.2f} "
                 f"| {r['seconds'] / floor['seconds']:.2f} | {r['bytes'] / 1e6:.1f} "
-                f"| {genanki['bytes'] / r['bytes']:.1f} | {r['max_rss'] / 2**20:.0f} |")
+                f"| {genanki['bytes'] / r['bytes']:.1f} | {r['max_rss'] / 2**20:.0f} "
+                f"| {r['max_rss'] / genanki['max_rss']:.2f} |")
     return "\n".join(lines)
 
 

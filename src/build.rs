@@ -186,7 +186,7 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
         None => None,
     };
     let plan = plan_with_progress(&documents, options, previous.as_ref(), progress);
-    // The drafts are in the plan now; the deck is held in memory once.
+    // The plan holds all the writers need; freeing the drafts keeps one copy of the deck.
     drop(documents);
     if options.strict && !plan.diagnostics.is_empty() {
         return Err(Error::Strict {
