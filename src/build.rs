@@ -148,8 +148,36 @@ pub struct Plan {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// A stage of a build, for progress reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Rendering cards to HTML; counts cards.
+    Rendering,
+    /// Inserting notes into the package's database; counts notes.
+    Writing,
+    /// Compressing the package; counts bytes.
+    Compressing,
+}
+
+/// How far a build is: `done` of `total` units of `stage`. Reports come every so many units
+/// and at each stage's end, possibly from several threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub stage: Stage,
+    pub done: u64,
+    pub total: u64,
+}
+
+/// Receives progress reports; the library itself never prints, the command line draws a bar.
+pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
+
 /// Reads the inputs and lock, builds the package and writes it, then the lock.
 pub fn build(options: &BuildOptions) -> Result<BuildReport> {
+    build_with_progress(options, &|_| {})
+}
+
+/// [`build`], reporting progress to `progress` as it goes.
+pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Result<BuildReport> {
     let format = OutputFormat::for_output(&options.output, &options.text)?;
     if options.output.is_dir() {
         return Err(Error::OutputIsFolder {
@@ -166,9 +194,11 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
         Some(path) => Lock::read(path)?,
         None => None,
     };
-    let mut plan = plan(&documents, options, previous.as_ref());
+    let mut plan = plan_with_progress(&documents, options, previous.as_ref(), progress);
     plan.diagnostics
         .extend(crate::check::lint(&documents, options.allow_html));
+    // The plan holds all the writers need; freeing the drafts keeps one copy of the deck.
+    drop(documents);
     if options.strict && !plan.diagnostics.is_empty() {
         return Err(Error::Strict {
             diagnostics: plan.diagnostics,
@@ -186,24 +216,23 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
     }
     // The lock's temporary file is created before the output is replaced: a lock folder that
     // is missing or read-only then fails the build with nothing written, instead of leaving a
-    // new output beside a stale lock.
+    // new output beside a stale lock. Its text is written while the output is being written
+    // (the other core is mostly idle then) and renamed into place last: if the output failed,
+    // the next build still compares with what the user last received.
     let pending_lock = match &lock_path {
         Some(path) if lock_changes => Some(PendingFile::create(path)?),
         _ => None,
     };
-    match format {
-        OutputFormat::Apkg => write::apkg::write_apkg_file(&plan.package, &options.output)?,
-        OutputFormat::Text(preset) => write::presets::write_preset_file(
-            &plan.package,
-            preset,
-            options.text.bom,
-            &options.output,
-        )?,
-    }
-    // The lock is written last: if the output failed, the next build still compares with
-    // what the user last received.
-    if let (Some(path), Some(pending)) = (&lock_path, pending_lock) {
-        plan.lock.write_pending(pending, path)?;
+    let (written, filled_lock) = std::thread::scope(|scope| {
+        let filling =
+            pending_lock.map(|pending| scope.spawn(|| pending.fill(lock_text.as_bytes())));
+        let written = write_output(&plan.package, format, options, progress);
+        let filled = filling.map(|job| job.join().expect("writing the lock does not panic"));
+        (written, filled.transpose())
+    });
+    written?;
+    if let Some(filled) = filled_lock? {
+        filled.persist()?;
     }
     Ok(BuildReport {
         output: options.output.clone(),
@@ -214,6 +243,22 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
         lock: lock_path,
         diagnostics: plan.diagnostics,
     })
+}
+
+fn write_output(
+    package: &Package,
+    format: OutputFormat,
+    options: &BuildOptions,
+    progress: ProgressFn,
+) -> Result<()> {
+    match format {
+        OutputFormat::Apkg => {
+            write::apkg::write_apkg_file_with_progress(package, &options.output, progress)
+        }
+        OutputFormat::Text(preset) => {
+            write::presets::write_preset_file(package, preset, options.text.bom, &options.output)
+        }
+    }
 }
 
 /// The deck namespace: a permanent id, never the display name, so renaming a deck keeps its notes.
@@ -236,11 +281,75 @@ struct RenderedCard {
     fields: Vec<String>,
     tags: Vec<String>,
     deck: usize,
-    markdown: NoteMarkdown,
+    markdown: Option<NoteMarkdown>,
 }
 
 /// Turns parsed documents and the previous lock into a package and the next lock; no I/O.
 pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lock>) -> Plan {
+    plan_with_progress(documents, options, previous, &|_| {})
+}
+
+/// Renders every card's question and answer to HTML, split over the cores: rendering is most of
+/// planning's time and cards are independent. Results are in card order.
+fn render_all(
+    renderer: &HtmlRenderer,
+    cards: &[&source::CardDraft],
+    progress: ProgressFn,
+) -> Vec<(String, String)> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    const REPORT_EVERY: usize = 1024;
+    let total = cards.len() as u64;
+    let done = AtomicU64::new(0);
+    let render_chunk = |chunk: &[&source::CardDraft]| {
+        let mut out = Vec::with_capacity(chunk.len());
+        for (i, card) in chunk.iter().enumerate() {
+            out.push((
+                renderer.inline(&card.question),
+                renderer.block(&card.answer),
+            ));
+            if (i + 1) % REPORT_EVERY == 0 {
+                let done = done.fetch_add(REPORT_EVERY as u64, Ordering::Relaxed);
+                progress(Progress {
+                    stage: Stage::Rendering,
+                    done: done + REPORT_EVERY as u64,
+                    total,
+                });
+            }
+        }
+        out
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Below a few thousand cards a thread costs more than it saves.
+    let rendered = if threads < 2 || cards.len() < 4096 {
+        render_chunk(cards)
+    } else {
+        let chunk = cards.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = cards
+                .chunks(chunk)
+                .map(|part| scope.spawn(|| render_chunk(part)))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|handle| handle.join().expect("rendering does not panic"))
+                .collect()
+        })
+    };
+    progress(Progress {
+        stage: Stage::Rendering,
+        done: total,
+        total,
+    });
+    rendered
+}
+
+/// [`plan`], reporting rendering progress.
+pub fn plan_with_progress(
+    documents: &[Document],
+    options: &BuildOptions,
+    previous: Option<&Lock>,
+    progress: ProgressFn,
+) -> Plan {
     let namespace = namespace(documents, options, previous);
     let deck_name = options
         .deck_name
@@ -269,6 +378,13 @@ pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lo
         name: deck_name.clone(),
     }];
     let mut deck_index: HashMap<Vec<String>, usize> = HashMap::new();
+    // Only text outputs render from the Markdown; an .apkg needs the HTML alone.
+    let keep_markdown = !matches!(
+        OutputFormat::for_output(&options.output, &options.text),
+        Ok(OutputFormat::Apkg)
+    );
+    let drafts: Vec<&source::CardDraft> = documents.iter().flat_map(|d| &d.cards).collect();
+    let mut html = render_all(&renderer, &drafts, progress).into_iter();
     let mut rendered = Vec::with_capacity(card_count);
     let mut keys = Vec::with_capacity(card_count);
     let mut places = Vec::with_capacity(card_count);
@@ -279,6 +395,7 @@ pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lo
     .then(MediaCollector::default);
     for document in documents {
         for card in &document.cards {
+            let (question_html, answer_html) = html.next().expect("one rendering per card");
             let deck = if options.subdecks && !card.section.is_empty() {
                 let next = decks.len();
                 *deck_index.entry(card.section.clone()).or_insert_with(|| {
@@ -316,18 +433,15 @@ pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lo
                         folder
                     };
                     let (question, mut problems) =
-                        renderer.inline_with_media(&card.question, folder, media);
-                    let (answer, more) = renderer.block_with_media(&card.answer, folder, media);
+                        renderer.pack_media(question_html, folder, media);
+                    let (answer, more) = renderer.pack_media(answer_html, folder, media);
                     problems.extend(more);
                     diagnostics.extend(problems.into_iter().map(|problem| {
                         Diagnostic::warning(&document.path, card.line, card.column, problem)
                     }));
                     (question, answer)
                 }
-                None => (
-                    renderer.inline(&card.question),
-                    renderer.block(&card.answer),
-                ),
+                None => (question_html, answer_html),
             };
             fields[field::QUESTION] = question;
             fields[field::ANSWER] = answer;
@@ -346,11 +460,11 @@ pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lo
                 answer_hash: content_hash([fields[field::ANSWER].as_str()]),
             });
             places.push((&document.path, card.line, card.column));
-            let markdown = NoteMarkdown {
+            let markdown = keep_markdown.then(|| NoteMarkdown {
                 question: card.question.clone(),
                 answer: card.answer.clone(),
                 section: card.section.clone(),
-            };
+            });
             rendered.push(RenderedCard {
                 fields,
                 tags,
@@ -421,7 +535,7 @@ pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lo
             modified: assignment.modified,
             fields: card.fields,
             tags: card.tags,
-            markdown: Some(card.markdown),
+            markdown: card.markdown,
         });
     }
     for (record, modified) in &removed {

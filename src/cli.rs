@@ -19,7 +19,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
-use deckforge::build::{BuildOptions, BuildReport, LockMode, build};
+use deckforge::build::{BuildOptions, BuildReport, LockMode, Progress, Stage, build_with_progress};
 use deckforge::check::check_files;
 use deckforge::lock::LATEST_TIME;
 use deckforge::source::LayoutChoice;
@@ -491,7 +491,10 @@ fn report_json(report: &BuildReport) -> serde_json::Value {
 
 /// Runs one build and prints its messages; on failure the error is already printed.
 fn build_one(options: &BuildOptions, output: BuildOutput) -> Result<BuildReport, ExitCode> {
-    match build(options) {
+    let bar = BuildProgress::new(output.verbosity == Verbosity::Quiet);
+    let result = build_with_progress(options, &|progress| bar.report(progress));
+    bar.bar.finish_and_clear();
+    match result {
         Ok(report) => {
             if output.verbosity != Verbosity::Quiet {
                 print_report(&report, output.verbosity);
@@ -544,6 +547,62 @@ fn print_report(report: &BuildReport, verbosity: Verbosity) {
         report.deck_name,
         report.summary()
     );
+}
+
+/// A progress bar on stderr for builds that take more than a moment. indicatif redraws at a
+/// bounded rate whichever thread reports, and draws nothing when stderr is not a terminal.
+struct BuildProgress {
+    bar: indicatif::ProgressBar,
+    /// Not with `--quiet`, nor when stderr is a file or a pipe.
+    visible: bool,
+    started: std::time::Instant,
+    stage: std::sync::Mutex<Option<Stage>>,
+}
+
+impl BuildProgress {
+    /// Quick builds finish before the bar would appear, so they print as before.
+    const DELAY: std::time::Duration = std::time::Duration::from_millis(300);
+
+    fn new(quiet: bool) -> Self {
+        use std::io::IsTerminal;
+        let visible = !quiet && std::io::stderr().is_terminal();
+        // Hidden until the build has taken a moment; see `report`.
+        let bar = indicatif::ProgressBar::hidden();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg:>11} [{bar:30}] {percent:>3}%  {human_pos}/{human_len}",
+            )
+            .expect("the template is valid")
+            .progress_chars("=> "),
+        );
+        BuildProgress {
+            bar,
+            visible,
+            started: std::time::Instant::now(),
+            stage: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn report(&self, progress: Progress) {
+        if !self.visible || self.started.elapsed() < Self::DELAY {
+            return;
+        }
+        let mut stage = self.stage.lock().unwrap_or_else(|e| e.into_inner());
+        if *stage != Some(progress.stage) {
+            self.bar.set_message(match progress.stage {
+                Stage::Rendering => "rendering",
+                Stage::Writing => "writing",
+                Stage::Compressing => "compressing",
+            });
+            self.bar.set_length(progress.total);
+            if stage.is_none() {
+                self.bar
+                    .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            }
+            *stage = Some(progress.stage);
+        }
+        self.bar.set_position(progress.done);
+    }
 }
 
 /// `--preset` values with their one-line descriptions, listed by `--help`.

@@ -2,7 +2,7 @@
 //! damages the previous one: write a temporary file beside the target, sync it, rename it over.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -109,6 +109,20 @@ impl PendingFile {
         })
     }
 
+    /// Writes `bytes` and syncs them without renaming yet, so the caller can put the file in
+    /// place after something else succeeded.
+    pub fn fill(self, bytes: &[u8]) -> Result<FilledFile> {
+        let PendingFile {
+            temp,
+            mut file,
+            target,
+        } = self;
+        file.write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .map_err(write_error(&target))?;
+        Ok(FilledFile { temp, target })
+    }
+
     /// Runs `write` against the buffered file and renames it over the target on success; on
     /// failure the file is removed and the target left as it was.
     pub fn write(self, write: impl FnOnce(&mut BufWriter<File>) -> Result<()>) -> Result<()> {
@@ -122,6 +136,19 @@ impl PendingFile {
             .map_err(|e| Error::io(&target, "write the output", e))?;
         drop(file);
         temp.persist(&target)
+    }
+}
+
+/// A complete temporary file waiting to be renamed over its target.
+pub struct FilledFile {
+    temp: TempFile,
+    target: PathBuf,
+}
+
+impl FilledFile {
+    /// Renames the file over its target.
+    pub fn persist(self) -> Result<()> {
+        self.temp.persist(&self.target)
     }
 }
 

@@ -12,6 +12,7 @@
 
 mod answer_label;
 mod bold_paragraph;
+mod chunks;
 mod clutter;
 mod details;
 mod headings;
@@ -150,6 +151,16 @@ pub struct Extracted {
 
 /// Extracts the questions of `text` (the whole file, front matter included).
 pub fn extract(text: &str, choice: LayoutChoice) -> Extracted {
+    extract_in(text, choice, true)
+}
+
+/// [`extract`] with the document parsed in one piece, to check that cutting changes nothing.
+#[cfg(test)]
+pub(crate) fn extract_whole(text: &str, choice: LayoutChoice) -> Extracted {
+    extract_in(text, choice, false)
+}
+
+fn extract_in(text: &str, choice: LayoutChoice, in_chunks: bool) -> Extracted {
     let src = &*blank_front_matter(text);
     let layouts: Vec<Layout> = match choice {
         LayoutChoice::Auto => Layout::ALL.to_vec(),
@@ -158,16 +169,27 @@ pub fn extract(text: &str, choice: LayoutChoice) -> Extracted {
     let mut extractors: Vec<Box<dyn Extractor>> = layouts.iter().map(|l| l.extractor()).collect();
     let mut walk = Walk::new(src);
     let mut clutter = Clutter::default();
-    for (event, range) in Parser::new_ext(src, parser_options()).into_offset_iter() {
-        let heading = walk.enter(&event, &range);
-        clutter.event(src, &event, &range);
-        for extractor in extractors.iter_mut() {
-            extractor.event(&walk, &event, &range);
-            if let Some(heading) = &heading {
-                extractor.heading(&walk, heading);
+    let ends = if in_chunks {
+        chunks::chunk_ends(src)
+    } else {
+        vec![src.len()]
+    };
+    let mut start = 0;
+    for end in ends {
+        let chunk = &src[start..end];
+        for (event, range) in Parser::new_ext(chunk, parser_options()).into_offset_iter() {
+            let range = range.start + start..range.end + start;
+            let heading = walk.enter(&event, &range);
+            clutter.event(src, &event, &range);
+            for extractor in extractors.iter_mut() {
+                extractor.event(&walk, &event, &range);
+                if let Some(heading) = &heading {
+                    extractor.heading(&walk, heading);
+                }
             }
+            walk.leave(&event);
         }
-        walk.leave(&event);
+        start = end;
     }
     let clutter = clutter.finish();
     let mut best: Option<(usize, usize, Extracted)> = None;
