@@ -12,7 +12,7 @@
 
 use std::ops::Range;
 
-use pulldown_cmark::{Event, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, Event, Tag, TagEnd};
 
 use super::question::strip_source_link;
 use super::{
@@ -77,6 +77,9 @@ impl Extractor for AnswerLabel {
             }
             Event::Rule => self.cards.close(range.start),
             Event::Start(Tag::Strong) => self.maybe_answer_label(walk.src, range),
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Indented)) => {
+                self.maybe_indented_answer(walk.src, range)
+            }
             _ => {}
         }
     }
@@ -232,6 +235,39 @@ impl AnswerLabel {
         });
     }
 
+    /// `12.  **Question?**` followed by `    -   **Answer:** …` nests the answer four spaces
+    /// deep, as authors do for `1.` to `9.`; under a two-digit number that is too shallow for the
+    /// item, so CommonMark reads an indented code block. Authors mean the answer bullet.
+    fn maybe_indented_answer(&mut self, src: &str, range: &Range<usize>) {
+        if self.labelled || self.cards.open.is_none() {
+            return;
+        }
+        let block = &src[range.clone()];
+        let first_line = block.trim_start_matches(['\n', '\r']);
+        let start = range.start + (block.len() - first_line.len());
+        let after_indent = first_line.trim_start_matches([' ', '\t']);
+        let Some(after_bullet) = after_indent
+            .strip_prefix(['-', '*', '+'])
+            .filter(|rest| rest.starts_with([' ', '\t']))
+        else {
+            return;
+        };
+        let label_text = after_bullet.trim_start_matches([' ', '\t']);
+        let label_start = start + (first_line.len() - label_text.len());
+        let label_len = ["**Answer:**", "**Answer**:", "__Answer:__", "**A:**"]
+            .iter()
+            .find(|label| {
+                label_text.len() >= label.len()
+                    && label_text[..label.len()].eq_ignore_ascii_case(label)
+            })
+            .map(|label| label.len());
+        if let (Some(len), Some(card)) = (label_len, self.cards.open.as_mut()) {
+            self.labelled = true;
+            card.answer = label_start + len..label_start + len;
+            card.dedent = visual_column(src, label_start);
+        }
+    }
+
     fn maybe_answer_label(&mut self, src: &str, range: &Range<usize>) {
         let Some(card) = self.cards.open.as_mut() else {
             return;
@@ -262,6 +298,28 @@ impl AnswerLabel {
 mod tests {
     use crate::source::{LayoutChoice, parse_with};
     use std::path::Path;
+
+    #[test]
+    fn an_answer_nested_four_spaces_under_a_two_digit_number_is_still_the_answer() {
+        let doc = parse_with(
+            Path::new("x.md"),
+            "9.  **Nine?**\n    \n    -   **Answer:** nine.\n10.  **Ten?**\n    \n    -   **Answer:** ten, because:\n        -   one\n        -   two\n11.  **Eleven?**\n\n    -   **Answer:** eleven.\n",
+            LayoutChoice::Auto,
+        );
+        let found: Vec<(&str, &str)> = doc
+            .cards
+            .iter()
+            .map(|c| (c.question.as_str(), c.answer.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("Nine?", "nine."),
+                ("Ten?", "ten, because:\n-   one\n-   two"),
+                ("Eleven?", "eleven."),
+            ]
+        );
+    }
 
     #[test]
     fn a_source_link_after_the_bold_question_goes_to_the_source_field() {
