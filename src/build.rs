@@ -194,9 +194,13 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
         Some(path) => Lock::read(path)?,
         None => None,
     };
-    let mut plan = plan_with_progress(&documents, options, previous.as_ref(), progress);
-    plan.diagnostics
-        .extend(crate::check::lint(&documents, options.allow_html));
+    // The checks `deckforge check` adds read only the drafts, so they run beside the planning.
+    let (mut plan, lint) = std::thread::scope(|scope| {
+        let lint = scope.spawn(|| crate::check::lint(&documents, options.allow_html));
+        let plan = plan_with_progress(&documents, options, previous.as_ref(), progress);
+        (plan, lint.join().expect("the checks do not panic"))
+    });
+    plan.diagnostics.extend(lint);
     // The plan holds all the writers need; freeing the drafts keeps one copy of the deck.
     drop(documents);
     if options.strict && !plan.diagnostics.is_empty() {
