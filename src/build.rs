@@ -208,7 +208,11 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
             diagnostics: plan.diagnostics,
         });
     }
-    let lock_text = plan.lock.to_text();
+    // With --no-lock there is nothing to compare or write, so no lock text is made.
+    let lock_text = lock_path
+        .as_ref()
+        .map(|_| plan.lock.to_text())
+        .unwrap_or_default();
     let lock_changes = match &lock_path {
         Some(path) => std::fs::read_to_string(path).ok().as_deref() != Some(lock_text.as_str()),
         None => false,

@@ -527,6 +527,9 @@ pub(crate) fn leading_number(item: &str) -> Option<u32> {
 }
 
 /// Placeholder answers authors leave while a document is being written.
+/// Longer answers are never placeholders, however they are decorated.
+const PLACEHOLDER_MAX_BYTES: usize = 64;
+
 const PLACEHOLDERS: [&str; 12] = [
     "answer here",
     "your answer here",
@@ -544,6 +547,10 @@ const PLACEHOLDERS: [&str; 12] = [
 
 /// The placeholder an answer consists of, if it is one.
 pub fn placeholder(answer: &str) -> Option<&'static str> {
+    // Every placeholder is a few words; real answers are longer, and this runs on each one.
+    if answer.len() > PLACEHOLDER_MAX_BYTES {
+        return None;
+    }
     let text: String = answer
         .chars()
         .filter(|c| !matches!(c, '*' | '_' | '`' | '[' | ']' | '(' | ')' | '<' | '>'))

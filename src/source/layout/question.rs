@@ -201,6 +201,10 @@ fn strip_difficulty(text: &str) -> (String, Vec<String>) {
 
 /// Removes a trailing `[[src](url)]`, `[[src]](url)` or `([source](url))` link.
 pub(crate) fn strip_source_link(text: &str) -> (String, Option<String>) {
+    // Parsing the question costs more than the rest of reading it; most have no link at all.
+    if !text.contains("](") {
+        return (text.to_string(), None);
+    }
     let mut last: Option<(usize, usize, String, String)> = None;
     let mut open: Option<(usize, String, String, usize)> = None;
     for (event, range) in Parser::new_ext(text, parser_options()).into_offset_iter() {
