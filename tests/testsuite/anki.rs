@@ -2,18 +2,7 @@
 
 use serde_json::Value;
 
-use crate::support::{TempDir, anki_check, assert_matches_seed, deckforge, run, seed_in};
-
-fn build(dir: &TempDir, name: &str) -> std::path::PathBuf {
-    let out = dir.join(name);
-    let (code, _, stderr) = run(deckforge()
-        .arg("build")
-        .arg(seed_in(dir))
-        .arg("-o")
-        .arg(&out));
-    assert_eq!(code, 0, "{stderr}");
-    out
-}
+use crate::support::{TempDir, anki_check, assert_matches_seed, build_seed as build};
 
 fn notes(state: &Value) -> Vec<Value> {
     state["notes"].as_array().unwrap().clone()

@@ -8,14 +8,7 @@ use serde_json::Value;
 use crate::support::{TempDir, assert_golden, deckforge, dump_apkg, run, seed_in};
 
 fn build_seed(dir: &TempDir, name: &str) -> Value {
-    let out = dir.join(name);
-    let (code, _, stderr) = run(deckforge()
-        .arg("build")
-        .arg(seed_in(dir))
-        .arg("-o")
-        .arg(&out));
-    assert_eq!(code, 0, "{stderr}");
-    dump_apkg(&out)
+    dump_apkg(&crate::support::build_seed(dir, name))
 }
 
 #[test]

@@ -36,6 +36,19 @@ pub fn seed_in(dir: &TempDir) -> PathBuf {
     copy
 }
 
+/// Builds a copy of the seed in `dir` into `dir/name` (the format from its extension) and
+/// returns the output's path; the build must succeed.
+pub fn build_seed(dir: &TempDir, name: &str) -> PathBuf {
+    let out = dir.join(name);
+    let (code, _, stderr) = run(deckforge()
+        .arg("build")
+        .arg(seed_in(dir))
+        .arg("-o")
+        .arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    out
+}
+
 /// The `deckforge` binary with a scrubbed, reproducible environment.
 pub fn deckforge() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_deckforge"));
