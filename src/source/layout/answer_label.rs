@@ -80,6 +80,7 @@ impl Extractor for AnswerLabel {
             Event::Start(Tag::CodeBlock(CodeBlockKind::Indented)) => {
                 self.maybe_indented_answer(walk.src, range)
             }
+            Event::Text(text) => self.maybe_plain_label(walk.src, text, range),
             _ => {}
         }
     }
@@ -268,6 +269,36 @@ impl AnswerLabel {
         }
     }
 
+    /// `- Answer: text` without bold: the label is plain text at the start of its line.
+    fn maybe_plain_label(&mut self, src: &str, text: &str, range: &Range<usize>) {
+        if self.labelled || self.cards.open.is_none() {
+            return;
+        }
+        let trimmed = text.trim_start();
+        let Some(colon) = ["answer:", "ans:"].iter().find_map(|label| {
+            (trimmed.len() >= label.len() && trimmed[..label.len()].eq_ignore_ascii_case(label))
+                .then_some(label.len())
+        }) else {
+            return;
+        };
+        let line_start = src[..range.start].rfind('\n').map_or(0, |i| i + 1);
+        let before = src[line_start..range.start].trim();
+        let only_a_marker = before.is_empty()
+            || matches!(before, "-" | "*" | "+")
+            || before
+                .strip_suffix(['.', ')'])
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if !only_a_marker {
+            return;
+        }
+        let label_start = range.start + (text.len() - trimmed.len());
+        if let Some(card) = self.cards.open.as_mut() {
+            self.labelled = true;
+            card.answer = label_start + colon..label_start + colon;
+            card.dedent = visual_column(src, label_start);
+        }
+    }
+
     fn maybe_answer_label(&mut self, src: &str, range: &Range<usize>) {
         let Some(card) = self.cards.open.as_mut() else {
             return;
@@ -317,6 +348,24 @@ mod tests {
                 ("Nine?", "nine."),
                 ("Ten?", "ten, because:\n-   one\n-   two"),
                 ("Eleven?", "eleven."),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_plain_answer_label_is_a_label_too() {
+        let doc = parse_with(
+            Path::new("x.md"),
+            "1. **What is CI?**\n   - **Answer**: Continuous integration.\n2. **What is CD?**\n   - Answer: Continuous delivery, which\n     ships every change.\n3. **Why?**\n   - The answer: is not a label here.\n",
+            LayoutChoice::Auto,
+        );
+        let answers: Vec<&str> = doc.cards.iter().map(|c| c.answer.as_str()).collect();
+        assert_eq!(
+            answers,
+            [
+                "Continuous integration.",
+                "Continuous delivery, which\nships every change.",
+                "- The answer: is not a label here."
             ]
         );
     }
