@@ -258,8 +258,9 @@ impl AnswerLabel {
         let label_len = ["**Answer:**", "**Answer**:", "__Answer:__", "**A:**"]
             .iter()
             .find(|label| {
-                label_text.len() >= label.len()
-                    && label_text[..label.len()].eq_ignore_ascii_case(label)
+                label_text
+                    .get(..label.len())
+                    .is_some_and(|start| start.eq_ignore_ascii_case(label))
             })
             .map(|label| label.len());
         if let (Some(len), Some(card)) = (label_len, self.cards.open.as_mut()) {
@@ -276,7 +277,9 @@ impl AnswerLabel {
         }
         let trimmed = text.trim_start();
         let Some(colon) = ["answer:", "ans:"].iter().find_map(|label| {
-            (trimmed.len() >= label.len() && trimmed[..label.len()].eq_ignore_ascii_case(label))
+            trimmed
+                .get(..label.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(label))
                 .then_some(label.len())
         }) else {
             return;
@@ -350,6 +353,16 @@ mod tests {
                 ("Eleven?", "eleven."),
             ]
         );
+    }
+
+    #[test]
+    fn labels_are_compared_on_character_boundaries() {
+        let doc = parse_with(
+            Path::new("x.md"),
+            "1. **Tree?**\n   - **Answer:** see\n\n         ├─ Avatar.js\n\n2. **Box?**\n\n       ├─ x\n",
+            LayoutChoice::Auto,
+        );
+        assert_eq!(doc.cards.len(), 2);
     }
 
     #[test]
