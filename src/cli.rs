@@ -174,21 +174,9 @@ struct CheckArgs {
     allow_html: bool,
 }
 
+/// The options that shape a deck, shared by `build` and `preview` so both show the same cards.
 #[derive(Debug, Args)]
-struct BuildArgs {
-    /// Markdown files to read; their cards go into one deck, in order. Without any, every deck
-    /// of the nearest deckforge.toml is built.
-    #[arg(value_name = "INPUT", requires = "output")]
-    inputs: Vec<PathBuf>,
-
-    /// Output file: `.apkg` for an Anki package, `.csv` for Anki's text import.
-    #[arg(short, long, value_name = "OUT", requires = "inputs")]
-    output: Option<PathBuf>,
-
-    /// Build the decks of this project file instead of searching for deckforge.toml.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["inputs", "output"])]
-    config: Option<PathBuf>,
-
+pub(crate) struct DeckArgs {
     /// Deck name shown in Anki [default: the first input's title].
     #[arg(long, value_name = "NAME")]
     deck: Option<String>,
@@ -205,6 +193,60 @@ struct BuildArgs {
     /// Keep raw HTML from the sources as it is instead of sanitising it (trusted sources only).
     #[arg(long)]
     allow_html: bool,
+
+    /// Folder whose front.html, back.html and style.css replace the built-in card design
+    /// (any subset). A change updates the note type in Anki without forking it.
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+}
+
+impl DeckArgs {
+    /// Sets these options on `options`; a templates folder that cannot be read is printed as
+    /// an error and returned as the exit code.
+    pub(crate) fn apply(self, options: &mut BuildOptions) -> Result<(), ExitCode> {
+        if let Some(dir) = &self.templates {
+            options.templates =
+                Templates::from_dir(dir).map_err(|error| fail(&error.to_string()))?;
+        }
+        options.deck_name = self.deck;
+        options.deck_id = self.deck_id;
+        options.subdecks = self.subdecks;
+        options.allow_html = self.allow_html;
+        Ok(())
+    }
+
+    /// The flags given, by name, for a project build to refuse.
+    fn given(&self) -> Vec<&'static str> {
+        [
+            (self.deck.is_some(), "--deck"),
+            (self.deck_id.is_some(), "--deck-id"),
+            (self.subdecks, "--subdecks"),
+            (self.allow_html, "--allow-html"),
+            (self.templates.is_some(), "--templates"),
+        ]
+        .into_iter()
+        .filter_map(|(given, name)| given.then_some(name))
+        .collect()
+    }
+}
+
+#[derive(Debug, Args)]
+struct BuildArgs {
+    /// Markdown files to read; their cards go into one deck, in order. Without any, every deck
+    /// of the nearest deckforge.toml is built.
+    #[arg(value_name = "INPUT", requires = "output")]
+    inputs: Vec<PathBuf>,
+
+    /// Output file: `.apkg` for an Anki package, `.csv` for Anki's text import.
+    #[arg(short, long, value_name = "OUT", requires = "inputs")]
+    output: Option<PathBuf>,
+
+    /// Build the decks of this project file instead of searching for deckforge.toml.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["inputs", "output"])]
+    config: Option<PathBuf>,
+
+    #[command(flatten)]
+    deck: DeckArgs,
 
     /// Treat warnings as errors: nothing is written when there is any.
     #[arg(long)]
@@ -223,11 +265,6 @@ struct BuildArgs {
     /// Fail, writing nothing, when the lock file would change (for CI).
     #[arg(long, conflicts_with = "no_lock")]
     locked: bool,
-
-    /// Folder whose front.html, back.html and style.css replace the built-in card design
-    /// (any subset). A change updates the note type in Anki without forking it.
-    #[arg(long, value_name = "DIR")]
-    templates: Option<PathBuf>,
 
     /// Write the text format of another flashcard app instead of choosing by OUT's extension.
     #[arg(long, value_name = "NAME", value_parser = preset_parser())]
@@ -403,36 +440,22 @@ fn run_build(args: BuildArgs) -> ExitCode {
     let Some(output_path) = args.output else {
         return author::run_project(&args_for_project(&args), now, output);
     };
-    let templates = match &args.templates {
-        Some(dir) => match Templates::from_dir(dir) {
-            Ok(templates) => templates,
-            Err(error) => return fail(&error.to_string()),
-        },
-        None => Templates::default(),
-    };
-    let lock = match (args.no_lock, args.lock) {
+    let mut options = BuildOptions::new(args.inputs, output_path, now);
+    if let Err(code) = args.deck.apply(&mut options) {
+        return code;
+    }
+    options.lock = match (args.no_lock, args.lock) {
         (true, _) => LockMode::Off,
         (false, Some(path)) => LockMode::At(path),
         (false, None) => LockMode::BesideSource,
     };
-    let options = BuildOptions {
-        inputs: args.inputs,
-        output: output_path,
-        deck_name: args.deck,
-        deck_id: args.deck_id,
-        subdecks: args.subdecks,
-        allow_html: args.allow_html,
-        strict: args.strict,
-        lock,
-        locked: args.locked,
-        now,
-        templates,
-        text: TextOptions {
-            preset: args.preset,
-            bom: args.bom,
-        },
-        layout: args.layout,
+    options.strict = args.strict;
+    options.locked = args.locked;
+    options.text = TextOptions {
+        preset: args.preset,
+        bom: args.bom,
     };
+    options.layout = args.layout;
     match build_one(&options, output) {
         Ok(report) if output.json => emit(&format!("{:#}\n", report_json(&report))),
         Ok(_) => ExitCode::SUCCESS,
@@ -443,26 +466,22 @@ fn run_build(args: BuildArgs) -> ExitCode {
 /// The `build` options that make sense without INPUT, for a deckforge.toml project; the rest
 /// are named so the project build can refuse them instead of silently ignoring them.
 fn args_for_project(args: &BuildArgs) -> author::ProjectArgs {
-    let single_deck_options = [
-        (args.deck.is_some(), "--deck"),
-        (args.deck_id.is_some(), "--deck-id"),
-        (args.subdecks, "--subdecks"),
-        (args.allow_html, "--allow-html"),
-        (args.lock.is_some(), "--lock"),
-        (args.no_lock, "--no-lock"),
-        (args.templates.is_some(), "--templates"),
-        (args.preset.is_some(), "--preset"),
-        (args.bom, "--bom"),
-    ];
+    let mut refused = args.deck.given();
+    refused.extend(
+        [
+            (args.lock.is_some(), "--lock"),
+            (args.no_lock, "--no-lock"),
+            (args.preset.is_some(), "--preset"),
+            (args.bom, "--bom"),
+        ]
+        .into_iter()
+        .filter_map(|(given, name)| given.then_some(name)),
+    );
     author::ProjectArgs {
         config: args.config.clone(),
         strict: args.strict,
         locked: args.locked,
-        refused: single_deck_options
-            .iter()
-            .filter(|(given, _)| *given)
-            .map(|(_, name)| *name)
-            .collect(),
+        refused,
     }
 }
 

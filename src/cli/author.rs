@@ -10,7 +10,7 @@ use deckforge::build::{BuildOptions, LockMode};
 use deckforge::config::{CONFIG_FILE, Config};
 use deckforge::templates::Templates;
 
-use super::{BuildOutput, Cli, USAGE, build_one, emit, fail, report_json, term};
+use super::{BuildOutput, Cli, DeckArgs, USAGE, build_one, emit, fail, report_json, term};
 
 #[derive(Debug, Args)]
 pub struct PreviewArgs {
@@ -22,25 +22,8 @@ pub struct PreviewArgs {
     #[arg(short, long, value_name = "PAGE")]
     output: PathBuf,
 
-    /// Deck name shown on the page [default: the first input's title].
-    #[arg(long, value_name = "NAME")]
-    deck: Option<String>,
-
-    /// Permanent deck id, as for `build` (it names the tags shown with each card).
-    #[arg(long, value_name = "ID")]
-    deck_id: Option<String>,
-
-    /// Show each section's subdeck, as `build --subdecks` would file it.
-    #[arg(long)]
-    subdecks: bool,
-
-    /// Keep raw HTML from the sources as it is instead of sanitising it (trusted sources only).
-    #[arg(long)]
-    allow_html: bool,
-
-    /// Folder whose front.html, back.html and style.css replace the built-in card design.
-    #[arg(long, value_name = "DIR")]
-    templates: Option<PathBuf>,
+    #[command(flatten)]
+    deck: DeckArgs,
 
     /// Print nothing but errors.
     #[arg(short, long)]
@@ -67,20 +50,11 @@ Without --force, nothing is written if any of the three files exists already.")]
 }
 
 pub fn run_preview(args: PreviewArgs) -> ExitCode {
-    let templates = match &args.templates {
-        Some(dir) => match Templates::from_dir(dir) {
-            Ok(templates) => templates,
-            Err(error) => return fail(&error.to_string()),
-        },
-        None => Templates::default(),
-    };
     // A preview has no build time of its own; timestamps do not show on the page.
     let mut options = BuildOptions::new(args.inputs, args.output, 0);
-    options.deck_name = args.deck;
-    options.deck_id = args.deck_id;
-    options.subdecks = args.subdecks;
-    options.allow_html = args.allow_html;
-    options.templates = templates;
+    if let Err(code) = args.deck.apply(&mut options) {
+        return code;
+    }
     options.lock = LockMode::BesideSource;
     let report = match deckforge::preview::preview(&options) {
         Ok(report) => report,

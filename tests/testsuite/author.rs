@@ -60,7 +60,8 @@ fn version_and_completions() {
         assert!(
             stdout.contains("deckforge")
                 && stdout.contains("preview")
-                && stdout.contains("--subdecks"),
+                && stdout.contains("subdecks")
+                && stdout.contains("allow-html"),
             "{shell} completes subcommands and options"
         );
     }
