@@ -173,6 +173,9 @@ pub fn parse(path: &Path, text: &str) -> Document {
 
 /// Parses Markdown text in the given layout; `path` is only used to label diagnostics.
 pub fn parse_with(path: &Path, text: &str, layout: LayoutChoice) -> Document {
+    // Windows editors start UTF-8 files with a byte order mark; it would hide the front matter
+    // fence and the first question. It is not on any line, so line numbers stay right.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let front_matter = frontmatter::parse(text);
     let mut extracted = layout::extract(text, layout);
     attach_explicit_ids(text, &mut extracted.cards);
@@ -271,6 +274,18 @@ mod tests {
         assert_eq!(doc.cards[0].answer, "one");
         assert_eq!(explicit_id("<!-- id: a b -->"), None);
         assert_eq!(explicit_id("<!--id:x-->"), Some("x"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_hides_neither_front_matter_nor_the_first_question() {
+        let doc = parse(
+            Path::new("bom.md"),
+            "\u{feff}---\ntitle: BOM deck\n---\n1.  **What is X?**\n\n-   **Answer:** x.\n",
+        );
+        assert_eq!(doc.suggested_deck_name(), "BOM deck");
+        assert_eq!(doc.cards.len(), 1);
+        assert_eq!(doc.cards[0].section, Vec::<String>::new());
+        assert_eq!(doc.cards[0].line, 4);
     }
 
     #[test]
