@@ -236,7 +236,14 @@ fn bumped(previous: i64, now: i64) -> i64 {
 pub fn assign(namespace: &str, cards: &[CardKey], lock: Option<&Lock>, now: i64) -> Assigned {
     let empty = Lock::new(namespace);
     let lock = lock.unwrap_or(&empty);
-    let records = &lock.notes;
+    // A hand-edited or merged lock may list a GUID twice; the first record wins, so a package
+    // never holds two notes with one GUID.
+    let mut seen_guids = HashSet::with_capacity(lock.notes.len());
+    let records: Vec<&LockedNote> = lock
+        .notes
+        .iter()
+        .filter(|record| seen_guids.insert(record.guid.as_str()))
+        .collect();
     let mut claimed = vec![false; records.len()];
     let mut matched: Vec<Option<usize>> = vec![None; cards.len()];
 
@@ -408,7 +415,7 @@ pub fn assign(namespace: &str, cards: &[CardKey], lock: Option<&Lock>, now: i64)
             } else {
                 bumped(record.modified, now)
             };
-            (record.clone(), modified)
+            ((*record).clone(), modified)
         })
         .collect();
     for (record, modified) in &removed {
@@ -667,6 +674,27 @@ mod tests {
             assert_eq!(after.guid, before.guid, "duplicates never swap GUIDs");
             assert_eq!(after.change, Change::Unchanged);
         }
+    }
+
+    #[test]
+    fn a_lock_listing_one_guid_twice_never_gives_two_notes_that_guid() {
+        let v1 = assign(
+            "ns",
+            &[key("What is X?", "x"), key("What is Y?", "y")],
+            None,
+            1,
+        );
+        let mut damaged = v1.lock.clone();
+        damaged.notes[1].guid = damaged.notes[0].guid.clone();
+        let v2 = assign(
+            "ns",
+            &[key("What is X?", "x"), key("What is Y?", "y")],
+            Some(&damaged),
+            2,
+        );
+        assert_ne!(v2.cards[0].guid, v2.cards[1].guid);
+        assert_eq!(v2.cards[0].guid, v1.cards[0].guid);
+        assert!(v2.removed.is_empty());
     }
 
     #[test]
