@@ -100,22 +100,13 @@ impl AnswerLabel {
     fn probe_consumes(&mut self, walk: &Walk<'_>, event: &Event<'_>, range: &Range<usize>) -> bool {
         match std::mem::take(&mut self.probe) {
             Probe::Idle => false,
-            Probe::ItemStart { item_start } => match event {
-                Event::Start(Tag::Paragraph) => {
-                    self.probe = Probe::ItemParagraph { item_start };
-                    true
-                }
-                Event::Start(Tag::Strong) => {
-                    self.probe = Probe::InStrong {
-                        item_start,
-                        strong: range.clone(),
-                        depth: 0,
-                    };
-                    true
-                }
-                _ => false,
-            },
-            Probe::ItemParagraph { item_start } => match event {
+            Probe::ItemStart { item_start } if matches!(event, Event::Start(Tag::Paragraph)) => {
+                self.probe = Probe::ItemParagraph { item_start };
+                true
+            }
+            // A tight item's bold text comes straight after the item, a loose one's after a
+            // paragraph start.
+            Probe::ItemStart { item_start } | Probe::ItemParagraph { item_start } => match event {
                 Event::Start(Tag::Strong) => {
                     self.probe = Probe::InStrong {
                         item_start,
