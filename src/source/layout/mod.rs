@@ -20,7 +20,6 @@ mod list_headings;
 mod qa;
 mod question;
 
-use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
@@ -161,7 +160,10 @@ pub(crate) fn extract_whole(text: &str, choice: LayoutChoice) -> Extracted {
 }
 
 fn extract_in(text: &str, choice: LayoutChoice, in_chunks: bool) -> Extracted {
-    let src = &*blank_front_matter(text);
+    let src = text;
+    // The parser starts after the front matter, so it never sees the `---` fences while every
+    // offset and line number stays that of the file.
+    let body = front_matter_len(src);
     let layouts: Vec<Layout> = match choice {
         LayoutChoice::Auto => Layout::ALL.to_vec(),
         LayoutChoice::Fixed(layout) => vec![layout],
@@ -174,10 +176,8 @@ fn extract_in(text: &str, choice: LayoutChoice, in_chunks: bool) -> Extracted {
     } else {
         vec![src.len()]
     };
-    let mut start = 0;
-    for end in ends {
-        let chunk = &src[start..end];
-        for (event, range) in Parser::new_ext(chunk, parser_options()).into_offset_iter() {
+    let mut feed = |start: usize, parser: Parser<'_>| {
+        for (event, range) in parser.into_offset_iter() {
             let range = range.start + start..range.end + start;
             let heading = walk.enter(&event, &range);
             clutter.event(src, &event, &range);
@@ -189,12 +189,44 @@ fn extract_in(text: &str, choice: LayoutChoice, in_chunks: bool) -> Extracted {
             }
             walk.leave(&event);
         }
-        start = end;
+    };
+    let starts = std::iter::once(body).chain(ends.iter().copied());
+    let pieces: Vec<(usize, usize)> = starts.zip(ends.iter().copied()).collect();
+    if pieces.len() == 1 {
+        feed(body, Parser::new_ext(&src[body..], parser_options()));
+    } else {
+        // A parser reads its whole piece into a tree before the first event; building the next
+        // piece's tree on another core while this one walks the events halves reading time.
+        std::thread::scope(|scope| {
+            let (ready, parsed) = std::sync::mpsc::sync_channel(1);
+            scope.spawn(move || {
+                for (start, end) in pieces {
+                    let parser = Parser::new_ext(&src[start..end], parser_options());
+                    // The walker only stops early by panicking, which the scope reports.
+                    if ready.send((start, parser)).is_err() {
+                        return;
+                    }
+                }
+            });
+            for (start, parser) in parsed {
+                feed(start, parser);
+            }
+        });
     }
     let clutter = clutter.finish();
     let mut best: Option<(usize, usize, Extracted)> = None;
     for (layout, extractor) in layouts.into_iter().zip(extractors) {
         let found = extractor.finish(&walk);
+        // Every card found counts at most once as plausible and once as answered: a layout
+        // that found no more cards than the best one counts cannot beat it, so its answers
+        // are never cut out (on a large document, that is most of reading's memory).
+        let most = found.cards.len();
+        if best
+            .as_ref()
+            .is_some_and(|(p, a, _)| (most, most) <= (*p, *a))
+        {
+            continue;
+        }
         let extracted = materialise(src, layout, found, &clutter);
         let answered = extracted.cards.len();
         let plausible = extracted
@@ -218,29 +250,13 @@ fn extract_in(text: &str, choice: LayoutChoice, in_chunks: bool) -> Extracted {
     extracted
 }
 
-/// `text` with its front matter block turned into blank lines, so offsets and line numbers stay
-/// those of the file while the parser sees no `---` fences.
-fn blank_front_matter(text: &str) -> Cow<'_, str> {
+/// The length in bytes of `text`'s front matter block, `---` fences included (0 without one).
+fn front_matter_len(text: &str) -> usize {
     let lines = super::frontmatter::parse(text).line_count;
-    if lines == 0 {
-        return Cow::Borrowed(text);
-    }
-    let end = text
-        .split_inclusive('\n')
+    text.split_inclusive('\n')
         .take(lines)
         .map(str::len)
-        .sum::<usize>();
-    let mut blank = String::with_capacity(text.len());
-    for c in text[..end].chars() {
-        if c == '\n' {
-            blank.push('\n');
-        } else {
-            // One space per byte keeps every later offset where it was.
-            blank.extend(std::iter::repeat_n(' ', c.len_utf8()));
-        }
-    }
-    blank.push_str(&text[end..]);
-    Cow::Owned(blank)
+        .sum::<usize>()
 }
 
 /// A question whose answer is known by its byte range in the source.
