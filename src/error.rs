@@ -48,11 +48,6 @@ pub enum Error {
         path: PathBuf,
         source: rusqlite::Error,
     },
-    /// Writing the zip container failed.
-    Zip {
-        path: PathBuf,
-        source: zip::result::ZipError,
-    },
     /// `--strict` turned warnings into errors; the warnings are carried for printing.
     Strict {
         diagnostics: Vec<crate::diagnostic::Diagnostic>,
@@ -130,13 +125,6 @@ impl fmt::Display for Error {
                     path.display()
                 )
             }
-            Error::Zip { path, source } => {
-                write!(
-                    f,
-                    "{}: writing the package failed: {source}",
-                    path.display()
-                )
-            }
             Error::LockOutdated { path } => write!(
                 f,
                 "{}: the lock file would change and --locked is set; rebuild without --locked and commit the lock",
@@ -167,7 +155,6 @@ impl std::error::Error for Error {
         match self {
             Error::Io { source, .. } => Some(source),
             Error::Sqlite { source, .. } => Some(source),
-            Error::Zip { source, .. } => Some(source),
             _ => None,
         }
     }

@@ -4,6 +4,7 @@ pub mod anki_text;
 pub mod apkg;
 pub mod atomic;
 pub mod csv;
+mod parallel_zip;
 pub mod presets;
 
 use std::path::Path;
