@@ -1,7 +1,9 @@
 //! The build pipeline: sources → card drafts → identities → rendered fields → package → file.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use serde::Serialize;
 
@@ -17,6 +19,7 @@ use crate::render::html::escape;
 use crate::render::media::MediaCollector;
 use crate::source::{self, Document, LayoutChoice, file_stem};
 use crate::templates::Templates;
+use crate::write::apkg::{NoteStub, Notes};
 use crate::write::atomic::PendingFile;
 use crate::write::presets::TextOptions;
 use crate::write::{self, OutputFormat};
@@ -195,26 +198,25 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
         None => None,
     };
     // The checks `deckforge check` adds read only the drafts, so they run beside the planning.
-    let (mut plan, lint) = std::thread::scope(|scope| {
+    let (mut planned, lint) = std::thread::scope(|scope| {
         let lint = scope.spawn(|| crate::check::lint(&documents, options.allow_html));
-        let plan = plan_with_progress(&documents, options, previous.as_ref(), progress);
-        (plan, lint.join().expect("the checks do not panic"))
+        let planned = Planned::new(&documents, options, previous.as_ref(), progress);
+        (planned, lint.join().expect("the checks do not panic"))
     });
-    plan.diagnostics.extend(lint);
-    // The plan holds all the writers need; freeing the drafts keeps one copy of the deck.
-    drop(documents);
-    if options.strict && !plan.diagnostics.is_empty() {
+    drop(previous);
+    planned.diagnostics.extend(lint);
+    if options.strict && !planned.diagnostics.is_empty() {
         return Err(Error::Strict {
-            diagnostics: plan.diagnostics,
+            diagnostics: planned.diagnostics,
         });
     }
     // With --no-lock there is nothing to compare or write, so no lock text is made.
     let lock_text = lock_path
         .as_ref()
-        .map(|_| plan.lock.to_text())
+        .map(|_| planned.lock.to_text())
         .unwrap_or_default();
     let lock_changes = match &lock_path {
-        Some(path) => std::fs::read_to_string(path).ok().as_deref() != Some(lock_text.as_str()),
+        Some(path) => !file_holds(path, lock_text.as_bytes()),
         None => false,
     };
     if options.locked && lock_changes {
@@ -225,8 +227,8 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
     // The lock's temporary file is created before the output is replaced: a lock folder that
     // is missing or read-only then fails the build with nothing written, instead of leaving a
     // new output beside a stale lock. Its text is written while the output is being written
-    // (the other core is mostly idle then) and renamed into place last: if the output failed,
-    // the next build still compares with what the user last received.
+    // and renamed into place last: if the output failed, the next build still compares with
+    // what the user last received.
     let pending_lock = match &lock_path {
         Some(path) if lock_changes => Some(PendingFile::create(path)?),
         _ => None,
@@ -234,7 +236,7 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
     let (written, filled_lock) = std::thread::scope(|scope| {
         let filling =
             pending_lock.map(|pending| scope.spawn(|| pending.fill(lock_text.as_bytes())));
-        let written = write_output(&plan.package, format, options, progress);
+        let written = write_output(&planned, format, options, progress);
         let filled = filling.map(|job| job.join().expect("writing the lock does not panic"));
         (written, filled.transpose())
     });
@@ -244,27 +246,58 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
     }
     Ok(BuildReport {
         output: options.output.clone(),
-        deck_name: plan.package.decks[0].name.clone(),
-        notes: plan.package.notes.len(),
-        counts: plan.counts,
-        changes: plan.changes,
+        deck_name: planned.header.decks[0].name.clone(),
+        notes: planned.count(),
+        counts: planned.counts,
+        changes: planned.changes,
         lock: lock_path,
-        diagnostics: plan.diagnostics,
+        diagnostics: planned.diagnostics,
     })
 }
 
+/// Whether the file at `path` exists and holds exactly `text`, read in pieces so a large lock
+/// is never held twice.
+fn file_holds(path: &Path, text: &[u8]) -> bool {
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    if file.metadata().map(|m| m.len()).ok() != Some(text.len() as u64) {
+        return false;
+    }
+    let mut buffer = vec![0; 1 << 16];
+    let mut at = 0;
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => return at == text.len(),
+            Ok(read) => {
+                if text.get(at..at + read) != Some(&buffer[..read]) {
+                    return false;
+                }
+                at += read;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
+}
+
 fn write_output(
-    package: &Package,
+    planned: &Planned,
     format: OutputFormat,
     options: &BuildOptions,
     progress: ProgressFn,
 ) -> Result<()> {
     match format {
         OutputFormat::Apkg => {
-            write::apkg::write_apkg_file_with_progress(package, &options.output, progress)
+            write::apkg::write_apkg_notes(&planned.header, planned, &options.output, progress)
         }
         OutputFormat::Text(preset) => {
-            write::presets::write_preset_file(package, preset, options.text.bom, &options.output)
+            let package = Package {
+                notes: planned.render_notes(),
+                ..planned.header.clone()
+            };
+            write::presets::write_preset_file(&package, preset, options.text.bom, &options.output)
         }
     }
 }
@@ -284,71 +317,9 @@ pub fn namespace(documents: &[Document], options: &BuildOptions, lock: Option<&L
         .unwrap_or_else(|| "deck".to_string())
 }
 
-/// A card with its rendered fields, before identities are decided.
-struct RenderedCard {
-    fields: Vec<String>,
-    tags: Vec<String>,
-    deck: usize,
-    markdown: Option<NoteMarkdown>,
-}
-
 /// Turns parsed documents and the previous lock into a package and the next lock; no I/O.
 pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lock>) -> Plan {
     plan_with_progress(documents, options, previous, &|_| {})
-}
-
-/// Renders every card's question and answer to HTML, split over the cores: rendering is most of
-/// planning's time and cards are independent. Results are in card order.
-fn render_all(
-    renderer: &HtmlRenderer,
-    cards: &[&source::CardDraft],
-    progress: ProgressFn,
-) -> Vec<(String, String)> {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    const REPORT_EVERY: usize = 1024;
-    let total = cards.len() as u64;
-    let done = AtomicU64::new(0);
-    let render_chunk = |chunk: &[&source::CardDraft]| {
-        let mut out = Vec::with_capacity(chunk.len());
-        for (i, card) in chunk.iter().enumerate() {
-            out.push((
-                renderer.inline(&card.question),
-                renderer.block(&card.answer),
-            ));
-            if (i + 1) % REPORT_EVERY == 0 {
-                let done = done.fetch_add(REPORT_EVERY as u64, Ordering::Relaxed);
-                progress(Progress {
-                    stage: Stage::Rendering,
-                    done: done + REPORT_EVERY as u64,
-                    total,
-                });
-            }
-        }
-        out
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // Below a few thousand cards a thread costs more than it saves.
-    let rendered = if threads < 2 || cards.len() < 4096 {
-        render_chunk(cards)
-    } else {
-        let chunk = cards.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = cards
-                .chunks(chunk)
-                .map(|part| scope.spawn(|| render_chunk(part)))
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|handle| handle.join().expect("rendering does not panic"))
-                .collect()
-        })
-    };
-    progress(Progress {
-        stage: Stage::Rendering,
-        done: total,
-        total,
-    });
-    rendered
 }
 
 /// [`plan`], reporting rendering progress.
@@ -358,273 +329,500 @@ pub fn plan_with_progress(
     previous: Option<&Lock>,
     progress: ProgressFn,
 ) -> Plan {
-    let namespace = namespace(documents, options, previous);
-    let deck_name = options
-        .deck_name
-        .clone()
-        .or_else(|| documents.first().map(Document::suggested_deck_name))
-        .map(|name| plain_deck_name(&name))
-        .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| namespace.clone());
-    let tag_root = {
-        let root = slug(&namespace);
-        if root.is_empty() {
-            "deckforge".to_string()
-        } else {
-            root
+    Planned::new(documents, options, previous, progress).into_plan()
+}
+
+/// `make(0)`, `make(1)`, ... `make(count - 1)` in order, computed on every core. `report` is
+/// told how many are done every so often.
+fn parallel_map<T: Send>(
+    count: usize,
+    make: impl Fn(usize) -> T + Sync,
+    report: impl Fn(u64) + Sync,
+) -> Vec<T> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    const REPORT_EVERY: usize = 1024;
+    let done = AtomicU64::new(0);
+    let run = |range: std::ops::Range<usize>| {
+        let mut out = Vec::with_capacity(range.len());
+        for (n, index) in range.enumerate() {
+            out.push(make(index));
+            if (n + 1) % REPORT_EVERY == 0 {
+                report(
+                    done.fetch_add(REPORT_EVERY as u64, Ordering::Relaxed) + REPORT_EVERY as u64,
+                );
+            }
         }
+        out
     };
-    let renderer = HtmlRenderer::new(options.allow_html);
-    let mut diagnostics: Vec<Diagnostic> = documents
-        .iter()
-        .flat_map(|d| d.diagnostics.clone())
-        .collect();
-    let card_count: usize = documents.iter().map(|d| d.cards.len()).sum();
-
-    let mut decks = vec![DeckInfo {
-        id: stable_id("deck", &deck_name),
-        name: deck_name.clone(),
-    }];
-    let mut deck_index: HashMap<Vec<String>, usize> = HashMap::new();
-    // Only text outputs render from the Markdown; an .apkg needs the HTML alone.
-    let keep_markdown = !matches!(
-        OutputFormat::for_output(&options.output, &options.text),
-        Ok(OutputFormat::Apkg)
-    );
-    let drafts: Vec<&source::CardDraft> = documents.iter().flat_map(|d| &d.cards).collect();
-    let mut html = render_all(&renderer, &drafts, progress).into_iter();
-    let mut rendered = Vec::with_capacity(card_count);
-    let mut keys = Vec::with_capacity(card_count);
-    let mut places = Vec::with_capacity(card_count);
-    let mut media = matches!(
-        OutputFormat::from_path(&options.output),
-        Ok(OutputFormat::Apkg)
-    )
-    .then(MediaCollector::default);
-    for document in documents {
-        for card in &document.cards {
-            let (question_html, answer_html) = html.next().expect("one rendering per card");
-            let deck = if options.subdecks && !card.section.is_empty() {
-                let next = decks.len();
-                *deck_index.entry(card.section.clone()).or_insert_with(|| {
-                    let name = std::iter::once(deck_name.as_str())
-                        .chain(card.section.iter().map(String::as_str))
-                        .map(|part| plain_deck_name(part).replace("::", ":"))
-                        .collect::<Vec<_>>()
-                        .join("::");
-                    decks.push(DeckInfo {
-                        id: stable_id("deck", &name),
-                        name,
-                    });
-                    next
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Below a few thousand items a thread costs more than it saves.
+    let made = if threads < 2 || count < 4096 {
+        run(0..count)
+    } else {
+        let chunk = count.div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..count)
+                .step_by(chunk)
+                .map(|start| {
+                    let run = &run;
+                    scope.spawn(move || run(start..(start + chunk).min(count)))
                 })
-            } else {
-                0
-            };
-            let mut section_tag = tag_root.clone();
-            for part in card
-                .section
-                .iter()
-                .map(|s| slug(s))
-                .filter(|s| !s.is_empty())
-            {
-                section_tag.push_str("::");
-                section_tag.push_str(&part);
+                .collect();
+            let mut made = Vec::with_capacity(count);
+            for handle in handles {
+                made.extend(handle.join().expect("rendering does not panic"));
             }
-            let mut fields = vec![String::new(); FIELD_NAMES.len()];
-            let (question, answer) = match &mut media {
-                Some(media) => {
-                    let folder = document.path.parent().unwrap_or(Path::new("."));
-                    let folder = if folder.as_os_str().is_empty() {
-                        Path::new(".")
-                    } else {
-                        folder
-                    };
-                    let (question, mut problems) =
-                        renderer.pack_media(question_html, folder, media);
-                    let (answer, more) = renderer.pack_media(answer_html, folder, media);
-                    problems.extend(more);
-                    diagnostics.extend(problems.into_iter().map(|problem| {
-                        Diagnostic::warning(&document.path, card.line, card.column, problem)
-                    }));
-                    (question, answer)
-                }
-                None => (question_html, answer_html),
-            };
-            fields[field::QUESTION] = question;
-            fields[field::ANSWER] = answer;
-            fields[field::SECTION] = escape(&card.section.join(" › "));
-            fields[field::NUMBER] = card.number.map(|n| n.to_string()).unwrap_or_default();
-            if let Some(link) = &card.source_link {
-                fields[field::SOURCE] = renderer.link(link);
-            }
-            let mut tags = vec![section_tag];
-            tags.extend(card.tags.iter().cloned());
-            keys.push(CardKey {
-                normalised: normalise_question(&card.question),
-                text: card.question.clone(),
-                explicit_id: card.explicit_id.clone(),
-                content_hash: note_content_hash(&fields, &tags),
-                answer_hash: content_hash([fields[field::ANSWER].as_str()]),
-            });
-            places.push((&document.path, card.line, card.column));
-            let markdown = keep_markdown.then(|| NoteMarkdown {
-                question: card.question.clone(),
-                answer: card.answer.clone(),
-                section: card.section.clone(),
-            });
-            rendered.push(RenderedCard {
-                fields,
-                tags,
-                deck,
-                markdown,
-            });
-        }
-    }
+            made
+        })
+    };
+    report(count as u64);
+    made
+}
 
-    let Assigned {
-        cards: assignments,
-        removed,
-        lock: mut next_lock,
-    } = identity::assign(&namespace, &keys, previous, options.now);
+/// A card of the sources, with the document it is in and the deck it goes to.
+#[derive(Clone, Copy)]
+struct SourceCard<'a> {
+    document: &'a Document,
+    draft: &'a source::CardDraft,
+    deck: usize,
+}
 
-    let mut counts = ChangeCounts::default();
-    let mut changes = Vec::new();
-    let mut ids = IdAllocator::with_capacity((card_count + removed.len()) * 2);
-    let mut notes = Vec::with_capacity(card_count + removed.len());
-    for ((card, assignment), (key, (path, line, column))) in rendered
-        .into_iter()
-        .zip(&assignments)
-        .zip(keys.iter().zip(&places))
-    {
-        if let Some(first) = assignment.duplicate_of {
-            let (first_path, first_line, _) = places[first];
-            diagnostics.push(Diagnostic::warning(
-                *path,
-                *line,
-                *column,
-                format!(
-                    "duplicate question, also at {}:{first_line}; it gets its own GUID",
-                    first_path.display()
-                ),
-            ));
-        }
-        let name = match assignment.change {
-            Change::Added => {
-                counts.added += 1;
-                "added"
+/// A card's note fields and tags, and the images that could not be packed.
+struct CardFields {
+    fields: Vec<String>,
+    tags: Vec<String>,
+    problems: Vec<String>,
+}
+
+/// Renders cards into note fields. Planning renders every card once for its content hash, and
+/// writing renders it again when its note is written, so a large deck is never held rendered in
+/// memory; rendering is deterministic, so both passes see the same HTML.
+struct NoteMaker<'a> {
+    cards: Vec<SourceCard<'a>>,
+    renderer: HtmlRenderer,
+    /// The images packed so far; `None` for text outputs, which do not pack images.
+    media: Option<Mutex<MediaCollector>>,
+    tag_root: String,
+    /// Only text outputs render from the Markdown; an .apkg needs the HTML alone.
+    keep_markdown: bool,
+}
+
+impl NoteMaker<'_> {
+    fn fields(&self, index: usize) -> CardFields {
+        let SourceCard {
+            document,
+            draft: card,
+            ..
+        } = self.cards[index];
+        let question = self.renderer.inline(&card.question);
+        let answer = self.renderer.block(&card.answer);
+        let mut problems = Vec::new();
+        let (question, answer) = match &self.media {
+            Some(media) if shows_image(&question) || shows_image(&answer) => {
+                let folder = parent_folder(&document.path);
+                let mut media = media.lock().unwrap_or_else(PoisonError::into_inner);
+                let (question, more) = self.renderer.pack_media(question, folder, &mut media);
+                problems.extend(more);
+                let (answer, more) = self.renderer.pack_media(answer, folder, &mut media);
+                problems.extend(more);
+                (question, answer)
             }
-            Change::Updated => {
-                counts.updated += 1;
-                "updated"
-            }
-            Change::Reworded => {
-                counts.reworded += 1;
-                "reworded"
-            }
-            Change::Unchanged => {
-                counts.unchanged += 1;
-                ""
-            }
+            _ => (question, answer),
         };
-        if !name.is_empty() {
-            changes.push(ChangedNote {
-                change: name,
-                guid: assignment.guid.clone(),
-                question: key.text.clone(),
-                previous: assignment.previous_text.clone(),
-            });
-        }
-        notes.push(Note {
-            note_id: ids.allocate("note", &assignment.guid),
-            card_id: ids.allocate("card", &assignment.guid),
-            guid: assignment.guid.clone(),
-            deck: card.deck,
-            modified: assignment.modified,
-            fields: card.fields,
-            tags: card.tags,
-            markdown: card.markdown,
-        });
-    }
-    for (record, modified) in &removed {
-        let newly_removed = !record.removed;
-        if newly_removed {
-            counts.removed += 1;
-            changes.push(ChangedNote {
-                change: "removed",
-                guid: record.guid.clone(),
-                question: record.text.clone(),
-                previous: None,
-            });
-        }
         let mut fields = vec![String::new(); FIELD_NAMES.len()];
-        fields[field::QUESTION] = renderer.inline(&record.text);
-        fields[field::ANSWER] = format!(
-            "<p><em>This question was removed from the deck's source. Your review history is kept; \
-             find every removed note with the search <code>tag:{REMOVED_TAG}</code> and delete them.</em></p>"
-        );
-        let tags = vec![tag_root.clone(), REMOVED_TAG.to_string()];
-        notes.push(Note {
-            note_id: ids.allocate("note", &record.guid),
-            card_id: ids.allocate("card", &record.guid),
-            guid: record.guid.clone(),
-            deck: 0,
-            modified: *modified,
+        fields[field::QUESTION] = question;
+        fields[field::ANSWER] = answer;
+        fields[field::SECTION] = escape(&card.section.join(" › "));
+        fields[field::NUMBER] = card.number.map(|n| n.to_string()).unwrap_or_default();
+        if let Some(link) = &card.source_link {
+            fields[field::SOURCE] = self.renderer.link(link);
+        }
+        let mut section_tag = self.tag_root.clone();
+        for part in card
+            .section
+            .iter()
+            .map(|s| slug(s))
+            .filter(|s| !s.is_empty())
+        {
+            section_tag.push_str("::");
+            section_tag.push_str(&part);
+        }
+        let mut tags = Vec::with_capacity(1 + card.tags.len());
+        tags.push(section_tag);
+        tags.extend(card.tags.iter().cloned());
+        CardFields {
             fields,
             tags,
-            markdown: None,
-        });
+            problems,
+        }
     }
 
-    let note_type_name = format!("deckforge-{tag_root}");
-    let note_type_hash = {
-        let templates = options.templates.card_templates();
-        let mut parts = vec![note_type_name.as_str(), options.templates.css.as_str()];
-        for template in &templates {
-            parts.extend([
-                template.name.as_str(),
-                template.front.as_str(),
-                template.back.as_str(),
-            ]);
+    fn markdown(&self, index: usize) -> Option<NoteMarkdown> {
+        let card = self.cards[index].draft;
+        self.keep_markdown.then(|| NoteMarkdown {
+            question: card.question.clone(),
+            answer: card.answer.clone(),
+            section: card.section.clone(),
+        })
+    }
+}
+
+/// Whether `html` may show an image (a cheap test before taking the media lock).
+fn shows_image(html: &str) -> bool {
+    html.match_indices('<').any(|(at, _)| {
+        html.as_bytes()
+            .get(at..at + 4)
+            .is_some_and(|tag| tag.eq_ignore_ascii_case(b"<img"))
+    })
+}
+
+/// The folder relative image paths in a document at `path` start from.
+fn parent_folder(path: &Path) -> &Path {
+    match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => Path::new("."),
+    }
+}
+
+/// Everything a build decides before writing: identities, stamps, decks, media, the next lock
+/// and the report. The notes of the sources are rendered when asked for ([`Notes`]).
+struct Planned<'a> {
+    maker: NoteMaker<'a>,
+    /// Per card of the sources: its GUID and stub.
+    stubs: Vec<(String, NoteStub)>,
+    /// Notes of questions gone from the sources, shipped tagged removed.
+    removed: Vec<Note>,
+    /// The package without notes.
+    header: Package,
+    lock: Lock,
+    counts: ChangeCounts,
+    changes: Vec<ChangedNote>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Planned<'a> {
+    fn new(
+        documents: &'a [Document],
+        options: &BuildOptions,
+        previous: Option<&Lock>,
+        progress: ProgressFn,
+    ) -> Self {
+        let namespace = namespace(documents, options, previous);
+        let deck_name = options
+            .deck_name
+            .clone()
+            .or_else(|| documents.first().map(Document::suggested_deck_name))
+            .map(|name| plain_deck_name(&name))
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| namespace.clone());
+        let tag_root = {
+            let root = slug(&namespace);
+            if root.is_empty() {
+                "deckforge".to_string()
+            } else {
+                root
+            }
+        };
+        let mut diagnostics: Vec<Diagnostic> = documents
+            .iter()
+            .flat_map(|d| d.diagnostics.clone())
+            .collect();
+
+        let mut decks = vec![DeckInfo {
+            id: stable_id("deck", &deck_name),
+            name: deck_name.clone(),
+        }];
+        let mut deck_index: HashMap<&[String], usize> = HashMap::new();
+        let mut cards = Vec::with_capacity(documents.iter().map(|d| d.cards.len()).sum());
+        for document in documents {
+            for draft in &document.cards {
+                let deck = if options.subdecks && !draft.section.is_empty() {
+                    let next = decks.len();
+                    *deck_index.entry(&draft.section).or_insert_with(|| {
+                        let name = std::iter::once(deck_name.as_str())
+                            .chain(draft.section.iter().map(String::as_str))
+                            .map(|part| plain_deck_name(part).replace("::", ":"))
+                            .collect::<Vec<_>>()
+                            .join("::");
+                        decks.push(DeckInfo {
+                            id: stable_id("deck", &name),
+                            name,
+                        });
+                        next
+                    })
+                } else {
+                    0
+                };
+                cards.push(SourceCard {
+                    document,
+                    draft,
+                    deck,
+                });
+            }
         }
-        content_hash(parts)
-    };
-    let note_type_modified = match previous.and_then(|l| l.note_type.as_ref()) {
-        Some(stamp) if stamp.content_hash == note_type_hash => stamp.modified,
-        Some(stamp) => options.now.max(stamp.modified.saturating_add(1)),
-        None => options.now,
-    };
-    next_lock.note_type = Some(Stamp {
-        content_hash: note_type_hash,
-        modified: note_type_modified,
-    });
-    let note_type = NoteType {
-        id: stable_id("notetype", &namespace),
-        name: note_type_name,
-        templates: options.templates.card_templates(),
-        css: options.templates.css.clone(),
-        modified: note_type_modified,
-    };
-    // The package's own timestamps follow its content, so an unchanged rebuild is byte-identical.
-    let latest = notes
-        .iter()
-        .map(|n| n.modified)
-        .chain([note_type.modified])
-        .max()
-        .unwrap_or(options.now);
-    let package = Package {
-        note_type,
-        decks,
-        notes,
-        media: media.map(MediaCollector::into_media).unwrap_or_default(),
-        built_at: latest,
-    };
-    Plan {
-        package,
-        lock: next_lock,
-        counts,
-        changes,
-        diagnostics,
+        let apkg = matches!(
+            OutputFormat::for_output(&options.output, &options.text),
+            Ok(OutputFormat::Apkg)
+        );
+        let maker = NoteMaker {
+            cards,
+            renderer: HtmlRenderer::new(options.allow_html),
+            media: matches!(
+                OutputFormat::from_path(&options.output),
+                Ok(OutputFormat::Apkg)
+            )
+            .then(Mutex::default),
+            tag_root: tag_root.clone(),
+            keep_markdown: !apkg,
+        };
+
+        // Identities need every card's content hash, so every card is rendered once here;
+        // the HTML is dropped at once and rendered again when the note is written.
+        let total = maker.cards.len() as u64;
+        let keyed = parallel_map(
+            maker.cards.len(),
+            |index| {
+                let CardFields {
+                    fields,
+                    tags,
+                    problems,
+                } = maker.fields(index);
+                let card = maker.cards[index].draft;
+                let key = CardKey {
+                    normalised: normalise_question(&card.question),
+                    text: card.question.clone(),
+                    explicit_id: card.explicit_id.clone(),
+                    content_hash: note_content_hash(&fields, &tags),
+                    answer_hash: content_hash([fields[field::ANSWER].as_str()]),
+                };
+                (key, problems)
+            },
+            |done| {
+                progress(Progress {
+                    stage: Stage::Rendering,
+                    done,
+                    total,
+                })
+            },
+        );
+        let mut keys = Vec::with_capacity(keyed.len());
+        for (index, (key, problems)) in keyed.into_iter().enumerate() {
+            let SourceCard {
+                document, draft, ..
+            } = maker.cards[index];
+            diagnostics.extend(problems.into_iter().map(|problem| {
+                Diagnostic::warning(&document.path, draft.line, draft.column, problem)
+            }));
+            keys.push(key);
+        }
+
+        let Assigned {
+            cards: assignments,
+            removed,
+            lock: mut next_lock,
+        } = identity::assign(&namespace, &keys, previous, options.now);
+
+        let mut counts = ChangeCounts::default();
+        let mut changes = Vec::new();
+        let mut ids = IdAllocator::with_capacity((keys.len() + removed.len()) * 2);
+        let mut stubs = Vec::with_capacity(keys.len());
+        for (index, (assignment, key)) in assignments.into_iter().zip(&keys).enumerate() {
+            let SourceCard {
+                document,
+                draft,
+                deck,
+            } = maker.cards[index];
+            if let Some(first) = assignment.duplicate_of {
+                let first = maker.cards[first];
+                diagnostics.push(Diagnostic::warning(
+                    &document.path,
+                    draft.line,
+                    draft.column,
+                    format!(
+                        "duplicate question, also at {}:{}; it gets its own GUID",
+                        first.document.path.display(),
+                        first.draft.line
+                    ),
+                ));
+            }
+            let name = match assignment.change {
+                Change::Added => {
+                    counts.added += 1;
+                    "added"
+                }
+                Change::Updated => {
+                    counts.updated += 1;
+                    "updated"
+                }
+                Change::Reworded => {
+                    counts.reworded += 1;
+                    "reworded"
+                }
+                Change::Unchanged => {
+                    counts.unchanged += 1;
+                    ""
+                }
+            };
+            if !name.is_empty() {
+                changes.push(ChangedNote {
+                    change: name,
+                    guid: assignment.guid.clone(),
+                    question: key.text.clone(),
+                    previous: assignment.previous_text,
+                });
+            }
+            let stub = NoteStub {
+                note_id: ids.allocate("note", &assignment.guid),
+                card_id: ids.allocate("card", &assignment.guid),
+                deck,
+                modified: assignment.modified,
+            };
+            stubs.push((assignment.guid, stub));
+        }
+        drop(keys);
+        let mut removed_notes = Vec::with_capacity(removed.len());
+        for (record, modified) in &removed {
+            let newly_removed = !record.removed;
+            if newly_removed {
+                counts.removed += 1;
+                changes.push(ChangedNote {
+                    change: "removed",
+                    guid: record.guid.clone(),
+                    question: record.text.clone(),
+                    previous: None,
+                });
+            }
+            let mut fields = vec![String::new(); FIELD_NAMES.len()];
+            fields[field::QUESTION] = maker.renderer.inline(&record.text);
+            fields[field::ANSWER] = format!(
+                "<p><em>This question was removed from the deck's source. Your review history is kept; \
+                 find every removed note with the search <code>tag:{REMOVED_TAG}</code> and delete them.</em></p>"
+            );
+            let tags = vec![tag_root.clone(), REMOVED_TAG.to_string()];
+            removed_notes.push(Note {
+                note_id: ids.allocate("note", &record.guid),
+                card_id: ids.allocate("card", &record.guid),
+                guid: record.guid.clone(),
+                deck: 0,
+                modified: *modified,
+                fields,
+                tags,
+                markdown: None,
+            });
+        }
+
+        let note_type_name = format!("deckforge-{tag_root}");
+        let note_type_hash = {
+            let templates = options.templates.card_templates();
+            let mut parts = vec![note_type_name.as_str(), options.templates.css.as_str()];
+            for template in &templates {
+                parts.extend([
+                    template.name.as_str(),
+                    template.front.as_str(),
+                    template.back.as_str(),
+                ]);
+            }
+            content_hash(parts)
+        };
+        let note_type_modified = match previous.and_then(|l| l.note_type.as_ref()) {
+            Some(stamp) if stamp.content_hash == note_type_hash => stamp.modified,
+            Some(stamp) => options.now.max(stamp.modified.saturating_add(1)),
+            None => options.now,
+        };
+        next_lock.note_type = Some(Stamp {
+            content_hash: note_type_hash,
+            modified: note_type_modified,
+        });
+        let note_type = NoteType {
+            id: stable_id("notetype", &namespace),
+            name: note_type_name,
+            templates: options.templates.card_templates(),
+            css: options.templates.css.clone(),
+            modified: note_type_modified,
+        };
+        // The package's own timestamps follow its content, so an unchanged rebuild is
+        // byte-identical.
+        let built_at = stubs
+            .iter()
+            .map(|(_, stub)| stub.modified)
+            .chain(removed_notes.iter().map(|n| n.modified))
+            .chain([note_type.modified])
+            .max()
+            .unwrap_or(options.now);
+        let media = maker
+            .media
+            .as_ref()
+            .map(|media| {
+                std::mem::take(&mut *media.lock().unwrap_or_else(PoisonError::into_inner))
+                    .into_media()
+            })
+            .unwrap_or_default();
+        let header = Package {
+            note_type,
+            decks,
+            notes: Vec::new(),
+            media,
+            built_at,
+        };
+        Planned {
+            maker,
+            stubs,
+            removed: removed_notes,
+            header,
+            lock: next_lock,
+            counts,
+            changes,
+            diagnostics,
+        }
+    }
+
+    /// Renders every note, on every core.
+    fn render_notes(&self) -> Vec<Note> {
+        parallel_map(self.count(), |index| self.note(index).into_owned(), |_| {})
+    }
+
+    fn into_plan(self) -> Plan {
+        let notes = self.render_notes();
+        Plan {
+            package: Package {
+                notes,
+                ..self.header
+            },
+            lock: self.lock,
+            counts: self.counts,
+            changes: self.changes,
+            diagnostics: self.diagnostics,
+        }
+    }
+}
+
+impl Notes for Planned<'_> {
+    fn count(&self) -> usize {
+        self.stubs.len() + self.removed.len()
+    }
+
+    fn stub(&self, index: usize) -> NoteStub {
+        match self.stubs.get(index) {
+            Some((_, stub)) => *stub,
+            None => self.removed.stub(index - self.stubs.len()),
+        }
+    }
+
+    fn note(&self, index: usize) -> Cow<'_, Note> {
+        let Some((guid, stub)) = self.stubs.get(index) else {
+            return Cow::Borrowed(&self.removed[index - self.stubs.len()]);
+        };
+        let CardFields { fields, tags, .. } = self.maker.fields(index);
+        Cow::Owned(Note {
+            guid: guid.clone(),
+            note_id: stub.note_id,
+            card_id: stub.card_id,
+            deck: stub.deck,
+            modified: stub.modified,
+            fields,
+            tags,
+            markdown: self.maker.markdown(index),
+        })
     }
 }
 

@@ -92,7 +92,10 @@ impl MediaCollector {
         Ok(Some(name))
     }
 
-    pub fn into_media(self) -> Vec<Media> {
+    /// The media, sorted by name: cards are rendered on several threads, so the order images
+    /// are first seen in varies, and the package must not.
+    pub fn into_media(mut self) -> Vec<Media> {
+        self.media.sort_by(|a, b| a.name.cmp(&b.name));
         self.media
     }
 }

@@ -1,6 +1,7 @@
 //! Writes the legacy Anki package every client imports: a zip holding `collection.anki2`
 //! (SQLite, schema 11) and the `media` map (anki-format.md §1 and §6).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::Path;
@@ -20,6 +21,46 @@ use crate::model::{FIELD_NAMES, Note, Package, field};
 /// ship new cards only; a constant keeps packages reproducible.
 const COLLECTION_CREATED: i64 = 1_600_000_000;
 
+/// The notes of a package, handed to the writer one at a time in the order it inserts them, so
+/// a large deck need not be held rendered in memory: a build renders each note when asked.
+pub trait Notes: Sync {
+    fn count(&self) -> usize;
+    /// What the `cards` table and the insertion order need, without rendering the note.
+    fn stub(&self, index: usize) -> NoteStub;
+    /// The whole note.
+    fn note(&self, index: usize) -> Cow<'_, Note>;
+}
+
+/// A note's ids, deck and modification time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoteStub {
+    pub note_id: i64,
+    pub card_id: i64,
+    /// Index into [`Package::decks`].
+    pub deck: usize,
+    pub modified: i64,
+}
+
+impl Notes for Vec<Note> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn stub(&self, index: usize) -> NoteStub {
+        let note = &self[index];
+        NoteStub {
+            note_id: note.note_id,
+            card_id: note.card_id,
+            deck: note.deck,
+            modified: note.modified,
+        }
+    }
+
+    fn note(&self, index: usize) -> Cow<'_, Note> {
+        Cow::Borrowed(&self[index])
+    }
+}
+
 /// Writes `package` as an `.apkg` to `target`, atomically.
 pub fn write_apkg_file(package: &Package, target: &Path) -> Result<()> {
     write_apkg_file_with_progress(package, target, &|_| {})
@@ -31,9 +72,20 @@ pub fn write_apkg_file_with_progress(
     target: &Path,
     progress: ProgressFn,
 ) -> Result<()> {
+    write_apkg_notes(package, &package.notes, target, progress)
+}
+
+/// Writes an `.apkg` of `notes` to `target`, atomically; `package` gives the note type, decks,
+/// media and build time (its own `notes` are not read).
+pub fn write_apkg_notes(
+    package: &Package,
+    notes: &dyn Notes,
+    target: &Path,
+    progress: ProgressFn,
+) -> Result<()> {
     let (db_temp, db_file) = TempFile::beside(target, "anki2")?;
     drop(db_file);
-    fill_collection_with_progress(package, db_temp.path(), progress).map_err(|source| {
+    fill_collection_notes(package, notes, db_temp.path(), progress).map_err(|source| {
         Error::Sqlite {
             path: target.to_path_buf(),
             source,
@@ -96,15 +148,17 @@ pub fn write_zip_with_progress(
 
 /// Creates the schema-11 collection at `path` and inserts the whole package in one transaction.
 pub fn fill_collection(package: &Package, path: &Path) -> rusqlite::Result<()> {
-    fill_collection_with_progress(package, path, &|_| {})
+    fill_collection_notes(package, &package.notes, path, &|_| {})
 }
 
-/// [`fill_collection`], reporting progress.
-pub fn fill_collection_with_progress(
+/// [`fill_collection`] with the notes from `notes`, reporting progress.
+pub fn fill_collection_notes(
     package: &Package,
+    notes: &dyn Notes,
     path: &Path,
     progress: ProgressFn,
 ) -> rusqlite::Result<()> {
+    const BATCH: usize = 1024;
     let mut db = Connection::open(path)?;
     // A throwaway build database: no journal and no syncs until the file is complete. Appending
     // in id order needs little cache (16 MB; 64 MB only added memory), and the index sorts may
@@ -128,18 +182,19 @@ pub fn fill_collection_with_progress(
             json!({ "1": default_deck_config() }).to_string(),
         ],
     )?;
+    let stubs: Vec<NoteStub> = (0..notes.count()).map(|i| notes.stub(i)).collect();
     // Rows go in in id order, so SQLite appends to full pages instead of splitting half-empty
     // ones: ids are hashes, and in source order the file came out 12% larger and slower.
-    let mut by_note_id: Vec<usize> = (0..package.notes.len()).collect();
-    by_note_id.sort_unstable_by_key(|&i| package.notes[i].note_id);
-    // The text columns are built on another core while this one runs SQLite: the writer then
-    // does little but bind and insert, as in the floor of `benches/run.sh`.
+    let mut by_note_id: Vec<usize> = (0..stubs.len()).collect();
+    by_note_id.sort_unstable_by_key(|&i| stubs[i].note_id);
+    // The rows are made (for a build: rendered) on another core while this one runs SQLite:
+    // the writer then does little but bind and insert, as in the floor of `benches/run.sh`.
     let (rows_out, rows_in) = std::sync::mpsc::sync_channel::<Vec<NoteRow>>(16);
     std::thread::scope(|scope| -> rusqlite::Result<()> {
         let order = &by_note_id;
         scope.spawn(move || {
-            for batch in order.chunks(1024) {
-                let rows = batch.iter().map(|&i| NoteRow::new(&package.notes[i]));
+            for batch in order.chunks(BATCH) {
+                let rows = batch.iter().map(|&i| NoteRow::new(&notes.note(i)));
                 // A closed channel means the writer stopped on an error it reports itself.
                 if rows_out.send(rows.collect()).is_err() {
                     return;
@@ -148,22 +203,22 @@ pub fn fill_collection_with_progress(
         });
         let mut insert_note =
             tx.prepare("INSERT INTO notes VALUES (?1, ?2, ?3, ?4, -1, ?5, ?6, ?7, ?8, 0, '')")?;
-        let total = package.notes.len() as u64;
+        let total = stubs.len() as u64;
         let mut done = 0;
         for rows in rows_in {
             for row in rows {
                 insert_note.execute(params![
-                    row.note.note_id,
-                    row.note.guid,
+                    row.note_id,
+                    row.guid,
                     package.note_type.id,
-                    row.note.modified,
+                    row.modified,
                     row.tags,
                     row.fields,
                     row.sort_field,
                     row.checksum,
                 ])?;
             }
-            done += 1024;
+            done += BATCH as u64;
             progress(Progress {
                 stage: Stage::Writing,
                 done: done.min(total),
@@ -173,17 +228,17 @@ pub fn fill_collection_with_progress(
         Ok(())
     })?;
     let mut by_card_id = by_note_id;
-    by_card_id.sort_unstable_by_key(|&i| package.notes[i].card_id);
+    by_card_id.sort_unstable_by_key(|&i| stubs[i].card_id);
     {
         let mut insert_card =
             tx.prepare("INSERT INTO cards VALUES (?1, ?2, ?3, 0, ?4, -1, 0, 0, ?5, 0, 0, 0, 0, 0, 0, 0, 0, '')")?;
         for &position in &by_card_id {
-            let note = &package.notes[position];
+            let stub = &stubs[position];
             insert_card.execute(params![
-                note.card_id,
-                note.note_id,
-                package.decks[note.deck].id,
-                note.modified,
+                stub.card_id,
+                stub.note_id,
+                package.decks[stub.deck].id,
+                stub.modified,
                 position as i64 + 1,
             ])?;
         }
@@ -194,18 +249,20 @@ pub fn fill_collection_with_progress(
     db.close().map_err(|(_, e)| e)
 }
 
-/// A note's `notes` row text: fields joined with Anki's separator, tags padded with spaces as
-/// Anki writes them, and the sort field and checksum Anki derives from the first field.
-struct NoteRow<'a> {
-    note: &'a Note,
+/// A note's `notes` row: fields joined with Anki's separator, tags padded with spaces as Anki
+/// writes them, and the sort field and checksum Anki derives from the first field.
+struct NoteRow {
+    note_id: i64,
+    guid: String,
+    modified: i64,
     fields: String,
     tags: String,
     sort_field: String,
     checksum: u32,
 }
 
-impl<'a> NoteRow<'a> {
-    fn new(note: &'a Note) -> Self {
+impl NoteRow {
+    fn new(note: &Note) -> Self {
         let mut fields =
             String::with_capacity(note.fields.iter().map(|f| f.len() + 1).sum::<usize>());
         for (i, value) in note.fields.iter().enumerate() {
@@ -224,7 +281,9 @@ impl<'a> NoteRow<'a> {
         }
         let question = &note.fields[field::QUESTION];
         NoteRow {
-            note,
+            note_id: note.note_id,
+            guid: note.guid.clone(),
+            modified: note.modified,
             fields,
             tags,
             sort_field: strip_html_preserving_media_filenames(question),
