@@ -210,13 +210,10 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
             diagnostics: planned.diagnostics,
         });
     }
-    // With --no-lock there is nothing to compare or write, so no lock text is made.
-    let lock_text = lock_path
-        .as_ref()
-        .map(|_| planned.lock.to_text())
-        .unwrap_or_default();
+    // With --no-lock there is nothing to compare or write. The lock is compared with the file
+    // as it is serialised, and written again only if it changed: it is never held as text.
     let lock_changes = match &lock_path {
-        Some(path) => !file_holds(path, lock_text.as_bytes()),
+        Some(path) => !SameAsFile::check(path, |out| planned.lock.write_text(out)),
         None => false,
     };
     if options.locked && lock_changes {
@@ -234,8 +231,8 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
         _ => None,
     };
     let (written, filled_lock) = std::thread::scope(|scope| {
-        let filling =
-            pending_lock.map(|pending| scope.spawn(|| pending.fill(lock_text.as_bytes())));
+        let filling = pending_lock
+            .map(|pending| scope.spawn(|| pending.fill_with(|out| planned.lock.write_text(out))));
         let written = write_output(&planned, format, options, progress);
         let filled = filling.map(|job| job.join().expect("writing the lock does not panic"));
         (written, filled.transpose())
@@ -255,30 +252,50 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
     })
 }
 
-/// Whether the file at `path` exists and holds exactly `text`, read in pieces so a large lock
-/// is never held twice.
-fn file_holds(path: &Path, text: &[u8]) -> bool {
-    use std::io::Read;
-    let Ok(mut file) = std::fs::File::open(path) else {
-        return false;
-    };
-    if file.metadata().map(|m| m.len()).ok() != Some(text.len() as u64) {
-        return false;
+/// A writer that checks that what is written is exactly a file's content, reading the file in
+/// step, so text can be compared with a file without being held in memory.
+struct SameAsFile {
+    file: std::io::BufReader<std::fs::File>,
+    same: bool,
+}
+
+impl SameAsFile {
+    /// Whether `write` writes exactly the content of the file at `path` (false if it is missing).
+    fn check(path: &Path, write: impl FnOnce(&mut Self) -> std::io::Result<()>) -> bool {
+        use std::io::Read;
+        let Ok(file) = std::fs::File::open(path) else {
+            return false;
+        };
+        let mut compare = SameAsFile {
+            file: std::io::BufReader::with_capacity(1 << 16, file),
+            same: true,
+        };
+        let written = write(&mut compare);
+        let mut rest = [0u8; 1];
+        written.is_ok() && compare.same && matches!(compare.file.read(&mut rest), Ok(0))
     }
-    let mut buffer = vec![0; 1 << 16];
-    let mut at = 0;
-    loop {
-        match file.read(&mut buffer) {
-            Ok(0) => return at == text.len(),
-            Ok(read) => {
-                if text.get(at..at + read) != Some(&buffer[..read]) {
-                    return false;
+}
+
+impl std::io::Write for SameAsFile {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        use std::io::BufRead;
+        let mut rest = bytes;
+        while self.same && !rest.is_empty() {
+            match self.file.fill_buf() {
+                Ok(expected) if !expected.is_empty() => {
+                    let length = expected.len().min(rest.len());
+                    self.same = expected[..length] == rest[..length];
+                    self.file.consume(length);
+                    rest = &rest[length..];
                 }
-                at += read;
+                _ => self.same = false,
             }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return false,
         }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -620,13 +637,13 @@ impl<'a> Planned<'a> {
             cards: assignments,
             removed,
             lock: mut next_lock,
-        } = identity::assign(&namespace, &keys, previous, options.now);
+        } = identity::assign_owned(&namespace, keys, previous, options.now);
 
         let mut counts = ChangeCounts::default();
         let mut changes = Vec::new();
-        let mut ids = IdAllocator::with_capacity((keys.len() + removed.len()) * 2);
-        let mut stubs = Vec::with_capacity(keys.len());
-        for (index, (assignment, key)) in assignments.into_iter().zip(&keys).enumerate() {
+        let mut ids = IdAllocator::with_capacity((assignments.len() + removed.len()) * 2);
+        let mut stubs = Vec::with_capacity(assignments.len());
+        for (index, assignment) in assignments.into_iter().enumerate() {
             let SourceCard {
                 document,
                 draft,
@@ -667,7 +684,7 @@ impl<'a> Planned<'a> {
                 changes.push(ChangedNote {
                     change: name,
                     guid: assignment.guid.clone(),
-                    question: key.text.clone(),
+                    question: draft.question.clone(),
                     previous: assignment.previous_text,
                 });
             }
@@ -679,7 +696,6 @@ impl<'a> Planned<'a> {
             };
             stubs.push((assignment.guid, stub));
         }
-        drop(keys);
         let mut removed_notes = Vec::with_capacity(removed.len());
         for (record, modified) in &removed {
             let newly_removed = !record.removed;

@@ -234,6 +234,17 @@ fn bumped(previous: i64, now: i64) -> i64 {
 /// id; the lock's record for the same normalised question; a vanished record similar enough
 /// to count as a rewording (never matched twice); otherwise a fresh hash of the question.
 pub fn assign(namespace: &str, cards: &[CardKey], lock: Option<&Lock>, now: i64) -> Assigned {
+    assign_owned(namespace, cards.to_vec(), lock, now)
+}
+
+/// [`assign`], moving the keys into the next lock instead of copying them (a million cards'
+/// keys are a few hundred megabytes).
+pub fn assign_owned(
+    namespace: &str,
+    cards: Vec<CardKey>,
+    lock: Option<&Lock>,
+    now: i64,
+) -> Assigned {
     let empty = Lock::new(namespace);
     let lock = lock.unwrap_or(&empty);
     // A hand-edited or merged lock may list a GUID twice; the first record wins, so a package
@@ -338,17 +349,25 @@ pub fn assign(namespace: &str, cards: &[CardKey], lock: Option<&Lock>, now: i64)
     // 4. Fresh GUIDs for the rest, never reusing one the lock or an earlier card holds.
     // Vanished records keep their GUIDs too: they ship as removed notes.
     let mut taken: HashSet<String> = records.iter().map(|r| r.guid.clone()).collect();
-    let mut first_by_question: HashMap<&str, usize> = HashMap::with_capacity(cards.len());
+    let duplicates: Vec<Option<usize>> = {
+        let mut first_by_question: HashMap<&str, usize> = HashMap::with_capacity(cards.len());
+        cards
+            .iter()
+            .enumerate()
+            .map(
+                |(card_index, card)| match first_by_question.get(card.normalised.as_str()) {
+                    Some(&first) => Some(first),
+                    None => {
+                        first_by_question.insert(&card.normalised, card_index);
+                        None
+                    }
+                },
+            )
+            .collect()
+    };
     let mut assignments = Vec::with_capacity(cards.len());
     let mut notes = Vec::with_capacity(cards.len() + records.len());
-    for (card_index, card) in cards.iter().enumerate() {
-        let duplicate_of = match first_by_question.get(card.normalised.as_str()) {
-            Some(&first) => Some(first),
-            None => {
-                first_by_question.insert(&card.normalised, card_index);
-                None
-            }
-        };
+    for ((card_index, card), duplicate_of) in cards.into_iter().enumerate().zip(duplicates) {
         let assignment = match matched[card_index] {
             Some(record_index) => {
                 let record = &records[record_index];
@@ -395,11 +414,11 @@ pub fn assign(namespace: &str, cards: &[CardKey], lock: Option<&Lock>, now: i64)
         };
         notes.push(LockedNote {
             guid: assignment.guid.clone(),
-            question: card.normalised.clone(),
-            text: card.text.clone(),
-            id: card.explicit_id.clone(),
-            content_hash: card.content_hash.clone(),
-            answer_hash: card.answer_hash.clone(),
+            question: card.normalised,
+            text: card.text,
+            id: card.explicit_id,
+            content_hash: card.content_hash,
+            answer_hash: card.answer_hash,
             modified: assignment.modified,
             removed: false,
         });

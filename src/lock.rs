@@ -111,30 +111,35 @@ impl Lock {
 
     /// The stable text form: sorted notes, one per line.
     pub fn to_text(&self) -> String {
+        let mut bytes = Vec::with_capacity(64 + self.notes.len() * 200);
+        self.write_text(&mut bytes)
+            .expect("writing to memory does not fail");
+        String::from_utf8(bytes).expect("serde_json writes UTF-8")
+    }
+
+    /// Writes [`Lock::to_text`] to `out` a note at a time: a million-note lock is 200 MB.
+    pub fn write_text(&self, out: &mut impl Write) -> std::io::Result<()> {
         let mut notes: Vec<&LockedNote> = self.notes.iter().collect();
         notes.sort_by(|a, b| (&a.question, &a.guid).cmp(&(&b.question, &b.guid)));
-        let mut out = String::with_capacity(64 + notes.len() * 200);
-        out.push_str("{\n");
-        out.push_str(&format!("  \"version\": {},\n", self.version));
-        out.push_str(&format!("  \"deck_id\": {},\n", json(&self.deck_id)));
         let note_type = self
             .note_type
             .as_ref()
             .map_or_else(|| "null".to_string(), json);
-        out.push_str(&format!("  \"note_type\": {note_type},\n"));
-        out.push_str("  \"notes\": [");
-        // One buffer for every note instead of a string each: a million-note lock is 200 MB.
-        let mut bytes = out.into_bytes();
+        write!(
+            out,
+            "{{\n  \"version\": {},\n  \"deck_id\": {},\n  \"note_type\": {note_type},\n  \"notes\": [",
+            self.version,
+            json(&self.deck_id)
+        )?;
         for (i, note) in notes.iter().enumerate() {
-            bytes.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
-            serde_json::to_writer(&mut bytes, note).expect("lock values serialise");
+            out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+            serde_json::to_writer(&mut *out, note)?;
         }
-        bytes.extend_from_slice(if notes.is_empty() {
+        out.write_all(if notes.is_empty() {
             b"]\n}\n"
         } else {
             b"\n  ]\n}\n"
-        });
-        String::from_utf8(bytes).expect("serde_json writes UTF-8")
+        })
     }
 
     /// Writes the lock atomically.
@@ -144,8 +149,7 @@ impl Lock {
 
     /// Writes the lock into a temporary file created earlier beside `path`, then renames it.
     pub fn write_pending(&self, pending: PendingFile, path: &Path) -> Result<()> {
-        let text = self.to_text();
-        pending.write(|out| out.write_all(text.as_bytes()).map_err(write_error(path)))
+        pending.write(|out| self.write_text(out).map_err(write_error(path)))
     }
 }
 

@@ -2,7 +2,7 @@
 //! damages the previous one: write a temporary file beside the target, sync it, rename it over.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -109,16 +109,17 @@ impl PendingFile {
         })
     }
 
-    /// Writes `bytes` and syncs them without renaming yet, so the caller can put the file in
-    /// place after something else succeeded.
-    pub fn fill(self, bytes: &[u8]) -> Result<FilledFile> {
-        let PendingFile {
-            temp,
-            mut file,
-            target,
-        } = self;
-        file.write_all(bytes)
-            .and_then(|()| file.sync_all())
+    /// Runs `write` against the buffered file and syncs it without renaming it yet, so the
+    /// caller can put the file in place after something else succeeded.
+    pub fn fill_with(
+        self,
+        write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
+    ) -> Result<FilledFile> {
+        let PendingFile { temp, file, target } = self;
+        let mut writer = BufWriter::with_capacity(1 << 16, file);
+        write(&mut writer)
+            .and_then(|()| writer.into_inner().map_err(|e| e.into_error()))
+            .and_then(|file| file.sync_all())
             .map_err(write_error(&target))?;
         Ok(FilledFile { temp, target })
     }

@@ -588,6 +588,7 @@ fn materialise(src: &str, layout: Layout, found: Found, clutter: &[Range<usize>]
     let mut out = Extracted {
         layout: Some(layout),
         title_heading: found.title,
+        cards: Vec::with_capacity(found.cards.len()),
         ..Extracted::default()
     };
     for card in found.cards {
