@@ -216,6 +216,10 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
         Some(path) => !SameAsFile::check(path, |out| planned.lock.write_text(out)),
         None => false,
     };
+    if lock_path.is_none() {
+        // Nothing will write it: free it before the package is written.
+        planned.lock.notes = Vec::new();
+    }
     if options.locked && lock_changes {
         return Err(Error::LockOutdated {
             path: lock_path.clone().unwrap_or_default(),
@@ -845,7 +849,7 @@ impl Notes for Planned<'_> {
 /// What counts as a change for Anki: the fields a user sees and the tags, except the
 /// question number, which shifts whenever a question is inserted above (renumbering alone
 /// would otherwise overwrite every later note's edits in Anki).
-fn note_content_hash(fields: &[String], tags: &[String]) -> String {
+fn note_content_hash(fields: &[String], tags: &[String]) -> identity::ContentHash {
     let tags = tags.join(" ");
     content_hash(
         fields

@@ -79,17 +79,58 @@ pub fn explicit_guid(namespace: &str, id: &str) -> String {
     base91(sha256_u64(&["id", namespace, id]))
 }
 
-/// A short hex digest for change detection (lock file content and answer hashes).
-pub fn content_hash<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+/// A short digest for change detection (lock file content and answer hashes): the first 12
+/// bytes of SHA-256, written as 24 hex digits. Kept as bytes, not text: a lock holds two per
+/// note, and a million notes' worth of hex strings was a tenth of a large build's memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ContentHash([u8; 12]);
+
+impl std::fmt::Display for ContentHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl std::str::FromStr for ContentHash {
+    type Err = String;
+
+    fn from_str(hex: &str) -> Result<Self, String> {
+        let invalid = || format!("{hex:?} is not a 24-digit hex hash");
+        if hex.len() != 24 || !hex.is_ascii() {
+            return Err(invalid());
+        }
+        let mut bytes = [0; 12];
+        for (byte, pair) in bytes.iter_mut().zip(hex.as_bytes().chunks(2)) {
+            let pair = std::str::from_utf8(pair).map_err(|_| invalid())?;
+            *byte = u8::from_str_radix(pair, 16).map_err(|_| invalid())?;
+        }
+        Ok(ContentHash(bytes))
+    }
+}
+
+impl Serialize for ContentHash {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ContentHash {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let hex = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        hex.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The [`ContentHash`] of `parts`, each prefixed with its length so parts cannot run together.
+pub fn content_hash<'a>(parts: impl IntoIterator<Item = &'a str>) -> ContentHash {
     let mut hasher = Sha256::new();
     for part in parts {
         hasher.update((part.len() as u64).to_be_bytes());
         hasher.update(part.as_bytes());
     }
-    hasher.finalize()[..12]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let mut bytes = [0; 12];
+    bytes.copy_from_slice(&hasher.finalize()[..12]);
+    ContentHash(bytes)
 }
 
 /// Folds the formatting noise authors introduce without meaning to: case, whitespace,
@@ -180,8 +221,8 @@ pub struct CardKey {
     /// The question as written, remembered in the lock to label removed notes.
     pub text: String,
     pub explicit_id: Option<String>,
-    pub content_hash: String,
-    pub answer_hash: String,
+    pub content_hash: ContentHash,
+    pub answer_hash: ContentHash,
 }
 
 /// How a note changed since the build recorded in the lock.
@@ -366,7 +407,8 @@ pub fn assign_owned(
             .collect()
     };
     let mut assignments = Vec::with_capacity(cards.len());
-    let mut notes = Vec::with_capacity(cards.len() + records.len());
+    let vanished = claimed.iter().filter(|claimed| !**claimed).count();
+    let mut notes = Vec::with_capacity(cards.len() + vanished);
     for ((card_index, card), duplicate_of) in cards.into_iter().enumerate().zip(duplicates) {
         let assignment = match matched[card_index] {
             Some(record_index) => {

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::identity::ContentHash;
 use crate::write::atomic::{PendingFile, write_error};
 
 /// The latest time deckforge accepts, in seconds (the last second of the year 9999): Anki
@@ -24,7 +25,7 @@ pub const LOCK_VERSION: u32 = 1;
 /// A content hash and the time it last changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stamp {
-    pub content_hash: String,
+    pub content_hash: ContentHash,
     pub modified: i64,
 }
 
@@ -39,9 +40,9 @@ pub struct LockedNote {
     /// The author's explicit `<!-- id: … -->`, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    pub content_hash: String,
+    pub content_hash: ContentHash,
     /// Breaks ties when matching a reworded question.
-    pub answer_hash: String,
+    pub answer_hash: ContentHash,
     pub modified: i64,
     /// The question is gone from the sources; the note is shipped tagged `deckforge::removed`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -69,17 +70,26 @@ impl Lock {
 
     /// Reads a lock file; a missing file is `Ok(None)`.
     pub fn read(path: &Path) -> Result<Option<Lock>> {
-        let text = match fs::read_to_string(path) {
-            Ok(text) => text,
+        let file = match fs::File::open(path) {
+            Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io(path, "read the lock file", e)),
         };
-        let lock: Lock = serde_json::from_str(&text).map_err(|e| Error::Syntax {
-            path: path.to_path_buf(),
-            line: e.line(),
-            message: format!(
-                "the lock file is damaged ({e}); restore it from version control or delete it"
+        // Parsed as it is read: a million-note lock is 200 MB of text.
+        let reader = std::io::BufReader::with_capacity(1 << 16, file);
+        let lock: Lock = serde_json::from_reader(reader).map_err(|e| match e.classify() {
+            serde_json::error::Category::Io => Error::io(
+                path,
+                "read the lock file",
+                std::io::Error::other(e.to_string()),
             ),
+            _ => Error::Syntax {
+                path: path.to_path_buf(),
+                line: e.line(),
+                message: format!(
+                    "the lock file is damaged ({e}); restore it from version control or delete it"
+                ),
+            },
         })?;
         let times = lock
             .notes
@@ -176,8 +186,8 @@ mod tests {
             question: question.to_string(),
             text: question.to_uppercase(),
             id: None,
-            content_hash: "c".into(),
-            answer_hash: "a".into(),
+            content_hash: crate::identity::content_hash(["c"]),
+            answer_hash: crate::identity::content_hash(["a"]),
             modified: 5,
             removed: false,
         }
@@ -187,7 +197,7 @@ mod tests {
     fn text_form_is_sorted_one_note_per_line_and_round_trips() {
         let mut lock = Lock::new("deck");
         lock.note_type = Some(Stamp {
-            content_hash: "t".into(),
+            content_hash: crate::identity::content_hash(["t"]),
             modified: 3,
         });
         lock.notes = vec![note("zeta?", "g2"), note("alpha?", "g1")];
@@ -199,6 +209,26 @@ mod tests {
         let parsed: Lock = serde_json::from_str(&text).unwrap();
         assert_eq!(parsed.notes.len(), 2);
         assert_eq!(parsed.to_text(), text);
+    }
+
+    #[test]
+    fn a_hash_that_is_not_24_hex_digits_is_a_damaged_lock_on_its_line() {
+        let mut lock = Lock::new("deck");
+        lock.notes = vec![note("alpha?", "g1"), note("beta?", "g2")];
+        let good = crate::identity::content_hash(["a"]).to_string();
+        assert_eq!(good.len(), 24);
+        let text = lock.to_text().replacen(&good, "not-a-hash", 2);
+        let dir = std::env::temp_dir().join(format!("deckforge-lock-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("deck.deckforge.lock");
+        std::fs::write(&path, text).unwrap();
+        let error = Lock::read(&path).unwrap_err().to_string();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(error.contains("deck.deckforge.lock:6:"), "{error}");
+        assert!(
+            error.contains("\"not-a-hash\" is not a 24-digit hex hash"),
+            "{error}"
+        );
     }
 
     #[test]
