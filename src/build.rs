@@ -245,12 +245,16 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
     if let Some(filled) = filled_lock? {
         filled.persist()?;
     }
+    // The lock and the package are written: free what they needed before the report copies
+    // the changed notes' questions.
+    planned.lock.notes = Vec::new();
+    let changes = planned.changes();
     Ok(BuildReport {
         output: options.output.clone(),
         deck_name: planned.header.decks[0].name.clone(),
         notes: planned.count(),
         counts: planned.counts,
-        changes: planned.changes,
+        changes,
         lock: lock_path,
         diagnostics: planned.diagnostics,
     })
@@ -517,8 +521,19 @@ struct Planned<'a> {
     header: Package,
     lock: Lock,
     counts: ChangeCounts,
-    changes: Vec<ChangedNote>,
+    /// Changed cards of the sources; their text is only copied for the report.
+    changed: Vec<CardChange>,
+    /// Notes newly removed from the sources.
+    removed_changes: Vec<ChangedNote>,
     diagnostics: Vec<Diagnostic>,
+}
+
+/// A card that changed since the lock, until the report asks for its text: a first build of a
+/// million cards has a million added notes.
+struct CardChange {
+    change: &'static str,
+    card: usize,
+    previous: Option<String>,
 }
 
 impl<'a> Planned<'a> {
@@ -644,7 +659,8 @@ impl<'a> Planned<'a> {
         } = identity::assign_owned(&namespace, keys, previous, options.now);
 
         let mut counts = ChangeCounts::default();
-        let mut changes = Vec::new();
+        let mut changed = Vec::new();
+        let mut removed_changes = Vec::new();
         let mut ids = IdAllocator::with_capacity((assignments.len() + removed.len()) * 2);
         let mut stubs = Vec::with_capacity(assignments.len());
         for (index, assignment) in assignments.into_iter().enumerate() {
@@ -685,10 +701,9 @@ impl<'a> Planned<'a> {
                 }
             };
             if !name.is_empty() {
-                changes.push(ChangedNote {
+                changed.push(CardChange {
                     change: name,
-                    guid: assignment.guid.clone(),
-                    question: draft.question.clone(),
+                    card: index,
                     previous: assignment.previous_text,
                 });
             }
@@ -705,7 +720,7 @@ impl<'a> Planned<'a> {
             let newly_removed = !record.removed;
             if newly_removed {
                 counts.removed += 1;
-                changes.push(ChangedNote {
+                removed_changes.push(ChangedNote {
                     change: "removed",
                     guid: record.guid.clone(),
                     question: record.text.clone(),
@@ -791,9 +806,26 @@ impl<'a> Planned<'a> {
             header,
             lock: next_lock,
             counts,
-            changes,
+            changed,
+            removed_changes,
             diagnostics,
         }
+    }
+
+    /// The notes that changed since the lock, for the report: sources' cards in order, then
+    /// notes newly removed.
+    fn changes(&mut self) -> Vec<ChangedNote> {
+        let mut changes: Vec<ChangedNote> = std::mem::take(&mut self.changed)
+            .into_iter()
+            .map(|change| ChangedNote {
+                change: change.change,
+                guid: self.stubs[change.card].0.clone(),
+                question: self.maker.cards[change.card].draft.question.clone(),
+                previous: change.previous,
+            })
+            .collect();
+        changes.append(&mut self.removed_changes);
+        changes
     }
 
     /// Renders every note, on every core.
@@ -801,7 +833,8 @@ impl<'a> Planned<'a> {
         parallel_map(self.count(), |index| self.note(index).into_owned(), |_| {})
     }
 
-    fn into_plan(self) -> Plan {
+    fn into_plan(mut self) -> Plan {
+        let changes = self.changes();
         let notes = self.render_notes();
         Plan {
             package: Package {
@@ -810,7 +843,7 @@ impl<'a> Planned<'a> {
             },
             lock: self.lock,
             counts: self.counts,
-            changes: self.changes,
+            changes,
             diagnostics: self.diagnostics,
         }
     }
