@@ -265,6 +265,27 @@ pub const REWORD_THRESHOLD_SAME_ANSWER: f64 = 0.2;
 /// Above this many (new × vanished) pairs, rewording detection is skipped to bound build time.
 const REWORD_PAIR_LIMIT: usize = 4_000_000;
 
+/// The GUIDs given out so far, as 64-bit hashes: a million GUIDs as strings took 75 MB. Two
+/// different GUIDs with the same hash (about one chance in 10^13 per build of a million
+/// cards) only cost the second one a further occurrence number, and builds stay
+/// reproducible, since the same inputs give the same collision.
+struct GuidSet(HashSet<u64>);
+
+impl GuidSet {
+    fn with_capacity(capacity: usize) -> Self {
+        GuidSet(HashSet::with_capacity(capacity))
+    }
+
+    /// Adds `guid`; false if it (or one with its hash) was already given out.
+    fn insert(&mut self, guid: &str) -> bool {
+        // FNV-1a: fixed, so collisions, however rare, are the same in every build.
+        let hash = guid.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+        self.0.insert(hash)
+    }
+}
+
 /// A modification time strictly after `previous`, normally the build time.
 fn bumped(previous: i64, now: i64) -> i64 {
     // Saturating: a damaged or hand-edited lock may hold i64::MAX.
@@ -286,6 +307,22 @@ pub fn assign_owned(
     lock: Option<&Lock>,
     now: i64,
 ) -> Assigned {
+    // The keys become the next lock's records at once (GUIDs and times are filled in below),
+    // so a large deck's keys are never held twice.
+    let mut next: Vec<LockedNote> = cards
+        .into_iter()
+        .map(|card| LockedNote {
+            guid: String::new(),
+            question: card.normalised,
+            text: card.text,
+            id: card.explicit_id,
+            content_hash: card.content_hash,
+            answer_hash: card.answer_hash,
+            modified: 0,
+            removed: false,
+        })
+        .collect();
+    let cards = &next;
     let empty = Lock::new(namespace);
     let lock = lock.unwrap_or(&empty);
     // A hand-edited or merged lock may list a GUID twice; the first record wins, so a package
@@ -312,7 +349,7 @@ pub fn assign_owned(
     }
     // 1. Explicit ids.
     for (card_index, card) in cards.iter().enumerate() {
-        if let Some(&record) = card.explicit_id.as_deref().and_then(|id| by_id.get(id)) {
+        if let Some(&record) = card.id.as_deref().and_then(|id| by_id.get(id)) {
             if !claimed[record] {
                 claimed[record] = true;
                 matched[card_index] = Some(record);
@@ -324,11 +361,9 @@ pub fn assign_owned(
         if matched[card_index].is_some() {
             continue;
         }
-        if let Some(candidates) = by_question.get(card.normalised.as_str()) {
+        if let Some(candidates) = by_question.get(card.question.as_str()) {
             let explicit_elsewhere = |r: &usize| {
-                records[*r].id.is_some()
-                    && card.explicit_id.is_some()
-                    && records[*r].id != card.explicit_id
+                records[*r].id.is_some() && card.id.is_some() && records[*r].id != card.id
             };
             // Repeated questions share a normalised text: prefer the record with the same
             // content, then the same answer, so a pair of duplicates never swaps GUIDs.
@@ -360,7 +395,7 @@ pub fn assign_owned(
         for &card_index in &unmatched_cards {
             let card = &cards[card_index];
             for &record in &vanished {
-                let similarity = question_similarity(&card.normalised, &records[record].question);
+                let similarity = question_similarity(&card.question, &records[record].question);
                 let same_answer = records[record].answer_hash == card.answer_hash;
                 let threshold = if same_answer {
                     REWORD_THRESHOLD_SAME_ANSWER
@@ -389,17 +424,20 @@ pub fn assign_owned(
     }
     // 4. Fresh GUIDs for the rest, never reusing one the lock or an earlier card holds.
     // Vanished records keep their GUIDs too: they ship as removed notes.
-    let mut taken: HashSet<String> = records.iter().map(|r| r.guid.clone()).collect();
+    let mut taken = GuidSet::with_capacity(records.len() + cards.len());
+    for record in &records {
+        taken.insert(&record.guid);
+    }
     let duplicates: Vec<Option<usize>> = {
         let mut first_by_question: HashMap<&str, usize> = HashMap::with_capacity(cards.len());
         cards
             .iter()
             .enumerate()
             .map(
-                |(card_index, card)| match first_by_question.get(card.normalised.as_str()) {
+                |(card_index, card)| match first_by_question.get(card.question.as_str()) {
                     Some(&first) => Some(first),
                     None => {
-                        first_by_question.insert(&card.normalised, card_index);
+                        first_by_question.insert(&card.question, card_index);
                         None
                     }
                 },
@@ -407,9 +445,8 @@ pub fn assign_owned(
             .collect()
     };
     let mut assignments = Vec::with_capacity(cards.len());
-    let vanished = claimed.iter().filter(|claimed| !**claimed).count();
-    let mut notes = Vec::with_capacity(cards.len() + vanished);
-    for ((card_index, card), duplicate_of) in cards.into_iter().enumerate().zip(duplicates) {
+    for (card_index, duplicate_of) in duplicates.into_iter().enumerate() {
+        let card = &next[card_index];
         let assignment = match matched[card_index] {
             Some(record_index) => {
                 let record = &records[record_index];
@@ -435,12 +472,12 @@ pub fn assign_owned(
             None => {
                 let mut occurrence = 0;
                 let guid = loop {
-                    let guid = match &card.explicit_id {
+                    let guid = match &card.id {
                         Some(id) if occurrence == 0 => explicit_guid(namespace, id),
                         Some(id) => explicit_guid(namespace, &format!("{id}#{occurrence}")),
-                        None => note_guid(namespace, &card.normalised, occurrence),
+                        None => note_guid(namespace, &card.question, occurrence),
                     };
-                    if taken.insert(guid.clone()) {
+                    if taken.insert(&guid) {
                         break guid;
                     }
                     occurrence += 1;
@@ -454,18 +491,12 @@ pub fn assign_owned(
                 }
             }
         };
-        notes.push(LockedNote {
-            guid: assignment.guid.clone(),
-            question: card.normalised,
-            text: card.text,
-            id: card.explicit_id,
-            content_hash: card.content_hash,
-            answer_hash: card.answer_hash,
-            modified: assignment.modified,
-            removed: false,
-        });
+        let record = &mut next[card_index];
+        record.guid = assignment.guid.clone();
+        record.modified = assignment.modified;
         assignments.push(assignment);
     }
+    let mut notes = next;
     let removed: Vec<(LockedNote, i64)> = records
         .iter()
         .zip(&claimed)
@@ -479,6 +510,7 @@ pub fn assign_owned(
             ((*record).clone(), modified)
         })
         .collect();
+    notes.reserve_exact(removed.len());
     for (record, modified) in &removed {
         notes.push(LockedNote {
             removed: true,
