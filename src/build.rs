@@ -200,10 +200,9 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
     // The checks `deckforge check` adds read only the drafts, so they run beside the planning.
     let (mut planned, lint) = std::thread::scope(|scope| {
         let lint = scope.spawn(|| crate::check::lint(&documents, options.allow_html));
-        let planned = Planned::new(&documents, options, previous.as_ref(), progress);
+        let planned = Planned::new(&documents, options, previous.map(Cow::Owned), progress);
         (planned, lint.join().expect("the checks do not panic"))
     });
-    drop(previous);
     planned.diagnostics.extend(lint);
     if options.strict && !planned.diagnostics.is_empty() {
         return Err(Error::Strict {
@@ -354,7 +353,7 @@ pub fn plan_with_progress(
     previous: Option<&Lock>,
     progress: ProgressFn,
 ) -> Plan {
-    Planned::new(documents, options, previous, progress).into_plan()
+    Planned::new(documents, options, previous.map(Cow::Borrowed), progress).into_plan()
 }
 
 /// `make(0)`, `make(1)`, ... `make(count - 1)` in order, computed on every core. `report` is
@@ -487,7 +486,7 @@ impl NoteMaker<'_> {
         self.keep_markdown.then(|| NoteMarkdown {
             question: card.question.clone(),
             answer: card.answer.clone(),
-            section: card.section.clone(),
+            section: card.section.to_vec(),
         })
     }
 }
@@ -540,10 +539,10 @@ impl<'a> Planned<'a> {
     fn new(
         documents: &'a [Document],
         options: &BuildOptions,
-        previous: Option<&Lock>,
+        previous: Option<Cow<'_, Lock>>,
         progress: ProgressFn,
     ) -> Self {
-        let namespace = namespace(documents, options, previous);
+        let namespace = namespace(documents, options, previous.as_deref());
         let deck_name = options
             .deck_name
             .clone()
@@ -656,7 +655,10 @@ impl<'a> Planned<'a> {
             cards: assignments,
             removed,
             lock: mut next_lock,
-        } = identity::assign_owned(&namespace, keys, previous, options.now);
+        } = identity::assign_owned(&namespace, keys, previous.as_deref(), options.now);
+        // The previous lock is no longer needed; a rebuild frees it here rather than at the end.
+        let previous_note_type = previous.as_ref().and_then(|lock| lock.note_type.clone());
+        drop(previous);
 
         let mut counts = ChangeCounts::default();
         let mut changed = Vec::new();
@@ -759,7 +761,7 @@ impl<'a> Planned<'a> {
             }
             content_hash(parts)
         };
-        let note_type_modified = match previous.and_then(|l| l.note_type.as_ref()) {
+        let note_type_modified = match previous_note_type {
             Some(stamp) if stamp.content_hash == note_type_hash => stamp.modified,
             Some(stamp) => options.now.max(stamp.modified.saturating_add(1)),
             None => options.now,

@@ -337,15 +337,17 @@ pub fn assign_owned(
     let mut matched: Vec<Option<usize>> = vec![None; cards.len()];
 
     let mut by_id: HashMap<&str, usize> = HashMap::new();
-    let mut by_question: HashMap<&str, Vec<usize>> = HashMap::with_capacity(records.len());
+    // Records by question: the first one, then a chain through the rest in order (a list per
+    // question would be an allocation per record).
+    let mut by_question: HashMap<&str, usize> = HashMap::with_capacity(records.len());
+    let mut next_same_question: Vec<Option<usize>> = vec![None; records.len()];
+    for (index, record) in records.iter().enumerate().rev() {
+        next_same_question[index] = by_question.insert(record.question.as_str(), index);
+    }
     for (index, record) in records.iter().enumerate() {
         if let Some(id) = &record.id {
             by_id.entry(id.as_str()).or_insert(index);
         }
-        by_question
-            .entry(record.question.as_str())
-            .or_default()
-            .push(index);
     }
     // 1. Explicit ids.
     for (card_index, card) in cards.iter().enumerate() {
@@ -361,15 +363,15 @@ pub fn assign_owned(
         if matched[card_index].is_some() {
             continue;
         }
-        if let Some(candidates) = by_question.get(card.question.as_str()) {
+        if let Some(&first) = by_question.get(card.question.as_str()) {
+            let candidates =
+                std::iter::successors(Some(first), |&record| next_same_question[record]);
             let explicit_elsewhere = |r: &usize| {
                 records[*r].id.is_some() && card.id.is_some() && records[*r].id != card.id
             };
             // Repeated questions share a normalised text: prefer the record with the same
             // content, then the same answer, so a pair of duplicates never swaps GUIDs.
             let free: Vec<usize> = candidates
-                .iter()
-                .copied()
                 .filter(|r| !claimed[*r] && !explicit_elsewhere(r))
                 .collect();
             let best = free

@@ -127,8 +127,8 @@ mod tests {
         assert_eq!(extracted.title_heading.as_deref(), Some("Title"));
         let cards = extracted.cards;
         assert_eq!(cards.len(), 2);
-        assert_eq!(cards[0].section, vec!["First".to_string()]);
-        assert_eq!(cards[1].section, vec!["Second".to_string()]);
+        assert_eq!(*cards[0].section, ["First".to_string()]);
+        assert_eq!(*cards[1].section, ["Second".to_string()]);
         assert_eq!(cards[1].answer, "A2.");
     }
 

@@ -21,7 +21,7 @@ pub struct CardDraft {
     /// The answer as Markdown, without the `Answer:` label.
     pub answer: String,
     /// The headings above the question, outermost first.
-    pub section: Vec<String>,
+    pub section: std::sync::Arc<[String]>,
     /// The number the author gave the question, if any.
     pub number: Option<u32>,
     /// 1-based line and column of the question in its file.
@@ -284,7 +284,7 @@ mod tests {
         );
         assert_eq!(doc.suggested_deck_name(), "BOM deck");
         assert_eq!(doc.cards.len(), 1);
-        assert_eq!(doc.cards[0].section, Vec::<String>::new());
+        assert!(doc.cards[0].section.is_empty());
         assert_eq!(doc.cards[0].line, 4);
     }
 

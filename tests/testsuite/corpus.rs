@@ -67,7 +67,7 @@ fn ml_questions_headings_with_source_links() {
     assert_eq!(missing.len(), 2, "{missing:?}");
     assert_eq!(missing[0].0, 88);
     assert_eq!(missing[1].0, 113);
-    assert!(doc.cards.iter().all(|c| c.section == ["Questions"]));
+    assert!(doc.cards.iter().all(|c| *c.section == ["Questions"]));
 
     let first = &doc.cards[0];
     assert_eq!(
@@ -161,7 +161,7 @@ fn data_science_bold_paragraphs_with_difficulty() {
 
     let first = &doc.cards[0];
     assert_eq!(first.question, "What is supervised machine learning?");
-    assert_eq!(first.section, ["Supervised machine learning"]);
+    assert_eq!(*first.section, ["Supervised machine learning"]);
     assert_eq!(first.tags, ["difficulty::easy"]);
     assert_eq!(first.line, 45);
     assert!(
@@ -180,7 +180,7 @@ fn data_science_bold_paragraphs_with_difficulty() {
         last.question,
         "What are the problems with using trees for solving time series problems?"
     );
-    assert_eq!(last.section, ["Time series"]);
+    assert_eq!(*last.section, ["Time series"]);
     assert_eq!(last.tags, ["difficulty::medium"]);
     assert_eq!(
         last.answer,
@@ -263,7 +263,7 @@ fn react_numbered_items_holding_headings() {
         (first.question.as_str(), first.number, first.line),
         ("What is React?", Some(1), 495)
     );
-    assert_eq!(first.section, ["Core React"]);
+    assert_eq!(*first.section, ["Core React"]);
     assert_eq!(
         first.answer,
         "React (aka React.js or ReactJS) is an **open-source front-end JavaScript library** for building user interfaces based on components. It's used for handling the view layer in web and mobile applications, and allows developers to create reusable UI components and manage the state of those components efficiently.\n\nReact was created by [Jordan Walke](https://github.com/jordwalke), a software engineer at Facebook (now Meta). It was first deployed on Facebook's News Feed in 2011 and on Instagram in 2012. The library was open-sourced in May 2013 and has since become one of the most popular JavaScript libraries for building modern user interfaces."
@@ -272,7 +272,7 @@ fn react_numbered_items_holding_headings() {
     let last = doc.cards.last().expect("cards");
     assert_eq!(last.question, "Can I use javascript urls in react16.9?");
     assert_eq!(
-        (last.number, last.section.as_slice()),
+        (last.number, &last.section[..]),
         (Some(91), ["Old Q&A".to_string()].as_slice())
     );
     assert!(last.answer.starts_with(
@@ -332,7 +332,7 @@ fn react_numbered_items_holding_headings() {
     let old: Vec<_> = doc
         .cards
         .iter()
-        .filter(|c| c.section == ["Old Q&A"])
+        .filter(|c| *c.section == ["Old Q&A"])
         .collect();
     assert_eq!(old.len(), 92);
     assert_eq!(old[0].number, Some(1));

@@ -23,6 +23,7 @@ mod question;
 use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
@@ -265,7 +266,7 @@ pub(crate) struct RawCard {
     pub question: QuestionParts,
     /// Where the question starts (for its line and column).
     pub at: usize,
-    pub section: Vec<String>,
+    pub section: Arc<[String]>,
     pub answer: Range<usize>,
     /// Columns of indentation to strip from the answer's lines after the first.
     pub dedent: usize,
@@ -439,6 +440,9 @@ impl<'a> Walk<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct Sections {
     stack: Vec<(usize, String)>,
+    /// The current path, shared by every card under it until a heading changes it: a large
+    /// deck has many cards per section, and a copy per card was a tenth of its drafts' memory.
+    shared: Option<Arc<[String]>>,
     pub title: Option<String>,
     pub seen_question: bool,
 }
@@ -453,6 +457,7 @@ impl Sections {
         self.pop_to(level);
         if !text.is_empty() {
             self.stack.push((level, text.to_string()));
+            self.shared = None;
         }
     }
 
@@ -460,11 +465,15 @@ impl Sections {
     pub fn pop_to(&mut self, level: usize) {
         while self.stack.last().is_some_and(|(l, _)| *l >= level) {
             self.stack.pop();
+            self.shared = None;
         }
     }
 
-    pub fn path(&self) -> Vec<String> {
-        self.stack.iter().map(|(_, text)| text.clone()).collect()
+    pub fn path(&mut self) -> Arc<[String]> {
+        let stack = &self.stack;
+        self.shared
+            .get_or_insert_with(|| stack.iter().map(|(_, text)| text.clone()).collect())
+            .clone()
     }
 }
 
