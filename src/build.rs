@@ -200,7 +200,13 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
     // The checks `deckforge check` adds read only the drafts, so they run beside the planning.
     let (mut planned, lint) = std::thread::scope(|scope| {
         let lint = scope.spawn(|| crate::check::lint(&documents, options.allow_html));
-        let planned = Planned::new(&documents, options, previous.map(Cow::Owned), progress);
+        let planned = Planned::new(
+            &documents,
+            options,
+            previous.map(Cow::Owned),
+            lock_path.is_some(),
+            progress,
+        );
         (planned, lint.join().expect("the checks do not panic"))
     });
     planned.diagnostics.extend(lint);
@@ -353,7 +359,14 @@ pub fn plan_with_progress(
     previous: Option<&Lock>,
     progress: ProgressFn,
 ) -> Plan {
-    Planned::new(documents, options, previous.map(Cow::Borrowed), progress).into_plan()
+    Planned::new(
+        documents,
+        options,
+        previous.map(Cow::Borrowed),
+        true,
+        progress,
+    )
+    .into_plan()
 }
 
 /// `make(0)`, `make(1)`, ... `make(count - 1)` in order, computed on every core. `report` is
@@ -536,10 +549,14 @@ struct CardChange {
 }
 
 impl<'a> Planned<'a> {
+    /// Plans the build of `documents` against the `previous` lock (freed once identities are
+    /// decided). `keep_lock` says whether the next lock will be used; without it the lock's
+    /// records hold no written questions.
     fn new(
         documents: &'a [Document],
         options: &BuildOptions,
         previous: Option<Cow<'_, Lock>>,
+        keep_lock: bool,
         progress: ProgressFn,
     ) -> Self {
         let namespace = namespace(documents, options, previous.as_deref());
@@ -625,7 +642,8 @@ impl<'a> Planned<'a> {
                 let card = maker.cards[index].draft;
                 let key = CardKey {
                     normalised: normalise_question(&card.question),
-                    text: card.question.clone(),
+                    // Copied into the lock after matching, once the previous lock is freed.
+                    text: String::new(),
                     explicit_id: card.explicit_id.clone(),
                     content_hash: note_content_hash(&fields, &tags),
                     answer_hash: content_hash([fields[field::ANSWER].as_str()]),
@@ -659,6 +677,11 @@ impl<'a> Planned<'a> {
         // The previous lock is no longer needed; a rebuild frees it here rather than at the end.
         let previous_note_type = previous.as_ref().and_then(|lock| lock.note_type.clone());
         drop(previous);
+        if keep_lock {
+            for (record, card) in next_lock.notes.iter_mut().zip(&maker.cards) {
+                record.text = card.draft.question.clone();
+            }
+        }
 
         let mut counts = ChangeCounts::default();
         let mut changed = Vec::new();

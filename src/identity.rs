@@ -333,6 +333,7 @@ pub fn assign_owned(
         .iter()
         .filter(|record| seen_guids.insert(record.guid.as_str()))
         .collect();
+    drop(seen_guids);
     let mut claimed = vec![false; records.len()];
     let mut matched: Vec<Option<usize>> = vec![None; cards.len()];
 
@@ -388,6 +389,8 @@ pub fn assign_owned(
             }
         }
     }
+    // The indexes are a large lock's worth of memory; matching by them is over.
+    drop((by_id, by_question, next_same_question));
     // 3. Rewordings: best pairs first, each record and card used once.
     let mut reworded = vec![false; cards.len()];
     let unmatched_cards: Vec<usize> = (0..cards.len()).filter(|&i| matched[i].is_none()).collect();
