@@ -379,8 +379,10 @@ fn parallel_map<T: Send>(
     use std::sync::atomic::{AtomicU64, Ordering};
     const REPORT_EVERY: usize = 1024;
     let done = AtomicU64::new(0);
-    let run = |range: std::ops::Range<usize>| {
-        let mut out = Vec::with_capacity(range.len());
+    // The first range's results go straight into the output, sized for all of them, so a
+    // large deck's results are not held twice while the ranges are joined.
+    let run = |range: std::ops::Range<usize>, capacity: usize| {
+        let mut out = Vec::with_capacity(capacity);
         for (n, index) in range.enumerate() {
             out.push(make(index));
             if (n + 1) % REPORT_EVERY == 0 {
@@ -394,7 +396,7 @@ fn parallel_map<T: Send>(
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     // Below a few thousand items a thread costs more than it saves.
     let made = if threads < 2 || count < 4096 {
-        run(0..count)
+        run(0..count, count)
     } else {
         let chunk = count.div_ceil(threads);
         std::thread::scope(|scope| {
@@ -402,12 +404,17 @@ fn parallel_map<T: Send>(
                 .step_by(chunk)
                 .map(|start| {
                     let run = &run;
-                    scope.spawn(move || run(start..(start + chunk).min(count)))
+                    let end = (start + chunk).min(count);
+                    let capacity = if start == 0 { count } else { end - start };
+                    scope.spawn(move || run(start..end, capacity))
                 })
                 .collect();
-            let mut made = Vec::with_capacity(count);
-            for handle in handles {
-                made.extend(handle.join().expect("rendering does not panic"));
+            let mut parts = handles
+                .into_iter()
+                .map(|handle| handle.join().expect("rendering does not panic"));
+            let mut made = parts.next().unwrap_or_default();
+            for part in parts {
+                made.extend(part);
             }
             made
         })
@@ -631,7 +638,10 @@ impl<'a> Planned<'a> {
         // Identities need every card's content hash, so every card is rendered once here;
         // the HTML is dropped at once and rendered again when the note is written.
         let total = maker.cards.len() as u64;
-        let keyed = parallel_map(
+        // Images that cannot be packed are rare: they are collected aside, so the keys come
+        // out of the pass as they are needed.
+        let media_problems = Mutex::new(Vec::new());
+        let keys = parallel_map(
             maker.cards.len(),
             |index| {
                 let CardFields {
@@ -639,16 +649,21 @@ impl<'a> Planned<'a> {
                     tags,
                     problems,
                 } = maker.fields(index);
+                if !problems.is_empty() {
+                    media_problems
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push((index, problems));
+                }
                 let card = maker.cards[index].draft;
-                let key = CardKey {
+                CardKey {
                     normalised: normalise_question(&card.question),
                     // Copied into the lock after matching, once the previous lock is freed.
                     text: String::new(),
                     explicit_id: card.explicit_id.clone(),
                     content_hash: note_content_hash(&fields, &tags),
                     answer_hash: content_hash([fields[field::ANSWER].as_str()]),
-                };
-                (key, problems)
+                }
             },
             |done| {
                 progress(Progress {
@@ -658,15 +673,17 @@ impl<'a> Planned<'a> {
                 })
             },
         );
-        let mut keys = Vec::with_capacity(keyed.len());
-        for (index, (key, problems)) in keyed.into_iter().enumerate() {
+        let mut media_problems = media_problems
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        media_problems.sort_unstable_by_key(|(index, _)| *index);
+        for (index, problems) in media_problems {
             let SourceCard {
                 document, draft, ..
             } = maker.cards[index];
             diagnostics.extend(problems.into_iter().map(|problem| {
                 Diagnostic::warning(&document.path, draft.line, draft.column, problem)
             }));
-            keys.push(key);
         }
 
         let Assigned {
