@@ -686,14 +686,14 @@ impl<'a> Planned<'a> {
             }));
         }
 
+        let previous_note_type = previous.as_ref().and_then(|lock| lock.note_type.clone());
+        // A build hands its previous lock over (matching frees what it no longer needs);
+        // plan() callers keep theirs, so it is copied.
         let Assigned {
             cards: assignments,
             removed,
             lock: mut next_lock,
-        } = identity::assign_owned(&namespace, keys, previous.as_deref(), options.now);
-        // The previous lock is no longer needed; a rebuild frees it here rather than at the end.
-        let previous_note_type = previous.as_ref().and_then(|lock| lock.note_type.clone());
-        drop(previous);
+        } = identity::assign_owned(&namespace, keys, previous.map(Cow::into_owned), options.now);
         if keep_lock {
             for (record, card) in next_lock.notes.iter_mut().zip(&maker.cards) {
                 record.text = card.draft.question.clone();

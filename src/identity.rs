@@ -296,7 +296,7 @@ fn bumped(previous: i64, now: i64) -> i64 {
 /// id; the lock's record for the same normalised question; a vanished record similar enough
 /// to count as a rewording (never matched twice); otherwise a fresh hash of the question.
 pub fn assign(namespace: &str, cards: &[CardKey], lock: Option<&Lock>, now: i64) -> Assigned {
-    assign_owned(namespace, cards.to_vec(), lock, now)
+    assign_owned(namespace, cards.to_vec(), lock.cloned(), now)
 }
 
 /// [`assign`], moving the keys into the next lock instead of copying them (a million cards'
@@ -304,7 +304,7 @@ pub fn assign(namespace: &str, cards: &[CardKey], lock: Option<&Lock>, now: i64)
 pub fn assign_owned(
     namespace: &str,
     cards: Vec<CardKey>,
-    lock: Option<&Lock>,
+    lock: Option<Lock>,
     now: i64,
 ) -> Assigned {
     // The keys become the next lock's records at once (GUIDs and times are filled in below),
@@ -323,110 +323,128 @@ pub fn assign_owned(
         })
         .collect();
     let cards = &next;
-    let empty = Lock::new(namespace);
-    let lock = lock.unwrap_or(&empty);
+    let mut lock = lock.unwrap_or_else(|| Lock::new(namespace));
     // A hand-edited or merged lock may list a GUID twice; the first record wins, so a package
-    // never holds two notes with one GUID.
-    let mut seen_guids = HashSet::with_capacity(lock.notes.len());
-    let records: Vec<&LockedNote> = lock
-        .notes
-        .iter()
-        .filter(|record| seen_guids.insert(record.guid.as_str()))
-        .collect();
-    drop(seen_guids);
-    let mut claimed = vec![false; records.len()];
-    let mut matched: Vec<Option<usize>> = vec![None; cards.len()];
+    // never holds two notes with one GUID. `positions` are the records' places in the lock.
+    let positions: Vec<usize> = {
+        let mut seen_guids = HashSet::with_capacity(lock.notes.len());
+        (0..lock.notes.len())
+            .filter(|&position| seen_guids.insert(lock.notes[position].guid.as_str()))
+            .collect()
+    };
+    let (matched, claimed, reworded) = {
+        let records: Vec<&LockedNote> = positions.iter().map(|&p| &lock.notes[p]).collect();
+        let mut claimed = vec![false; records.len()];
+        let mut matched: Vec<Option<usize>> = vec![None; cards.len()];
 
-    let mut by_id: HashMap<&str, usize> = HashMap::new();
-    // Records by question: the first one, then a chain through the rest in order (a list per
-    // question would be an allocation per record).
-    let mut by_question: HashMap<&str, usize> = HashMap::with_capacity(records.len());
-    let mut next_same_question: Vec<Option<usize>> = vec![None; records.len()];
-    for (index, record) in records.iter().enumerate().rev() {
-        next_same_question[index] = by_question.insert(record.question.as_str(), index);
-    }
-    for (index, record) in records.iter().enumerate() {
-        if let Some(id) = &record.id {
-            by_id.entry(id.as_str()).or_insert(index);
+        let mut by_id: HashMap<&str, usize> = HashMap::new();
+        // Records by question: the first one, then a chain through the rest in order (a list per
+        // question would be an allocation per record).
+        let mut by_question: HashMap<&str, usize> = HashMap::with_capacity(records.len());
+        let mut next_same_question: Vec<Option<usize>> = vec![None; records.len()];
+        for (index, record) in records.iter().enumerate().rev() {
+            next_same_question[index] = by_question.insert(record.question.as_str(), index);
         }
-    }
-    // 1. Explicit ids.
-    for (card_index, card) in cards.iter().enumerate() {
-        if let Some(&record) = card.id.as_deref().and_then(|id| by_id.get(id)) {
-            if !claimed[record] {
-                claimed[record] = true;
-                matched[card_index] = Some(record);
+        for (index, record) in records.iter().enumerate() {
+            if let Some(id) = &record.id {
+                by_id.entry(id.as_str()).or_insert(index);
             }
         }
-    }
-    // 2. The same normalised question (duplicates take the records in order).
-    for (card_index, card) in cards.iter().enumerate() {
-        if matched[card_index].is_some() {
-            continue;
-        }
-        if let Some(&first) = by_question.get(card.question.as_str()) {
-            let candidates =
-                std::iter::successors(Some(first), |&record| next_same_question[record]);
-            let explicit_elsewhere = |r: &usize| {
-                records[*r].id.is_some() && card.id.is_some() && records[*r].id != card.id
-            };
-            // Repeated questions share a normalised text: prefer the record with the same
-            // content, then the same answer, so a pair of duplicates never swaps GUIDs.
-            let free: Vec<usize> = candidates
-                .filter(|r| !claimed[*r] && !explicit_elsewhere(r))
-                .collect();
-            let best = free
-                .iter()
-                .find(|&&r| records[r].content_hash == card.content_hash)
-                .or_else(|| {
-                    free.iter()
-                        .find(|&&r| records[r].answer_hash == card.answer_hash)
-                })
-                .or_else(|| free.first());
-            if let Some(&record) = best {
-                claimed[record] = true;
-                matched[card_index] = Some(record);
-            }
-        }
-    }
-    // The indexes are a large lock's worth of memory; matching by them is over.
-    drop((by_id, by_question, next_same_question));
-    // 3. Rewordings: best pairs first, each record and card used once.
-    let mut reworded = vec![false; cards.len()];
-    let unmatched_cards: Vec<usize> = (0..cards.len()).filter(|&i| matched[i].is_none()).collect();
-    let vanished: Vec<usize> = (0..records.len()).filter(|&r| !claimed[r]).collect();
-    if !unmatched_cards.is_empty() && unmatched_cards.len() * vanished.len() <= REWORD_PAIR_LIMIT {
-        let mut pairs = Vec::new();
-        for &card_index in &unmatched_cards {
-            let card = &cards[card_index];
-            for &record in &vanished {
-                let similarity = question_similarity(&card.question, &records[record].question);
-                let same_answer = records[record].answer_hash == card.answer_hash;
-                let threshold = if same_answer {
-                    REWORD_THRESHOLD_SAME_ANSWER
-                } else {
-                    REWORD_THRESHOLD
-                };
-                if similarity >= threshold {
-                    pairs.push((same_answer, similarity, card_index, record));
+        // 1. Explicit ids.
+        for (card_index, card) in cards.iter().enumerate() {
+            if let Some(&record) = card.id.as_deref().and_then(|id| by_id.get(id)) {
+                if !claimed[record] {
+                    claimed[record] = true;
+                    matched[card_index] = Some(record);
                 }
             }
         }
-        pairs.sort_by(|a, b| {
-            (b.0, b.1)
-                .partial_cmp(&(a.0, a.1))
-                .unwrap_or(std::cmp::Ordering::Equal)
-                .then(a.2.cmp(&b.2))
-                .then(a.3.cmp(&b.3))
-        });
-        for (_, _, card_index, record) in pairs {
-            if matched[card_index].is_none() && !claimed[record] {
-                claimed[record] = true;
-                matched[card_index] = Some(record);
-                reworded[card_index] = true;
+        // 2. The same normalised question (duplicates take the records in order).
+        for (card_index, card) in cards.iter().enumerate() {
+            if matched[card_index].is_some() {
+                continue;
+            }
+            if let Some(&first) = by_question.get(card.question.as_str()) {
+                let candidates =
+                    std::iter::successors(Some(first), |&record| next_same_question[record]);
+                let explicit_elsewhere = |r: &usize| {
+                    records[*r].id.is_some() && card.id.is_some() && records[*r].id != card.id
+                };
+                // Repeated questions share a normalised text: prefer the record with the same
+                // content, then the same answer, so a pair of duplicates never swaps GUIDs.
+                let free: Vec<usize> = candidates
+                    .filter(|r| !claimed[*r] && !explicit_elsewhere(r))
+                    .collect();
+                let best = free
+                    .iter()
+                    .find(|&&r| records[r].content_hash == card.content_hash)
+                    .or_else(|| {
+                        free.iter()
+                            .find(|&&r| records[r].answer_hash == card.answer_hash)
+                    })
+                    .or_else(|| free.first());
+                if let Some(&record) = best {
+                    claimed[record] = true;
+                    matched[card_index] = Some(record);
+                }
+            }
+        }
+        // The indexes are a large lock's worth of memory; matching by them is over.
+        drop((by_id, by_question, next_same_question));
+        // 3. Rewordings: best pairs first, each record and card used once.
+        let mut reworded = vec![false; cards.len()];
+        let unmatched_cards: Vec<usize> =
+            (0..cards.len()).filter(|&i| matched[i].is_none()).collect();
+        let vanished: Vec<usize> = (0..records.len()).filter(|&r| !claimed[r]).collect();
+        if !unmatched_cards.is_empty()
+            && unmatched_cards.len() * vanished.len() <= REWORD_PAIR_LIMIT
+        {
+            let mut pairs = Vec::new();
+            for &card_index in &unmatched_cards {
+                let card = &cards[card_index];
+                for &record in &vanished {
+                    let similarity = question_similarity(&card.question, &records[record].question);
+                    let same_answer = records[record].answer_hash == card.answer_hash;
+                    let threshold = if same_answer {
+                        REWORD_THRESHOLD_SAME_ANSWER
+                    } else {
+                        REWORD_THRESHOLD
+                    };
+                    if similarity >= threshold {
+                        pairs.push((same_answer, similarity, card_index, record));
+                    }
+                }
+            }
+            pairs.sort_by(|a, b| {
+                (b.0, b.1)
+                    .partial_cmp(&(a.0, a.1))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .then(a.2.cmp(&b.2))
+                    .then(a.3.cmp(&b.3))
+            });
+            for (_, _, card_index, record) in pairs {
+                if matched[card_index].is_none() && !claimed[record] {
+                    claimed[record] = true;
+                    matched[card_index] = Some(record);
+                    reworded[card_index] = true;
+                }
+            }
+        }
+        (matched, claimed, reworded)
+    };
+    // A matched record's questions are no longer needed (unless it was reworded, for the
+    // report): freeing them before the next lock is finished saves a large rebuild a tenth
+    // of its memory.
+    for (card_index, record) in matched.iter().enumerate() {
+        if let Some(record) = *record {
+            let note = &mut lock.notes[positions[record]];
+            note.question = String::new();
+            if !reworded[card_index] {
+                note.text = String::new();
             }
         }
     }
+    let records: Vec<&LockedNote> = positions.iter().map(|&p| &lock.notes[p]).collect();
     // 4. Fresh GUIDs for the rest, never reusing one the lock or an earlier card holds.
     // Vanished records keep their GUIDs too: they ship as removed notes.
     let mut taken = GuidSet::with_capacity(records.len() + cards.len());
