@@ -221,10 +221,6 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
         Some(path) => !SameAsFile::check(path, |out| planned.lock.write_text(out)),
         None => false,
     };
-    if lock_path.is_none() {
-        // Nothing will write it: free it before the package is written.
-        planned.lock.notes = Vec::new();
-    }
     if options.locked && lock_changes {
         return Err(Error::LockOutdated {
             path: lock_path.clone().unwrap_or_default(),
@@ -239,9 +235,12 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
         Some(path) if lock_changes => Some(PendingFile::create(path)?),
         _ => None,
     };
+    // The lock moves to the thread that writes it and is freed as soon as it is written, early
+    // in the package's writing.
+    let next_lock = std::mem::replace(&mut planned.lock, Lock::new(""));
     let (written, filled_lock) = std::thread::scope(|scope| {
         let filling = pending_lock
-            .map(|pending| scope.spawn(|| pending.fill_with(|out| planned.lock.write_text(out))));
+            .map(|pending| scope.spawn(move || pending.fill_with(|out| next_lock.write_text(out))));
         let written = write_output(&planned, format, options, progress);
         let filled = filling.map(|job| job.join().expect("writing the lock does not panic"));
         (written, filled.transpose())
@@ -250,9 +249,7 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
     if let Some(filled) = filled_lock? {
         filled.persist()?;
     }
-    // The lock and the package are written: free what they needed before the report copies
-    // the changed notes' questions.
-    planned.lock.notes = Vec::new();
+    // The report copies the changed notes' questions only now that the package is written.
     let changes = planned.changes();
     Ok(BuildReport {
         output: options.output.clone(),

@@ -182,11 +182,14 @@ pub fn fill_collection_notes(
             json!({ "1": default_deck_config() }).to_string(),
         ],
     )?;
-    let stubs: Vec<NoteStub> = (0..notes.count()).map(|i| notes.stub(i)).collect();
     // Rows go in in id order, so SQLite appends to full pages instead of splitting half-empty
     // ones: ids are hashes, and in source order the file came out 12% larger and slower.
-    let mut by_note_id: Vec<usize> = (0..stubs.len()).collect();
-    by_note_id.sort_unstable_by_key(|&i| stubs[i].note_id);
+    // Indexes are u32 to keep a million-note order small.
+    let count = notes.count();
+    let mut by_note_id: Vec<(i64, u32)> = (0..count)
+        .map(|i| (notes.stub(i).note_id, i as u32))
+        .collect();
+    by_note_id.sort_unstable();
     // The rows are made (for a build: rendered) on another core while this one runs SQLite:
     // the writer then does little but bind and insert, as in the floor of `benches/run.sh`.
     let (rows_out, rows_in) = std::sync::mpsc::sync_channel::<Vec<NoteRow>>(16);
@@ -194,7 +197,9 @@ pub fn fill_collection_notes(
         let order = &by_note_id;
         scope.spawn(move || {
             for batch in order.chunks(BATCH) {
-                let rows = batch.iter().map(|&i| NoteRow::new(&notes.note(i)));
+                let rows = batch
+                    .iter()
+                    .map(|&(_, i)| NoteRow::new(&notes.note(i as usize)));
                 // A closed channel means the writer stopped on an error it reports itself.
                 if rows_out.send(rows.collect()).is_err() {
                     return;
@@ -203,7 +208,7 @@ pub fn fill_collection_notes(
         });
         let mut insert_note =
             tx.prepare("INSERT INTO notes VALUES (?1, ?2, ?3, ?4, -1, ?5, ?6, ?7, ?8, 0, '')")?;
-        let total = stubs.len() as u64;
+        let total = count as u64;
         let mut done = 0;
         for rows in rows_in {
             for row in rows {
@@ -227,19 +232,22 @@ pub fn fill_collection_notes(
         }
         Ok(())
     })?;
-    let mut by_card_id = by_note_id;
-    by_card_id.sort_unstable_by_key(|&i| stubs[i].card_id);
+    drop(by_note_id);
+    let mut by_card_id: Vec<(i64, u32)> = (0..count)
+        .map(|i| (notes.stub(i).card_id, i as u32))
+        .collect();
+    by_card_id.sort_unstable();
     {
         let mut insert_card =
             tx.prepare("INSERT INTO cards VALUES (?1, ?2, ?3, 0, ?4, -1, 0, 0, ?5, 0, 0, 0, 0, 0, 0, 0, 0, '')")?;
-        for &position in &by_card_id {
-            let stub = &stubs[position];
+        for &(card_id, position) in &by_card_id {
+            let stub = notes.stub(position as usize);
             insert_card.execute(params![
-                stub.card_id,
+                card_id,
                 stub.note_id,
                 package.decks[stub.deck].id,
                 stub.modified,
-                position as i64 + 1,
+                i64::from(position) + 1,
             ])?;
         }
     }
