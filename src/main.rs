@@ -5,7 +5,21 @@ mod cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    return_freed_memory_promptly();
     cli::run()
+}
+
+/// mimalloc's `mi_option_purge_delay`: its place in the option list of both mimalloc 2 and 3.
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Memory a build phase frees (the source text, the previous lock) goes back to the system
+/// after 10 ms instead of mimalloc's default second. Otherwise the next phase's fresh
+/// allocations (SQLite's, which use the system allocator, among them) stack on memory already
+/// freed: a rebuild of a million cards with its lock peaked at 1,098 MB instead of 958 MB.
+fn return_freed_memory_promptly() {
+    // SAFETY: `mi_option_set` stores an integer option. It is not thread-safe, and this runs
+    // first thing in `main`, before any other thread exists.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 10) };
 }
 
 // mimalloc instead of the system allocator: a build makes millions of small strings, and with
