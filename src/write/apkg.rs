@@ -192,25 +192,39 @@ pub fn fill_collection_notes(
     by_note_id.sort_unstable();
     // The rows are made (for a build: rendered) on another core while this one runs SQLite:
     // the writer then does little but bind and insert, as in the floor of `benches/run.sh`.
-    let (rows_out, rows_in) = std::sync::mpsc::sync_channel::<Vec<NoteRow>>(16);
+    // Making a row (for a build: rendering the note) costs about twice inserting it, so every
+    // core makes rows: maker `k` makes batches k, k + makers, ...; reading the makers' channels
+    // in turn puts the batches back in id order.
+    let makers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let batches = count.div_ceil(BATCH);
     std::thread::scope(|scope| -> rusqlite::Result<()> {
         let order = &by_note_id;
-        scope.spawn(move || {
-            for batch in order.chunks(BATCH) {
-                let rows = batch
-                    .iter()
-                    .map(|&(_, i)| NoteRow::new(&notes.note(i as usize)));
-                // A closed channel means the writer stopped on an error it reports itself.
-                if rows_out.send(rows.collect()).is_err() {
-                    return;
-                }
-            }
-        });
+        let channels: Vec<_> = (0..makers)
+            .map(|maker| {
+                let (rows_out, rows_in) = std::sync::mpsc::sync_channel::<Vec<NoteRow>>(4);
+                scope.spawn(move || {
+                    for batch in order.chunks(BATCH).skip(maker).step_by(makers) {
+                        let rows = batch
+                            .iter()
+                            .map(|&(_, i)| NoteRow::new(&notes.note(i as usize)));
+                        // A closed channel means the writer stopped on an error it reports.
+                        if rows_out.send(rows.collect()).is_err() {
+                            return;
+                        }
+                    }
+                });
+                rows_in
+            })
+            .collect();
         let mut insert_note =
             tx.prepare("INSERT INTO notes VALUES (?1, ?2, ?3, ?4, -1, ?5, ?6, ?7, ?8, 0, '')")?;
         let total = count as u64;
         let mut done = 0;
-        for rows in rows_in {
+        for batch in 0..batches {
+            // Makers only stop early when this writer has stopped; a panic is the scope's.
+            let Ok(rows) = channels[batch % makers].recv() else {
+                break;
+            };
             for row in rows {
                 insert_note.execute(params![
                     row.note_id,
