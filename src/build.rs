@@ -271,8 +271,11 @@ struct SameAsFile {
 
 impl SameAsFile {
     /// Whether `write` writes exactly the content of the file at `path` (false if it is missing).
-    fn check(path: &Path, write: impl FnOnce(&mut Self) -> std::io::Result<()>) -> bool {
-        use std::io::Read;
+    fn check(
+        path: &Path,
+        write: impl FnOnce(&mut std::io::BufWriter<&mut Self>) -> std::io::Result<()>,
+    ) -> bool {
+        use std::io::{Read, Write};
         let Ok(file) = std::fs::File::open(path) else {
             return false;
         };
@@ -280,7 +283,10 @@ impl SameAsFile {
             file: std::io::BufReader::with_capacity(1 << 16, file),
             same: true,
         };
-        let written = write(&mut compare);
+        // Serialisers write a few bytes at a time; comparing buffered pieces is much faster.
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut compare);
+        let written = write(&mut buffered).and_then(|()| buffered.flush());
+        drop(buffered);
         let mut rest = [0u8; 1];
         written.is_ok() && compare.same && matches!(compare.file.read(&mut rest), Ok(0))
     }
