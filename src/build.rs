@@ -426,6 +426,38 @@ fn parallel_map<T: Send>(
     made
 }
 
+/// Note and card ids for notes with these GUIDs, in order: exactly what an [`IdAllocator`] gives
+/// one GUID after another (note id, then card id), computed on every core. The stable ids
+/// themselves are the answer unless two collide, which is checked on a sorted copy rather than
+/// in a set (a million notes' set took most of a second).
+fn note_and_card_ids(guids: &[&str]) -> Vec<(i64, i64)> {
+    let ids = parallel_map(
+        guids.len(),
+        |index| {
+            (
+                stable_id("note", guids[index]),
+                stable_id("card", guids[index]),
+            )
+        },
+        |_| {},
+    );
+    let mut sorted: Vec<i64> = ids.iter().flat_map(|&(note, card)| [note, card]).collect();
+    sorted.sort_unstable();
+    if sorted.windows(2).all(|pair| pair[0] != pair[1]) {
+        return ids;
+    }
+    let mut allocator = IdAllocator::with_capacity(guids.len() * 2);
+    guids
+        .iter()
+        .map(|guid| {
+            (
+                allocator.allocate("note", guid),
+                allocator.allocate("card", guid),
+            )
+        })
+        .collect()
+}
+
 /// A card of the sources, with the document it is in and the deck it goes to.
 #[derive(Clone, Copy)]
 struct SourceCard<'a> {
@@ -706,7 +738,13 @@ impl<'a> Planned<'a> {
         let mut counts = ChangeCounts::default();
         let mut changed = Vec::new();
         let mut removed_changes = Vec::new();
-        let mut ids = IdAllocator::with_capacity((assignments.len() + removed.len()) * 2);
+        let ids = note_and_card_ids(
+            &assignments
+                .iter()
+                .map(|a| a.guid.as_str())
+                .chain(removed.iter().map(|(record, _)| record.guid.as_str()))
+                .collect::<Vec<_>>(),
+        );
         let mut stubs = Vec::with_capacity(assignments.len());
         for (index, assignment) in assignments.into_iter().enumerate() {
             let SourceCard {
@@ -752,16 +790,17 @@ impl<'a> Planned<'a> {
                     previous: assignment.previous_text,
                 });
             }
+            let (note_id, card_id) = ids[index];
             let stub = NoteStub {
-                note_id: ids.allocate("note", &assignment.guid),
-                card_id: ids.allocate("card", &assignment.guid),
+                note_id,
+                card_id,
                 deck,
                 modified: assignment.modified,
             };
             stubs.push((assignment.guid, stub));
         }
         let mut removed_notes = Vec::with_capacity(removed.len());
-        for (record, modified) in &removed {
+        for ((record, modified), &(note_id, card_id)) in removed.iter().zip(&ids[stubs.len()..]) {
             let newly_removed = !record.removed;
             if newly_removed {
                 counts.removed += 1;
@@ -780,8 +819,8 @@ impl<'a> Planned<'a> {
             );
             let tags = vec![tag_root.clone(), REMOVED_TAG.to_string()];
             removed_notes.push(Note {
-                note_id: ids.allocate("note", &record.guid),
-                card_id: ids.allocate("card", &record.guid),
+                note_id,
+                card_id,
                 guid: record.guid.clone(),
                 deck: 0,
                 modified: *modified,
@@ -956,6 +995,31 @@ pub fn plain_deck_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn note_and_card_ids_are_what_the_allocator_gives_with_and_without_collisions() {
+        fn allocated(guids: &[&str]) -> Vec<(i64, i64)> {
+            let mut allocator = IdAllocator::with_capacity(0);
+            guids
+                .iter()
+                .map(|guid| {
+                    (
+                        allocator.allocate("note", guid),
+                        allocator.allocate("card", guid),
+                    )
+                })
+                .collect()
+        }
+        // Enough GUIDs for the parallel path; the second list repeats one, so ids collide.
+        let distinct: Vec<String> = (0..5000).map(|i| format!("guid{i}")).collect();
+        let distinct: Vec<&str> = distinct.iter().map(String::as_str).collect();
+        assert_eq!(note_and_card_ids(&distinct), allocated(&distinct));
+        let mut colliding = distinct.clone();
+        colliding[4000] = "guid17";
+        let ids = note_and_card_ids(&colliding);
+        assert_eq!(ids, allocated(&colliding));
+        assert_eq!(ids[4000].0, ids[17].0 + 1, "the repeat probes forward");
+    }
 
     #[test]
     fn deck_names_lose_markup_but_keep_their_text() {
