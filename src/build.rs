@@ -1,4 +1,8 @@
-//! The build pipeline: sources → card drafts → identities → rendered fields → package → file.
+//! The build pipeline: sources → card drafts → content hashes → identities → notes → file.
+//!
+//! Identities need every card's content hash, so planning renders each card once and keeps only
+//! its hash; writing renders each note again as it goes into the file, so a large deck is never
+//! held rendered in memory.
 
 use std::borrow::Cow;
 use std::collections::HashMap;

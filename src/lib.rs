@@ -9,7 +9,9 @@
 //!   modification times and a change report;
 //! - [`render`]: card Markdown → sanitised HTML fields, or plain text for apps without HTML;
 //! - [`model`]: the finished [`model::Package`], plain data;
-//! - [`write`](mod@write): the package → `.apkg`, Anki CSV or another app's text format, written atomically;
+//! - [`write`](mod@write): the package → `.apkg`, Anki CSV or another app's text format, written
+//!   atomically; a build hands the `.apkg` writer its notes one at a time
+//!   ([`write::apkg::Notes`]), rendering each as it is written;
 //! - [`check`]: what is wrong with a document, for `deckforge check` and `build`.
 //!
 //! Around the pipeline, for deck authors:
