@@ -68,7 +68,7 @@ fn main() {
     let start = Instant::now();
     let mut db = Connection::open(&db_path).unwrap();
     db.execute_batch(
-        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE;
+        "PRAGMA page_size = 16384; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE;
          PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;",
     )
     .unwrap();

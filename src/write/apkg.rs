@@ -162,9 +162,10 @@ pub fn fill_collection_notes(
     let mut db = Connection::open(path)?;
     // A throwaway build database: no journal and no syncs until the file is complete. Appending
     // in id order needs little cache (16 MB; 64 MB only added memory), and the index sorts may
-    // use a second thread.
+    // use a second thread. 16 KiB pages (SQLite's default is 4 KiB; any size is a valid
+    // collection): a million cards in 18.2 s instead of 20.6 s, and a slightly smaller file.
     db.execute_batch(
-        "PRAGMA page_size = 4096; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
+        "PRAGMA page_size = 16384; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
          PRAGMA locking_mode = EXCLUSIVE; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384;
          PRAGMA threads = 2;",
     )?;
