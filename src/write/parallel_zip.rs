@@ -4,7 +4,7 @@
 //! The entry is cut into blocks that are deflated independently (each ends with a sync flush,
 //! so their concatenation is one valid deflate stream, as pigz does) and written in order; their
 //! CRC-32s are combined. Only a few blocks are in memory at once. The archive is plain zip 2.0:
-//! no zip64, so it refuses entries of 4 GiB or more (the caller falls back to the zip crate).
+//! no zip64, so it refuses a package of 4 GiB or more, or of more than 65,535 files.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -163,7 +163,9 @@ impl ZipOut {
             directory.extend(entry.offset.to_le_bytes());
             directory.extend(entry.name.as_bytes());
         }
-        let count = u16::try_from(self.entries.len()).map_err(|_| too_large())?;
+        let count = u16::try_from(self.entries.len()).map_err(|_| {
+            io::Error::other("the package would hold more than 65,535 files (media included), past what this zip writer holds")
+        })?;
         let size = u32::try_from(directory.len()).map_err(|_| too_large())?;
         directory.extend(0x0605_4b50u32.to_le_bytes());
         directory.extend([0u8; 4]);
