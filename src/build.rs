@@ -416,9 +416,11 @@ fn parallel_map<T: Send>(
                     scope.spawn(move || run(start..end, capacity))
                 })
                 .collect();
-            let mut parts = handles
-                .into_iter()
-                .map(|handle| handle.join().expect("rendering does not panic"));
+            let mut parts = handles.into_iter().map(|handle| {
+                handle
+                    .join()
+                    .expect("the work of a parallel map does not panic")
+            });
             let mut made = parts.next().unwrap_or_default();
             for part in parts {
                 made.extend(part);
@@ -490,7 +492,8 @@ impl NoteMaker<'_> {
         let mut problems = Vec::new();
         let (question, answer) = match &self.media {
             Some(media) if shows_image(&question) || shows_image(&answer) => {
-                let folder = parent_folder(&document.path);
+                // Relative image paths start from the document's folder.
+                let folder = crate::write::atomic::parent_folder(&document.path);
                 let mut media = media.lock().unwrap_or_else(PoisonError::into_inner);
                 let (question, more) = self.renderer.pack_media(question, folder, &mut media);
                 problems.extend(more);
@@ -545,14 +548,6 @@ fn shows_image(html: &str) -> bool {
             .get(at..at + 4)
             .is_some_and(|tag| tag.eq_ignore_ascii_case(b"<img"))
     })
-}
-
-/// The folder relative image paths in a document at `path` start from.
-fn parent_folder(path: &Path) -> &Path {
-    match path.parent() {
-        Some(folder) if !folder.as_os_str().is_empty() => folder,
-        _ => Path::new("."),
-    }
 }
 
 /// Everything a build decides before writing: identities, stamps, decks, media, the next lock
@@ -653,11 +648,7 @@ impl<'a> Planned<'a> {
         let maker = NoteMaker {
             cards,
             renderer: HtmlRenderer::new(options.allow_html),
-            media: matches!(
-                OutputFormat::from_path(&options.output),
-                Ok(OutputFormat::Apkg)
-            )
-            .then(Mutex::default),
+            media: apkg.then(Mutex::default),
             tag_root: tag_root.clone(),
             keep_markdown: !apkg,
         };
