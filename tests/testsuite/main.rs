@@ -30,3 +30,6 @@ mod layouts;
 mod corpus;
 // `deckforge check` and the diagnostics `build` prints.
 mod check;
+// Documents in layouts beyond the corpus, each against an expected list written by hand:
+// precision and recall per document.
+mod wild;
