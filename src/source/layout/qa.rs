@@ -7,11 +7,11 @@
 
 use std::ops::Range;
 
-use pulldown_cmark::{Event, Tag};
+use pulldown_cmark::{Event, Tag, TagEnd};
 
 use super::{
-    Cards, Extractor, Found, Heading, RawCard, Sections, Walk, clean_question, line_end,
-    visual_column,
+    Cards, Container, Extractor, Found, Heading, RawCard, Sections, Walk, clean_question,
+    leading_number, line_end, question_like, visual_column,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,14 +27,33 @@ struct Pending {
     text_start: usize,
     number: Option<u32>,
     column: usize,
+    /// Its label is weak (`P:`): without an answer label right after, it is no question.
+    weak: bool,
+    /// Where its text ends when that is known before the answer label (a quote).
+    text_end: Option<usize>,
+}
+
+/// A top-level block quote of one paragraph: the question when an answer label follows it.
+#[derive(Debug, Clone)]
+struct Quote {
+    at: usize,
+    text: Option<Range<usize>>,
+    blocks: usize,
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct QuestionAnswer {
     line_head: bool,
+    /// Where the current paragraph's text starts, and whether its first line is labelled.
+    paragraph: Option<(usize, bool)>,
     pending: Option<Pending>,
     /// Whether the open card's answer label has been seen.
     labelled: bool,
+    quote: Option<Quote>,
+    quoted_question: Option<Quote>,
+    /// A top-level paragraph that is all bold (`**Unit 2**`), just read: when a question
+    /// follows, it is a section label that ends the answer before it.
+    bold_line: Option<usize>,
     sections: Sections,
     cards: Cards,
 }
@@ -42,18 +61,29 @@ pub(crate) struct QuestionAnswer {
 impl Extractor for QuestionAnswer {
     fn event(&mut self, walk: &Walk<'_>, event: &Event<'_>, range: &Range<usize>) {
         let src = walk.src;
+        self.follow_quote(walk, event, range);
+        if let Event::Start(tag) = event {
+            if is_block(tag) {
+                self.bold_line = None;
+            }
+        }
         match event {
-            Event::Start(Tag::Paragraph) => {
+            Event::Start(Tag::Paragraph | Tag::Item) => {
                 self.line_head = true;
+                self.paragraph = None;
                 return;
             }
             Event::SoftBreak | Event::HardBreak => {
                 self.line_head = true;
                 return;
             }
-            Event::End(pulldown_cmark::TagEnd::Paragraph) => {
+            Event::End(TagEnd::Paragraph) => {
                 self.line_head = false;
-                if let Some(pending) = self.pending.take() {
+                self.bold_line = (walk.top_level() && self.paragraph.is_some_and(|(_, l)| !l))
+                    .then_some(range.start)
+                    .filter(|_| all_bold(&src[range.clone()]));
+                self.paragraph = None;
+                if let Some(pending) = self.pending.take().filter(|p| !p.weak) {
                     let answer = line_end(src, range.end);
                     self.open(src, pending, range.end, answer, false);
                 }
@@ -75,37 +105,33 @@ impl Extractor for QuestionAnswer {
         ) {
             return;
         }
-        let Some((kind, number, length)) = label_at(&src[range.start..]) else {
+        let label = label_at(&src[range.start..]);
+        let first_line = self.paragraph.is_none();
+        if first_line {
+            self.paragraph = Some((range.start, label.is_some()));
+        }
+        let Some(label) = label else {
             return;
         };
-        let after = range.start + length;
-        match kind {
+        let after = range.start + label.length;
+        match label.kind {
+            Kind::Question if label.weak && !first_line => {}
             Kind::Question => {
                 self.finish_pending(src, range.start);
-                self.cards.close(range.start);
+                let bold_line = self.bold_line.take().filter(|_| first_line);
+                self.cards.close(bold_line.unwrap_or(range.start));
                 self.pending = Some(Pending {
                     at: range.start,
                     text_start: after,
-                    number,
+                    number: label.number,
                     column: visual_column(src, range.start),
+                    weak: label.weak,
+                    text_end: None,
                 });
             }
-            Kind::Answer => {
-                let column = visual_column(src, range.start);
-                if let Some(pending) = self.pending.take() {
-                    self.open(src, pending, range.start, after, true);
-                    if let Some(card) = &mut self.cards.open {
-                        card.dedent = column;
-                    }
-                } else if let Some(card) = self.cards.open.as_mut().filter(|_| !self.labelled) {
-                    card.answer = after..after;
-                    card.dedent = column;
-                    self.labelled = true;
-                }
-            }
+            Kind::Answer => self.answer(walk, range.start, after, label.weak),
         }
     }
-
     fn heading(&mut self, walk: &Walk<'_>, heading: &Heading) {
         self.finish_pending(walk.src, heading.range.start);
         self.cards.close(heading.range.start);
@@ -122,6 +148,105 @@ impl Extractor for QuestionAnswer {
 }
 
 impl QuestionAnswer {
+    /// An answer label at `at`, its text starting at `after`.
+    fn answer(&mut self, walk: &Walk<'_>, at: usize, after: usize, weak: bool) {
+        let src = walk.src;
+        let column = visual_column(src, at);
+        if self.pending.is_none() && !weak {
+            self.pending = self
+                .quoted_question
+                .take()
+                .and_then(|quote| quote_pending(src, &quote))
+                .or_else(|| self.inline_question(walk, at));
+            if let Some(pending) = &self.pending {
+                self.cards.close(pending.at);
+            }
+        }
+        if let Some(pending) = self.pending.take() {
+            let text_end = pending.text_end.unwrap_or(at);
+            self.open(src, pending, text_end, after, true);
+            if let Some(card) = &mut self.cards.open {
+                card.dedent = column;
+            }
+        } else if let Some(card) = self.cards.open.as_mut().filter(|_| !self.labelled && !weak) {
+            card.answer = after..after;
+            card.dedent = column;
+            self.labelled = true;
+        }
+    }
+
+    /// `7. What is X?<br>` then an `Ans: …` line: the paragraph's unlabelled first lines are
+    /// the question.
+    fn inline_question(&self, walk: &Walk<'_>, label: usize) -> Option<Pending> {
+        let (start, labelled) = self.paragraph?;
+        if labelled || start >= label {
+            return None;
+        }
+        let text = strip_break(walk.src[start..label].trim());
+        if !question_like(text, false) {
+            return None;
+        }
+        let item = walk.containers.iter().rev().find_map(|c| match c {
+            Container::Item { start, blocks: 1 } => Some(*start),
+            _ => None,
+        });
+        Some(Pending {
+            at: item.unwrap_or(start),
+            text_start: start,
+            number: item.and_then(|i| leading_number(&walk.src[i..])),
+            column: visual_column(walk.src, start),
+            weak: false,
+            text_end: None,
+        })
+    }
+
+    /// Tracks top-level block quotes that could be a question.
+    fn follow_quote(&mut self, walk: &Walk<'_>, event: &Event<'_>, range: &Range<usize>) {
+        let depth = walk.containers.len();
+        match event {
+            Event::Start(Tag::BlockQuote(_)) if depth == 1 => {
+                self.quoted_question = None;
+                self.quote = Some(Quote {
+                    at: range.start,
+                    text: None,
+                    blocks: 0,
+                });
+            }
+            Event::End(TagEnd::BlockQuote(_)) if depth == 1 => {
+                self.quoted_question = self.quote.take().filter(|q| q.blocks == 1);
+            }
+            Event::Start(tag) if depth == 0 && !matches!(tag, Tag::Paragraph) => {
+                if is_block(tag) {
+                    self.quoted_question = None;
+                }
+            }
+            Event::End(TagEnd::Paragraph) if depth == 0 => self.quoted_question = None,
+            _ => {
+                let Some(quote) = &mut self.quote else {
+                    return;
+                };
+                match event {
+                    Event::Start(tag) if is_block(tag) || matches!(tag, Tag::Paragraph) => {
+                        quote.blocks += 1;
+                    }
+                    Event::Text(_)
+                    | Event::Code(_)
+                    | Event::InlineHtml(_)
+                    | Event::InlineMath(_)
+                    | Event::Start(Tag::Strong | Tag::Emphasis | Tag::Link { .. })
+                        if quote.blocks == 1 =>
+                    {
+                        // Inline spans' ranges cover their whole text, markers included.
+                        let text = quote.text.get_or_insert(range.clone());
+                        text.start = text.start.min(range.start);
+                        text.end = text.end.max(range.end);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
     fn finish_pending(&mut self, src: &str, end: usize) {
         if let Some(pending) = self.pending.take() {
             self.open(src, pending, end, end, false);
@@ -137,7 +262,15 @@ impl QuestionAnswer {
         answer: usize,
         labelled: bool,
     ) {
-        let mut text = src[pending.text_start..text_end.max(pending.text_start)].trim();
+        let text = src[pending.text_start..text_end.max(pending.text_start)].trim();
+        let unquoted;
+        let mut text = if text.contains("\n>") {
+            unquoted = text.replace("\n>", "\n");
+            unquoted.as_str()
+        } else {
+            text
+        };
+        text = strip_break(text);
         // `**Q: What is X?**`: the label took the opening bold, the question keeps the closing one.
         if let Some(inner) = text.strip_suffix("**").filter(|t| !t.contains("**")) {
             text = inner.trim_end();
@@ -154,9 +287,94 @@ impl QuestionAnswer {
     }
 }
 
-/// Parses a `Q:` / `**A:**` / `Question 3:` label at the start of `text`: its kind, number and
-/// length in bytes (trailing spaces included).
-fn label_at(text: &str) -> Option<(Kind, Option<u32>, usize)> {
+/// The question of a quote followed by an answer label.
+fn quote_pending(src: &str, quote: &Quote) -> Option<Pending> {
+    let text = quote.text.clone()?;
+    Some(Pending {
+        at: quote.at,
+        text_start: text.start,
+        number: None,
+        column: visual_column(src, text.start),
+        weak: false,
+        text_end: Some(text.end),
+    })
+}
+
+fn is_block(tag: &Tag<'_>) -> bool {
+    matches!(
+        tag,
+        Tag::Heading { .. }
+            | Tag::CodeBlock(_)
+            | Tag::HtmlBlock
+            | Tag::Table(_)
+            | Tag::List(_)
+            | Tag::BlockQuote(_)
+    )
+}
+
+/// Whether a paragraph is one bold span.
+fn all_bold(paragraph: &str) -> bool {
+    let text = paragraph.trim();
+    ["**", "__"].into_iter().any(|m| {
+        text.len() > 4
+            && text.starts_with(m)
+            && text.ends_with(m)
+            && !text[2..text.len() - 2].contains(m)
+    })
+}
+
+/// A `<br>` ending a question line.
+fn strip_break(text: &str) -> &str {
+    let trimmed = text.trim_end();
+    for tag in ["<br>", "<br/>", "<br />", "<BR>"] {
+        if let Some(rest) = trimmed.strip_suffix(tag) {
+            return rest.trim_end();
+        }
+    }
+    trimmed
+}
+
+/// A label found at the start of a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Label {
+    kind: Kind,
+    number: Option<u32>,
+    /// Bytes up to the labelled text, trailing spaces included.
+    length: usize,
+    /// A label that is also an ordinary way to start a sentence (`A. Smith`, `P: …`, `R: …`):
+    /// it only counts right after a question, as its answer.
+    weak: bool,
+}
+
+/// Label words in the spellings authors use, in the order they are tried (longer first), with
+/// whether case matters and whether the word alone is weak.
+const WORDS: [(&str, Kind, bool, bool); 22] = [
+    ("question", Kind::Question, false, false),
+    ("ques", Kind::Question, false, false),
+    ("pregunta", Kind::Question, false, false),
+    ("frage", Kind::Question, false, false),
+    ("问题", Kind::Question, true, false),
+    ("问", Kind::Question, true, false),
+    ("問", Kind::Question, true, false),
+    ("Ｑ", Kind::Question, true, false),
+    ("Q", Kind::Question, true, false),
+    ("P", Kind::Question, true, true),
+    ("answer", Kind::Answer, false, false),
+    ("ans", Kind::Answer, false, false),
+    ("respuesta", Kind::Answer, false, false),
+    ("réponse", Kind::Answer, false, false),
+    ("reponse", Kind::Answer, false, false),
+    ("antwort", Kind::Answer, false, false),
+    ("答案", Kind::Answer, true, false),
+    ("答", Kind::Answer, true, false),
+    ("回答", Kind::Answer, true, false),
+    ("Ａ", Kind::Answer, true, false),
+    ("A", Kind::Answer, true, false),
+    ("R", Kind::Answer, true, true),
+];
+
+/// Parses a `Q:` / `**A:**` / `Question 3:` / `问：` / `Ques 1.` label at the start of `text`.
+fn label_at(text: &str) -> Option<Label> {
     let mut rest = text;
     let marker = ["**", "__", "*", "_"]
         .into_iter()
@@ -164,22 +382,16 @@ fn label_at(text: &str) -> Option<(Kind, Option<u32>, usize)> {
     if let Some(marker) = marker {
         rest = &rest[marker.len()..];
     }
-    let words: [(&str, Kind, bool); 5] = [
-        ("question", Kind::Question, false),
-        ("answer", Kind::Answer, false),
-        ("ans", Kind::Answer, false),
-        ("Q", Kind::Question, true),
-        ("A", Kind::Answer, true),
-    ];
-    let (kind, after_word) = words.into_iter().find_map(|(word, kind, exact)| {
-        let head = rest.get(..word.len())?;
-        let matches = if exact {
-            head == word
-        } else {
-            head.eq_ignore_ascii_case(word)
-        };
-        matches.then(|| (kind, &rest[word.len()..]))
-    })?;
+    let (kind, word, mut weak, after_word) =
+        WORDS.into_iter().find_map(|(word, kind, exact, weak)| {
+            let head = rest.get(..word.len())?;
+            let matches = if exact {
+                head == word
+            } else {
+                head.to_lowercase() == word
+            };
+            matches.then(|| (kind, word, weak, &rest[word.len()..]))
+        })?;
     rest = after_word.trim_start_matches([' ', '\t']);
     let digits = rest
         .find(|c: char| !c.is_ascii_digit())
@@ -192,42 +404,79 @@ fn label_at(text: &str) -> Option<(Kind, Option<u32>, usize)> {
         closed = true;
     }
     rest = rest.trim_start_matches([' ', '\t']);
-    let separator = if kind == Kind::Question {
-        rest.strip_prefix([':', '.'])
-    } else {
-        rest.strip_prefix(':')
-    };
-    rest = separator?;
+    let (separator, after) = [':', '：', '.', ')']
+        .into_iter()
+        .find_map(|c| rest.strip_prefix(c).map(|after| (c, after)))?;
+    rest = after;
+    // `A.` starts sentences and `A)` lists options; only `Ans.` is always a label.
+    let sentence_like = matches!(separator, '.' | ')');
+    if sentence_like && kind == Kind::Answer && !word.eq_ignore_ascii_case("ans") {
+        weak = true;
+    }
+    if separator == ')' && kind == Kind::Question && word != "Q" {
+        return None;
+    }
     if !closed {
         if let Some(marker) = marker.filter(|m| rest.starts_with(m)) {
             rest = &rest[marker.len()..];
         }
     }
-    if !(rest.is_empty() || rest.starts_with(char::is_whitespace)) {
+    let wide = matches!(separator, '：') || !word.is_ascii();
+    if !(wide || rest.is_empty() || rest.starts_with(char::is_whitespace)) {
         return None;
     }
-    let rest = rest.trim_start_matches([' ', '\t']);
-    Some((kind, number, text.len() - rest.len()))
+    let rest = rest.trim_start_matches([' ', '\t', '\u{3000}']);
+    Some(Label {
+        kind,
+        number,
+        length: text.len() - rest.len(),
+        weak,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn label(text: &str) -> Option<(Kind, Option<u32>, usize, bool)> {
+        label_at(text).map(|l| (l.kind, l.number, l.length, l.weak))
+    }
+
     #[test]
     fn labels() {
-        assert_eq!(label_at("Q: What?"), Some((Kind::Question, None, 3)));
-        assert_eq!(label_at("**A:** Yes"), Some((Kind::Answer, None, 7)));
-        assert_eq!(label_at("**A**: Yes"), Some((Kind::Answer, None, 7)));
+        use Kind::{Answer, Question};
+        assert_eq!(label("Q: What?"), Some((Question, None, 3, false)));
+        assert_eq!(label("**A:** Yes"), Some((Answer, None, 7, false)));
+        assert_eq!(label("**A**: Yes"), Some((Answer, None, 7, false)));
         assert_eq!(
-            label_at("Question 3: Why?"),
-            Some((Kind::Question, Some(3), 12))
+            label("Question 3: Why?"),
+            Some((Question, Some(3), 12, false))
         );
-        assert_eq!(label_at("Q1. Why?"), Some((Kind::Question, Some(1), 4)));
-        assert_eq!(label_at("Answer:"), Some((Kind::Answer, None, 7)));
-        assert_eq!(label_at("A. Smith said"), None);
-        assert_eq!(label_at("Quite: so"), None);
-        assert_eq!(label_at("A:B testing"), None);
-        assert_eq!(label_at("Answers: many"), None);
+        assert_eq!(label("Q1. Why?"), Some((Question, Some(1), 4, false)));
+        assert_eq!(label("Answer:"), Some((Answer, None, 7, false)));
+        // Only right after a question is `A.` an answer.
+        assert_eq!(label("A. Smith said"), Some((Answer, None, 3, true)));
+        assert_eq!(label("Quite: so"), None);
+        assert_eq!(label("A:B testing"), None);
+        assert_eq!(label("Answers: many"), None);
+    }
+
+    #[test]
+    fn labels_in_other_spellings_and_languages() {
+        use Kind::{Answer, Question};
+        assert_eq!(label("Ques 1. What?"), Some((Question, Some(1), 8, false)));
+        assert_eq!(label("Ans. Yes"), Some((Answer, None, 5, false)));
+        assert_eq!(label("问：什么？"), Some((Question, None, 6, false)));
+        assert_eq!(label("**答**：是"), Some((Answer, None, 10, false)));
+        assert_eq!(label("Ｑ：何？"), Some((Question, None, 6, false)));
+        assert_eq!(
+            label("**Pregunta:** ¿Qué?"),
+            Some((Question, None, 14, false))
+        );
+        assert_eq!(label("**Réponse :** Oui"), Some((Answer, None, 15, false)));
+        assert_eq!(label("Frage: Wie?"), Some((Question, None, 7, false)));
+        assert_eq!(label("R: Sí"), Some((Answer, None, 3, true)));
+        assert_eq!(label("A) an option"), Some((Answer, None, 3, true)));
+        assert_eq!(label("Pregunta"), None);
     }
 }
