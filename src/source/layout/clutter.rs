@@ -10,6 +10,8 @@ use pulldown_cmark::{Event, Tag, TagEnd};
 pub(crate) struct Clutter {
     ranges: Vec<Range<usize>>,
     paragraph: Option<Probe>,
+    /// The HTML block being read.
+    html: Option<Range<usize>>,
 }
 
 #[derive(Debug)]
@@ -25,6 +27,15 @@ struct Probe {
 impl Clutter {
     pub fn event(&mut self, src: &str, event: &Event<'_>, range: &Range<usize>) {
         match event {
+            Event::Start(Tag::HtmlBlock) => self.html = Some(range.clone()),
+            Event::End(TagEnd::HtmlBlock) => {
+                if let Some(block) = self.html.take() {
+                    if html_clutter(&src[block.clone()]) {
+                        self.ranges.push(whole_lines(src, &block));
+                    }
+                }
+            }
+            Event::Html(_) => {}
             Event::Start(Tag::Paragraph) => {
                 self.paragraph = Some(Probe {
                     range: range.clone(),
@@ -104,6 +115,36 @@ enum Inside {
     Image,
 }
 
+/// An HTML block that is navigation or an anchor target: `<div align="right"><a href="#top">↥
+/// back to top</a></div>`, `<div id="q12" />`, `<a name="q12"></a>`.
+fn html_clutter(html: &str) -> bool {
+    let lower = html.to_lowercase();
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in lower.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text.trim();
+    let media = [
+        "<img", "<svg", "<video", "<iframe", "<table", "<details", "<summary", "<p",
+    ];
+    if media.iter().any(|m| lower.contains(m)) {
+        return false;
+    }
+    if text.is_empty() {
+        let anchor_only =
+            lower.trim_start().starts_with("<div") || lower.trim_start().starts_with("<a");
+        return anchor_only && (lower.contains(" id=") || lower.contains(" name="));
+    }
+    let back_to_top = text.contains("top") || text.contains(['⬆', '↑', '↥', '🔝', '⤴']);
+    back_to_top && lower.contains("href=\"#") && text.chars().count() <= 30
+}
+
 fn is_badge(url: &str) -> bool {
     url.contains("shields.io") || url.contains("badge") || url.contains("badgen.net")
 }
@@ -146,6 +187,18 @@ mod tests {
             vec![
                 "  **[⬆ Back to Top](#table-of-contents)**\n",
                 "[![ci](https://img.shields.io/x.svg)](https://ci)\n"
+            ]
+        );
+    }
+
+    #[test]
+    fn back_to_top_blocks_and_anchor_targets_are_clutter() {
+        let src = "<div align=\"right\">\n    <b><a href=\"#toc\">↥ back to top</a></b>\n</div>\n\n<div id=\"q3\" />\n\n<div align=\"center\"><img src=\"a.png\"></div>\n\n<details>\n";
+        assert_eq!(
+            clutter(src),
+            vec![
+                "<div align=\"right\">\n    <b><a href=\"#toc\">↥ back to top</a></b>\n</div>\n",
+                "<div id=\"q3\" />\n"
             ]
         );
     }

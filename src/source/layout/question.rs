@@ -34,7 +34,8 @@ const SOURCE_WORDS: [&str; 6] = ["src", "source", "ref", "reference", "link", "c
 /// known from the list item holding the question.
 pub fn clean_question(markdown: &str, number: Option<u32>) -> QuestionParts {
     let text = collapse_whitespace(markdown);
-    let (prefix_number, rest) = strip_number(&text);
+    let text = strip_anchors(&text);
+    let (prefix_number, rest) = strip_number(strip_label(&text));
     let (rest, tags) = strip_difficulty(rest);
     let (rest, source_link) = strip_source_link(&rest);
     let (rest, more_tags) = strip_difficulty(&rest);
@@ -44,7 +45,13 @@ pub fn clean_question(markdown: &str, number: Option<u32>) -> QuestionParts {
             tags.push(tag);
         }
     }
-    let text = unwrap_bold(rest.trim()).trim().to_string();
+    let (rest, hashtags) = strip_hashtags(rest.trim());
+    for tag in hashtags {
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    let text = unwrap_bold(rest).trim().to_string();
     QuestionParts {
         text,
         number: number.or(prefix_number),
@@ -109,6 +116,12 @@ pub fn question_like(question: &str, numbered: bool) -> bool {
 
 /// Whether the text ends with `?`, ignoring closing emphasis, quotes and brackets.
 pub fn ends_with_question_mark(text: &str) -> bool {
+    // `？（了解即可）`: a remark in brackets after the question mark.
+    let text = text.trim_end();
+    let text = match text.strip_suffix('）').and_then(|t| t.rsplit_once('（')) {
+        Some((before, _)) => before,
+        None => text,
+    };
     text.trim_end_matches(|c: char| {
         c.is_whitespace() || matches!(c, '*' | '_' | '`' | '"' | '\'' | ')' | ']' | '”' | '’')
     })
@@ -251,8 +264,76 @@ pub(crate) fn strip_source_link(text: &str) -> (String, Option<String>) {
     (before.trim_end().to_string(), Some(url))
 }
 
+/// A `Q.` / `Q:` / `Ques.` label before a question (`## Q. What is X?`).
+fn strip_label(text: &str) -> &str {
+    for label in ["Q. ", "Q: ", "Q.", "Ques. ", "Ques: ", "Question: "] {
+        if let Some(rest) = text.strip_prefix(label) {
+            let rest = rest.trim_start();
+            if !rest.is_empty() {
+                return rest;
+            }
+        }
+    }
+    text
+}
+
+/// In-page anchors around or inside a question: `<a href="#q">Question</a>` keeps its text,
+/// an empty `<a name="q"></a>` goes.
+fn strip_anchors(text: &str) -> String {
+    if !text.contains("<a") && !text.contains("</a>") {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('<') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let is_anchor = tail.starts_with("<a ") || tail.starts_with("</a>");
+        match tail.find('>').filter(|_| is_anchor) {
+            Some(end) => rest = &tail[end + 1..],
+            None => {
+                out.push('<');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    collapse_whitespace(&out)
+}
+
+/// `#tag` words after a question's text (`**What is X?** #docker`), returned as tags.
+fn strip_hashtags(text: &str) -> (&str, Vec<String>) {
+    let original = text;
+    let mut text = text.trim_end();
+    let mut tags = Vec::new();
+    while let Some((before, last)) = text.rsplit_once(' ') {
+        let tag = last.strip_prefix('#').filter(|t| {
+            !t.is_empty()
+                && t.chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '/'))
+        });
+        let Some(tag) = tag else {
+            break;
+        };
+        tags.insert(0, tag.to_string());
+        text = before.trim_end();
+    }
+    // Only after a whole question: `Is C# fun?` and `Use #include` keep their hashes.
+    if tags.is_empty() || !(ends_with_question_mark(text) || text.ends_with("**")) {
+        return (original, Vec::new());
+    }
+    (text, tags)
+}
+
 /// `**Question?**` → `Question?` when the bold wraps everything.
 fn unwrap_bold(text: &str) -> &str {
+    if let Some(inner) = text
+        .strip_prefix("***")
+        .and_then(|rest| rest.strip_suffix("***"))
+        .filter(|inner| !inner.contains('*') && !inner.is_empty())
+    {
+        return inner;
+    }
     for marker in ["**", "__"] {
         if let Some(inner) = text
             .strip_prefix(marker)
@@ -308,6 +389,17 @@ mod tests {
         assert_eq!(clean_question("2020 was a year?", None).number, None);
         assert_eq!(clean_question("Q12: What?", None).number, Some(12));
         assert_eq!(clean_question("**What is X?**", None).text, "What is X?");
+        assert_eq!(
+            clean_question("Q. ***What is X?***", None).text,
+            "What is X?"
+        );
+        assert_eq!(
+            clean_question("Q. <a href=\"#b\">What is a Buffer?</a>", None).text,
+            "What is a Buffer?"
+        );
+        assert_eq!(clean_question("**Why?** #perf #ops", None).text, "Why?");
+        assert_eq!(clean_question("Is C# fun? #1", None).text, "Is C# fun?");
+        assert!(ends_with_question_mark("什么是自动装箱？（了解即可）"));
     }
 
     #[test]
