@@ -8,6 +8,7 @@ use std::ops::Range;
 
 use pulldown_cmark::Event;
 
+use super::question::ends_with_question_mark;
 use super::{
     Cards, Extractor, Found, Heading, RawCard, Sections, Walk, clean_question, visual_column,
 };
@@ -53,7 +54,8 @@ impl Extractor for Details {
                         continue;
                     };
                     let question = strip_tags(&src[start..span.start.max(start)]);
-                    if question.trim().is_empty() {
+                    // "Show answer" reveals the answer to a question asked above the block.
+                    if question.trim().is_empty() || reveals_answer(&question) {
                         continue;
                     }
                     self.sections.seen_question = true;
@@ -85,13 +87,13 @@ impl Extractor for Details {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tag {
+pub(crate) enum Tag {
     Details,
     Summary,
 }
 
 /// The `details` and `summary` tags in `src[range]`: (tag, closing, byte span).
-fn tags(src: &str, range: &Range<usize>) -> Vec<(Tag, bool, Range<usize>)> {
+pub(crate) fn tags(src: &str, range: &Range<usize>) -> Vec<(Tag, bool, Range<usize>)> {
     let text = &src[range.clone()];
     let mut found = Vec::new();
     let mut from = 0;
@@ -123,8 +125,32 @@ fn tags(src: &str, range: &Range<usize>) -> Vec<(Tag, bool, Range<usize>)> {
     found
 }
 
+/// Whether a `<summary>` text announces the answer rather than asking a question.
+pub(crate) fn reveals_answer(summary: &str) -> bool {
+    const WORDS: [&str; 16] = [
+        "answer",
+        "solution",
+        "show",
+        "reveal",
+        "click",
+        "expand",
+        "respuesta",
+        "solución",
+        "réponse",
+        "antwort",
+        "lösung",
+        "答案",
+        "解答",
+        "答",
+        "解析",
+        "回答",
+    ];
+    let lower = summary.trim().to_lowercase();
+    !lower.is_empty() && !ends_with_question_mark(&lower) && WORDS.iter().any(|w| lower.contains(w))
+}
+
 /// The text of an HTML fragment without its tags.
-fn strip_tags(html: &str) -> String {
+pub(crate) fn strip_tags(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut in_tag = false;
     for c in html.chars() {

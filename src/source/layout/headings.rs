@@ -13,6 +13,7 @@ use std::ops::Range;
 
 use pulldown_cmark::Event;
 
+use super::details::{Tag, reveals_answer, strip_tags, tags};
 use super::question::ends_with_question_mark;
 use super::{
     Cards, Extractor, Found, Heading, QuestionParts, RawCard, Sections, Walk, clean_question,
@@ -31,17 +32,44 @@ enum Mark {
         has_content: bool,
     },
     Rule(usize),
+    /// A top-level `<details>` block whose summary reveals an answer ("Answer", "Show answer",
+    /// "第 1 题的答案"): the answer of the question heading before it.
+    Reveal {
+        start: usize,
+        /// Where the answer starts, after `</summary>`.
+        inner: usize,
+        /// The `</details>` tag, once read (an unclosed block reveals nothing).
+        close: Option<Range<usize>>,
+    },
+}
+
+/// A `<details>` block being read.
+#[derive(Debug, Default)]
+struct OpenDetails {
+    depth: usize,
+    start: usize,
+    summary: Option<usize>,
+    /// (where the answer starts, whether the summary reveals an answer)
+    inner: Option<(usize, bool)>,
+    /// The heading mark before the block.
+    heading: Option<usize>,
+    /// Its reveal mark.
+    reveal: Option<usize>,
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct Headings {
     marks: Vec<Mark>,
+    details: OpenDetails,
 }
 
 impl Extractor for Headings {
     fn event(&mut self, walk: &Walk<'_>, event: &Event<'_>, range: &Range<usize>) {
         if !walk.event_top_level(event) {
             return;
+        }
+        if let Event::Html(_) | Event::InlineHtml(_) = event {
+            self.details(walk.src, range);
         }
         match event {
             Event::Rule => self.marks.push(Mark::Rule(range.start)),
@@ -72,9 +100,12 @@ impl Extractor for Headings {
 
     fn finish(self: Box<Self>, walk: &Walk<'_>) -> Found {
         let level = question_level(&self.marks);
+        let statements = level.is_some_and(|level| statements_are_questions(&self.marks, level));
         let mut sections = Sections::default();
         let mut cards = Cards::default();
         let mut open_level: Option<usize> = None;
+        // The end of a revealed answer: headings before it are part of that answer.
+        let mut inside_reveal = 0;
         for (index, mark) in self.marks.iter().enumerate() {
             let (h_level, range, text, question, is_question) = match mark {
                 Mark::Rule(at) => {
@@ -82,6 +113,19 @@ impl Extractor for Headings {
                     open_level = None;
                     continue;
                 }
+                Mark::Reveal {
+                    start,
+                    inner,
+                    close: Some(close),
+                } => {
+                    if reveal_answer(walk.src, &mut cards, *start, *inner, close) {
+                        open_level = None;
+                        inside_reveal = close.end;
+                    }
+                    continue;
+                }
+                Mark::Reveal { close: None, .. } => continue,
+                Mark::Heading { range, .. } if range.start < inside_reveal => continue,
                 Mark::Heading {
                     level: h_level,
                     range,
@@ -89,11 +133,13 @@ impl Extractor for Headings {
                     question,
                     question_like,
                     ends_with_question_mark,
-                    ..
+                    has_content,
                 } => {
                     let is_question = match level {
                         None => false,
-                        Some(level) if *h_level == level => *question_like,
+                        Some(level) if *h_level == level => {
+                            *question_like || statements && *has_content && !is_chrome(text)
+                        }
                         Some(level) if *h_level < level => {
                             *ends_with_question_mark && !holds_questions(&self.marks, index, level)
                         }
@@ -124,6 +170,189 @@ impl Extractor for Headings {
         let title = sections.title.take();
         cards.finish(walk.src.len(), title)
     }
+}
+
+/// Whether the headings at the question level that read as statements are questions too: in a
+/// FAQ ("My app doesn't find the tools") or where most of their siblings are questions (a
+/// topic heading among "Explain …" ones).
+fn statements_are_questions(marks: &[Mark], level: usize) -> bool {
+    let (mut questions, mut all) = (0, 0);
+    let mut faq = false;
+    for mark in marks {
+        if let Mark::Heading {
+            level: at,
+            text,
+            question_like,
+            has_content,
+            ..
+        } = mark
+        {
+            faq |= *at < level && names_a_faq(text);
+            if *at == level && *has_content && !is_chrome(text) {
+                all += 1;
+                questions += usize::from(*question_like);
+            }
+        }
+    }
+    questions >= 2 && (faq || questions * 3 >= all * 2)
+}
+
+/// Headings that announce questions: "FAQ", "Frequently asked questions", "Troubleshooting".
+fn names_a_faq(text: &str) -> bool {
+    const WORDS: [&str; 12] = [
+        "faq",
+        "frequently asked",
+        "troubleshooting",
+        "q&a",
+        "questions",
+        "preguntas",
+        "fragen",
+        "常见问题",
+        "问答",
+        "面试",
+        "よくある質問",
+        "foire aux questions",
+    ];
+    let lower = text.to_lowercase();
+    WORDS.iter().any(|w| lower.contains(w))
+}
+
+/// Headings that are a document's furniture, never a question.
+fn is_chrome(text: &str) -> bool {
+    const CHROME: [&str; 30] = [
+        "contents",
+        "table of contents",
+        "toc",
+        "introduction",
+        "intro",
+        "overview",
+        "summary",
+        "conclusion",
+        "license",
+        "licence",
+        "contributing",
+        "contributions",
+        "contributors",
+        "references",
+        "resources",
+        "further reading",
+        "credits",
+        "acknowledgements",
+        "acknowledgments",
+        "about",
+        "sponsors",
+        "support",
+        "see also",
+        "notes",
+        "changelog",
+        "目录",
+        "参考资料",
+        "参考",
+        "índice",
+        "referencias",
+    ];
+    let word: String = text
+        .trim_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase();
+    CHROME.contains(&word.as_str())
+}
+
+impl Headings {
+    /// Follows `<details>` tags, recording the blocks that reveal an answer.
+    fn details(&mut self, src: &str, range: &Range<usize>) {
+        for (tag, closing, span) in tags(src, range) {
+            let open = &mut self.details;
+            match (tag, closing) {
+                (Tag::Details, false) => {
+                    open.depth += 1;
+                    if open.depth == 1 {
+                        let heading = self
+                            .marks
+                            .iter()
+                            .rposition(|m| matches!(m, Mark::Heading { .. }));
+                        *open = OpenDetails {
+                            depth: 1,
+                            start: span.start,
+                            heading,
+                            ..OpenDetails::default()
+                        };
+                    }
+                }
+                (Tag::Summary, false) if open.depth == 1 && open.inner.is_none() => {
+                    open.summary = Some(span.end);
+                }
+                (Tag::Summary, true) if open.depth == 1 && open.inner.is_none() => {
+                    let Some(summary) = open.summary.take() else {
+                        continue;
+                    };
+                    let reveal =
+                        reveals_answer(&strip_tags(&src[summary..span.start.max(summary)]));
+                    open.inner = Some((span.end, reveal));
+                    let Some(heading) = open.heading.filter(|_| reveal) else {
+                        continue;
+                    };
+                    // A heading whose answer is revealed below it asks a question, whatever
+                    // its wording (`## 第 1 题`).
+                    let start = open.start;
+                    open.reveal = Some(self.marks.len());
+                    if let Some(Mark::Heading { question_like, .. }) = self.marks.get_mut(heading) {
+                        *question_like = true;
+                    }
+                    self.marks.push(Mark::Reveal {
+                        start,
+                        inner: span.end,
+                        close: None,
+                    });
+                }
+                (Tag::Details, true) if open.depth > 0 => {
+                    open.depth -= 1;
+                    if open.depth > 0 {
+                        continue;
+                    }
+                    if let Some(Mark::Reveal { close, .. }) =
+                        open.reveal.take().and_then(|i| self.marks.get_mut(i))
+                    {
+                        *close = Some(span);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Makes a revealed `<details>` block the open card's answer: what stood between the question
+/// heading and the block (the question's code and options) joins the question, and the answer
+/// is the block's inside, inner headings and all. Returns whether a card took it.
+fn reveal_answer(
+    src: &str,
+    cards: &mut Cards,
+    start: usize,
+    inner: usize,
+    close: &Range<usize>,
+) -> bool {
+    let Some(card) = cards.open.as_mut() else {
+        return false;
+    };
+    if card.answer.start > start {
+        return false;
+    }
+    let body = src[card.answer.start..start].trim();
+    if !body.is_empty() {
+        card.question.text = format!("{}\n\n{body}", card.question.text);
+    }
+    let mut answer = inner..close.start;
+    let text = &src[answer.clone()];
+    if let Some(rest) = text.trim_start().strip_prefix("<p>") {
+        answer.start = close.start - rest.len();
+    }
+    if let Some(rest) = src[answer.clone()].trim_end().strip_suffix("</p>") {
+        answer.end = answer.start + rest.len();
+    }
+    let end = answer.end;
+    card.answer = answer;
+    cards.close(end);
+    true
 }
 
 /// The level most question-like headings that hold content are at; ties go to the deeper level.
