@@ -72,3 +72,8 @@ fn every_layout_has_a_fixture() {
         );
     }
 }
+
+#[test]
+fn explicit() {
+    check_layout("explicit");
+}

@@ -189,7 +189,6 @@ const NOT_YET: &[&str] = &[
     "bold-items-inline",
     "glossary-deflist",
     "mixed-styles",
-    "obsidian-sr",
     "quiz-checkbox",
     "table-columns",
 ];

@@ -26,6 +26,12 @@ struct Probe {
 
 impl Clutter {
     pub fn event(&mut self, src: &str, event: &Event<'_>, range: &Range<usize>) {
+        if let Event::Html(html) | Event::InlineHtml(html) = event {
+            // Spaced-repetition plugins keep their review schedule in `<!--SR:…-->` comments.
+            if html.trim_start().starts_with("<!--SR:") {
+                self.ranges.push(whole_lines(src, range));
+            }
+        }
         match event {
             Event::Start(Tag::HtmlBlock) => self.html = Some(range.clone()),
             Event::End(TagEnd::HtmlBlock) => {
@@ -151,7 +157,7 @@ fn is_badge(url: &str) -> bool {
 
 /// Widens `range` to the start of its first line (when only indentation precedes it) and past
 /// the line break ending it.
-fn whole_lines(src: &str, range: &Range<usize>) -> Range<usize> {
+pub(crate) fn whole_lines(src: &str, range: &Range<usize>) -> Range<usize> {
     let line_start = src[..range.start].rfind('\n').map_or(0, |i| i + 1);
     let start = if src[line_start..range.start].trim().is_empty() {
         line_start

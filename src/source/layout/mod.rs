@@ -15,6 +15,7 @@ mod bold_paragraph;
 mod chunks;
 mod clutter;
 mod details;
+mod explicit;
 mod headings;
 mod list_headings;
 mod qa;
@@ -47,17 +48,21 @@ pub enum Layout {
     BoldParagraph,
     /// Headings are the questions (`#### 1) Question`, `### Question?`).
     Headings,
+    /// Only the cards marked explicitly: `Question::Answer`, `?` / `??` lines (these are read
+    /// in every layout).
+    Explicit,
 }
 
 impl Layout {
     /// Every layout, in the order ties are broken (most specific first).
-    pub const ALL: [Layout; 6] = [
+    pub const ALL: [Layout; 7] = [
         Layout::AnswerLabel,
         Layout::QA,
         Layout::ListHeadings,
         Layout::Details,
         Layout::BoldParagraph,
         Layout::Headings,
+        Layout::Explicit,
     ];
 
     /// The name used by `--layout`.
@@ -69,6 +74,7 @@ impl Layout {
             Layout::Details => "details",
             Layout::BoldParagraph => "bold-paragraph",
             Layout::Headings => "headings",
+            Layout::Explicit => "explicit",
         }
     }
 
@@ -81,6 +87,7 @@ impl Layout {
             Layout::Details => "`<details><summary>Question</summary>` blocks",
             Layout::BoldParagraph => "bold paragraphs as questions",
             Layout::Headings => "question headings (numbered or ending with `?`)",
+            Layout::Explicit => "`Question::Answer` lines and `?` separator lines",
         }
     }
 
@@ -92,6 +99,7 @@ impl Layout {
             Layout::Details => Box::new(details::Details::default()),
             Layout::BoldParagraph => Box::new(bold_paragraph::BoldParagraph::default()),
             Layout::Headings => Box::new(headings::Headings::default()),
+            Layout::Explicit => Box::new(explicit::Explicit::default()),
         }
     }
 }
@@ -165,9 +173,11 @@ fn extract_in(text: &str, choice: LayoutChoice, in_chunks: bool) -> Extracted {
     // The parser starts after the front matter, so it never sees the `---` fences while every
     // offset and line number stays that of the file.
     let body = front_matter_len(src);
+    // Explicit cards are read in every document, so their extractor always runs (last).
     let layouts: Vec<Layout> = match choice {
         LayoutChoice::Auto => Layout::ALL.to_vec(),
-        LayoutChoice::Fixed(layout) => vec![layout],
+        LayoutChoice::Fixed(Layout::Explicit) => vec![Layout::Explicit],
+        LayoutChoice::Fixed(layout) => vec![layout, Layout::Explicit],
     };
     let mut extractors: Vec<Box<dyn Extractor>> = layouts.iter().map(|l| l.extractor()).collect();
     let mut walk = Walk::new(src);
@@ -215,20 +225,30 @@ fn extract_in(text: &str, choice: LayoutChoice, in_chunks: bool) -> Extracted {
         });
     }
     let clutter = clutter.finish();
-    let mut best: Option<(usize, usize, Extracted)> = None;
-    for (layout, extractor) in layouts.into_iter().zip(extractors) {
-        let found = extractor.finish(&walk);
-        // Every card found counts at most once as plausible and once as answered: a layout
-        // that found no more cards than the best one counts cannot beat it, so its answers
-        // are never cut out (on a large document, that is most of reading's memory).
-        let most = found.cards.len();
-        if best
-            .as_ref()
-            .is_some_and(|(p, a, _)| (most, most) <= (*p, *a))
-        {
-            continue;
+    let mut founds: Vec<(Layout, Found)> = layouts
+        .into_iter()
+        .zip(extractors)
+        .map(|(layout, extractor)| (layout, extractor.finish(&walk)))
+        .collect();
+    let explicit = founds.pop().map(|(_, found)| found).unwrap_or_default();
+    if founds.is_empty() {
+        let mut extracted = materialise(src, Layout::Explicit, explicit, &clutter);
+        if extracted.cards.is_empty() && extracted.unanswered.is_empty() {
+            extracted.layout = None;
         }
-        let extracted = materialise(src, layout, found, &clutter);
+        return extracted;
+    }
+    // The explicit cards' lines are no part of any other card's answer.
+    let explicit_lines = explicit
+        .cards
+        .iter()
+        .map(|card| clutter::whole_lines(src, &(card.at..card.answer.end)));
+    let mut layout_clutter: Vec<Range<usize>> =
+        clutter.iter().cloned().chain(explicit_lines).collect();
+    layout_clutter.sort_by_key(|r| r.start);
+    let mut best: Option<(usize, usize, Extracted)> = None;
+    for (layout, found) in founds {
+        let extracted = materialise(src, layout, found, &layout_clutter);
         let answered = extracted.cards.len();
         let plausible = extracted
             .cards
@@ -245,10 +265,33 @@ fn extract_in(text: &str, choice: LayoutChoice, in_chunks: bool) -> Extracted {
         }
     }
     let mut extracted = best.map(|(_, _, e)| e).unwrap_or_default();
+    if !explicit.cards.is_empty() {
+        let marked = materialise(src, Layout::Explicit, explicit, &clutter);
+        if extracted.cards.is_empty() && extracted.unanswered.is_empty() {
+            extracted.layout = marked.layout;
+            extracted.title_heading = extracted
+                .title_heading
+                .take()
+                .or(marked.title_heading.clone());
+        }
+        extracted.merge(marked);
+    }
     if extracted.cards.is_empty() && extracted.unanswered.is_empty() {
         extracted.layout = None;
     }
     extracted
+}
+
+impl Extracted {
+    /// Adds another reading's cards, keeping document order.
+    fn merge(&mut self, other: Extracted) {
+        self.cards.extend(other.cards);
+        self.cards.sort_by_key(|c| (c.line, c.column));
+        self.unanswered.extend(other.unanswered);
+        self.placeholders.extend(other.placeholders);
+        self.numbers.extend(other.numbers);
+        self.numbers.sort_unstable();
+    }
 }
 
 /// The length in bytes of `text`'s front matter block, `---` fences included (0 without one).
@@ -757,6 +800,29 @@ mod tests {
     fn a_trailing_break_tag_is_dropped_and_common_indentation_removed() {
         let src = "\n     text\n     - item <br/>\n";
         assert_eq!(answer_text(src, &(0..src.len()), 4, &[]), "text\n- item");
+    }
+
+    #[test]
+    fn explicit_cards_are_read_in_every_layout_and_leave_the_answers() {
+        let src =
+            "### What is X?\n\nX is a thing.\n\nTerm::Its definition\n\n### What is Y?\n\nY.\n";
+        let found = extract(src, LayoutChoice::Auto);
+        assert_eq!(found.layout, Some(Layout::Headings));
+        let cards: Vec<(&str, &str)> = found
+            .cards
+            .iter()
+            .map(|c| (c.question.as_str(), c.answer.as_str()))
+            .collect();
+        assert_eq!(
+            cards,
+            [
+                ("What is X?", "X is a thing."),
+                ("Term", "Its definition"),
+                ("What is Y?", "Y.")
+            ]
+        );
+        let forced = extract(src, LayoutChoice::Fixed(Layout::Explicit));
+        assert_eq!(forced.cards.len(), 1);
     }
 
     #[test]

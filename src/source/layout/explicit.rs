@@ -1,0 +1,152 @@
+//! Cards the author marked explicitly, read in every document whatever its layout: the
+//! spaced-repetition syntax of Obsidian and RemNote. `Question::Answer` and `Question:::Answer`
+//! (the reversible kind) on one line, and multi-line cards whose sides meet at a line holding
+//! only `?` or `??`.
+//!
+//! A `::` is a separator only where it cannot be a path: outside code spans, once on its line,
+//! with the answer starting like a sentence or the separator set off by spaces (`Vec::new`
+//! and `std::mem::take` stay prose).
+
+use std::ops::Range;
+
+use pulldown_cmark::{Event, Tag, TagEnd};
+
+use super::{Cards, Extractor, Found, Heading, RawCard, Sections, Walk, clean_question};
+
+#[derive(Debug, Default)]
+pub(crate) struct Explicit {
+    paragraph: Option<usize>,
+    sections: Sections,
+    cards: Cards,
+}
+
+impl Extractor for Explicit {
+    fn event(&mut self, walk: &Walk<'_>, event: &Event<'_>, range: &Range<usize>) {
+        match event {
+            Event::Start(Tag::Paragraph) => self.paragraph = Some(range.start),
+            Event::End(TagEnd::Paragraph) => {
+                if let Some(start) = self.paragraph.take() {
+                    self.paragraph_cards(walk.src, start..range.end);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn heading(&mut self, _walk: &Walk<'_>, heading: &Heading) {
+        if heading.top_level {
+            self.sections.heading(heading.level, &heading.text);
+        }
+    }
+
+    fn finish(mut self: Box<Self>, walk: &Walk<'_>) -> Found {
+        let title = self.sections.title.take();
+        std::mem::take(&mut self.cards).finish(walk.src.len(), title)
+    }
+}
+
+impl Explicit {
+    fn paragraph_cards(&mut self, src: &str, paragraph: Range<usize>) {
+        let text = &src[paragraph.clone()];
+        if !text.contains("::") && !text.contains('?') {
+            return;
+        }
+        let lines = lines(src, &paragraph);
+        let turn = lines
+            .iter()
+            .position(|line| matches!(src[line.clone()].trim(), "?" | "??"));
+        if let Some(turn) = turn.filter(|&t| t > 0 && t + 1 < lines.len()) {
+            let question = lines[0].start..lines[turn - 1].end;
+            let answer = lines[turn + 1].start..paragraph.end;
+            self.card(src, question, answer);
+            return;
+        }
+        for line in lines {
+            if let Some((question, answer)) = separated(src, &line) {
+                self.card(src, question, answer);
+            }
+        }
+    }
+
+    fn card(&mut self, src: &str, question: Range<usize>, answer: Range<usize>) {
+        let text = src[question.clone()].trim();
+        if text.is_empty() {
+            return;
+        }
+        self.sections.seen_question = true;
+        self.cards.open(RawCard {
+            question: clean_question(text, None),
+            at: question.start,
+            section: self.sections.path(),
+            answer: answer.clone(),
+            dedent: 0,
+        });
+        self.cards.close(answer.end);
+    }
+}
+
+/// The byte ranges of the lines of `range`, without their line breaks.
+fn lines(src: &str, range: &Range<usize>) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut at = range.start;
+    for line in src[range.clone()].split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        out.push(at..at + body.len());
+        at += line.len();
+    }
+    out
+}
+
+/// A `Question::Answer` or `Question:::Answer` line: the two sides' ranges.
+fn separated(src: &str, line: &Range<usize>) -> Option<(Range<usize>, Range<usize>)> {
+    let text = &src[line.clone()];
+    // `:::` counts once as `::`, so a second match means two separators or a path.
+    if text.contains('`') || text.contains("://") || text.matches("::").count() != 1 {
+        return None;
+    }
+    let at = text.find("::")?;
+    let width = if text[at..].starts_with(":::") { 3 } else { 2 };
+    let (left, right) = (&text[..at], &text[at + width..]);
+    if left.trim().is_empty() || right.trim().is_empty() || right.starts_with(':') {
+        return None;
+    }
+    let spaced = left.ends_with(' ') && right.starts_with(' ');
+    let sentence = right
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_uppercase() || c.is_numeric() || !c.is_ascii());
+    if !(spaced || sentence) || left.trim_start().starts_with(['-', '*', '>', '|', '#']) {
+        return None;
+    }
+    let start = line.start;
+    Some((start..start + at, start + at + width..line.end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(text: &str) -> Option<(&str, &str)> {
+        separated(text, &(0..text.len())).map(|(q, a)| (&text[q], &text[a]))
+    }
+
+    #[test]
+    fn separators_and_paths() {
+        assert_eq!(
+            split("Mitochondria::The powerhouse"),
+            Some(("Mitochondria", "The powerhouse"))
+        );
+        assert_eq!(
+            split("Ribosome:::Makes proteins"),
+            Some(("Ribosome", "Makes proteins"))
+        );
+        assert_eq!(
+            split("capital of France :: Paris"),
+            Some(("capital of France ", " Paris"))
+        );
+        assert_eq!(split("Call Vec::new to start"), None);
+        assert_eq!(split("use std::mem::take"), None);
+        assert_eq!(split("see `a::B`"), None);
+        assert_eq!(split("http://x.example::Y"), None);
+    }
+}
