@@ -19,6 +19,7 @@ pub fn parser_options() -> Options {
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS
         | Options::ENABLE_MATH
+        | Options::ENABLE_DEFINITION_LIST
 }
 
 /// Extracts every question of `src` (the whole file, front matter included), detecting its layout.

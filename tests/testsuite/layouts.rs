@@ -77,3 +77,13 @@ fn every_layout_has_a_fixture() {
 fn explicit() {
     check_layout("explicit");
 }
+
+#[test]
+fn table() {
+    check_layout("table");
+}
+
+#[test]
+fn definitions() {
+    check_layout("definitions");
+}

@@ -14,12 +14,14 @@ mod answer_label;
 mod bold_paragraph;
 mod chunks;
 mod clutter;
+mod definitions;
 mod details;
 mod explicit;
 mod headings;
 mod list_headings;
 mod qa;
 mod question;
+mod table;
 
 use std::fmt;
 use std::ops::Range;
@@ -44,6 +46,10 @@ pub enum Layout {
     ListHeadings,
     /// `<details><summary>Question</summary> answer </details>` blocks.
     Details,
+    /// Table rows under a `| Question | Answer |` header.
+    Table,
+    /// Definition lists: a term, then `:   definition`.
+    Definitions,
     /// A paragraph that is entirely bold is the question; the answer runs to the next one.
     BoldParagraph,
     /// Headings are the questions (`#### 1) Question`, `### Question?`).
@@ -55,11 +61,14 @@ pub enum Layout {
 
 impl Layout {
     /// Every layout, in the order ties are broken (most specific first).
-    pub const ALL: [Layout; 7] = [
+    /// The last one is [`Layout::Explicit`], whose cards every layout reads.
+    pub const ALL: [Layout; 9] = [
         Layout::AnswerLabel,
         Layout::QA,
         Layout::ListHeadings,
         Layout::Details,
+        Layout::Table,
+        Layout::Definitions,
         Layout::BoldParagraph,
         Layout::Headings,
         Layout::Explicit,
@@ -72,6 +81,8 @@ impl Layout {
             Layout::QA => "q-a",
             Layout::ListHeadings => "list-headings",
             Layout::Details => "details",
+            Layout::Table => "table",
+            Layout::Definitions => "definitions",
             Layout::BoldParagraph => "bold-paragraph",
             Layout::Headings => "headings",
             Layout::Explicit => "explicit",
@@ -85,6 +96,8 @@ impl Layout {
             Layout::QA => "`Q:` and `A:` lines",
             Layout::ListHeadings => "numbered list items holding a question heading",
             Layout::Details => "`<details><summary>Question</summary>` blocks",
+            Layout::Table => "tables with Question and Answer columns",
+            Layout::Definitions => "definition lists (a term, then `:   definition`)",
             Layout::BoldParagraph => "bold paragraphs as questions",
             Layout::Headings => "question headings (numbered or ending with `?`)",
             Layout::Explicit => "`Question::Answer` lines and `?` separator lines",
@@ -97,6 +110,8 @@ impl Layout {
             Layout::QA => Box::new(qa::QuestionAnswer::default()),
             Layout::ListHeadings => Box::new(list_headings::ListHeadings::default()),
             Layout::Details => Box::new(details::Details::default()),
+            Layout::Table => Box::new(table::Table::default()),
+            Layout::Definitions => Box::new(definitions::Definitions::default()),
             Layout::BoldParagraph => Box::new(bold_paragraph::BoldParagraph::default()),
             Layout::Headings => Box::new(headings::Headings::default()),
             Layout::Explicit => Box::new(explicit::Explicit::default()),
@@ -320,6 +335,8 @@ pub(crate) struct RawCard {
 pub(crate) struct Found {
     pub cards: Vec<RawCard>,
     pub title: Option<String>,
+    /// Markup inside answers that is not content (a later definition's `:` marker), sorted.
+    pub cuts: Vec<Range<usize>>,
 }
 
 /// One layout's reader: fed every event, then asked for its cards.
@@ -546,6 +563,7 @@ impl Cards {
         Found {
             cards: self.done,
             title,
+            cuts: Vec::new(),
         }
     }
 }
@@ -636,6 +654,17 @@ pub fn placeholder(answer: &str) -> Option<&'static str> {
 /// Cuts every card's answer out of the source and sorts cards into answered, unanswered and
 /// placeholder ones.
 fn materialise(src: &str, layout: Layout, found: Found, clutter: &[Range<usize>]) -> Extracted {
+    let merged: Vec<Range<usize>>;
+    let clutter = if found.cuts.is_empty() {
+        clutter
+    } else {
+        merged = {
+            let mut all: Vec<Range<usize>> = clutter.iter().chain(&found.cuts).cloned().collect();
+            all.sort_by_key(|r| r.start);
+            all
+        };
+        &merged
+    };
     let mut lines = LineIndex::new(src);
     let mut out = Extracted {
         layout: Some(layout),
