@@ -1,12 +1,16 @@
 //! Reads packages and CSV decks back, including ones from strangers, without trusting them.
 //!
-//! A package is a zip from anywhere: entry names may try to escape (`../x`), sizes may be
-//! bombs, and the SQLite file may be malformed. So: only flat entry names are accepted, the
-//! collection's decompressed size is capped, it is extracted into a private temporary folder
-//! that is removed afterwards, and it is opened read-only.
+//! A package is a zip from anywhere: entry names may try to escape (`../x`) or repeat, sizes
+//! may be bombs, and the SQLite file may be malformed or hide endless queries in views. So:
+//! only flat, distinct entry names are accepted, the collection's decompressed size is capped,
+//! it is extracted into a file unlinked at once and read as a read-only memory database, only
+//! plain tables are read, and SQLite's work is bounded by the collection's size. Packages Anki
+//! exports today hold the real collection as `collection.anki21b` (zstd) beside a placeholder;
+//! the new one is read, never the placeholder.
 
+use std::collections::HashMap;
 use std::fs;
-use std::io::{Read, Seek};
+use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
@@ -103,10 +107,71 @@ pub fn read_package_with_limit<R: Read + Seek>(
     label: &Path,
     max_collection_bytes: u64,
 ) -> Result<Vec<InspectedNote>> {
+    let mut reader = reader;
+    let declared = declared_entries(&mut reader);
     let mut zip = zip::ZipArchive::new(reader).map_err(|e| malformed(label, e.to_string()))?;
+    check_entry_names(&mut zip, label)?;
+    // The zip reader keeps one entry per name, so a name given twice shows only as a count
+    // in the end record larger than the entries it lists.
+    if declared.is_some_and(|declared| declared > zip.len() as u64) {
+        return Err(malformed(label, "an entry name appears twice"));
+    }
+    // Anki's own exports hold the real collection as `collection.anki21b` (zstd) beside a
+    // legacy `collection.anki2` whose one note asks the user to update Anki: the newest wins.
+    let member = [
+        "collection.anki21b",
+        "collection.anki21",
+        "collection.anki2",
+    ]
+    .into_iter()
+    .find(|name| zip.index_for_name(name).is_some())
+    .ok_or_else(|| malformed(label, "no collection.anki2 inside"))?;
+    let mut scratch = Scratch::new()?;
+    {
+        let entry = zip
+            .by_name(member)
+            .map_err(|e| malformed(label, e.to_string()))?;
+        // The entry's declared size is the attacker's word; only the bytes read count.
+        let mut limited: Box<dyn Read> = if member.ends_with('b') {
+            let decoder = zstd::stream::read::Decoder::new(entry).map_err(|e| {
+                malformed(label, format!("collection.anki21b is not zstd data ({e})"))
+            })?;
+            Box::new(decoder.take(max_collection_bytes + 1))
+        } else {
+            Box::new(entry.take(max_collection_bytes + 1))
+        };
+        let copied = std::io::copy(&mut limited, &mut scratch.file)
+            .map_err(|e| malformed(label, format!("{member}: {e}")))?;
+        if copied > max_collection_bytes {
+            return Err(malformed(
+                label,
+                format!(
+                    "the collection is larger than {max_collection_bytes} bytes once decompressed"
+                ),
+            ));
+        }
+    }
+    let (mut db, bytes) = scratch.open()?;
+    let notes =
+        read_collection(&mut db, bytes).map_err(|e| malformed(label, format!("{member}: {e}")))?;
+    if member != "collection.anki21b" && is_placeholder(&notes) {
+        return Err(malformed(
+            label,
+            "it holds only the placeholder collection that asks to update Anki, and no \
+             collection.anki21b with the real notes",
+        ));
+    }
+    Ok(notes)
+}
+
+/// Refuses too many entries, names with path components, and a name given twice (which entry
+/// a reader takes then differs between readers, so what `inspect` shows might not be what Anki
+/// imports).
+fn check_entry_names<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, label: &Path) -> Result<()> {
     if zip.len() > MAX_ENTRIES {
         return Err(malformed(label, format!("{} entries", zip.len())));
     }
+    let mut seen = std::collections::HashSet::new();
     for i in 0..zip.len() {
         let entry = zip
             .by_index_raw(i)
@@ -123,42 +188,54 @@ pub fn read_package_with_limit<R: Read + Seek>(
                 format!("entry name {name:?} has path components"),
             ));
         }
-    }
-    let member = ["collection.anki21", "collection.anki2"]
-        .into_iter()
-        .find(|name| zip.index_for_name(name).is_some());
-    let Some(member) = member else {
-        let reason = if zip.index_for_name("collection.anki21b").is_some() {
-            "only the newer collection.anki21b format (zstd) is present; export with \"Support older Anki versions\""
-        } else {
-            "no collection.anki2 inside"
-        };
-        return Err(malformed(label, reason));
-    };
-    let scratch = PrivateDir::new()?;
-    let db_path = scratch.0.join("collection.anki2");
-    {
-        let entry = zip
-            .by_name(member)
-            .map_err(|e| malformed(label, e.to_string()))?;
-        let mut out = fs::File::create(&db_path)
-            .map_err(|e| Error::io(&db_path, "extract the collection", e))?;
-        // The entry's declared size is the attacker's word; only the bytes read count.
-        let copied = std::io::copy(&mut entry.take(max_collection_bytes + 1), &mut out)
-            .map_err(|e| malformed(label, e.to_string()))?;
-        if copied > max_collection_bytes {
-            return Err(malformed(
-                label,
-                format!(
-                    "the collection is larger than {max_collection_bytes} bytes once decompressed"
-                ),
-            ));
+        if !seen.insert(name.to_string()) {
+            return Err(malformed(label, format!("entry {name:?} appears twice")));
         }
     }
-    read_collection(&db_path).map_err(|e| malformed(label, e.to_string()))
+    Ok(())
+}
+
+/// The entry count in the zip's end of central directory record (ZIP64's when it is there),
+/// or `None` if the record is not found (the zip reader then reports the damage).
+fn declared_entries<R: Read + Seek>(reader: &mut R) -> Option<u64> {
+    use std::io::SeekFrom;
+    let length = reader.seek(SeekFrom::End(0)).ok()?;
+    // The record is 22 bytes followed by a comment of at most 65,535.
+    let tail_length = length.min(22 + 65_535 + 20);
+    reader.seek(SeekFrom::Start(length - tail_length)).ok()?;
+    let mut tail = vec![0u8; tail_length as usize];
+    reader.read_exact(&mut tail).ok()?;
+    reader.seek(SeekFrom::Start(0)).ok()?;
+    let at = (0..tail.len().saturating_sub(21))
+        .rev()
+        .find(|&i| tail[i..i + 4] == [0x50, 0x4b, 0x05, 0x06])?;
+    let total = u16::from_le_bytes([tail[at + 10], tail[at + 11]]);
+    if total != u16::MAX {
+        return Some(u64::from(total));
+    }
+    // ZIP64: its locator sits just before the record and points at the ZIP64 end record.
+    let locator = at.checked_sub(20)?;
+    if tail[locator..locator + 4] != [0x50, 0x4b, 0x06, 0x07] {
+        return None;
+    }
+    let mut offset = [0u8; 8];
+    offset.copy_from_slice(&tail[locator + 8..locator + 16]);
+    reader
+        .seek(SeekFrom::Start(u64::from_le_bytes(offset) + 32))
+        .ok()?;
+    let mut count = [0u8; 8];
+    reader.read_exact(&mut count).ok()?;
+    reader.seek(SeekFrom::Start(0)).ok()?;
+    Some(u64::from_le_bytes(count))
+}
+
+/// Whether `notes` is the one-note collection Anki writes for versions older than 2.1.50.
+fn is_placeholder(notes: &[InspectedNote]) -> bool {
+    matches!(notes, [only] if only.first_field().starts_with("Please update to the latest Anki version"))
 }
 
 /// Why a collection could not be read: SQLite's own complaint, or an inconsistency it cannot see.
+#[derive(Debug)]
 enum CollectionError {
     Sqlite(rusqlite::Error),
     Invalid(String),
@@ -179,47 +256,238 @@ impl std::fmt::Display for CollectionError {
     }
 }
 
-fn read_collection(path: &Path) -> std::result::Result<Vec<InspectedNote>, CollectionError> {
-    let db = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
+/// How much work SQLite may do per byte of collection (in virtual machine steps) before a read
+/// is stopped: reading every row of real collections takes a few dozen steps per byte, while a
+/// schema trick (an endless query, a quadratic join) would go on until memory or disk run out.
+const STEPS_PER_BYTE: u64 = 200;
+/// The work any collection may take, however small (one second or so).
+const BASE_STEPS: u64 = 100_000_000;
+/// The longest string or blob a collection may hold (a field of many megabytes is no card).
+const MAX_VALUE_BYTES: i32 = 256 << 20;
+
+/// The tables read from a collection of each schema; each must be a plain table.
+const LEGACY_TABLES: [&str; 3] = ["col", "notes", "cards"];
+const MODERN_TABLES: [&str; 6] = ["col", "notes", "cards", "notetypes", "fields", "decks"];
+
+/// Bounds a collection's reading with SQLite's own limits: no trusted schema, defensive mode,
+/// a cap on value sizes and memory, temporary storage kept off the disk, and a budget of work
+/// proportional to the file's size.
+fn bound(db: &mut Connection, bytes: u64) -> std::result::Result<(), CollectionError> {
     // A hostile schema could hide function calls in views or triggers; refuse to run them.
     // Defensive mode also refuses the pragmas and writes that can corrupt a database file, and
     // the cell size check makes SQLite notice a damaged page instead of reading past it.
     db.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
-    db.execute_batch("PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON;")?;
-    let (models, decks): (String, String) =
-        db.query_row("select models, decks from col", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
-    let json = |column: &str, text: &str| {
-        serde_json::from_str::<serde_json::Value>(text)
-            .map_err(|e| CollectionError::Invalid(format!("col.{column} is not valid JSON ({e})")))
-    };
-    let models = json("models", &models)?;
-    let decks = json("decks", &decks)?;
-    let mut statement = db.prepare(
-        "select n.guid, n.mid, n.mod, n.tags, n.flds, (select c.did from cards c where c.nid = n.id order by c.ord limit 1) from notes n order by n.id",
+    db.execute_batch(
+        "PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON; PRAGMA query_only = ON;
+         PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536; PRAGMA mmap_size = 0;",
     )?;
+    db.set_limit(
+        rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH,
+        MAX_VALUE_BYTES,
+    )?;
+    // Anki's own collation, which its new schema names on every name column: case-insensitive.
+    db.create_collation("unicase", |a, b| {
+        a.chars()
+            .flat_map(char::to_lowercase)
+            .cmp(b.chars().flat_map(char::to_lowercase))
+    })?;
+    let budget = (BASE_STEPS + bytes.saturating_mul(STEPS_PER_BYTE)) / 1000;
+    let mut used = 0u64;
+    db.progress_handler(
+        1000,
+        Some(move || {
+            used += 1;
+            used > budget
+        }),
+    )?;
+    Ok(())
+}
+
+/// Whether the collection uses the schema of Anki 2.1.28 and later (note types and decks in
+/// tables of their own) and refuses any table read that is not a plain table: a view or a
+/// virtual table runs code of the package's choosing.
+fn check_schema(db: &Connection) -> std::result::Result<bool, CollectionError> {
+    let mut statement = db.prepare("select type, name, tbl_name, sql from sqlite_master")?;
+    let mut rows = statement.query([])?;
+    let mut objects = Vec::new();
+    while let Some(row) = rows.next()? {
+        let kind: String = row.get(0)?;
+        let name: String = row.get(1)?;
+        let table: Option<String> = row.get(2)?;
+        let sql: Option<String> = row.get(3)?;
+        objects.push((
+            kind,
+            name,
+            table.unwrap_or_default(),
+            sql.unwrap_or_default(),
+        ));
+    }
+    let modern = objects
+        .iter()
+        .any(|(kind, name, _, _)| kind == "table" && name.eq_ignore_ascii_case("notetypes"));
+    let wanted: &[&str] = if modern {
+        &MODERN_TABLES
+    } else {
+        &LEGACY_TABLES
+    };
+    for table in wanted {
+        let mut found = false;
+        for (kind, name, of, sql) in &objects {
+            let about = name.eq_ignore_ascii_case(table) || of.eq_ignore_ascii_case(table);
+            if !about || kind == "index" {
+                continue;
+            }
+            let virtual_table = sql
+                .trim_start()
+                .get(..14)
+                .is_some_and(|start| start.eq_ignore_ascii_case("create virtual"));
+            if kind == "trigger" {
+                return Err(CollectionError::Invalid(format!(
+                    "{table} has a trigger ({name}); collections have none"
+                )));
+            }
+            if kind != "table" || virtual_table {
+                let what = if virtual_table { "virtual table" } else { kind };
+                return Err(CollectionError::Invalid(format!(
+                    "{table} is a {what}, not a plain table"
+                )));
+            }
+            found = true;
+        }
+        if !found {
+            return Err(CollectionError::Invalid(format!("no such table: {table}")));
+        }
+    }
+    Ok(modern)
+}
+
+/// A note type's name and field names.
+type NoteType = (String, Vec<String>);
+
+fn note_types(
+    db: &Connection,
+    modern: bool,
+) -> std::result::Result<HashMap<i64, NoteType>, CollectionError> {
+    let mut types = HashMap::new();
+    if modern {
+        let mut statement = db.prepare("select id, name from notetypes")?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            types.insert(row.get::<_, i64>(0)?, (row.get(1)?, Vec::new()));
+        }
+        let mut statement = db.prepare("select ntid, ord, name from fields")?;
+        let mut rows = statement.query([])?;
+        let mut fields: Vec<(i64, i64, String)> = Vec::new();
+        while let Some(row) = rows.next()? {
+            fields.push((row.get(0)?, row.get(1)?, row.get(2)?));
+        }
+        fields.sort();
+        for (ntid, _, name) in fields {
+            if let Some((_, names)) = types.get_mut(&ntid) {
+                names.push(name);
+            }
+        }
+        return Ok(types);
+    }
+    let models: String = db.query_row("select models from col", [], |r| r.get(0))?;
+    let models = json("models", &models)?;
+    for (id, model) in models.as_object().into_iter().flatten() {
+        let (Ok(id), Some(fields)) = (id.parse::<i64>(), model["flds"].as_array()) else {
+            continue;
+        };
+        let names = fields
+            .iter()
+            .map(|f| f["name"].as_str().unwrap_or_default().to_string())
+            .collect();
+        let name = model["name"].as_str().unwrap_or_default().to_string();
+        types.insert(id, (name, names));
+    }
+    Ok(types)
+}
+
+fn json(column: &str, text: &str) -> std::result::Result<serde_json::Value, CollectionError> {
+    serde_json::from_str::<serde_json::Value>(text)
+        .map_err(|e| CollectionError::Invalid(format!("col.{column} is not valid JSON ({e})")))
+}
+
+fn deck_names(
+    db: &Connection,
+    modern: bool,
+) -> std::result::Result<HashMap<i64, String>, CollectionError> {
+    let mut names = HashMap::new();
+    if modern {
+        let mut statement = db.prepare("select id, name from decks")?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            // The new schema separates levels with the unit separator instead of `::`.
+            let name: String = row.get(1)?;
+            names.insert(row.get(0)?, name.replace('\x1f', "::"));
+        }
+        return Ok(names);
+    }
+    let decks: String = db.query_row("select decks from col", [], |r| r.get(0))?;
+    for (id, deck) in json("decks", &decks)?.as_object().into_iter().flatten() {
+        if let (Ok(id), Some(name)) = (id.parse::<i64>(), deck["name"].as_str()) {
+            names.insert(id, name.to_string());
+        }
+    }
+    Ok(names)
+}
+
+/// Each note's deck: the deck of its card with the lowest ordinal. Read in one scan, so a
+/// package without Anki's index on `cards.nid` costs no more than one with it.
+fn note_decks(db: &Connection) -> std::result::Result<HashMap<i64, (i64, i64)>, CollectionError> {
+    let mut decks: HashMap<i64, (i64, i64)> = HashMap::new();
+    let mut statement = db.prepare("select nid, ord, did from cards")?;
+    let mut rows = statement.query([])?;
+    while let Some(row) = rows.next()? {
+        let (nid, ord, did): (i64, i64, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        let slot = decks.entry(nid).or_insert((ord, did));
+        if ord < slot.0 {
+            *slot = (ord, did);
+        }
+    }
+    Ok(decks)
+}
+
+fn read_collection(
+    db: &mut Connection,
+    bytes: u64,
+) -> std::result::Result<Vec<InspectedNote>, CollectionError> {
+    bound(db, bytes)?;
+    let result = read_notes(db);
+    match result {
+        Err(CollectionError::Sqlite(rusqlite::Error::SqliteFailure(e, _)))
+            if e.code == rusqlite::ErrorCode::OperationInterrupted =>
+        {
+            Err(CollectionError::Invalid(format!(
+                "reading it took more work than a collection of {bytes} bytes needs \
+                 (a damaged or hostile file); stopped"
+            )))
+        }
+        other => other,
+    }
+}
+
+fn read_notes(db: &Connection) -> std::result::Result<Vec<InspectedNote>, CollectionError> {
+    let modern = check_schema(db)?;
+    let types = note_types(db, modern)?;
+    let decks = deck_names(db, modern)?;
+    let note_decks = note_decks(db)?;
+    let mut statement = db.prepare("select id, guid, mid, mod, tags, flds from notes")?;
     let mut rows = statement.query([])?;
     let mut notes = Vec::new();
     while let Some(r) = rows.next()? {
-        let guid: String = r.get(0)?;
-        let mid: i64 = r.get(1)?;
-        let did: Option<i64> = r.get(5)?;
-        let flds: String = r.get(4)?;
-        let tags: String = r.get(3)?;
-        let model = &models[mid.to_string()];
-        let Some(names) = model["flds"].as_array() else {
+        let id: i64 = r.get(0)?;
+        let guid: String = r.get(1)?;
+        let mid: i64 = r.get(2)?;
+        let tags: String = r.get(4)?;
+        let flds: String = r.get(5)?;
+        let Some((notetype, names)) = types.get(&mid) else {
             return Err(CollectionError::Invalid(format!(
                 "note {guid:?} uses note type {mid}, which the collection does not define"
             )));
         };
-        let names: Vec<String> = names
-            .iter()
-            .map(|f| f["name"].as_str().unwrap_or_default().to_string())
-            .collect();
         let values: Vec<&str> = flds.split('\x1f').collect();
         if values.len() != names.len() {
             return Err(CollectionError::Invalid(format!(
@@ -229,22 +497,28 @@ fn read_collection(path: &Path) -> std::result::Result<Vec<InspectedNote>, Colle
             )));
         }
         let fields = names
-            .into_iter()
+            .iter()
             .zip(values)
-            .map(|(name, value)| (name, value.to_string()))
+            .map(|(name, value)| (name.clone(), value.to_string()))
             .collect();
-        notes.push(InspectedNote {
-            guid,
-            deck: did
-                .and_then(|d| decks[d.to_string()]["name"].as_str().map(str::to_string))
-                .unwrap_or_default(),
-            notetype: model["name"].as_str().unwrap_or_default().to_string(),
-            tags: tags.split_whitespace().map(str::to_string).collect(),
-            fields,
-            modified: Some(r.get(2)?),
-        });
+        let deck = note_decks
+            .get(&id)
+            .and_then(|(_, did)| decks.get(did).cloned())
+            .unwrap_or_default();
+        notes.push((
+            id,
+            InspectedNote {
+                guid,
+                deck,
+                notetype: notetype.clone(),
+                tags: tags.split_whitespace().map(str::to_string).collect(),
+                fields,
+                modified: Some(r.get(3)?),
+            },
+        ));
     }
-    Ok(notes)
+    notes.sort_by_key(|(id, _)| *id);
+    Ok(notes.into_iter().map(|(_, note)| note).collect())
 }
 
 /// Reads an Anki CSV with `#` headers as deckforge writes it (or any with a GUID column).
@@ -350,6 +624,66 @@ pub fn read_anki_csv(path: &Path) -> Result<Vec<InspectedNote>> {
     Ok(notes)
 }
 
+/// The extracted collection: a file unlinked as soon as it is created (on Unix), so a killed
+/// `inspect` leaves nothing behind, read into an SQLite memory database once complete.
+struct Scratch {
+    file: fs::File,
+    path: PathBuf,
+    _folder: Option<PrivateDir>,
+}
+
+impl Scratch {
+    fn new() -> Result<Scratch> {
+        let folder = PrivateDir::new()?;
+        let path = folder.0.join("collection.anki2");
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, "extract the collection", e))?;
+        // Unix keeps an unlinked file readable through its open handle; Windows refuses to
+        // delete an open file, so there the folder goes when the scratch file is dropped.
+        let folder = if cfg!(unix) {
+            drop(folder);
+            None
+        } else {
+            Some(folder)
+        };
+        Ok(Scratch {
+            file,
+            path,
+            _folder: folder,
+        })
+    }
+
+    /// Opens the complete file as a read-only memory database.
+    fn open(mut self) -> Result<(Connection, u64)> {
+        use std::io::SeekFrom;
+        let failed = |e: std::io::Error| Error::io(&self.path, "read the extracted collection", e);
+        let bytes = self.file.seek(SeekFrom::End(0)).map_err(failed)?;
+        // Anki's collections are in WAL mode (header bytes 18 and 19 are 2), which a memory
+        // database cannot open; as a read-only copy it is the same database in rollback mode.
+        if bytes >= 20 {
+            self.file.seek(SeekFrom::Start(18)).map_err(failed)?;
+            self.file.write_all(&[1, 1]).map_err(failed)?;
+        }
+        self.file.seek(SeekFrom::Start(0)).map_err(failed)?;
+        let failed = |e: rusqlite::Error| {
+            Error::io(&self.path, "open the collection", std::io::Error::other(e))
+        };
+        let mut db = Connection::open_in_memory_with_flags(
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(failed)?;
+        let size = usize::try_from(bytes)
+            .map_err(|_| failed(rusqlite::Error::IntegralValueOutOfRange(0, i64::MAX)))?;
+        db.deserialize_read_exact(rusqlite::MAIN_DB, &mut self.file, size, true)
+            .map_err(failed)?;
+        Ok((db, bytes))
+    }
+}
+
 /// A temporary folder only this user can read, removed when dropped.
 struct PrivateDir(PathBuf);
 
@@ -404,6 +738,33 @@ mod tests {
                 "{name}: {error}"
             );
         }
+    }
+
+    #[test]
+    fn the_work_of_a_read_is_bounded_by_the_collection_size() {
+        let mut db = Connection::open_in_memory().unwrap();
+        bound(&mut db, 1000).unwrap();
+        let endless = "with recursive r(x) as (select 1 union all select x + 1 from r) \
+                       select count(*) from r";
+        let started = std::time::Instant::now();
+        let error = db
+            .query_row(endless, [], |r| r.get::<_, i64>(0))
+            .unwrap_err();
+        assert_eq!(
+            error.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::OperationInterrupted),
+            "{error}"
+        );
+        assert!(started.elapsed().as_secs() < 30);
+        // The budget is for the whole read: a fresh connection gets a fresh one.
+        let mut db = Connection::open_in_memory().unwrap();
+        bound(&mut db, 1000).unwrap();
+        let finite = "with recursive r(x) as (select 1 union all select x + 1 from r limit 1000) \
+                      select count(*) from r";
+        assert_eq!(
+            db.query_row(finite, [], |r| r.get::<_, i64>(0)).unwrap(),
+            1000
+        );
     }
 
     #[test]

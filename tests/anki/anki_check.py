@@ -7,6 +7,7 @@ Each STEP is one of
     apkg:PATH      import an .apkg with Anki's default options (update notes and notetypes if newer)
     csv:PATH       import a text/CSV file using the file's own '#' headers
     study:SPEC     run set_due_date(all cards, SPEC), e.g. study:7! makes every card a review card
+    export:PATH    export the whole collection as an .apkg in Anki's current format (no scheduling)
 The collection is created if missing. After the steps, the collection is reopened (the Python
 notetype cache goes stale after backend imports) and dumped from SQL:
     {"imports": [log counts per step], "counts": {...}, "notes": [...], "notetypes": [...], "decks": [...]}
@@ -18,6 +19,7 @@ import sys
 
 from anki.collection import (
     Collection,
+    ExportAnkiPackageOptions,
     ImportAnkiPackageOptions,
     ImportAnkiPackageRequest,
     ImportCsvRequest,
@@ -53,6 +55,11 @@ def run_step(col, step):
         if cards:
             col.sched.set_due_date(cards, arg)
         return {"studied": len(cards)}
+    if kind == "export":
+        options = ExportAnkiPackageOptions(with_scheduling=False, with_deck_configs=False,
+                                           with_media=True, legacy=False)
+        col.export_anki_package(out_path=os.path.abspath(arg), options=options, limit=None)
+        return {"exported": col.note_count()}
     raise SystemExit(f"unknown step {step!r}")
 
 

@@ -903,6 +903,20 @@ fn zip_with(entries: &[(&str, &[u8])]) -> Vec<u8> {
     zip.finish().unwrap().into_inner()
 }
 
+/// `haystack` with every `from` replaced by `to` (of the same length); panics if none is found.
+fn replace_bytes(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = haystack.to_vec();
+    let mut found = 0;
+    for i in 0..=out.len().saturating_sub(from.len()) {
+        if &out[i..i + from.len()] == from {
+            out[i..i + from.len()].copy_from_slice(to);
+            found += 1;
+        }
+    }
+    assert!(found > 0, "{from:?} not found");
+    out
+}
+
 fn inspect_dirs() -> Vec<PathBuf> {
     let prefix = format!("deckforge-inspect-{}-", std::process::id());
     fs::read_dir(std::env::temp_dir())
@@ -1033,6 +1047,33 @@ fn malformed_packages_are_refused_with_a_message() {
             ),
             "not a valid Anki package",
         ),
+        (
+            // Reading this view never ends: an endless recursive query behind `notes`.
+            doctored(
+                &dir,
+                "endless-view",
+                "drop table notes; create view notes(id, guid, mid, mod, tags, flds) as \
+                 with recursive r(x) as (select 1 union all select x + 1 from r) \
+                 select x, 'g' || x, 1, 0, '', 'q' from r",
+            ),
+            "notes is a view, not a plain table",
+        ),
+        (
+            doctored(
+                &dir,
+                "view-col",
+                "alter table col rename to col2; create view col as select * from col2",
+            ),
+            "col is a view, not a plain table",
+        ),
+        (
+            doctored(
+                &dir,
+                "trigger",
+                "create trigger t after update on cards begin select 1; end",
+            ),
+            "cards has a trigger (t)",
+        ),
     ];
     let good = fs::read(dir.join("good.apkg")).unwrap();
     let truncated = dir.join("truncated.apkg");
@@ -1051,6 +1092,16 @@ fn malformed_packages_are_refused_with_a_message() {
     let wrong_member = dir.join("anki21b.apkg");
     fs::write(&wrong_member, zip_with(&[("collection.anki21b", b"zstd")])).unwrap();
     cases.push((wrong_member, "collection.anki21b"));
+    // The zip writer refuses a name twice, so the second name is made equal afterwards; the
+    // CRCs cover the data, not the names.
+    let twice = zip_with(&[
+        ("collection.anki2", &good[..100]),
+        ("collection.anki3", b"x"),
+    ]);
+    let twice = replace_bytes(&twice, b"collection.anki3", b"collection.anki2");
+    let duplicate = dir.join("duplicate.apkg");
+    fs::write(&duplicate, twice).unwrap();
+    cases.push((duplicate, "an entry name appears twice"));
 
     for (file, message) in cases {
         let before = dir.entries();

@@ -155,3 +155,85 @@ fn hostile_packages_are_refused_without_writing_anything() {
     }
     assert!(!dir.path().parent().unwrap().join("escaped.txt").exists());
 }
+
+/// The names of a zip's entries, in order.
+fn entry_names(path: &std::path::Path) -> Vec<String> {
+    let zip = zip::ZipArchive::new(fs::File::open(path).unwrap()).unwrap();
+    zip.file_names().map(|n| n.unwrap().into_owned()).collect()
+}
+
+#[test]
+fn inspect_and_diff_read_the_package_anki_itself_exports() {
+    let dir = TempDir::new("inspect-anki21b");
+    let source = seed_in(&dir);
+    let ours = build(&dir, &source, "mlops.apkg", "1700000000");
+    let exported = dir.join("exported.apkg");
+    let collection = dir.join("collection.anki2");
+    let steps = [
+        format!("apkg:{}", ours.display()),
+        format!("export:{}", exported.display()),
+    ];
+    crate::support::anki_check(&collection, &steps);
+    let names = entry_names(&exported);
+    assert!(
+        names.iter().any(|n| n == "collection.anki21b")
+            && names.iter().any(|n| n == "collection.anki2"),
+        "Anki writes the new collection beside its placeholder: {names:?}"
+    );
+    let theirs = json_of(&["inspect".as_ref(), exported.as_os_str(), "--json".as_ref()]);
+    let mine = json_of(&["inspect".as_ref(), ours.as_os_str(), "--json".as_ref()]);
+    let notes = theirs["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 100, "the real notes, not the placeholder");
+    let key = |v: &Value| {
+        let mut notes: Vec<(String, String, String, String)> = v["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| {
+                let field = |name: &str| n["fields"][name].as_str().unwrap().to_string();
+                (
+                    n["guid"].as_str().unwrap().to_string(),
+                    n["deck"].as_str().unwrap().to_string(),
+                    field("Question"),
+                    field("Answer"),
+                )
+            })
+            .collect();
+        notes.sort();
+        notes
+    };
+    assert_eq!(key(&theirs), key(&mine));
+    assert_eq!(notes[0]["notetype"], mine["notes"][0]["notetype"]);
+
+    let report = json_of(&[
+        "diff".as_ref(),
+        ours.as_os_str(),
+        exported.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    let counts = &report["counts"];
+    for change in ["added", "updated", "reworded", "removed"] {
+        assert_eq!(counts[change].as_i64(), Some(0), "{change}: {report:#}");
+    }
+
+    // Without the new collection only the placeholder is left: refused with the reason.
+    let placeholder = dir.join("placeholder.apkg");
+    let mut zip = zip::ZipArchive::new(fs::File::open(&exported).unwrap()).unwrap();
+    let mut out = zip::ZipWriter::new(fs::File::create(&placeholder).unwrap());
+    for name in names.iter().filter(|n| *n != "collection.anki21b") {
+        out.raw_copy_file(zip.by_name(name).unwrap()).unwrap();
+    }
+    out.finish().unwrap();
+    for command in ["inspect", "diff"] {
+        let mut args = vec![command.as_ref(), placeholder.as_os_str()];
+        if command == "diff" {
+            args.insert(1, ours.as_os_str());
+        }
+        let (code, stdout, stderr) = run(deckforge().args(&args));
+        assert_eq!(code, 1, "{command}: {stdout}{stderr}");
+        assert!(
+            stderr.contains("placeholder.apkg") && stderr.contains("placeholder collection"),
+            "{command}: {stderr}"
+        );
+    }
+}
