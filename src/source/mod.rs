@@ -203,6 +203,18 @@ pub fn parse_with(path: &Path, text: &str, layout: LayoutChoice) -> Document {
             )
         },
     ));
+    diagnostics.extend(extracted.second_style.iter().map(
+        |(line, column, question, layout)| {
+            Diagnostic::warning(
+                path,
+                *line,
+                *column,
+                format!(
+                    "looks like a question in a second style ({layout}) and was left out: {question}"
+                ),
+            )
+        },
+    ));
     diagnostics.sort_by_key(|d| (d.line, d.column));
     Document {
         path: path.to_path_buf(),

@@ -154,9 +154,12 @@ impl AnswerLabel {
                     self.probe = Probe::AfterStrong { item_start, strong };
                     true
                 }
+                // `1. **Question?**` with the answer on the item's next lines, unlabelled.
                 Event::End(TagEnd::Paragraph)
                 | Event::End(TagEnd::Item)
-                | Event::Start(Tag::List(_)) => {
+                | Event::Start(Tag::List(_))
+                | Event::SoftBreak
+                | Event::HardBreak => {
                     let end = strong.end;
                     self.open_question(walk.src, item_start, strong, end);
                     false
@@ -185,13 +188,18 @@ impl AnswerLabel {
                         Event::End(TagEnd::Paragraph)
                             | Event::End(TagEnd::Item)
                             | Event::Start(Tag::List(_))
+                            | Event::SoftBreak
+                            | Event::HardBreak
                     );
                 if block_ends {
                     let trailer = walk.src[strong.end..end].trim();
-                    if let (rest, Some(_)) = strip_source_link(trailer) {
-                        if rest.trim().is_empty() {
-                            self.open_question(walk.src, item_start, strong, end);
-                        }
+                    let linked = matches!(strip_source_link(trailer), (rest, Some(_)) if rest.trim().is_empty());
+                    // `#tags` after the question become the card's tags.
+                    let tagged = trailer
+                        .split_whitespace()
+                        .all(|w| w.len() > 1 && w.starts_with('#') && !w[1..].contains('#'));
+                    if linked || tagged {
+                        self.open_question(walk.src, item_start, strong, end);
                     }
                     return false;
                 }

@@ -170,6 +170,8 @@ pub struct Extracted {
     pub placeholders: Vec<(usize, usize, String, String)>,
     /// (line, column, number) of every numbered question, answered or not, in document order.
     pub numbers: Vec<(usize, usize, u32)>,
+    /// Questions another layout would read that are left out: (line, column, question, layout).
+    pub second_style: Vec<(usize, usize, String, Layout)>,
 }
 
 /// Extracts the questions of `text` (the whole file, front matter included).
@@ -261,9 +263,19 @@ fn extract_in(text: &str, choice: LayoutChoice, in_chunks: bool) -> Extracted {
     let mut layout_clutter: Vec<Range<usize>> =
         clutter.iter().cloned().chain(explicit_lines).collect();
     layout_clutter.sort_by_key(|r| r.start);
-    let mut best: Option<(usize, usize, Extracted)> = None;
-    for (layout, found) in founds {
-        let extracted = materialise(src, layout, found, &layout_clutter);
+    let mut best: Option<(usize, usize, Extracted, usize)> = None;
+    for (index, (layout, found)) in founds.iter().enumerate() {
+        // Every card found counts at most once as plausible and once as answered: a layout
+        // that found no more cards than the best one counts cannot beat it, so its answers
+        // are never cut out (on a large document, that is most of reading's memory).
+        let most = found.cards.len();
+        if best
+            .as_ref()
+            .is_some_and(|(p, a, _, _)| (most, most) <= (*p, *a))
+        {
+            continue;
+        }
+        let extracted = materialise(src, *layout, found.clone(), &layout_clutter);
         let answered = extracted.cards.len();
         let plausible = extracted
             .cards
@@ -274,12 +286,15 @@ fn extract_in(text: &str, choice: LayoutChoice, in_chunks: bool) -> Extracted {
         // Strictly greater: on ties the earlier, more specific layout stays.
         if best
             .as_ref()
-            .is_none_or(|(p, a, _)| (plausible, answered) > (*p, *a))
+            .is_none_or(|(p, a, _, _)| (plausible, answered) > (*p, *a))
         {
-            best = Some((plausible, answered, extracted));
+            best = Some((plausible, answered, extracted, index));
         }
     }
-    let mut extracted = best.map(|(_, _, e)| e).unwrap_or_default();
+    if let Some((_, _, extracted, index)) = &mut best {
+        second_styles(src, &founds, *index, extracted, &layout_clutter);
+    }
+    let mut extracted = best.map(|(_, _, e, _)| e).unwrap_or_default();
     if !explicit.cards.is_empty() {
         let marked = materialise(src, Layout::Explicit, explicit, &clutter);
         if extracted.cards.is_empty() && extracted.unanswered.is_empty() {
@@ -297,6 +312,69 @@ fn extract_in(text: &str, choice: LayoutChoice, in_chunks: bool) -> Extracted {
     extracted
 }
 
+/// A document written in two styles (numbered bold questions, then `Q:`/`A:` lines added
+/// later): another layout's questions outside every card of the chosen one are read too when
+/// there are at least two of them; a lone one is more likely a stray, and is left out with a
+/// warning instead.
+fn second_styles(
+    src: &str,
+    founds: &[(Layout, Found)],
+    chosen: usize,
+    extracted: &mut Extracted,
+    clutter: &[Range<usize>],
+) {
+    let mut spans: Vec<Range<usize>> = founds[chosen]
+        .1
+        .cards
+        .iter()
+        .map(|c| c.at..c.answer.end.max(c.at + 1))
+        .collect();
+    spans.sort_by_key(|s| s.start);
+    for (index, (layout, found)) in founds.iter().enumerate() {
+        if index == chosen || found.cards.is_empty() {
+            continue;
+        }
+        let outside: Vec<RawCard> = found
+            .cards
+            .iter()
+            .filter(|c| question_like(&c.question.text, c.question.number.is_some()))
+            .filter(|c| !overlaps(&spans, &(c.at..c.answer.end.max(c.at + 1))))
+            .cloned()
+            .collect();
+        if outside.is_empty() {
+            continue;
+        }
+        if outside.len() == 1 {
+            let mut lines = LineIndex::new(src);
+            let card = &outside[0];
+            let (line, column) = lines.line_col(card.at);
+            extracted
+                .second_style
+                .push((line, column, card.question.text.clone(), *layout));
+            continue;
+        }
+        spans.extend(outside.iter().map(|c| c.at..c.answer.end.max(c.at + 1)));
+        spans.sort_by_key(|s| s.start);
+        let more = materialise(
+            src,
+            *layout,
+            Found {
+                cards: outside,
+                title: None,
+                cuts: found.cuts.clone(),
+            },
+            clutter,
+        );
+        extracted.merge(more);
+    }
+}
+
+/// Whether `range` overlaps one of the sorted, disjoint `spans`.
+fn overlaps(spans: &[Range<usize>], range: &Range<usize>) -> bool {
+    let after = spans.partition_point(|s| s.start < range.end);
+    after > 0 && spans[after - 1].end > range.start
+}
+
 impl Extracted {
     /// Adds another reading's cards, keeping document order.
     fn merge(&mut self, other: Extracted) {
@@ -306,6 +384,7 @@ impl Extracted {
         self.placeholders.extend(other.placeholders);
         self.numbers.extend(other.numbers);
         self.numbers.sort_unstable();
+        self.second_style.extend(other.second_style);
     }
 }
 
@@ -331,7 +410,7 @@ pub(crate) struct RawCard {
 }
 
 /// What one extractor recorded.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Found {
     pub cards: Vec<RawCard>,
     pub title: Option<String>,
@@ -852,6 +931,25 @@ mod tests {
         );
         let forced = extract(src, LayoutChoice::Fixed(Layout::Explicit));
         assert_eq!(forced.cards.len(), 1);
+    }
+
+    #[test]
+    fn a_second_style_is_read_when_it_holds_several_questions_and_warned_when_one() {
+        let head = "1.  **What is A?**\n\n    -   **Answer:** a.\n\n2.  **What is B?**\n\n    -   **Answer:** b.\n\n## Later\n\n";
+        let one = format!("{head}Q: What is C?\nA: c.\n");
+        let found = extract(&one, LayoutChoice::Auto);
+        assert_eq!(found.layout, Some(Layout::AnswerLabel));
+        assert_eq!(found.cards.len(), 2);
+        assert_eq!(found.second_style.len(), 1);
+        assert_eq!(found.second_style[0].2, "What is C?");
+        let two = format!("{one}\nQ: What is D?\nA: d.\n");
+        let found = extract(&two, LayoutChoice::Auto);
+        let questions: Vec<&str> = found.cards.iter().map(|c| c.question.as_str()).collect();
+        assert_eq!(
+            questions,
+            ["What is A?", "What is B?", "What is C?", "What is D?"]
+        );
+        assert!(found.second_style.is_empty());
     }
 
     #[test]
