@@ -8,6 +8,8 @@ use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
 use std::path::PathBuf;
 
+use serde::Serialize;
+
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;
 use crate::identity::normalise_question;
@@ -15,13 +17,45 @@ use crate::render::html::sanitizer;
 use crate::source::markdown::parser_options;
 use crate::source::{self, CardDraft, Document, LayoutChoice};
 
+/// How one file was read: the layout its questions were found in and how many cards it gave.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileSummary {
+    pub path: PathBuf,
+    /// The layout's `--layout` name; `None` when the file could not be read or holds no cards.
+    pub layout: Option<&'static str>,
+    pub cards: usize,
+}
+
+/// What `deckforge check` found: how each file was read, and the diagnostics.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub files: Vec<FileSummary>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
 /// Loads `paths` and checks them: a file that cannot be read or holds no questions is an error
 /// diagnostic, everything else a warning.
 pub fn check_files(paths: &[PathBuf], layout: LayoutChoice, allow_html: bool) -> Vec<Diagnostic> {
+    check_report(paths, layout, allow_html).diagnostics
+}
+
+/// [`check_files`] with a summary of how each file was read, in input order.
+pub fn check_report(paths: &[PathBuf], layout: LayoutChoice, allow_html: bool) -> CheckReport {
     let mut documents = Vec::with_capacity(paths.len());
     let mut errors = Vec::new();
+    let mut files = Vec::with_capacity(paths.len());
     for path in paths {
-        match source::load_with(path, layout) {
+        let loaded = source::load_with(path, layout);
+        files.push(FileSummary {
+            path: path.clone(),
+            layout: loaded
+                .as_ref()
+                .ok()
+                .and_then(|d| d.layout)
+                .map(|l| l.name()),
+            cards: loaded.as_ref().map_or(0, |d| d.cards.len()),
+        });
+        match loaded {
             Ok(document) => documents.push(document),
             Err(error) => {
                 let line = match &error {
@@ -48,7 +82,7 @@ pub fn check_files(paths: &[PathBuf], layout: LayoutChoice, allow_html: bool) ->
     }
     let mut diagnostics = check(&documents, allow_html);
     diagnostics.extend(errors);
-    diagnostics
+    CheckReport { files, diagnostics }
 }
 
 /// Everything `deckforge check` reports: each document's own diagnostics (unanswered and

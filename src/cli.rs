@@ -20,7 +20,7 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
 use deckforge::build::{BuildOptions, BuildReport, LockMode, Progress, Stage, build_with_progress};
-use deckforge::check::check_files;
+use deckforge::check::check_report;
 use deckforge::lock::LATEST_TIME;
 use deckforge::source::LayoutChoice;
 use deckforge::templates::Templates;
@@ -172,6 +172,10 @@ struct CheckArgs {
     /// Do not report raw HTML (for sources built with --allow-html).
     #[arg(long)]
     allow_html: bool,
+
+    /// Print JSON for scripts: how each file was read (layout, card count) and the diagnostics.
+    #[arg(long)]
+    json: bool,
 }
 
 /// The options that shape a deck, shared by `build` and `preview` so both show the same cards.
@@ -414,10 +418,31 @@ fn one_line(html: &str) -> String {
 }
 
 fn run_check(args: CheckArgs) -> ExitCode {
-    let diagnostics = check_files(&args.inputs, args.layout, args.allow_html);
-    let text: String = diagnostics.iter().map(|d| format!("{d}\n")).collect();
+    let report = check_report(&args.inputs, args.layout, args.allow_html);
+    let text = if args.json {
+        serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
+    } else {
+        // How each file was read goes to standard error, so standard output stays diagnostics.
+        for file in report.files.iter().filter(|f| f.layout.is_some()) {
+            eprintln!(
+                "{}: {} cards, read as {}",
+                file.path.display(),
+                file.cards,
+                file.layout.unwrap_or_default()
+            );
+        }
+        report
+            .diagnostics
+            .iter()
+            .map(|d| format!("{d}\n"))
+            .collect()
+    };
     let printed = emit(&text);
-    if diagnostics.iter().any(|d| d.severity == Severity::Error) {
+    if report
+        .diagnostics
+        .iter()
+        .any(|d| d.severity == Severity::Error)
+    {
         ExitCode::from(FAILURE)
     } else {
         printed

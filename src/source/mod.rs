@@ -215,6 +215,16 @@ pub fn parse_with(path: &Path, text: &str, layout: LayoutChoice) -> Document {
             )
         },
     ));
+    if let Some((line, questions)) = extracted.unclosed_fence {
+        diagnostics.push(Diagnostic::warning(
+            path,
+            line,
+            1,
+            format!(
+                "this code block is never closed, so the rest of the file is code: {questions} question-like lines after it were not read (close it with a matching fence)"
+            ),
+        ));
+    }
     diagnostics.sort_by_key(|d| (d.line, d.column));
     Document {
         path: path.to_path_buf(),

@@ -195,3 +195,74 @@ fn local_images_are_packed_and_escapes_refused() {
         names[0]
     );
 }
+
+#[test]
+fn check_names_the_layout_and_card_count_of_each_file() {
+    let out = deckforge(&[
+        "check",
+        "examples/mlops-interview-questions.md",
+        "tests/fixtures/wild/table-columns.md",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("examples/mlops-interview-questions.md: 100 cards, read as answer-label"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("tests/fixtures/wild/table-columns.md: 8 cards, read as table"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_json_reports_files_and_diagnostics() {
+    let dir = scratch("check-json");
+    let empty = write(&dir, "empty.md", "Just prose, no questions here.\n");
+    let out = deckforge(&[
+        "check",
+        "--json",
+        "tests/fixtures/layouts/q-a/input.md",
+        &empty,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let files = report["files"].as_array().expect("files");
+    assert_eq!(files.len(), 2);
+    assert_eq!(files[0]["layout"], "q-a");
+    assert_eq!(files[0]["cards"], 5);
+    assert_eq!(files[1]["layout"], serde_json::Value::Null);
+    assert_eq!(files[1]["cards"], 0);
+    let diagnostics = report["diagnostics"].as_array().expect("diagnostics");
+    assert!(diagnostics.iter().any(|d| {
+        d["severity"] == "warning"
+            && d["line"] == 29
+            && d["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("What is NAT?"))
+    }));
+    assert!(
+        diagnostics
+            .iter()
+            .any(|d| d["severity"] == "error" && d["path"].as_str() == Some(empty.as_str()))
+    );
+}
+
+#[test]
+fn an_unclosed_code_fence_that_swallows_questions_is_warned() {
+    let dir = scratch("fence");
+    let source = write(
+        &dir,
+        "fence.md",
+        "### What is X?\n\nX is:\n\n```sh\nx --help\n\n### What is Y?\n\nY.\n\n### What is Z?\n\nZ.\n",
+    );
+    let out = deckforge(&["check", &source]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains(&format!(
+            "{source}:5:1: warning: this code block is never closed, so the rest of the file is code: 2 question-like lines"
+        )),
+        "{}",
+        text(&out.stdout)
+    );
+}

@@ -172,6 +172,9 @@ pub struct Extracted {
     pub numbers: Vec<(usize, usize, u32)>,
     /// Questions another layout would read that are left out: (line, column, question, layout).
     pub second_style: Vec<(usize, usize, String, Layout)>,
+    /// A top-level code fence that is never closed, so it swallows the rest of the document:
+    /// (its line, how many question-like lines it swallows).
+    pub unclosed_fence: Option<(usize, usize)>,
 }
 
 /// Extracts the questions of `text` (the whole file, front matter included).
@@ -204,9 +207,15 @@ fn extract_in(text: &str, choice: LayoutChoice, in_chunks: bool) -> Extracted {
     } else {
         vec![src.len()]
     };
+    let mut unclosed_fence = None;
     let mut feed = |start: usize, parser: Parser<'_>| {
         for (event, range) in parser.into_offset_iter() {
             let range = range.start + start..range.end + start;
+            if let Event::Start(Tag::CodeBlock(pulldown_cmark::CodeBlockKind::Fenced(_))) = &event {
+                if walk.top_level() && unclosed(&src[range.clone()]) {
+                    unclosed_fence = Some(range.start);
+                }
+            }
             let heading = walk.enter(&event, &range);
             clutter.event(src, &event, &range);
             for extractor in extractors.iter_mut() {
@@ -242,14 +251,62 @@ fn extract_in(text: &str, choice: LayoutChoice, in_chunks: bool) -> Extracted {
         });
     }
     let clutter = clutter.finish();
+    let swallowed = unclosed_fence.map(|at| {
+        let (line, _) = LineIndex::new(src).line_col(at);
+        let questions = src[at..]
+            .lines()
+            .skip(1)
+            .filter(|l| looks_like_a_question_line(l))
+            .count();
+        (line, questions)
+    });
+    let mut extracted = read_layouts(src, layouts, extractors, &walk, &clutter);
+    extracted.unclosed_fence = swallowed.filter(|(_, questions)| *questions > 0);
+    extracted
+}
+
+/// Whether a fenced code block's source lacks its closing fence (it then runs to the end).
+fn unclosed(block: &str) -> bool {
+    let first = block.trim_start();
+    let marker = first.as_bytes().first().copied().unwrap_or(b'`');
+    let count = first.bytes().take_while(|&b| b == marker).count();
+    let body = block.trim_end();
+    let Some((_, last)) = body.rsplit_once('\n') else {
+        return true;
+    };
+    let last = last.trim();
+    !(last.bytes().take_while(|&b| b == marker).count() >= count
+        && last.bytes().all(|b| b == marker))
+}
+
+/// A line that reads as a question in some layout: a heading, a `Q:` label, a bold or
+/// numbered line ending with `?`.
+fn looks_like_a_question_line(line: &str) -> bool {
+    let line = line.trim();
+    line.starts_with('#') && line.trim_start_matches('#').starts_with(' ')
+        || line.starts_with("Q:")
+        || line.starts_with("**Q")
+        || (line.starts_with("**") || line.starts_with(|c: char| c.is_ascii_digit()))
+            && question::ends_with_question_mark(line)
+}
+
+/// Picks the layout that explains the document best among what every extractor found, and adds
+/// the explicit cards.
+fn read_layouts(
+    src: &str,
+    layouts: Vec<Layout>,
+    extractors: Vec<Box<dyn Extractor>>,
+    walk: &Walk<'_>,
+    clutter: &[Range<usize>],
+) -> Extracted {
     let mut founds: Vec<(Layout, Found)> = layouts
         .into_iter()
         .zip(extractors)
-        .map(|(layout, extractor)| (layout, extractor.finish(&walk)))
+        .map(|(layout, extractor)| (layout, extractor.finish(walk)))
         .collect();
     let explicit = founds.pop().map(|(_, found)| found).unwrap_or_default();
     if founds.is_empty() {
-        let mut extracted = materialise(src, Layout::Explicit, explicit, &clutter);
+        let mut extracted = materialise(src, Layout::Explicit, explicit, clutter);
         if extracted.cards.is_empty() && extracted.unanswered.is_empty() {
             extracted.layout = None;
         }
@@ -296,7 +353,7 @@ fn extract_in(text: &str, choice: LayoutChoice, in_chunks: bool) -> Extracted {
     }
     let mut extracted = best.map(|(_, _, e, _)| e).unwrap_or_default();
     if !explicit.cards.is_empty() {
-        let marked = materialise(src, Layout::Explicit, explicit, &clutter);
+        let marked = materialise(src, Layout::Explicit, explicit, clutter);
         if extracted.cards.is_empty() && extracted.unanswered.is_empty() {
             extracted.layout = marked.layout;
             extracted.title_heading = extracted
@@ -950,6 +1007,14 @@ mod tests {
             ["What is A?", "What is B?", "What is C?", "What is D?"]
         );
         assert!(found.second_style.is_empty());
+    }
+
+    #[test]
+    fn unclosed_fences() {
+        assert!(!unclosed("```sh\nx\n```\n"));
+        assert!(!unclosed("~~~~\nx\n~~~~~\n"));
+        assert!(unclosed("```sh\nx\n\n### Q?\n"));
+        assert!(unclosed("````\nx\n```\n"));
     }
 
     #[test]

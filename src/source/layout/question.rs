@@ -285,12 +285,26 @@ fn strip_anchors(text: &str) -> String {
     }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
+    // Only in-page anchors go; a link elsewhere is content (and the sanitiser's business).
+    let mut open = 0;
     while let Some(at) = rest.find('<') {
         out.push_str(&rest[..at]);
         let tail = &rest[at..];
-        let is_anchor = tail.starts_with("<a ") || tail.starts_with("</a>");
-        match tail.find('>').filter(|_| is_anchor) {
-            Some(end) => rest = &tail[end + 1..],
+        let end = tail.find('>');
+        let tag = end.map_or("", |end| &tail[..=end]);
+        let in_page = tag.starts_with("<a ")
+            && (tag.contains("href=\"#")
+                || !tag.contains("href") && (tag.contains("name=") || tag.contains("id=")));
+        let closing = tag == "</a>" && open > 0;
+        match end.filter(|_| in_page || closing) {
+            Some(end) => {
+                if in_page {
+                    open += 1;
+                } else {
+                    open -= 1;
+                }
+                rest = &tail[end + 1..];
+            }
             None => {
                 out.push('<');
                 rest = &tail[1..];
@@ -396,6 +410,14 @@ mod tests {
         assert_eq!(
             clean_question("Q. <a href=\"#b\">What is a Buffer?</a>", None).text,
             "What is a Buffer?"
+        );
+        assert_eq!(
+            clean_question("What is <a href=\"https://x.example\">this</a>?", None).text,
+            "What is <a href=\"https://x.example\">this</a>?"
+        );
+        assert_eq!(
+            clean_question("<a name=\"q1\"></a>What is X?", None).text,
+            "What is X?"
         );
         assert_eq!(clean_question("**Why?** #perf #ops", None).text, "Why?");
         assert_eq!(clean_question("Is C# fun? #1", None).text, "Is C# fun?");
