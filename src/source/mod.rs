@@ -177,20 +177,22 @@ pub fn parse_with(path: &Path, text: &str, layout: LayoutChoice) -> Document {
     // fence and the first question. It is not on any line, so line numbers stay right.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let front_matter = frontmatter::parse(text);
-    let mut extracted = layout::extract(text, layout);
+    let mut pins = Vec::new();
+    let (layout, question_level) = pinned(&front_matter, layout, &mut pins);
+    let mut extracted = layout::extract_pinned(text, layout, question_level);
     attach_explicit_ids(text, &mut extracted.cards);
-    let mut diagnostics: Vec<Diagnostic> = extracted
-        .unanswered
-        .iter()
-        .map(|(line, column, question)| {
-            Diagnostic::warning(
-                path,
-                *line,
-                *column,
-                format!("question has no answer and was left out: {question}"),
-            )
-        })
+    let mut diagnostics: Vec<Diagnostic> = pins
+        .into_iter()
+        .map(|message| Diagnostic::warning(path, 1, 1, message))
         .collect();
+    diagnostics.extend(extracted.unanswered.iter().map(|(line, column, question)| {
+        Diagnostic::warning(
+            path,
+            *line,
+            *column,
+            format!("question has no answer and was left out: {question}"),
+        )
+    }));
     diagnostics.extend(extracted.placeholders.iter().map(
         |(line, column, question, placeholder)| {
             Diagnostic::warning(
@@ -234,6 +236,53 @@ pub fn parse_with(path: &Path, text: &str, layout: LayoutChoice) -> Document {
         diagnostics,
         layout: extracted.layout,
         numbers: extracted.numbers,
+    }
+}
+
+/// The layout and question heading level a file's front matter pins (`deckforge-layout:
+/// headings`, `deckforge-question-level: 3`), unless the command line forces a layout. A level
+/// alone means the `headings` layout. Values that make no sense are reported in `problems`.
+fn pinned(
+    front_matter: &FrontMatter,
+    choice: LayoutChoice,
+    problems: &mut Vec<String>,
+) -> (LayoutChoice, Option<usize>) {
+    let get = |key: &str| {
+        front_matter
+            .get(key)
+            .or_else(|| front_matter.get(&key.replace('-', "_")))
+    };
+    let level = get("deckforge-question-level").and_then(|value| {
+        let level = value.trim().trim_start_matches('#');
+        let parsed = match level.parse::<usize>() {
+            Ok(n) => Some(n),
+            Err(_) if !level.is_empty() => None,
+            Err(_) => Some(value.trim().len()),
+        };
+        let level = parsed.filter(|n| (1..=6).contains(n));
+        if level.is_none() {
+            problems.push(format!(
+                "front matter `deckforge-question-level: {value}` is not a heading level (1 to 6, or `###`); ignored"
+            ));
+        }
+        level
+    });
+    if choice != LayoutChoice::Auto {
+        return (choice, level);
+    }
+    let layout = match get("deckforge-layout").map(str::parse::<LayoutChoice>) {
+        Some(Ok(layout)) => layout,
+        Some(Err(message)) => {
+            problems.push(format!(
+                "front matter `deckforge-layout`: {message}; detecting it instead"
+            ));
+            LayoutChoice::Auto
+        }
+        None => LayoutChoice::Auto,
+    };
+    match (layout, level) {
+        (LayoutChoice::Auto, Some(_)) => (LayoutChoice::Fixed(Layout::Headings), level),
+        _ => (layout, level),
     }
 }
 
@@ -308,6 +357,43 @@ mod tests {
         assert_eq!(doc.cards.len(), 1);
         assert!(doc.cards[0].section.is_empty());
         assert_eq!(doc.cards[0].line, 4);
+    }
+
+    #[test]
+    fn front_matter_pins_the_layout_and_the_question_level() {
+        let body = "# Notes\n\n## Setup\n\n### Install the tools\n\nRun the installer.\n\n### Configure the path\n\nAdd the folder.\n\nQ: Where are logs?\nA: In the state folder.\n";
+        let auto = parse(Path::new("x.md"), body);
+        assert_eq!(auto.layout, Some(Layout::QA));
+        let level = parse(
+            Path::new("x.md"),
+            &format!("---\ndeckforge-question-level: 3\n---\n{body}"),
+        );
+        assert_eq!(level.layout, Some(Layout::Headings));
+        let questions: Vec<&str> = level.cards.iter().map(|c| c.question.as_str()).collect();
+        assert_eq!(questions, ["Install the tools", "Configure the path"]);
+        let pinned = parse(
+            Path::new("x.md"),
+            &format!("---\ndeckforge_layout: q-a\n---\n{body}"),
+        );
+        assert_eq!(pinned.layout, Some(Layout::QA));
+        let wrong = parse(
+            Path::new("x.md"),
+            &format!("---\ndeckforge-layout: nope\ndeckforge-question-level: 9\n---\n{body}"),
+        );
+        assert_eq!(wrong.layout, Some(Layout::QA));
+        let messages: Vec<&str> = wrong
+            .diagnostics
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        assert!(
+            messages.iter().any(|m| m.contains("unknown layout `nope`")),
+            "{messages:?}"
+        );
+        assert!(
+            messages.iter().any(|m| m.contains("not a heading level")),
+            "{messages:?}"
+        );
     }
 
     #[test]

@@ -59,6 +59,8 @@ struct OpenDetails {
 
 #[derive(Debug, Default)]
 pub(crate) struct Headings {
+    /// The question level the author fixed in the front matter.
+    pinned: Option<usize>,
     marks: Vec<Mark>,
     details: OpenDetails,
 }
@@ -99,8 +101,9 @@ impl Extractor for Headings {
     }
 
     fn finish(self: Box<Self>, walk: &Walk<'_>) -> Found {
-        let level = question_level(&self.marks);
-        let statements = level.is_some_and(|level| statements_are_questions(&self.marks, level));
+        let level = self.pinned.or_else(|| question_level(&self.marks));
+        let statements = self.pinned.is_some()
+            || level.is_some_and(|level| statements_are_questions(&self.marks, level));
         let mut sections = Sections::default();
         let mut cards = Cards::default();
         let mut open_level: Option<usize> = None;
@@ -258,6 +261,13 @@ fn is_chrome(text: &str) -> bool {
 }
 
 impl Headings {
+    pub(crate) fn pinned(level: Option<usize>) -> Self {
+        Headings {
+            pinned: level,
+            ..Headings::default()
+        }
+    }
+
     /// Follows `<details>` tags, recording the blocks that reveal an answer.
     fn details(&mut self, src: &str, range: &Range<usize>) {
         for (tag, closing, span) in tags(src, range) {

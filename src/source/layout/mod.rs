@@ -104,7 +104,7 @@ impl Layout {
         }
     }
 
-    fn extractor(self) -> Box<dyn Extractor> {
+    fn extractor(self, question_level: Option<usize>) -> Box<dyn Extractor> {
         match self {
             Layout::AnswerLabel => Box::new(answer_label::AnswerLabel::default()),
             Layout::QA => Box::new(qa::QuestionAnswer::default()),
@@ -113,7 +113,7 @@ impl Layout {
             Layout::Table => Box::new(table::Table::default()),
             Layout::Definitions => Box::new(definitions::Definitions::default()),
             Layout::BoldParagraph => Box::new(bold_paragraph::BoldParagraph::default()),
-            Layout::Headings => Box::new(headings::Headings::default()),
+            Layout::Headings => Box::new(headings::Headings::pinned(question_level)),
             Layout::Explicit => Box::new(explicit::Explicit::default()),
         }
     }
@@ -179,16 +179,31 @@ pub struct Extracted {
 
 /// Extracts the questions of `text` (the whole file, front matter included).
 pub fn extract(text: &str, choice: LayoutChoice) -> Extracted {
-    extract_in(text, choice, true)
+    extract_in(text, choice, None, true)
+}
+
+/// [`extract`] with the level of the headings that are questions fixed by the author (in the
+/// `headings` layout every heading with content at that level is a question).
+pub fn extract_pinned(
+    text: &str,
+    choice: LayoutChoice,
+    question_level: Option<usize>,
+) -> Extracted {
+    extract_in(text, choice, question_level, true)
 }
 
 /// [`extract`] with the document parsed in one piece, to check that cutting changes nothing.
 #[cfg(test)]
 pub(crate) fn extract_whole(text: &str, choice: LayoutChoice) -> Extracted {
-    extract_in(text, choice, false)
+    extract_in(text, choice, None, false)
 }
 
-fn extract_in(text: &str, choice: LayoutChoice, in_chunks: bool) -> Extracted {
+fn extract_in(
+    text: &str,
+    choice: LayoutChoice,
+    question_level: Option<usize>,
+    in_chunks: bool,
+) -> Extracted {
     let src = text;
     // The parser starts after the front matter, so it never sees the `---` fences while every
     // offset and line number stays that of the file.
@@ -199,7 +214,10 @@ fn extract_in(text: &str, choice: LayoutChoice, in_chunks: bool) -> Extracted {
         LayoutChoice::Fixed(Layout::Explicit) => vec![Layout::Explicit],
         LayoutChoice::Fixed(layout) => vec![layout, Layout::Explicit],
     };
-    let mut extractors: Vec<Box<dyn Extractor>> = layouts.iter().map(|l| l.extractor()).collect();
+    let mut extractors: Vec<Box<dyn Extractor>> = layouts
+        .iter()
+        .map(|l| l.extractor(question_level))
+        .collect();
     let mut walk = Walk::new(src);
     let mut clutter = Clutter::default();
     let ends = if in_chunks {
