@@ -13,6 +13,7 @@ use std::ops::Range;
 
 use pulldown_cmark::Event;
 
+use super::clutter;
 use super::details::{Tag, reveals_answer, strip_tags, tags};
 use super::question::ends_with_question_mark;
 use super::{
@@ -32,6 +33,8 @@ enum Mark {
         has_content: bool,
     },
     Rule(usize),
+    /// A top-level task list (`- [ ]` / `- [x]` on every item): a quiz question's options.
+    Options(TaskList),
     /// A top-level `<details>` block whose summary reveals an answer ("Answer", "Show answer",
     /// "第 1 题的答案"): the answer of the question heading before it.
     Reveal {
@@ -41,6 +44,15 @@ enum Mark {
         /// The `</details>` tag, once read (an unclosed block reveals nothing).
         close: Option<Range<usize>>,
     },
+}
+
+/// A top-level list whose items are all tasks.
+#[derive(Debug, Default, Clone)]
+struct TaskList {
+    range: Range<usize>,
+    /// Each item: its range, where its `[ ]` marker ends, the marker's start, and whether it is
+    /// ticked (`None` while no marker was seen).
+    items: Vec<(Range<usize>, usize, usize, Option<bool>)>,
 }
 
 /// A `<details>` block being read.
@@ -61,12 +73,14 @@ struct OpenDetails {
 pub(crate) struct Headings {
     /// The question level the author fixed in the front matter.
     pinned: Option<usize>,
+    tasks: Option<TaskList>,
     marks: Vec<Mark>,
     details: OpenDetails,
 }
 
 impl Extractor for Headings {
     fn event(&mut self, walk: &Walk<'_>, event: &Event<'_>, range: &Range<usize>) {
+        self.follow_tasks(walk, event, range);
         if !walk.event_top_level(event) {
             return;
         }
@@ -109,6 +123,7 @@ impl Extractor for Headings {
         let mut open_level: Option<usize> = None;
         // The end of a revealed answer: headings before it are part of that answer.
         let mut inside_reveal = 0;
+        let mut cuts = Vec::new();
         for (index, mark) in self.marks.iter().enumerate() {
             let (h_level, range, text, question, is_question) = match mark {
                 Mark::Rule(at) => {
@@ -124,6 +139,12 @@ impl Extractor for Headings {
                     if reveal_answer(walk.src, &mut cards, *start, *inner, close) {
                         open_level = None;
                         inside_reveal = close.end;
+                    }
+                    continue;
+                }
+                Mark::Options(tasks) => {
+                    if open_level.is_some() {
+                        quiz_options(walk.src, &mut cards, tasks, &mut cuts);
                     }
                     continue;
                 }
@@ -171,7 +192,48 @@ impl Extractor for Headings {
             }
         }
         let title = sections.title.take();
-        cards.finish(walk.src.len(), title)
+        let mut found = cards.finish(walk.src.len(), title);
+        cuts.sort_by_key(|r: &Range<usize>| r.start);
+        found.cuts = cuts;
+        found
+    }
+}
+
+/// A quiz question's options (`- [ ]` / `- [x]`): every option, unticked, joins the question
+/// with what stood before the list (its code); the answer is the ticked option (or the ticked
+/// ones, as a list) and what follows the list. With nothing ticked the question has no answer.
+fn quiz_options(src: &str, cards: &mut Cards, tasks: &TaskList, cuts: &mut Vec<Range<usize>>) {
+    let Some(card) = cards.open.as_mut() else {
+        return;
+    };
+    if card.answer.start > tasks.range.start || card.question.text.contains("\n\n- ") {
+        return;
+    }
+    let before = src[card.answer.start..tasks.range.start].trim();
+    let options: Vec<String> = tasks
+        .items
+        .iter()
+        .map(|(item, text, _, _)| format!("- {}", src[*text..item.end.max(*text)].trim()))
+        .collect();
+    let mut front = card.question.text.clone();
+    if !before.is_empty() {
+        front = format!("{front}\n\n{before}");
+    }
+    card.question.text = format!("{front}\n\n{}", options.join("\n"));
+    let ticked = tasks.items.iter().filter(|i| i.3 == Some(true)).count();
+    if ticked == 0 {
+        // An empty answer: the card is left out as unanswered, with a warning.
+        card.answer = tasks.range.start..tasks.range.start;
+        cards.close(tasks.range.start);
+        return;
+    }
+    card.answer.start = tasks.range.start;
+    for (item, text, marker, checked) in &tasks.items {
+        match checked {
+            Some(true) if ticked == 1 => cuts.push(item.start..*text),
+            Some(true) => cuts.push(*marker..*text),
+            _ => cuts.push(clutter::whole_lines(src, item)),
+        }
     }
 }
 
@@ -261,6 +323,44 @@ fn is_chrome(text: &str) -> bool {
 }
 
 impl Headings {
+    /// Records top-level lists whose every item is a task (`- [x] option`).
+    fn follow_tasks(&mut self, walk: &Walk<'_>, event: &Event<'_>, range: &Range<usize>) {
+        let depth = walk.containers.len();
+        match event {
+            Event::Start(pulldown_cmark::Tag::List(_)) if depth == 1 => {
+                self.tasks = Some(TaskList {
+                    range: range.clone(),
+                    items: Vec::new(),
+                });
+            }
+            Event::Start(pulldown_cmark::Tag::Item) if depth == 2 => {
+                if let Some(tasks) = &mut self.tasks {
+                    tasks
+                        .items
+                        .push((range.clone(), range.start, range.start, None));
+                }
+            }
+            Event::TaskListMarker(checked) => {
+                let item = self.tasks.as_mut().and_then(|t| t.items.last_mut());
+                if let Some(item) = item.filter(|i| i.3.is_none() && range.start < i.0.end) {
+                    let after = &walk.src[range.end..];
+                    item.1 = range.end + (after.len() - after.trim_start_matches(' ').len());
+                    item.2 = range.start;
+                    item.3 = Some(*checked);
+                }
+            }
+            Event::End(pulldown_cmark::TagEnd::List(_)) if depth == 1 => {
+                let Some(tasks) = self.tasks.take() else {
+                    return;
+                };
+                if !tasks.items.is_empty() && tasks.items.iter().all(|i| i.3.is_some()) {
+                    self.marks.push(Mark::Options(tasks));
+                }
+            }
+            _ => {}
+        }
+    }
+
     pub(crate) fn pinned(level: Option<usize>) -> Self {
         Headings {
             pinned: level,
