@@ -31,6 +31,16 @@ use crate::write::{self, OutputFormat};
 /// The tag every note removed from the sources carries, so one search finds them all.
 pub const REMOVED_TAG: &str = "deckforge::removed";
 
+/// How long a removed question's note keeps shipping (without a card) after its removal: long
+/// enough for learners who import now and then to learn it was retired, short enough that a
+/// note a learner deleted stops coming back. `deckforge prune` ends it sooner.
+pub const RETIRED_NOTE_DAYS: i64 = 90;
+
+/// Bumped on purpose when rendering changes in a way existing notes should receive: the
+/// content hashes come from the sources (and this), not from the rendered HTML, so an update
+/// to the renderer reaches Anki only when it is meant to.
+const RENDER_VERSION: u32 = 1;
+
 /// Where the lock file is read from and written to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LockMode {
@@ -68,6 +78,9 @@ pub struct BuildOptions {
     pub text: TextOptions,
     /// Which question-and-answer layout to read the inputs with (detected per document by default).
     pub layout: LayoutChoice,
+    /// Text outputs only: write just the notes added or changed since the lock, so a CSV
+    /// import leaves every other note (and the edits made to it in Anki) alone.
+    pub changed_only: bool,
 }
 
 impl BuildOptions {
@@ -87,15 +100,30 @@ impl BuildOptions {
             templates: Templates::default(),
             text: TextOptions::default(),
             layout: LayoutChoice::default(),
+            changed_only: false,
         }
     }
 
     /// The lock file these options read and write, if any.
     pub fn lock_path(&self) -> Option<PathBuf> {
         match &self.lock {
-            LockMode::BesideSource => self.inputs.first().map(|input| lock::default_path(input)),
+            LockMode::BesideSource => lock::default_path(&self.inputs, self.deck_id.as_deref()),
             LockMode::At(path) => Some(path.clone()),
             LockMode::Off => None,
+        }
+    }
+
+    /// The lock a preview shows GUIDs and tags from: a preview's output is a page, not the
+    /// deck's output, so without a lock of its name the one named after the first source (the
+    /// usual `notes.md` → `notes.apkg`) is read.
+    pub fn read_lock_for_preview(&self) -> Result<Option<Lock>> {
+        let Some(path) = self.lock_path() else {
+            return Ok(None);
+        };
+        match (Lock::read(&path)?, &self.lock, self.inputs.first()) {
+            (Some(lock), _, _) => Ok(Some(lock)),
+            (None, LockMode::BesideSource, Some(first)) => Lock::read(&lock::legacy_path(first)),
+            (None, _, _) => Ok(None),
         }
     }
 }
@@ -132,12 +160,21 @@ pub struct BuildReport {
     pub changes: Vec<ChangedNote>,
     pub lock: Option<PathBuf>,
     pub diagnostics: Vec<Diagnostic>,
+    /// What Anki will do that the author may not expect, said once per deck (the lock
+    /// remembers): not problems with the sources, so `--strict` does not fail on them.
+    pub notices: Vec<String>,
 }
 
 impl BuildReport {
-    /// `added 2, updated 1, reworded 1, removed 0, unchanged 96`.
+    /// `added 2, updated 1, reworded 1, removed 0, unchanged 96`; without a lock nothing was
+    /// compared, so no note is called added (Anki updates those it has by GUID).
     pub fn summary(&self) -> String {
         let c = &self.counts;
+        if self.lock.is_none() {
+            return "no lock: not compared with an earlier build; Anki updates the notes it \
+                    already has (by GUID) and adds the rest"
+                .to_string();
+        }
         format!(
             "added {}, updated {}, reworded {}, removed {}, unchanged {}",
             c.added, c.updated, c.reworded, c.removed, c.unchanged
@@ -186,27 +223,46 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
 /// [`build`], reporting progress to `progress` as it goes.
 pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Result<BuildReport> {
     let format = OutputFormat::for_output(&options.output, &options.text)?;
+    if options.changed_only && format == OutputFormat::Apkg {
+        return Err(Error::TextOptionOnPackage {
+            path: options.output.clone(),
+            option: "--changed-only".to_string(),
+            hint: "a package updates only the notes that changed already; --changed-only is for \
+                   CSV and other text outputs"
+                .to_string(),
+        });
+    }
     if options.output.is_dir() {
         return Err(Error::OutputIsFolder {
             path: options.output.clone(),
         });
     }
+    let lock_path = options.lock_path();
+    refuse_output_over(options, &inputs_of(options, lock_path.as_deref()))?;
     let documents = options
         .inputs
         .iter()
         .map(|path| source::load_with(path, options.layout))
         .collect::<Result<Vec<_>>>()?;
-    let lock_path = options.lock_path();
-    let previous = match &lock_path {
-        Some(path) => Lock::read(path)?,
-        None => None,
-    };
+    let mut notices = Vec::new();
+    let previous = read_previous(options, lock_path.as_deref(), &documents, &mut notices)?;
+    let identity = deck_identity(&documents, options, previous.as_ref().map(|(l, _)| l))
+        .map_err(|(locked, given)| Error::DeckIdChanged {
+            lock: previous
+                .as_ref()
+                .map(|(_, from)| from.clone())
+                .unwrap_or_default(),
+            locked,
+            given,
+        })?;
+    let previous = previous.map(|(lock, _)| lock);
     // The checks `deckforge check` adds read only the drafts, so they run beside the planning.
     let (mut planned, lint) = std::thread::scope(|scope| {
         let lint = scope.spawn(|| crate::check::lint(&documents, options.allow_html));
         let planned = Planned::new(
             &documents,
             options,
+            identity,
             previous.map(Cow::Owned),
             lock_path.is_some(),
             progress,
@@ -214,6 +270,10 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
         (planned, lint.join().expect("the checks do not panic"))
     });
     planned.diagnostics.extend(lint);
+    notices.append(&mut planned.notices);
+    if let Some(media) = &planned.media_files {
+        refuse_output_over(options, &media.iter().map(|f| (f.as_path(), "an image")).collect::<Vec<_>>())?;
+    }
     if options.strict && !planned.diagnostics.is_empty() {
         return Err(Error::Strict {
             diagnostics: planned.diagnostics,
@@ -263,7 +323,241 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
         changes,
         lock: lock_path,
         diagnostics: planned.diagnostics,
+        notices,
     })
+}
+
+/// The files a build reads before planning, by role, for [`refuse_output_over`].
+fn inputs_of<'a>(options: &'a BuildOptions, lock: Option<&'a Path>) -> Vec<(&'a Path, &'static str)> {
+    let mut files: Vec<(&Path, &'static str)> =
+        options.inputs.iter().map(|p| (p.as_path(), "an input")).collect();
+    files.extend(lock.map(|p| (p, "the lock file")));
+    files.extend(options.templates.files.iter().map(|p| (p.as_path(), "a template")));
+    files
+}
+
+/// Refuses an output that would replace a file the build reads: the Markdown, the lock, a
+/// template or an image would be lost without a word.
+fn refuse_output_over(options: &BuildOptions, files: &[(&Path, &'static str)]) -> Result<()> {
+    let output = normalised(&options.output);
+    match files.iter().find(|(file, _)| normalised(file) == output) {
+        Some((_, role)) => Err(Error::OutputIsInput {
+            path: options.output.clone(),
+            role,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// `path` made absolute, with `.` and `..` resolved and symbolic links followed as far as the
+/// path exists, so two spellings of one file compare equal.
+fn normalised(path: &Path) -> PathBuf {
+    use std::path::Component;
+    if let Ok(real) = path.canonicalize() {
+        return real;
+    }
+    let absolute = std::env::current_dir()
+        .map(|dir| dir.join(path))
+        .unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    match (out.parent().map(Path::canonicalize), out.file_name()) {
+        (Some(Ok(parent)), Some(name)) => parent.join(name),
+        _ => out,
+    }
+}
+
+/// The previous lock and the file it was read from. The first time after an upgrade that is
+/// the lock an older release kept under the first source's name; with no lock at all, a lock
+/// of another name beside it that holds most of these questions is worth a warning, since
+/// every note would otherwise be new to Anki.
+fn read_previous(
+    options: &BuildOptions,
+    lock_path: Option<&Path>,
+    documents: &[Document],
+    notices: &mut Vec<String>,
+) -> Result<Option<(Lock, PathBuf)>> {
+    let Some(path) = lock_path else {
+        return Ok(None);
+    };
+    if let Some(lock) = Lock::read(path)? {
+        return Ok(Some((lock, path.to_path_buf())));
+    }
+    let first = match (&options.lock, options.inputs.first()) {
+        (LockMode::BesideSource, Some(first)) => first,
+        _ => return Ok(None),
+    };
+    let legacy = lock::legacy_path(first);
+    if legacy != path {
+        if let Some(lock) = Lock::read(&legacy)?.filter(|lock| lock.version < 2) {
+            notices.push(format!(
+                "read this deck's lock from {} (named after the first source by an older \
+                 deckforge); from now on it is {}: commit it, and delete the old one once no \
+                 other deck is built from {}",
+                legacy.display(),
+                path.display(),
+                first.display()
+            ));
+            return Ok(Some((lock, legacy)));
+        }
+    }
+    if let Some(warning) = lock_elsewhere(path, documents) {
+        notices.push(warning);
+    }
+    Ok(None)
+}
+
+/// A warning when another `*.deckforge.lock` beside `path` knows these questions: a renamed
+/// source or output leaves its lock behind, and every note would come into Anki a second time.
+fn lock_elsewhere(path: &Path, documents: &[Document]) -> Option<String> {
+    const SUFFIX: &str = ".deckforge.lock";
+    let folder = crate::write::atomic::parent_folder(path);
+    let questions: std::collections::HashSet<String> = documents
+        .iter()
+        .flat_map(|d| &d.cards)
+        .map(|card| normalise_question(&card.question))
+        .collect();
+    let mut best: Option<(usize, PathBuf)> = None;
+    let mut others = Vec::new();
+    for entry in std::fs::read_dir(folder).ok()?.flatten() {
+        let other = entry.path();
+        let is_lock = other
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.ends_with(SUFFIX));
+        // A lock too large to be this deck's is not read just to warn.
+        let small = entry.metadata().is_ok_and(|m| m.is_file() && m.len() < 256 << 20);
+        if !is_lock || other == path || !small {
+            continue;
+        }
+        let known = match Lock::read(&other) {
+            Ok(Some(lock)) => lock
+                .notes
+                .iter()
+                .filter(|note| !note.removed && questions.contains(&note.question))
+                .count(),
+            _ => 0,
+        };
+        if best.as_ref().is_none_or(|(most, _)| known > *most) {
+            best = Some((known, other.clone()));
+        }
+        others.push(other);
+    }
+    let (known, other) = best?;
+    let advice = format!(
+        "if this deck was built with it before (a source or output renamed), rename it to {} or \
+         pass --lock {}; otherwise Anki adds every note as new",
+        path.display(),
+        other.display()
+    );
+    if known * 2 > questions.len() {
+        Some(format!(
+            "no lock {} yet, but {known} of these {} questions are in {}: {advice}",
+            path.display(),
+            questions.len(),
+            other.display()
+        ))
+    } else {
+        Some(format!(
+            "no lock {} yet (a new deck: every note is new to Anki); {} other lock(s) sit beside \
+             it, such as {}: {advice}",
+            path.display(),
+            others.len(),
+            other.display()
+        ))
+    }
+}
+
+/// A deck's permanent identity: what its GUIDs, note type and tags derive from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeckIdentity {
+    /// The GUID namespace.
+    pub namespace: String,
+    /// The note type's id; it never changes under a deck's notes.
+    pub note_type_id: i64,
+    /// The first part of every note's tags.
+    pub tag_root: String,
+}
+
+/// The deck identity: the lock's when there is one (a different explicit deck id is refused,
+/// as `Err((locked, given))`), else the explicit deck id, else a default that differs between
+/// decks (the first source's folder and the output's name). Without a lock the default stays
+/// what older releases used, the first source's name, so such builds keep their GUIDs.
+pub fn deck_identity(
+    documents: &[Document],
+    options: &BuildOptions,
+    lock: Option<&Lock>,
+) -> std::result::Result<DeckIdentity, (String, String)> {
+    let explicit = options.deck_id.clone().or_else(|| {
+        documents
+            .first()
+            .and_then(|d| d.declared_deck_id().map(str::to_string))
+    });
+    let source_stem = documents.first().map(|d| slug(&file_stem(&d.path)));
+    let root_of = |namespace: &str| Some(slug(namespace)).filter(|root| !root.is_empty());
+    if let Some(lock) = lock {
+        if let Some(given) = explicit.filter(|given| *given != lock.deck_id) {
+            return Err((lock.deck_id.clone(), given));
+        }
+        return Ok(DeckIdentity {
+            namespace: lock.deck_id.clone(),
+            note_type_id: lock
+                .note_type_id
+                .unwrap_or_else(|| stable_id("notetype", &lock.deck_id)),
+            tag_root: lock
+                .tag_root
+                .clone()
+                .or_else(|| root_of(&lock.deck_id))
+                .unwrap_or_else(|| "deckforge".to_string()),
+        });
+    }
+    let namespace = match (&explicit, &options.lock) {
+        (Some(id), _) => id.clone(),
+        (None, LockMode::Off) => source_stem.clone().unwrap_or_else(|| "deck".to_string()),
+        (None, _) => default_namespace(options),
+    };
+    let tag_root = match &explicit {
+        Some(id) => root_of(id),
+        None => source_stem.filter(|root| !root.is_empty()),
+    };
+    Ok(DeckIdentity {
+        note_type_id: stable_id("notetype", &namespace),
+        tag_root: tag_root.unwrap_or_else(|| "deckforge".to_string()),
+        namespace,
+    })
+}
+
+/// `folder/deck`: two decks built from files of one name in different folders, or from
+/// different sets of sources, get different GUIDs and note types.
+fn default_namespace(options: &BuildOptions) -> String {
+    let folder = options
+        .inputs
+        .first()
+        .map(|input| normalised(input))
+        .and_then(|input| {
+            input
+                .parent()
+                .and_then(Path::file_name)
+                .map(|n| slug(&n.to_string_lossy()))
+        })
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "deck".to_string());
+    let deck = lock::default_path(&options.inputs, None)
+        .map(|path| {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            slug(name.trim_end_matches(".deckforge.lock"))
+        })
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "deck".to_string());
+    format!("{folder}/{deck}")
 }
 
 /// A writer that checks that what is written is exactly a file's content, reading the file in
@@ -330,8 +624,13 @@ fn write_output(
             write::apkg::write_apkg_notes(&planned.header, planned, &options.output, progress)
         }
         OutputFormat::Text(preset) => {
+            let notes = if options.changed_only {
+                planned.render_changed_notes()
+            } else {
+                planned.render_notes()
+            };
             let package = Package {
-                notes: planned.render_notes(),
+                notes,
                 ..planned.header.clone()
             };
             write::presets::write_preset_file(&package, preset, options.text.bom, &options.output)
@@ -339,36 +638,28 @@ fn write_output(
     }
 }
 
-/// The deck namespace: a permanent id, never the display name, so renaming a deck keeps its notes.
-pub fn namespace(documents: &[Document], options: &BuildOptions, lock: Option<&Lock>) -> String {
-    options
-        .deck_id
-        .clone()
-        .or_else(|| {
-            documents
-                .first()
-                .and_then(|d| d.declared_deck_id().map(str::to_string))
-        })
-        .or_else(|| lock.map(|l| l.deck_id.clone()))
-        .or_else(|| documents.first().map(|d| slug(&file_stem(&d.path))))
-        .unwrap_or_else(|| "deck".to_string())
-}
-
 /// Turns parsed documents and the previous lock into a package and the next lock; no I/O.
 pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lock>) -> Plan {
     plan_with_progress(documents, options, previous, &|_| {})
 }
 
-/// [`plan`], reporting rendering progress.
+/// [`plan`], reporting rendering progress. A deck id that differs from the lock's, which a
+/// build refuses, gives the lock's identity here.
 pub fn plan_with_progress(
     documents: &[Document],
     options: &BuildOptions,
     previous: Option<&Lock>,
     progress: ProgressFn,
 ) -> Plan {
+    let identity = deck_identity(documents, options, previous).unwrap_or_else(|_| {
+        let mut lenient = options.clone();
+        lenient.deck_id = previous.map(|lock| lock.deck_id.clone());
+        deck_identity(documents, &lenient, previous).expect("the lock's own id matches it")
+    });
     Planned::new(
         documents,
         options,
+        identity,
         previous.map(Cow::Borrowed),
         true,
         progress,
@@ -465,6 +756,8 @@ struct CardFields {
     fields: Vec<String>,
     tags: Vec<String>,
     problems: Vec<String>,
+    /// The question and answer before their images were packed, when asked for and different.
+    unpacked: Option<[String; 2]>,
 }
 
 /// Renders cards into note fields. Planning renders every card once for its content hash, and
@@ -482,6 +775,17 @@ struct NoteMaker<'a> {
 
 impl NoteMaker<'_> {
     fn fields(&self, index: usize) -> CardFields {
+        self.fields_with(index, self.media.as_ref(), false)
+    }
+
+    /// The fields with images packed into `media`, keeping the unpacked question and answer
+    /// if `keep_unpacked` (a lock from before version 2 hashed what the output format showed).
+    fn fields_with(
+        &self,
+        index: usize,
+        media: Option<&Mutex<MediaCollector>>,
+        keep_unpacked: bool,
+    ) -> CardFields {
         let SourceCard {
             document,
             draft: card,
@@ -490,8 +794,12 @@ impl NoteMaker<'_> {
         let question = self.renderer.inline(&card.question);
         let answer = self.renderer.block(&card.answer);
         let mut problems = Vec::new();
-        let (question, answer) = match &self.media {
+        let mut unpacked = None;
+        let (question, answer) = match media {
             Some(media) if shows_image(&question) || shows_image(&answer) => {
+                if keep_unpacked {
+                    unpacked = Some([question.clone(), answer.clone()]);
+                }
                 // Relative image paths start from the document's folder.
                 let folder = crate::write::atomic::parent_folder(&document.path);
                 let mut media = media.lock().unwrap_or_else(PoisonError::into_inner);
@@ -528,6 +836,7 @@ impl NoteMaker<'_> {
             fields,
             tags,
             problems,
+            unpacked,
         }
     }
 
@@ -567,6 +876,10 @@ struct Planned<'a> {
     /// Notes newly removed from the sources.
     removed_changes: Vec<ChangedNote>,
     diagnostics: Vec<Diagnostic>,
+    /// Said once per deck: see [`BuildReport::notices`].
+    notices: Vec<String>,
+    /// The image files read, which the output must not replace.
+    media_files: Option<Vec<PathBuf>>,
 }
 
 /// A card that changed since the lock, until the report asks for its text: a first build of a
@@ -584,67 +897,30 @@ impl<'a> Planned<'a> {
     fn new(
         documents: &'a [Document],
         options: &BuildOptions,
+        identity: DeckIdentity,
         previous: Option<Cow<'_, Lock>>,
         keep_lock: bool,
         progress: ProgressFn,
     ) -> Self {
-        let namespace = namespace(documents, options, previous.as_deref());
+        let DeckIdentity {
+            namespace,
+            note_type_id,
+            tag_root,
+        } = identity;
         let deck_name = options
             .deck_name
             .clone()
             .or_else(|| documents.first().map(Document::suggested_deck_name))
             .map(|name| plain_deck_name(&name))
             .filter(|name| !name.is_empty())
-            .unwrap_or_else(|| namespace.clone());
-        let tag_root = {
-            let root = slug(&namespace);
-            if root.is_empty() {
-                "deckforge".to_string()
-            } else {
-                root
-            }
-        };
+            .unwrap_or_else(|| tag_root.clone());
         let mut diagnostics: Vec<Diagnostic> = documents
             .iter()
             .flat_map(|d| d.diagnostics.clone())
             .collect();
-
-        let mut decks = vec![DeckInfo {
-            id: stable_id("deck", &deck_name),
-            name: deck_name.clone(),
-        }];
-        let mut deck_index: HashMap<&[String], usize> = HashMap::new();
-        let mut cards = Vec::with_capacity(documents.iter().map(|d| d.cards.len()).sum());
-        for document in documents {
-            for draft in &document.cards {
-                let deck = if options.subdecks && !draft.section.is_empty() {
-                    let next = decks.len();
-                    *deck_index.entry(&draft.section).or_insert_with(|| {
-                        let name = std::iter::once(deck_name.as_str())
-                            .chain(draft.section.iter().map(String::as_str))
-                            .map(|part| plain_deck_name(part).replace("::", ":"))
-                            .collect::<Vec<_>>()
-                            .join("::");
-                        decks.push(DeckInfo {
-                            id: stable_id("deck", &name),
-                            name,
-                        });
-                        next
-                    })
-                } else {
-                    0
-                };
-                cards.push(SourceCard {
-                    document,
-                    draft,
-                    deck,
-                });
-            }
-        }
-        let apkg = matches!(
-            OutputFormat::for_output(&options.output, &options.text),
-            Ok(OutputFormat::Apkg)
-        );
+        let (decks, cards) = decks_and_cards(documents, options.subdecks, &deck_name);
+        let format = OutputFormat::for_output(&options.output, &options.text).ok();
+        let apkg = format == Some(OutputFormat::Apkg);
         let maker = NoteMaker {
             cards,
             renderer: HtmlRenderer::new(options.allow_html),
@@ -652,58 +928,15 @@ impl<'a> Planned<'a> {
             tag_root: tag_root.clone(),
             keep_markdown: !apkg,
         };
-
-        // Identities need every card's content hash, so every card is rendered once here;
-        // the HTML is dropped at once and rendered again when the note is written.
-        let total = maker.cards.len() as u64;
-        // Images that cannot be packed are rare: they are collected aside, so the keys come
-        // out of the pass as they are needed.
-        let media_problems = Mutex::new(Vec::new());
-        let keys = parallel_map(
-            maker.cards.len(),
-            |index| {
-                let CardFields {
-                    fields,
-                    tags,
-                    problems,
-                } = maker.fields(index);
-                if !problems.is_empty() {
-                    media_problems
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .push((index, problems));
-                }
-                let card = maker.cards[index].draft;
-                CardKey {
-                    normalised: normalise_question(&card.question),
-                    // Copied into the lock after matching, once the previous lock is freed.
-                    text: String::new(),
-                    explicit_id: card.explicit_id.clone(),
-                    content_hash: note_content_hash(&fields, &tags),
-                    answer_hash: content_hash([fields[field::ANSWER].as_str()]),
-                }
-            },
-            |done| {
-                progress(Progress {
-                    stage: Stage::Rendering,
-                    done,
-                    total,
-                })
-            },
-        );
-        let mut media_problems = media_problems
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner);
-        media_problems.sort_unstable_by_key(|(index, _)| *index);
-        for (index, problems) in media_problems {
-            let SourceCard {
-                document, draft, ..
-            } = maker.cards[index];
-            diagnostics.extend(problems.into_iter().map(|problem| {
-                Diagnostic::warning(&document.path, draft.line, draft.column, problem)
-            }));
+        let mut previous = previous.map(Cow::into_owned);
+        let legacy = previous.as_ref().is_some_and(Lock::has_rendered_hashes);
+        let (keys, migrations, media_files) =
+            card_keys(&maker, options, legacy, progress, &mut diagnostics);
+        if let Some(lock) = &mut previous {
+            migrate_hashes(lock, &migrations);
         }
-
+        drop(migrations);
+        let memory = previous.as_ref().map(DeckMemory::of);
         let previous_note_type = previous.as_ref().and_then(|lock| lock.note_type.clone());
         // A build hands its previous lock over (matching frees what it no longer needs);
         // plan() callers keep theirs, so it is copied.
@@ -711,16 +944,27 @@ impl<'a> Planned<'a> {
             cards: assignments,
             removed,
             lock: mut next_lock,
-        } = identity::assign_owned(&namespace, keys, previous.map(Cow::into_owned), options.now);
-        if keep_lock {
-            for (record, card) in next_lock.notes.iter_mut().zip(&maker.cards) {
+        } = identity::assign_owned(&namespace, keys, previous, options.now);
+        for (record, card) in next_lock.notes.iter_mut().zip(&maker.cards) {
+            if keep_lock {
                 record.text = card.draft.question.clone();
             }
+            record.subdeck = subdeck_of(&decks, card.deck).to_string();
+        }
+        let mut notices = Vec::new();
+        if let Some(memory) = &memory {
+            notices.extend(memory.deck_notices(&deck_name, &next_lock, &assignments));
+        }
+        next_lock.note_type_id = Some(note_type_id);
+        next_lock.tag_root = Some(tag_root.clone());
+        next_lock.deck = Some(deck_name.clone());
+        next_lock.notices = memory.map(|m| m.notices).unwrap_or_default();
+        if format == Some(OutputFormat::Text(crate::write::presets::Preset::Anki)) {
+            notices.extend(csv_notices(&mut next_lock.notices, options.changed_only));
         }
 
         let mut counts = ChangeCounts::default();
         let mut changed = Vec::new();
-        let mut removed_changes = Vec::new();
         let ids = note_and_card_ids(
             &assignments
                 .iter()
@@ -748,24 +992,7 @@ impl<'a> Planned<'a> {
                     ),
                 ));
             }
-            let name = match assignment.change {
-                Change::Added => {
-                    counts.added += 1;
-                    "added"
-                }
-                Change::Updated => {
-                    counts.updated += 1;
-                    "updated"
-                }
-                Change::Reworded => {
-                    counts.reworded += 1;
-                    "reworded"
-                }
-                Change::Unchanged => {
-                    counts.unchanged += 1;
-                    ""
-                }
-            };
+            let name = counts.count(assignment.change);
             if !name.is_empty() {
                 changed.push(CardChange {
                     change: name,
@@ -782,36 +1009,16 @@ impl<'a> Planned<'a> {
             };
             stubs.push((assignment.guid, stub));
         }
-        let mut removed_notes = Vec::with_capacity(removed.len());
-        for ((record, modified), &(note_id, card_id)) in removed.iter().zip(&ids[stubs.len()..]) {
-            let newly_removed = !record.removed;
-            if newly_removed {
-                counts.removed += 1;
-                removed_changes.push(ChangedNote {
-                    change: "removed",
-                    guid: record.guid.clone(),
-                    question: record.text.clone(),
-                    previous: None,
-                });
-            }
-            let mut fields = vec![String::new(); FIELD_NAMES.len()];
-            fields[field::QUESTION] = maker.renderer.inline(&record.text);
-            fields[field::ANSWER] = format!(
-                "<p><em>This question was removed from the deck's source. Your review history is kept; \
-                 find every removed note with the search <code>tag:{REMOVED_TAG}</code> and delete them.</em></p>"
-            );
-            let tags = vec![tag_root.clone(), REMOVED_TAG.to_string()];
-            removed_notes.push(Note {
-                note_id,
-                card_id,
-                guid: record.guid.clone(),
-                deck: 0,
-                modified: *modified,
-                fields,
-                tags,
-                markdown: None,
-            });
-        }
+        let retired = Retired {
+            renderer: &maker.renderer,
+            tag_root: &tag_root,
+            now: options.now,
+            // Anki's CSV import makes cards from the templates, so a retired note in a CSV
+            // would be a studyable card for a new learner: text outputs leave them out.
+            ship: apkg,
+        };
+        let (removed_notes, removed_changes) =
+            retired.notes(&removed, &ids[stubs.len()..], &mut counts);
 
         let note_type_name = format!("deckforge-{tag_root}");
         let note_type_hash = {
@@ -836,7 +1043,7 @@ impl<'a> Planned<'a> {
             modified: note_type_modified,
         });
         let note_type = NoteType {
-            id: stable_id("notetype", &namespace),
+            id: note_type_id,
             name: note_type_name,
             templates: options.templates.card_templates(),
             css: options.templates.css.clone(),
@@ -876,6 +1083,8 @@ impl<'a> Planned<'a> {
             changed,
             removed_changes,
             diagnostics,
+            notices,
+            media_files: Some(media_files),
         }
     }
 
@@ -893,6 +1102,14 @@ impl<'a> Planned<'a> {
             .collect();
         changes.append(&mut self.removed_changes);
         changes
+    }
+
+    /// Renders the notes added, changed or reworded since the lock, in order (`--changed-only`).
+    fn render_changed_notes(&self) -> Vec<Note> {
+        self.changed
+            .iter()
+            .map(|change| self.note(change.card).into_owned())
+            .collect()
     }
 
     /// Renders every note, on every core.
@@ -946,9 +1163,420 @@ impl Notes for Planned<'_> {
     }
 }
 
-/// What counts as a change for Anki: the fields a user sees and the tags, except the
-/// question number, which shifts whenever a question is inserted above (renumbering alone
-/// would otherwise overwrite every later note's edits in Anki).
+impl ChangeCounts {
+    /// Counts one card's change; its name in the report, empty for an unchanged note.
+    fn count(&mut self, change: Change) -> &'static str {
+        match change {
+            Change::Added => {
+                self.added += 1;
+                "added"
+            }
+            Change::Updated => {
+                self.updated += 1;
+                "updated"
+            }
+            Change::Reworded => {
+                self.reworded += 1;
+                "reworded"
+            }
+            Change::Unchanged => {
+                self.unchanged += 1;
+                ""
+            }
+        }
+    }
+}
+
+/// The decks and every card with the deck it goes to. With subdecks each section is a deck
+/// below the main one, and every level of a nested section gets its own deck row: clients
+/// such as AnkiDroid have crashed on a `D::Top::Mid` without its parent `D::Top`.
+fn decks_and_cards<'a>(
+    documents: &'a [Document],
+    subdecks: bool,
+    deck_name: &str,
+) -> (Vec<DeckInfo>, Vec<SourceCard<'a>>) {
+    let mut decks = vec![DeckInfo {
+        id: stable_id("deck", deck_name),
+        name: deck_name.to_string(),
+    }];
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    let mut by_section: HashMap<&[String], usize> = HashMap::new();
+    let mut cards = Vec::with_capacity(documents.iter().map(|d| d.cards.len()).sum());
+    for document in documents {
+        for draft in &document.cards {
+            let deck = if subdecks && !draft.section.is_empty() {
+                *by_section.entry(&draft.section).or_insert_with(|| {
+                    let mut name = deck_name.to_string();
+                    let mut index = 0;
+                    for part in draft.section.iter() {
+                        name.push_str("::");
+                        name.push_str(&plain_deck_name(part).replace("::", ":"));
+                        index = *by_name.entry(name.clone()).or_insert_with(|| {
+                            decks.push(DeckInfo {
+                                id: stable_id("deck", &name),
+                                name: name.clone(),
+                            });
+                            decks.len() - 1
+                        });
+                    }
+                    index
+                })
+            } else {
+                0
+            };
+            cards.push(SourceCard {
+                document,
+                draft,
+                deck,
+            });
+        }
+    }
+    (decks, cards)
+}
+
+/// The part of a deck's name below the main deck (`Top::Mid`), empty for the main deck.
+fn subdeck_of(decks: &[DeckInfo], deck: usize) -> &str {
+    let main = decks[0].name.len();
+    decks[deck].name.get(main + 2..).unwrap_or_default()
+}
+
+/// How a card's hashes looked in a lock from before version 2 (rendered HTML, with images
+/// packed as in an `.apkg` or not as in a CSV), and how they look now (from the source).
+struct Migration {
+    rendered: [identity::ContentHash; 4],
+    content: identity::ContentHash,
+    answer: identity::ContentHash,
+}
+
+/// Every card's identity key, with content hashes from the source, and (for a lock that
+/// hashed rendered notes) the old-style hashes to migrate it with. Images are resolved for
+/// every format, so a changed image is a changed note whichever file is built; the files
+/// read are returned, so the output never replaces one.
+fn card_keys(
+    maker: &NoteMaker,
+    options: &BuildOptions,
+    legacy: bool,
+    progress: ProgressFn,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (Vec<CardKey>, Vec<Migration>, Vec<PathBuf>) {
+    // Text outputs do not pack images; these are resolved only to be hashed.
+    let scratch: Option<Mutex<MediaCollector>> = maker.media.is_none().then(Mutex::default);
+    let media = maker.media.as_ref().or(scratch.as_ref());
+    let total = maker.cards.len() as u64;
+    // Images that cannot be packed are rare: they are collected aside.
+    let media_problems = Mutex::new(Vec::new());
+    let keyed = parallel_map(
+        maker.cards.len(),
+        |index| {
+            let rendered = maker.fields_with(index, media, legacy);
+            if !rendered.problems.is_empty() && maker.media.is_some() {
+                media_problems
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push((index, rendered.problems.clone()));
+            }
+            let card = maker.cards[index].draft;
+            let (content, answer) = source_hashes(card, &rendered, options.allow_html);
+            let migration = legacy.then(|| Migration {
+                rendered: rendered_hashes(&rendered),
+                content,
+                answer,
+            });
+            let key = CardKey {
+                normalised: normalise_question(&card.question),
+                // Copied into the lock after matching, once the previous lock is freed.
+                text: String::new(),
+                explicit_id: card.explicit_id.clone(),
+                content_hash: content,
+                answer_hash: answer,
+            };
+            (key, migration)
+        },
+        |done| {
+            progress(Progress {
+                stage: Stage::Rendering,
+                done,
+                total,
+            })
+        },
+    );
+    let mut media_problems = media_problems
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
+    media_problems.sort_unstable_by_key(|(index, _)| *index);
+    for (index, problems) in media_problems {
+        let SourceCard {
+            document, draft, ..
+        } = maker.cards[index];
+        diagnostics.extend(problems.into_iter().map(|problem| {
+            Diagnostic::warning(&document.path, draft.line, draft.column, problem)
+        }));
+    }
+    let files = media
+        .map(|media| {
+            let media = media.lock().unwrap_or_else(PoisonError::into_inner);
+            media.files().map(Path::to_path_buf).collect()
+        })
+        .unwrap_or_default();
+    let (keys, migrations): (Vec<CardKey>, Vec<Option<Migration>>) = keyed.into_iter().unzip();
+    (keys, migrations.into_iter().flatten().collect(), files)
+}
+
+/// A card's content and answer hashes from its source: the Markdown of each field (line
+/// endings and trailing spaces folded), the section, link and tags, the images it shows (by
+/// content) and [`RENDER_VERSION`]. The question number is left out: renumbering alone would
+/// otherwise overwrite every later note's edits in Anki.
+fn source_hashes(
+    card: &source::CardDraft,
+    rendered: &CardFields,
+    allow_html: bool,
+) -> (identity::ContentHash, identity::ContentHash) {
+    let question = folded_markdown(&card.question);
+    let answer = folded_markdown(&card.answer);
+    let section = card.section.join("\u{1f}");
+    let tags = rendered.tags.join(" ");
+    let mut images = String::new();
+    for html in &rendered.fields[..=field::ANSWER] {
+        if shows_image(html) {
+            crate::render::media::rewrite_img_sources(html, |src| {
+                images.push_str(src);
+                images.push('\u{1f}');
+                None
+            });
+        }
+    }
+    let version = RENDER_VERSION.to_string();
+    let content = content_hash([
+        "source",
+        version.as_str(),
+        if allow_html { "raw" } else { "safe" },
+        question.as_str(),
+        answer.as_str(),
+        section.as_str(),
+        card.source_link.as_deref().unwrap_or_default(),
+        tags.as_str(),
+        images.as_str(),
+    ]);
+    (content, content_hash(["answer", version.as_str(), answer.as_str()]))
+}
+
+/// Markdown with the differences no reader sees folded away: `\r\n`, trailing spaces, and
+/// blank lines around it.
+fn folded_markdown(markdown: &str) -> String {
+    let lines: Vec<&str> = markdown.lines().map(str::trim_end).collect();
+    lines.join("\n").trim_matches('\n').to_string()
+}
+
+/// The content and answer hashes a release before lock version 2 wrote: of the rendered
+/// fields with images packed (an `.apkg`) and without (a CSV).
+fn rendered_hashes(rendered: &CardFields) -> [identity::ContentHash; 4] {
+    let packed = note_content_hash(&rendered.fields, &rendered.tags);
+    let packed_answer = content_hash([rendered.fields[field::ANSWER].as_str()]);
+    match &rendered.unpacked {
+        Some([question, answer]) => {
+            let mut fields = rendered.fields.clone();
+            fields[field::QUESTION] = question.clone();
+            fields[field::ANSWER] = answer.clone();
+            [
+                packed,
+                note_content_hash(&fields, &rendered.tags),
+                packed_answer,
+                content_hash([answer.as_str()]),
+            ]
+        }
+        None => [packed, packed, packed_answer, packed_answer],
+    }
+}
+
+/// Rewrites a lock's rendered-HTML hashes as source hashes wherever a card of this build
+/// still renders to exactly what the lock recorded: those notes stay unchanged, keeping their
+/// modification times, instead of all being stamped new (Anki would then overwrite every
+/// edit made in it). The lock is written as version 2 afterwards.
+fn migrate_hashes(lock: &mut Lock, migrations: &[Migration]) {
+    let mut contents = HashMap::with_capacity(migrations.len() * 2);
+    let mut answers = HashMap::with_capacity(migrations.len() * 2);
+    for migration in migrations {
+        let [packed, unpacked, packed_answer, unpacked_answer] = migration.rendered;
+        contents.insert(packed, migration.content);
+        contents.insert(unpacked, migration.content);
+        answers.insert(packed_answer, migration.answer);
+        answers.insert(unpacked_answer, migration.answer);
+    }
+    for note in lock.notes.iter_mut().filter(|note| !note.removed) {
+        if let Some(content) = contents.get(&note.content_hash) {
+            note.content_hash = *content;
+        }
+        if let Some(answer) = answers.get(&note.answer_hash) {
+            note.answer_hash = *answer;
+        }
+    }
+}
+
+/// What the previous lock remembered about the deck's structure and the notices given.
+struct DeckMemory {
+    deck: Option<String>,
+    /// GUID → subdeck; `None` for a lock from before version 2, which did not record them.
+    subdecks: Option<HashMap<String, String>>,
+    notices: Vec<String>,
+}
+
+impl DeckMemory {
+    fn of(lock: &Lock) -> DeckMemory {
+        DeckMemory {
+            deck: lock.deck.clone(),
+            subdecks: (!lock.has_rendered_hashes()).then(|| {
+                lock.notes
+                    .iter()
+                    .filter(|note| !note.removed)
+                    .map(|note| (note.guid.clone(), note.subdeck.clone()))
+                    .collect()
+            }),
+            notices: lock.notices.clone(),
+        }
+    }
+
+    /// Anki maps decks by name and never moves a card it has: a renamed deck, subdecks turned
+    /// on or off, or a question moved to another section leave existing cards where they were
+    /// while new cards go to the new place. Said on the build where it changes (the next lock
+    /// remembers the new places, so not again).
+    fn deck_notices(
+        &self,
+        deck_name: &str,
+        next: &Lock,
+        assignments: &[identity::Assignment],
+    ) -> Vec<String> {
+        let mut notices = Vec::new();
+        if let Some(old) = self.deck.as_deref().filter(|old| *old != deck_name) {
+            notices.push(format!(
+                "the deck is now named {deck_name:?} (it was {old:?}): Anki never moves cards it \
+                 already has, so they stay in {old:?} and only new cards go to {deck_name:?}. \
+                 To keep them together, rename the deck in Anki to {deck_name:?} before importing"
+            ));
+        }
+        let Some(subdecks) = &self.subdecks else {
+            return notices;
+        };
+        let moved: Vec<&crate::lock::LockedNote> = next
+            .notes
+            .iter()
+            .zip(assignments)
+            .filter(|(record, assignment)| {
+                assignment.change != Change::Added
+                    && subdecks
+                        .get(&record.guid)
+                        .is_some_and(|old| *old != record.subdeck)
+            })
+            .map(|(record, _)| record)
+            .collect();
+        if let Some(first) = moved.first() {
+            let place = |subdeck: &str| {
+                if subdeck.is_empty() {
+                    deck_name.to_string()
+                } else {
+                    format!("{deck_name}::{subdeck}")
+                }
+            };
+            notices.push(format!(
+                "{} note(s) Anki already has now belong in another deck (such as {:?}, now in \
+                 {:?}): an import never moves existing cards, only new cards go to the new \
+                 place. Move them in Anki's browser (select, then Change Deck) if you want them \
+                 there",
+                moved.len(),
+                first.text,
+                place(&first.subdeck)
+            ));
+        }
+        notices
+    }
+}
+
+/// The two things a CSV cannot do that a package does, said on the first CSV build of a deck
+/// (remembered in the lock's `notices`).
+fn csv_notices(given: &mut Vec<String>, changed_only: bool) -> Vec<String> {
+    if given.iter().any(|notice| notice == "csv") {
+        return Vec::new();
+    }
+    given.push("csv".to_string());
+    let mut notices = vec![
+        "a CSV names its note type but cannot carry it: in a collection that never imported \
+         this deck's .apkg, Anki puts the notes in its Basic note type (Section, Number, Source \
+         and the card design are lost) and later .apkg imports of the deck are refused as a \
+         note type conflict. Import the .apkg once first, then CSV updates work (Anki 2.1.55 or \
+         later)"
+            .to_string(),
+    ];
+    if !changed_only {
+        notices.push(
+            "a CSV carries no modification times: re-importing it overwrites the fields and tags \
+             of every note in it, including edits made in Anki. Build with --changed-only to \
+             write only the notes changed since the last build"
+                .to_string(),
+        );
+    }
+    notices
+}
+
+/// How notes of questions gone from the sources are shipped.
+struct Retired<'r> {
+    renderer: &'r HtmlRenderer,
+    tag_root: &'r str,
+    now: i64,
+    /// Whether to ship them at all (only packages do).
+    ship: bool,
+}
+
+impl Retired<'_> {
+    /// The retired notes to ship and the report's newly removed notes. A retired note ships
+    /// without a card: a learner who has it gets the note updated (tagged, its answer saying
+    /// so) and keeps the card and its history, while a new learner gets no studyable card. It
+    /// ships for [`RETIRED_NOTE_DAYS`] after its removal, so a note a learner deleted stops
+    /// coming back.
+    fn notes(
+        &self,
+        removed: &[(crate::lock::LockedNote, i64)],
+        ids: &[(i64, i64)],
+        counts: &mut ChangeCounts,
+    ) -> (Vec<Note>, Vec<ChangedNote>) {
+        let mut notes = Vec::new();
+        let mut changes = Vec::new();
+        for ((record, modified), &(note_id, _)) in removed.iter().zip(ids) {
+            if !record.removed {
+                counts.removed += 1;
+                changes.push(ChangedNote {
+                    change: "removed",
+                    guid: record.guid.clone(),
+                    question: record.text.clone(),
+                    previous: None,
+                });
+            }
+            let expired = self.now.saturating_sub(*modified) >= RETIRED_NOTE_DAYS * 86_400;
+            if !self.ship || expired {
+                continue;
+            }
+            let mut fields = vec![String::new(); FIELD_NAMES.len()];
+            fields[field::QUESTION] = self.renderer.inline(&record.text);
+            fields[field::ANSWER] = format!(
+                "<p><em>This question was removed from the deck's source. Your review history is kept; \
+                 find every removed note with the search <code>tag:{REMOVED_TAG}</code> and delete them.</em></p>"
+            );
+            notes.push(Note {
+                note_id,
+                // No card: see above.
+                card_id: crate::write::apkg::NO_CARD,
+                guid: record.guid.clone(),
+                deck: 0,
+                modified: *modified,
+                fields,
+                tags: vec![self.tag_root.to_string(), REMOVED_TAG.to_string()],
+                markdown: None,
+            });
+        }
+        (notes, changes)
+    }
+}
+
+/// The content hash of lock version 1: the rendered fields and the tags, except the question
+/// number. Only used to migrate such a lock.
 fn note_content_hash(fields: &[String], tags: &[String]) -> identity::ContentHash {
     let tags = tags.join(" ");
     content_hash(

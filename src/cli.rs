@@ -145,6 +145,18 @@ deckforge build notes.md -o notes.apkg --templates my-design")]
         command: TemplatesCommand,
     },
 
+    /// Stop shipping the notes of removed questions: drop their records from lock files.
+    #[command(after_help = "Examples:\n  \
+deckforge prune notes.deckforge.lock\n\n\
+A removed question's note ships, without a card and tagged deckforge::removed, for 90 days after \
+its removal, so learners learn it was retired (search `tag:deckforge::removed` in Anki to delete \
+them all). Prune once your learners have imported a build that retired them.")]
+    Prune {
+        /// The lock files to prune.
+        #[arg(required = true, value_name = "LOCK")]
+        locks: Vec<PathBuf>,
+    },
+
     /// Print a shell completion script to standard output.
     #[command(after_help = "Examples:\n  \
 deckforge completions bash > ~/.local/share/bash-completion/completions/deckforge\n  \
@@ -186,7 +198,8 @@ pub(crate) struct DeckArgs {
     deck: Option<String>,
 
     /// Permanent deck id that keeps note identities stable [default: front matter `deck_id`,
-    /// then the first input's file name]. Change it and every note becomes a new note.
+    /// then the lock's, then the first input's folder and the output's name]. Once a lock
+    /// exists a different id is refused; start a genuinely new deck with a new `--lock`.
     #[arg(long, value_name = "ID")]
     deck_id: Option<String>,
 
@@ -257,7 +270,7 @@ struct BuildArgs {
     strict: bool,
 
     /// Lock file that remembers GUIDs and modification times between builds
-    /// [default: <first input's stem>.deckforge.lock beside it]. Commit it with your Markdown.
+    /// [default: <output's stem>.deckforge.lock beside the first input]. Commit it with your Markdown.
     #[arg(long, value_name = "PATH", conflicts_with = "no_lock")]
     lock: Option<PathBuf>,
 
@@ -269,6 +282,11 @@ struct BuildArgs {
     /// Fail, writing nothing, when the lock file would change (for CI).
     #[arg(long, conflicts_with = "no_lock")]
     locked: bool,
+
+    /// CSV and other text outputs: write only the notes added or changed since the lock, so
+    /// re-importing leaves the edits made in Anki to every other note alone.
+    #[arg(long, conflicts_with = "no_lock")]
+    changed_only: bool,
 
     /// Write the text format of another flashcard app instead of choosing by OUT's extension.
     #[arg(long, value_name = "NAME", value_parser = preset_parser())]
@@ -308,6 +326,7 @@ pub fn run() -> ExitCode {
         Command::Preview(args) => author::run_preview(args),
         Command::Templates { command } => author::run_templates(command),
         Command::Completions { shell } => author::run_completions(shell),
+        Command::Prune { locks } => run_prune(&locks),
         Command::Inspect { file, json } => run_inspect(&file, json),
         Command::Diff {
             old,
@@ -316,6 +335,19 @@ pub fn run() -> ExitCode {
             json,
         } => run_diff(&old, &new, deck_id.as_deref(), json),
     }
+}
+
+fn run_prune(locks: &[PathBuf]) -> ExitCode {
+    for lock in locks {
+        match deckforge::lock::prune(lock) {
+            Ok(dropped) => say!(
+                "{}: dropped {dropped} removed question(s); later builds no longer ship them",
+                lock.display()
+            ),
+            Err(error) => return fail(&error.to_string()),
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn run_inspect(file: &std::path::Path, json: bool) -> ExitCode {
@@ -476,6 +508,7 @@ fn run_build(args: BuildArgs) -> ExitCode {
     };
     options.strict = args.strict;
     options.locked = args.locked;
+    options.changed_only = args.changed_only;
     options.text = TextOptions {
         preset: args.preset,
         bom: args.bom,
@@ -498,6 +531,7 @@ fn args_for_project(args: &BuildArgs) -> author::ProjectArgs {
             (args.no_lock, "--no-lock"),
             (args.preset.is_some(), "--preset"),
             (args.bom, "--bom"),
+            (args.changed_only, "--changed-only"),
         ]
         .into_iter()
         .filter_map(|(given, name)| given.then_some(name)),
@@ -570,14 +604,25 @@ fn print_report(report: &BuildReport, verbosity: Verbosity) {
                 say!("reworded: {previous:?} -> {:?}", change.question)
             }
             ("removed", _) => say!(
-                "removed: {:?} (kept in the package, tagged deckforge::removed)",
-                change.question
+                "removed: {:?} (retired: its note ships without a card, tagged \
+                 deckforge::removed, for {} days)",
+                change.question,
+                deckforge::build::RETIRED_NOTE_DAYS
             ),
             (kind, _) if verbosity == Verbosity::Verbose => {
                 say!("{kind}: {:?}", change.question)
             }
             _ => {}
         }
+    }
+    if report.counts.removed > 0 {
+        say!(
+            "in Anki, the search `tag:deckforge::removed` finds every retired note (Browse, then \
+             Notes > Delete to remove them)"
+        );
+    }
+    for notice in &report.notices {
+        say!("note: {notice}");
     }
     if verbosity == Verbosity::Verbose {
         if let Some(lock) = &report.lock {

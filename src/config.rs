@@ -127,6 +127,7 @@ impl DeckConfig {
             templates,
             text: self.text,
             layout: self.layout,
+            changed_only: false,
         })
     }
 }

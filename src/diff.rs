@@ -42,10 +42,8 @@ fn diff_sources(old: &Path, new: &Path, deck_id: Option<&str>) -> Result<DiffRep
     let new_doc = source::load(new)?;
     let mut options = BuildOptions::new(vec![old.to_path_buf()], old.with_extension("apkg"), 0);
     options.lock = LockMode::Off;
-    options.deck_id = Some(deck_id.map_or_else(
-        || crate::build::namespace(std::slice::from_ref(&old_doc), &options, None),
-        str::to_string,
-    ));
+    // Without a lock the default deck id is the old source's name, as for `build --no-lock`.
+    options.deck_id = deck_id.map(str::to_string);
     let before = plan(std::slice::from_ref(&old_doc), &options, None);
     let after = plan(std::slice::from_ref(&new_doc), &options, Some(&before.lock));
     Ok(DiffReport {

@@ -56,6 +56,19 @@ pub enum Error {
     LockOutdated { path: PathBuf },
     /// A file deckforge was asked to create exists already, and overwriting was not allowed.
     WouldOverwrite { path: PathBuf },
+    /// The deck id given differs from the one the lock was written for: every note would change
+    /// note type under it in Anki.
+    DeckIdChanged {
+        lock: PathBuf,
+        locked: String,
+        given: String,
+    },
+    /// The output path names a file the build reads (`role`: an input, the lock, a template,
+    /// an image).
+    OutputIsInput {
+        path: PathBuf,
+        role: &'static str,
+    },
     /// A project configuration (`deckforge.toml`) is invalid at a known place.
     Config {
         path: PathBuf,
@@ -133,6 +146,25 @@ impl fmt::Display for Error {
             Error::WouldOverwrite { path } => write!(
                 f,
                 "{}: already exists; nothing was written (pass --force to overwrite it)",
+                path.display()
+            ),
+            Error::DeckIdChanged {
+                lock,
+                locked,
+                given,
+            } => write!(
+                f,
+                "{}: this lock belongs to deck id {locked:?}, not {given:?}; nothing was written. \
+                 Its notes keep their GUIDs and note type only under {locked:?}: building them as \
+                 {given:?} would make Anki refuse every note (\"note type changed\"). To keep \
+                 updating the deck, use deck id {locked:?} (or drop the new one). To start a \
+                 genuinely new deck, give it its own lock (`--lock NEW.deckforge.lock`); Anki will \
+                 then add every note as new, beside the old deck",
+                lock.display()
+            ),
+            Error::OutputIsInput { path, role } => write!(
+                f,
+                "{}: the output is {role} this build reads; nothing was written. Name another output file",
                 path.display()
             ),
             Error::Config {

@@ -365,6 +365,7 @@ pub fn assign_owned(
             answer_hash: card.answer_hash,
             modified: 0,
             removed: false,
+            subdeck: String::new(),
         })
         .collect();
     let cards = &next;
@@ -589,11 +590,11 @@ pub fn assign_owned(
     Assigned {
         cards: assignments,
         removed,
+        // The deck-level memory (note type id, tag root, decks, notices) is the caller's to set.
         lock: Lock {
-            version: crate::lock::LOCK_VERSION,
-            deck_id: namespace.to_string(),
             note_type: lock.note_type.clone(),
             notes,
+            ..Lock::new(namespace)
         },
     }
 }

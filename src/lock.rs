@@ -1,9 +1,12 @@
 //! The lock file: what the previous build decided, so the next one keeps GUIDs and modification times.
 //!
-//! It lives beside the first source as `<stem>.deckforge.lock` and is meant to be committed with the
-//! Markdown. It is JSON with one note per line, sorted by question, so a diff shows one line per
-//! changed note. Per note it records the GUID, the normalised question, the question as written
-//! (to label removed notes), hashes of the content and of the answer, and the modification time.
+//! It lives beside the first source as `<output stem>.deckforge.lock` (one memory per deck, not
+//! per first input) and is meant to be committed with the Markdown. It is JSON with one note per
+//! line, sorted by question, so a diff shows one line per changed note. Per note it records the
+//! GUID, the normalised question, the question as written (to label removed notes), hashes of the
+//! content and of the answer, the modification time and the subdeck it went to. The deck as a
+//! whole records its namespace, note type id, tag root and deck name: a note's note type must
+//! never change under it.
 
 use std::fs;
 use std::io::Write;
@@ -20,7 +23,9 @@ use crate::write::atomic::{PendingFile, write_error};
 pub const LATEST_TIME: i64 = 253_402_300_799;
 
 /// The lock format version; a lock with a newer version is refused rather than misread.
-pub const LOCK_VERSION: u32 = 1;
+/// Version 1 hashed the rendered HTML of each note (so the hash depended on the output format);
+/// version 2 hashes the source and remembers the note type id, tag root, decks and notices.
+pub const LOCK_VERSION: u32 = 2;
 
 /// A content hash and the time it last changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,13 +52,31 @@ pub struct LockedNote {
     /// The question is gone from the sources; the note is shipped tagged `deckforge::removed`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub removed: bool,
+    /// The subdeck below the main deck the note's card went to (`Top::Mid`); empty for the
+    /// main deck, and unknown in locks older than version 2.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub subdeck: String,
 }
 
 /// The whole lock file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lock {
     pub version: u32,
+    /// The GUID namespace.
     pub deck_id: String,
+    /// The note type id the notes were shipped with (version 2); older locks imply the id
+    /// derived from `deck_id`.
+    #[serde(default)]
+    pub note_type_id: Option<i64>,
+    /// The root of every note's tags (version 2); older locks imply the slug of `deck_id`.
+    #[serde(default)]
+    pub tag_root: Option<String>,
+    /// The main deck's name at the last build, to notice a rename once.
+    #[serde(default)]
+    pub deck: Option<String>,
+    /// One-time notices already given for this deck (for example `csv`).
+    #[serde(default)]
+    pub notices: Vec<String>,
     pub note_type: Option<Stamp>,
     pub notes: Vec<LockedNote>,
 }
@@ -63,9 +86,18 @@ impl Lock {
         Lock {
             version: LOCK_VERSION,
             deck_id: deck_id.to_string(),
+            note_type_id: None,
+            tag_root: None,
+            deck: None,
+            notices: Vec::new(),
             note_type: None,
             notes: Vec::new(),
         }
+    }
+
+    /// Whether the content hashes are of the rendered notes (version 1), not of the sources.
+    pub fn has_rendered_hashes(&self) -> bool {
+        self.version < 2
     }
 
     /// Reads a lock file; a missing file is `Ok(None)`.
@@ -137,9 +169,13 @@ impl Lock {
             .map_or_else(|| "null".to_string(), json);
         write!(
             out,
-            "{{\n  \"version\": {},\n  \"deck_id\": {},\n  \"note_type\": {note_type},\n  \"notes\": [",
+            "{{\n  \"version\": {},\n  \"deck_id\": {},\n  \"note_type_id\": {},\n  \"tag_root\": {},\n  \"deck\": {},\n  \"notices\": {},\n  \"note_type\": {note_type},\n  \"notes\": [",
             self.version,
-            json(&self.deck_id)
+            json(&self.deck_id),
+            json(&self.note_type_id),
+            json(&self.tag_root),
+            json(&self.deck),
+            json(&self.notices),
         )?;
         for (i, note) in notes.iter().enumerate() {
             out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
@@ -167,13 +203,63 @@ fn json<T: Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).expect("lock values serialise")
 }
 
-/// The default lock path for a build: beside the first source, `<stem>.deckforge.lock`.
-pub fn default_path(first_input: &Path) -> PathBuf {
-    let stem = first_input
-        .file_stem()
+/// The default lock path for a build, beside the first source: one memory per deck, not per
+/// first input. A deck is named by its explicit deck id when it has one
+/// (`<deck id>.deckforge.lock`), else by its sources: `<stem>.deckforge.lock` for one source
+/// (as older releases named it), `<stem>+<stem>….deckforge.lock` for several. So the `.apkg`
+/// and the `.csv` of a deck, and its versioned outputs, share a lock, while `rust.md git.md`
+/// and `rust.md` alone are two decks with two locks.
+pub fn default_path(inputs: &[PathBuf], deck_id: Option<&str>) -> Option<PathBuf> {
+    let first = inputs.first()?;
+    let name = match deck_id {
+        Some(id) => {
+            let slug = crate::identity::slug(id);
+            if slug.is_empty() { "deck".to_string() } else { slug }
+        }
+        None => {
+            let stems: Vec<String> = inputs.iter().map(|input| stem_or_deck(input)).collect();
+            let joined = stems.join("+");
+            // File names have a length limit; a long list is named by its first and a hash.
+            if joined.len() <= 100 {
+                joined
+            } else {
+                let hash = crate::identity::content_hash(stems.iter().map(String::as_str));
+                format!("{}+{}", stems[0], &hash.to_string()[..8])
+            }
+        }
+    };
+    Some(first.with_file_name(format!("{name}.deckforge.lock")))
+}
+
+/// Where releases before lock version 2 kept the lock: beside the first source, named after it.
+pub fn legacy_path(first_input: &Path) -> PathBuf {
+    first_input.with_file_name(format!("{}.deckforge.lock", stem_or_deck(first_input)))
+}
+
+fn stem_or_deck(path: &Path) -> String {
+    path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "deck".to_string());
-    first_input.with_file_name(format!("{stem}.deckforge.lock"))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "deck".to_string())
+}
+
+/// Removes the records of removed questions from the lock at `path` (`deckforge prune`), so
+/// their retired notes are no longer shipped; returns how many were dropped.
+pub fn prune(path: &Path) -> Result<usize> {
+    let Some(mut lock) = Lock::read(path)? else {
+        return Err(Error::io(
+            path,
+            "read the lock file",
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such lock file"),
+        ));
+    };
+    let before = lock.notes.len();
+    lock.notes.retain(|note| !note.removed);
+    let dropped = before - lock.notes.len();
+    if dropped > 0 {
+        lock.write(path)?;
+    }
+    Ok(dropped)
 }
 
 #[cfg(test)]
@@ -190,6 +276,7 @@ mod tests {
             answer_hash: crate::identity::content_hash(["a"]),
             modified: 5,
             removed: false,
+            subdeck: String::new(),
         }
     }
 
@@ -203,9 +290,9 @@ mod tests {
         lock.notes = vec![note("zeta?", "g2"), note("alpha?", "g1")];
         let text = lock.to_text();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 9, "{text}");
-        assert!(lines[5].contains("\"alpha?\""), "{text}");
-        assert!(lines[6].contains("\"zeta?\""), "{text}");
+        assert_eq!(lines.len(), 13, "{text}");
+        assert!(lines[9].contains("\"alpha?\""), "{text}");
+        assert!(lines[10].contains("\"zeta?\""), "{text}");
         let parsed: Lock = serde_json::from_str(&text).unwrap();
         assert_eq!(parsed.notes.len(), 2);
         assert_eq!(parsed.to_text(), text);
@@ -224,7 +311,7 @@ mod tests {
         std::fs::write(&path, text).unwrap();
         let error = Lock::read(&path).unwrap_err().to_string();
         std::fs::remove_dir_all(&dir).unwrap();
-        assert!(error.contains("deck.deckforge.lock:6:"), "{error}");
+        assert!(error.contains("deck.deckforge.lock:10:"), "{error}");
         assert!(
             error.contains("\"not-a-hash\" is not a 24-digit hex hash"),
             "{error}"
@@ -232,14 +319,31 @@ mod tests {
     }
 
     #[test]
-    fn default_path_sits_beside_the_first_source() {
+    fn default_path_sits_beside_the_first_source_named_after_the_deck() {
+        let path = |inputs: &[&str], id: Option<&str>| {
+            let inputs: Vec<PathBuf> = inputs.iter().map(PathBuf::from).collect();
+            default_path(&inputs, id).unwrap()
+        };
         assert_eq!(
-            default_path(Path::new("notes/ml.md")),
+            path(&["notes/ml.md"], None),
             Path::new("notes/ml.deckforge.lock")
         );
         assert_eq!(
-            default_path(Path::new("ml.md")),
-            Path::new("ml.deckforge.lock")
+            path(&["notes/rust.md", "git.md"], None),
+            Path::new("notes/rust+git.deckforge.lock")
+        );
+        assert_eq!(
+            path(&["notes/ml.md"], Some("ML Ops")),
+            Path::new("notes/ml-ops.deckforge.lock")
+        );
+        let many: Vec<String> = (0..40).map(|i| format!("chapter-{i}.md")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let long = path(&many, None);
+        assert!(long.to_string_lossy().starts_with("chapter-0+"), "{long:?}");
+        assert!(long.to_string_lossy().len() < 40, "{long:?}");
+        assert_eq!(
+            legacy_path(Path::new("notes/ml.md")),
+            Path::new("notes/ml.deckforge.lock")
         );
     }
 }

@@ -19,7 +19,6 @@ use serde::Serialize;
 use crate::build::{BuildOptions, plan};
 use crate::diagnostic::Diagnostic;
 use crate::error::Result;
-use crate::lock::Lock;
 use crate::model::{FIELD_NAMES, Package, field};
 use crate::render::html::escape;
 use crate::source;
@@ -458,10 +457,7 @@ pub fn preview(options: &BuildOptions) -> Result<PreviewReport> {
         .iter()
         .map(|path| source::load(path))
         .collect::<Result<Vec<_>>>()?;
-    let previous = match options.lock_path() {
-        Some(path) => Lock::read(&path)?,
-        None => None,
-    };
+    let previous = options.read_lock_for_preview()?;
     let plan = plan(&documents, options, previous.as_ref());
     let (html, summary) = page(&plan.package);
     write_file(&options.output, |out| {

@@ -19,6 +19,8 @@ pub struct Templates {
     pub back: String,
     /// The note type's CSS, shared by both sides.
     pub css: String,
+    /// The files these were read from, so a build never writes its output over one.
+    pub files: Vec<PathBuf>,
 }
 
 /// The template name is part of the note type's schema; it never changes.
@@ -30,6 +32,7 @@ impl Default for Templates {
             front: include_str!("../templates/front.html").to_string(),
             back: include_str!("../templates/back.html").to_string(),
             css: include_str!("../templates/style.css").to_string(),
+            files: Vec::new(),
         }
     }
 }
@@ -46,6 +49,7 @@ impl Templates {
         }
         let mut templates = Templates::default();
         let mut found = 0;
+        let mut read = Vec::new();
         for (name, slot) in TEMPLATE_FILES.iter().zip([
             &mut templates.front,
             &mut templates.back,
@@ -56,6 +60,7 @@ impl Templates {
                 Ok(text) => {
                     *slot = text;
                     found += 1;
+                    read.push(path);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(Error::io(&path, "read the template", e)),
@@ -69,6 +74,7 @@ impl Templates {
                     .to_string(),
             });
         }
+        templates.files = read;
         Ok(templates)
     }
 

@@ -94,6 +94,11 @@ impl MediaCollector {
 
     /// The media, sorted by name: cards are rendered on several threads, so the order images
     /// are first seen in varies, and the package must not.
+    /// The files read so far, so a build never writes its output over one.
+    pub fn files(&self) -> impl Iterator<Item = &Path> {
+        self.by_path.keys().map(PathBuf::as_path)
+    }
+
     pub fn into_media(mut self) -> Vec<Media> {
         self.media.sort_by(|a, b| a.name.cmp(&b.name));
         self.media

@@ -31,10 +31,14 @@ pub trait Notes: Sync {
     fn note(&self, index: usize) -> Cow<'_, Note>;
 }
 
+/// The card id of a note shipped without a card.
+pub const NO_CARD: i64 = 0;
+
 /// A note's ids, deck and modification time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NoteStub {
     pub note_id: i64,
+    /// [`NO_CARD`] for a note shipped without one.
     pub card_id: i64,
     /// Index into [`Package::decks`].
     pub deck: usize,
@@ -248,8 +252,11 @@ pub fn fill_collection_notes(
         Ok(())
     })?;
     drop(by_note_id);
+    // A note without a card (a retired question) gets no card row: Anki's package import
+    // never makes cards from the templates, so a new learner gets nothing to study.
     let mut by_card_id: Vec<(i64, u32)> = (0..count)
         .map(|i| (notes.stub(i).card_id, i as u32))
+        .filter(|&(card_id, _)| card_id != NO_CARD)
         .collect();
     by_card_id.sort_unstable();
     {
