@@ -246,15 +246,16 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
         .collect::<Result<Vec<_>>>()?;
     let mut notices = Vec::new();
     let previous = read_previous(options, lock_path.as_deref(), &documents, &mut notices)?;
-    let identity = deck_identity(&documents, options, previous.as_ref().map(|(l, _)| l))
-        .map_err(|(locked, given)| Error::DeckIdChanged {
+    let identity = deck_identity(&documents, options, previous.as_ref().map(|(l, _)| l)).map_err(
+        |(locked, given)| Error::DeckIdChanged {
             lock: previous
                 .as_ref()
                 .map(|(_, from)| from.clone())
                 .unwrap_or_default(),
             locked,
             given,
-        })?;
+        },
+    )?;
     let previous = previous.map(|(lock, _)| lock);
     // The checks `deckforge check` adds read only the drafts, so they run beside the planning.
     let (mut planned, lint) = std::thread::scope(|scope| {
@@ -272,7 +273,13 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
     planned.diagnostics.extend(lint);
     notices.append(&mut planned.notices);
     if let Some(media) = &planned.media_files {
-        refuse_output_over(options, &media.iter().map(|f| (f.as_path(), "an image")).collect::<Vec<_>>())?;
+        refuse_output_over(
+            options,
+            &media
+                .iter()
+                .map(|f| (f.as_path(), "an image"))
+                .collect::<Vec<_>>(),
+        )?;
     }
     if options.strict && !planned.diagnostics.is_empty() {
         return Err(Error::Strict {
@@ -328,11 +335,23 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
 }
 
 /// The files a build reads before planning, by role, for [`refuse_output_over`].
-fn inputs_of<'a>(options: &'a BuildOptions, lock: Option<&'a Path>) -> Vec<(&'a Path, &'static str)> {
-    let mut files: Vec<(&Path, &'static str)> =
-        options.inputs.iter().map(|p| (p.as_path(), "an input")).collect();
+fn inputs_of<'a>(
+    options: &'a BuildOptions,
+    lock: Option<&'a Path>,
+) -> Vec<(&'a Path, &'static str)> {
+    let mut files: Vec<(&Path, &'static str)> = options
+        .inputs
+        .iter()
+        .map(|p| (p.as_path(), "an input"))
+        .collect();
     files.extend(lock.map(|p| (p, "the lock file")));
-    files.extend(options.templates.files.iter().map(|p| (p.as_path(), "a template")));
+    files.extend(
+        options
+            .templates
+            .files
+            .iter()
+            .map(|p| (p.as_path(), "a template")),
+    );
     files
 }
 
@@ -397,16 +416,27 @@ fn read_previous(
     };
     let legacy = lock::legacy_path(first);
     if legacy != path {
-        if let Some(lock) = Lock::read(&legacy)?.filter(|lock| lock.version < 2) {
-            notices.push(format!(
-                "read this deck's lock from {} (named after the first source by an older \
-                 deckforge); from now on it is {}: commit it, and delete the old one once no \
-                 other deck is built from {}",
-                legacy.display(),
-                path.display(),
-                first.display()
-            ));
-            return Ok(Some((lock, legacy)));
+        if let Some(lock) = Lock::read(&legacy)? {
+            // A lock of an older release is this deck's; a newer one is when it has this deck
+            // id, or when most questions match it under another id: a changed `--deck-id`,
+            // which the deck identity then refuses.
+            let (known, total) = known_questions(&lock, documents);
+            let taken_over = match &options.deck_id {
+                _ if lock.version < 2 => true,
+                Some(given) => *given == lock.deck_id || known * 2 > total,
+                None => false,
+            };
+            if taken_over {
+                notices.push(format!(
+                    "read this deck's lock from {} (named after the first source); from now \
+                     on it is {}: commit it, and delete the old one once no other deck is built \
+                     from {}",
+                    legacy.display(),
+                    path.display(),
+                    first.display()
+                ));
+                return Ok(Some((lock, legacy)));
+            }
         }
     }
     if let Some(warning) = lock_elsewhere(path, documents) {
@@ -420,11 +450,7 @@ fn read_previous(
 fn lock_elsewhere(path: &Path, documents: &[Document]) -> Option<String> {
     const SUFFIX: &str = ".deckforge.lock";
     let folder = crate::write::atomic::parent_folder(path);
-    let questions: std::collections::HashSet<String> = documents
-        .iter()
-        .flat_map(|d| &d.cards)
-        .map(|card| normalise_question(&card.question))
-        .collect();
+    let total = documents.iter().map(|d| d.cards.len()).sum::<usize>();
     let mut best: Option<(usize, PathBuf)> = None;
     let mut others = Vec::new();
     for entry in std::fs::read_dir(folder).ok()?.flatten() {
@@ -434,16 +460,14 @@ fn lock_elsewhere(path: &Path, documents: &[Document]) -> Option<String> {
             .and_then(|n| n.to_str())
             .is_some_and(|n| n.ends_with(SUFFIX));
         // A lock too large to be this deck's is not read just to warn.
-        let small = entry.metadata().is_ok_and(|m| m.is_file() && m.len() < 256 << 20);
+        let small = entry
+            .metadata()
+            .is_ok_and(|m| m.is_file() && m.len() < 256 << 20);
         if !is_lock || other == path || !small {
             continue;
         }
         let known = match Lock::read(&other) {
-            Ok(Some(lock)) => lock
-                .notes
-                .iter()
-                .filter(|note| !note.removed && questions.contains(&note.question))
-                .count(),
+            Ok(Some(lock)) => known_questions(&lock, documents).0,
             _ => 0,
         };
         if best.as_ref().is_none_or(|(most, _)| known > *most) {
@@ -458,11 +482,10 @@ fn lock_elsewhere(path: &Path, documents: &[Document]) -> Option<String> {
         path.display(),
         other.display()
     );
-    if known * 2 > questions.len() {
+    if known * 2 > total {
         Some(format!(
-            "no lock {} yet, but {known} of these {} questions are in {}: {advice}",
+            "no lock {} yet, but {known} of these {total} questions are in {}: {advice}",
             path.display(),
-            questions.len(),
             other.display()
         ))
     } else {
@@ -474,6 +497,21 @@ fn lock_elsewhere(path: &Path, documents: &[Document]) -> Option<String> {
             other.display()
         ))
     }
+}
+
+/// How many of the documents' questions `lock` knows (not as removed), and how many there are.
+fn known_questions(lock: &Lock, documents: &[Document]) -> (usize, usize) {
+    let questions: std::collections::HashSet<String> = documents
+        .iter()
+        .flat_map(|d| &d.cards)
+        .map(|card| normalise_question(&card.question))
+        .collect();
+    let known = lock
+        .notes
+        .iter()
+        .filter(|note| !note.removed && questions.contains(&note.question))
+        .count();
+    (known, questions.len())
 }
 
 /// A deck's permanent identity: what its GUIDs, note type and tags derive from.
@@ -1308,9 +1346,11 @@ fn card_keys(
         let SourceCard {
             document, draft, ..
         } = maker.cards[index];
-        diagnostics.extend(problems.into_iter().map(|problem| {
-            Diagnostic::warning(&document.path, draft.line, draft.column, problem)
-        }));
+        diagnostics.extend(
+            problems.into_iter().map(|problem| {
+                Diagnostic::warning(&document.path, draft.line, draft.column, problem)
+            }),
+        );
     }
     let files = media
         .map(|media| {
@@ -1357,7 +1397,10 @@ fn source_hashes(
         tags.as_str(),
         images.as_str(),
     ]);
-    (content, content_hash(["answer", version.as_str(), answer.as_str()]))
+    (
+        content,
+        content_hash(["answer", version.as_str(), answer.as_str()]),
+    )
 }
 
 /// Markdown with the differences no reader sees folded away: `\r\n`, trailing spaces, and

@@ -65,10 +65,7 @@ pub enum Error {
     },
     /// The output path names a file the build reads (`role`: an input, the lock, a template,
     /// an image).
-    OutputIsInput {
-        path: PathBuf,
-        role: &'static str,
-    },
+    OutputIsInput { path: PathBuf, role: &'static str },
     /// A project configuration (`deckforge.toml`) is invalid at a known place.
     Config {
         path: PathBuf,

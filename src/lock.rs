@@ -214,7 +214,11 @@ pub fn default_path(inputs: &[PathBuf], deck_id: Option<&str>) -> Option<PathBuf
     let name = match deck_id {
         Some(id) => {
             let slug = crate::identity::slug(id);
-            if slug.is_empty() { "deck".to_string() } else { slug }
+            if slug.is_empty() {
+                "deck".to_string()
+            } else {
+                slug
+            }
         }
         None => {
             let stems: Vec<String> = inputs.iter().map(|input| stem_or_deck(input)).collect();

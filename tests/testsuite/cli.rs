@@ -216,7 +216,8 @@ fn no_lock_writes_no_lock_file_and_a_custom_lock_path_is_used() {
     assert!(
         fs::read_to_string(dir.join("custom.lock"))
             .unwrap()
-            .contains("\"deck_id\": \"mlops-interview-questions\"")
+            .contains("/mlops-interview-questions\""),
+        "a new deck's default id is its folder and name"
     );
 }
 
