@@ -676,9 +676,11 @@ fn hostile_markdown_yields_only_safe_fields_deck_names_and_tags() {
         "the author is told: {stderr}"
     );
     let dump = dump_apkg(&apkg);
-    let notes = dump["notes"].as_array().unwrap();
+    // In source order (the dump lists notes by id, which follows the GUIDs).
+    let mut notes = dump["notes"].as_array().unwrap().clone();
+    notes.sort_by_key(|note| note["card"]["due"].as_i64());
     assert_eq!(notes.len(), 2);
-    for note in notes {
+    for note in &notes {
         for (i, field) in note["fields"].as_array().unwrap().iter().enumerate() {
             assert_safe(&format!("field {i}"), field.as_str().unwrap());
         }
