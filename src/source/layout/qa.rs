@@ -348,8 +348,14 @@ struct Label {
 
 /// Label words in the spellings authors use, in the order they are tried (longer first), with
 /// whether case matters and whether the word alone is weak.
-const WORDS: [(&str, Kind, bool, bool); 22] = [
+const WORDS: [(&str, Kind, bool, bool); 34] = [
     ("question", Kind::Question, false, false),
+    ("pergunta", Kind::Question, false, false),
+    ("domanda", Kind::Question, false, false),
+    ("vraag", Kind::Question, false, false),
+    ("вопрос", Kind::Question, false, false),
+    ("soru", Kind::Question, false, false),
+    ("질문", Kind::Question, true, false),
     ("ques", Kind::Question, false, false),
     ("pregunta", Kind::Question, false, false),
     ("frage", Kind::Question, false, false),
@@ -360,6 +366,12 @@ const WORDS: [(&str, Kind, bool, bool); 22] = [
     ("Q", Kind::Question, true, false),
     ("P", Kind::Question, true, true),
     ("answer", Kind::Answer, false, false),
+    ("resposta", Kind::Answer, false, false),
+    ("risposta", Kind::Answer, false, false),
+    ("antwoord", Kind::Answer, false, false),
+    ("ответ", Kind::Answer, false, false),
+    ("cevap", Kind::Answer, false, false),
+    ("답변", Kind::Answer, true, false),
     ("ans", Kind::Answer, false, false),
     ("respuesta", Kind::Answer, false, false),
     ("réponse", Kind::Answer, false, false),

@@ -37,6 +37,7 @@ pub fn clean_question(markdown: &str, number: Option<u32>) -> QuestionParts {
     let text = strip_anchors(&text);
     let (prefix_number, rest) = strip_number(strip_label(&text));
     let (rest, tags) = strip_difficulty(rest);
+    let rest = strip_bullet_symbol(&rest).to_string();
     let (rest, source_link) = strip_source_link(&rest);
     let (rest, more_tags) = strip_difficulty(&rest);
     let mut tags = tags;
@@ -143,6 +144,10 @@ fn strip_number(text: &str) -> (Option<u32>, &str) {
     }
     let after = &body[digits..];
     let after = after.strip_prefix('\\').unwrap_or(after);
+    // `1、` and `1．` (Chinese and Japanese enumeration) need no space after them.
+    if let Some(rest) = after.strip_prefix(['、', '．', '）', '：']) {
+        return (body[..digits].parse().ok(), rest.trim_start());
+    }
     let Some(rest) = after
         .strip_prefix(['.', ')', ':'])
         .or_else(|| after.strip_prefix(" -"))
@@ -262,6 +267,27 @@ pub(crate) fn strip_source_link(text: &str) -> (String, Option<String>) {
     let before =
         text[..start].trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '[' | '('));
     (before.trim_end().to_string(), Some(url))
+}
+
+/// A decorative symbol before a question (`🔹 What is X?`, `▶ Why?`): emoji and dingbats,
+/// never letters, digits, quotes, brackets or Markdown.
+fn strip_bullet_symbol(text: &str) -> &str {
+    let mut rest = text;
+    while let Some(first) = rest.chars().next() {
+        let decorative = !first.is_alphanumeric()
+            && (first as u32) >= 0x2000
+            && !matches!(
+                first,
+                '¿' | '¡' | '「' | '『' | '（' | '“' | '‘' | '【' | '《'
+            )
+            && !first.is_whitespace();
+        if !decorative {
+            break;
+        }
+        rest = rest[first.len_utf8()..]
+            .trim_start_matches(|c: char| c.is_whitespace() || c == '\u{fe0f}');
+    }
+    if rest.is_empty() { text } else { rest }
 }
 
 /// A `Q.` / `Q:` / `Ques.` label before a question (`## Q. What is X?`).
@@ -422,6 +448,13 @@ mod tests {
         assert_eq!(clean_question("**Why?** #perf #ops", None).text, "Why?");
         assert_eq!(clean_question("Is C# fun? #1", None).text, "Is C# fun?");
         assert!(ends_with_question_mark("什么是自动装箱？（了解即可）"));
+        assert_eq!(clean_question("🔹 What is X?", None).text, "What is X?");
+        assert_eq!(clean_question("¿Qué es X?", None).text, "¿Qué es X?");
+        let parts = clean_question("1、什么是进程？", None);
+        assert_eq!(
+            (parts.text.as_str(), parts.number),
+            ("什么是进程？", Some(1))
+        );
     }
 
     #[test]
