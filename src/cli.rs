@@ -300,8 +300,8 @@ struct BuildArgs {
     #[arg(short, long, conflicts_with = "verbose")]
     quiet: bool,
 
-    /// How questions are written: auto, answer-label, q-a, list-headings, details,
-    /// bold-paragraph or headings [default: auto, detected per file].
+    /// How questions are written: auto, answer-label, q-a, list-headings, details, table,
+    /// definitions, bold-paragraph, headings or explicit [default: auto, detected per file].
     #[arg(long, value_name = "NAME", default_value = "auto")]
     layout: LayoutChoice,
     /// Also list every added, updated, reworded and removed note.
