@@ -24,7 +24,7 @@ use crate::render::media::MediaCollector;
 use crate::source::{self, Document, LayoutChoice, file_stem};
 use crate::templates::Templates;
 use crate::write::apkg::{NoteStub, Notes};
-use crate::write::atomic::PendingFile;
+use crate::write::atomic::{self, PendingFile};
 use crate::write::presets::TextOptions;
 use crate::write::{self, OutputFormat};
 
@@ -195,6 +195,8 @@ pub struct Plan {
 /// A stage of a build, for progress reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
+    /// Waiting for another build of a deck in the same folder to finish (reported once).
+    Waiting,
     /// Rendering cards to HTML; counts cards.
     Rendering,
     /// Inserting notes into the package's database; counts notes.
@@ -239,6 +241,8 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
     }
     let lock_path = options.lock_path();
     refuse_output_over(options, &inputs_of(options, lock_path.as_deref()))?;
+    // Held to the end: the lock read below is the one this build replaces.
+    let _held = crash_safety(options, lock_path.as_deref(), progress)?;
     let documents = options
         .inputs
         .iter()
@@ -310,16 +314,24 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
     // in the package's writing.
     let next_lock = std::mem::replace(&mut planned.lock, Lock::new(""));
     let (written, filled_lock) = std::thread::scope(|scope| {
-        let filling = pending_lock
-            .map(|pending| scope.spawn(move || pending.fill_with(|out| next_lock.write_text(out))));
+        let filling = pending_lock.map(|pending| {
+            scope.spawn(move || {
+                pending.fill_with(|out| {
+                    next_lock.write_text(out)?;
+                    if atomic::disk_full_at("lock") {
+                        return Err(std::io::ErrorKind::StorageFull.into());
+                    }
+                    Ok(())
+                })
+            })
+        });
         let written = write_output(&planned, format, options, progress);
         let filled = filling.map(|job| job.join().expect("writing the lock does not panic"));
         (written, filled.transpose())
     });
-    written?;
-    if let Some(filled) = filled_lock? {
-        filled.persist()?;
-    }
+    let mut files = vec![written?];
+    files.extend(filled_lock?);
+    atomic::persist_together(files, &options.output)?;
     // The report copies the changed notes' questions only now that the package is written.
     let changes = planned.changes();
     Ok(BuildReport {
@@ -651,15 +663,40 @@ impl std::io::Write for SameAsFile {
     }
 }
 
+/// Takes the build lock of the output and the lock file, finishes a build that was killed
+/// between its renames, and removes the temporary files killed builds left.
+fn crash_safety(
+    options: &BuildOptions,
+    lock_path: Option<&Path>,
+    progress: ProgressFn,
+) -> Result<atomic::BuildLock> {
+    let targets: Vec<&Path> = std::iter::once(options.output.as_path())
+        .chain(lock_path)
+        .collect();
+    let waiting = |_: &Path| {
+        progress(Progress {
+            stage: Stage::Waiting,
+            done: 0,
+            total: 0,
+        })
+    };
+    let held = atomic::BuildLock::acquire(&targets, &waiting)?;
+    atomic::recover(&options.output)?;
+    for target in targets {
+        atomic::remove_stale(target);
+    }
+    Ok(held)
+}
+
 fn write_output(
     planned: &Planned,
     format: OutputFormat,
     options: &BuildOptions,
     progress: ProgressFn,
-) -> Result<()> {
+) -> Result<atomic::FilledFile> {
     match format {
         OutputFormat::Apkg => {
-            write::apkg::write_apkg_notes(&planned.header, planned, &options.output, progress)
+            write::apkg::fill_apkg_notes(&planned.header, planned, &options.output, progress)
         }
         OutputFormat::Text(preset) => {
             let notes = if options.changed_only {
@@ -671,7 +708,7 @@ fn write_output(
                 notes,
                 ..planned.header.clone()
             };
-            write::presets::write_preset_file(&package, preset, options.text.bom, &options.output)
+            write::presets::fill_preset_file(&package, preset, options.text.bom, &options.output)
         }
     }
 }

@@ -673,13 +673,17 @@ impl BuildProgress {
     }
 
     fn report(&self, progress: Progress) {
+        if progress.stage == Stage::Waiting {
+            eprintln!("waiting for another deckforge build in the same folder to finish");
+            return;
+        }
         if !self.visible || self.started.elapsed() < Self::DELAY {
             return;
         }
         let mut stage = self.stage.lock().unwrap_or_else(|e| e.into_inner());
         if *stage != Some(progress.stage) {
             self.bar.set_message(match progress.stage {
-                Stage::Rendering => "rendering",
+                Stage::Waiting | Stage::Rendering => "rendering",
                 Stage::Writing => "writing",
                 Stage::Compressing => "compressing",
             });

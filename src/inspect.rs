@@ -140,8 +140,14 @@ pub fn read_package_with_limit<R: Read + Seek>(
         } else {
             Box::new(entry.take(max_collection_bytes + 1))
         };
-        let copied = std::io::copy(&mut limited, &mut scratch.file)
-            .map_err(|e| malformed(label, format!("{member}: {e}")))?;
+        let copied = std::io::copy(&mut limited, &mut scratch.file).map_err(|e| {
+            let what = if member.ends_with('b') {
+                " is not a zstd-compressed collection"
+            } else {
+                ""
+            };
+            malformed(label, format!("{member}{what}: {e}"))
+        })?;
         if copied > max_collection_bytes {
             return Err(malformed(
                 label,

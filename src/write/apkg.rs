@@ -10,7 +10,7 @@ use rusqlite::{Connection, params};
 use serde_json::{Value, json};
 
 use super::anki_text::{field_checksum, strip_html_preserving_media_filenames};
-use super::atomic::{TempFile, write_error};
+use super::atomic::{FilledFile, TempFile, write_error};
 use super::parallel_zip::ZipOut;
 use crate::build::{Progress, ProgressFn, Stage};
 use crate::error::{Error, Result};
@@ -87,6 +87,17 @@ pub fn write_apkg_notes(
     target: &Path,
     progress: ProgressFn,
 ) -> Result<()> {
+    fill_apkg_notes(package, notes, target, progress)?.persist()
+}
+
+/// [`write_apkg_notes`] up to a complete, synced temporary file beside `target`, renamed by
+/// the caller (with the lock, through [`super::atomic::persist_together`]).
+pub fn fill_apkg_notes(
+    package: &Package,
+    notes: &dyn Notes,
+    target: &Path,
+    progress: ProgressFn,
+) -> Result<FilledFile> {
     let (db_temp, db_file) = TempFile::beside(target, "anki2")?;
     drop(db_file);
     fill_collection_notes(package, notes, db_temp.path(), progress).map_err(|source| {
@@ -102,7 +113,7 @@ pub fn write_apkg_notes(
         .map_err(|e| Error::io(target, "write the output", e))?;
     drop(zip_file);
     drop(db_temp);
-    zip_temp.persist(target)
+    Ok(zip_temp.filled(target))
 }
 
 /// Zips the collection file and media into `out`, returning it flushed but not synced.

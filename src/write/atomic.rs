@@ -1,5 +1,12 @@
 //! Writes output files so that a failed or interrupted build never leaves a partial file or
 //! damages the previous one: write a temporary file beside the target, sync it, rename it over.
+//!
+//! As SQLite and cargo do, a build that replaces two files (the package and the lock) writes
+//! both temporary files, then a small journal naming them, then renames them and removes the
+//! journal; the next build of the same target finishes the renames a crash interrupted
+//! ([`recover`]) and removes temporary files a killed build left ([`remove_stale`]). An
+//! advisory lock ([`BuildLock`]) keeps two builds of one target from interleaving, which is
+//! also why every temporary file named for a locked target is known to be stale.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter};
@@ -17,7 +24,8 @@ pub struct TempFile {
 }
 
 impl TempFile {
-    /// Creates a fresh hidden file beside `target` (`.name.deckforge-PID-N.suffix`).
+    /// Creates a fresh hidden file beside `target` (`.name.deckforge-PID-N.suffix`, with a long
+    /// name shortened so the temporary name fits where the target's does).
     pub fn beside(target: &Path, suffix: &str) -> Result<(TempFile, File)> {
         let folder = parent_folder(target);
         if !folder.is_dir() {
@@ -25,14 +33,11 @@ impl TempFile {
                 path: target.to_path_buf(),
             });
         }
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "output".to_string());
+        let prefix = hidden_prefix(target);
         loop {
             let n = COUNTER.fetch_add(1, Ordering::Relaxed);
             let path = folder.join(format!(
-                ".{name}.deckforge-{}-{n}.{suffix}",
+                "{prefix}.deckforge-{}-{n}.{suffix}",
                 std::process::id()
             ));
             match OpenOptions::new()
@@ -52,6 +57,14 @@ impl TempFile {
         &self.path
     }
 
+    /// The file, complete and synced, waiting to be renamed over `target`.
+    pub fn filled(self, target: &Path) -> FilledFile {
+        FilledFile {
+            temp: self,
+            target: target.to_path_buf(),
+        }
+    }
+
     /// Renames the file over `target`.
     pub fn persist(mut self, target: &Path) -> Result<()> {
         fs::rename(&self.path, target).map_err(|e| Error::io(target, "replace the output", e))?;
@@ -66,6 +79,216 @@ impl Drop for TempFile {
             let _ = fs::remove_file(&self.path);
         }
     }
+}
+
+/// The longest target name used whole in the names of its temporary files: 255 bytes, the
+/// limit of common file systems, less room for `.deckforge-PID-N.anki2` and the dot.
+const LONGEST_WHOLE_NAME: usize = 190;
+
+/// The start of the hidden files deckforge keeps beside `target`: `.` and its name, or for a
+/// long name its first bytes and a hash of the rest, so the names stay distinct and fit.
+fn hidden_prefix(target: &Path) -> String {
+    use sha2::Digest;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".to_string());
+    if name.len() <= LONGEST_WHOLE_NAME {
+        return format!(".{name}");
+    }
+    let mut cut = LONGEST_WHOLE_NAME - 17;
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let digest = sha2::Sha256::digest(name.as_bytes());
+    let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!(".{}~{hash}", &name[..cut])
+}
+
+/// A path beside `target` for one of deckforge's own files about it (`kind` such as `journal`).
+fn sidecar(target: &Path, kind: &str) -> PathBuf {
+    parent_folder(target).join(format!("{}.deckforge-{kind}", hidden_prefix(target)))
+}
+
+/// Removes the temporary files an interrupted build of `target` left beside it. Call only with
+/// the [`BuildLock`] of its folder held (no other build can be writing them) and after [`recover`]
+/// (which may still need them). Returns how many were removed.
+pub fn remove_stale(target: &Path) -> usize {
+    let start = format!("{}.deckforge-", hidden_prefix(target));
+    let Ok(entries) = fs::read_dir(parent_folder(target)) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(&start) else {
+            continue;
+        };
+        // PID-N.suffix: anything else (the journal) is not a temporary file.
+        let temporary = rest.split_once('.').is_some_and(|(ids, suffix)| {
+            matches!(suffix, "tmp" | "anki2")
+                && ids.split_once('-').is_some_and(|(pid, n)| {
+                    pid.bytes().all(|b| b.is_ascii_digit()) && n.bytes().all(|b| b.is_ascii_digit())
+                })
+        });
+        let plain_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if temporary && plain_file && fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// An advisory lock on the folders of a build's targets (the output and the lock file), held
+/// until dropped, so a second build of the same deck cannot interleave with the first: it
+/// waits. Folders are locked rather than files beside the targets so no lock file is left in
+/// the author's folder; builds of other decks in the same folder wait their turn too. Where a
+/// folder cannot be opened as a file (Windows), there is no lock.
+pub struct BuildLock {
+    _folders: Vec<File>,
+}
+
+impl BuildLock {
+    /// Takes the locks in a fixed order (sorted paths, so two builds cannot deadlock); calls
+    /// `waiting` with the folder first if another build holds one. A missing folder is not
+    /// locked: the build reports it when it writes there.
+    pub fn acquire(targets: &[&Path], waiting: &dyn Fn(&Path)) -> Result<BuildLock> {
+        let mut folders: Vec<PathBuf> = targets
+            .iter()
+            .map(|t| fs::canonicalize(parent_folder(t)).unwrap_or_else(|_| parent_folder(t).into()))
+            .collect();
+        folders.sort();
+        folders.dedup();
+        let mut held = Vec::new();
+        for folder in folders {
+            let Ok(file) = File::open(&folder) else {
+                continue;
+            };
+            // Through fs4 rather than std's `File::lock`, which needs Rust 1.89.
+            match fs4::FileExt::try_lock(&file) {
+                Ok(()) => {}
+                Err(fs4::TryLockError::WouldBlock) => {
+                    waiting(&folder);
+                    fs4::FileExt::lock(&file)
+                        .map_err(|e| Error::io(&folder, "wait for the other build", e))?;
+                }
+                // A file system without locks (some network mounts) builds unlocked.
+                Err(fs4::TryLockError::Error(_)) => continue,
+            }
+            held.push(file);
+        }
+        Ok(BuildLock { _folders: held })
+    }
+}
+
+/// Renames complete temporary files over their targets so that a crash at any point leaves
+/// either all the old files or, after the next build's [`recover`], all the new ones. The
+/// journal beside `journal_for` names every rename before the first; it is removed after the
+/// last. The files are renamed in the order given.
+pub fn persist_together(files: Vec<FilledFile>, journal_for: &Path) -> Result<()> {
+    fault("written");
+    if files.len() < 2 {
+        return files.into_iter().try_for_each(FilledFile::persist);
+    }
+    let journal = sidecar(journal_for, "journal");
+    let mut text = String::new();
+    for file in &files {
+        let temp = absolute(file.temp.path())?;
+        let target = absolute(&file.target)?;
+        text.push_str(&format!("{}\t{}\n", hex(&temp), hex(&target)));
+    }
+    write_file(&journal, |out| {
+        io::Write::write_all(out, text.as_bytes()).map_err(write_error(&journal))
+    })?;
+    fault("before-renames");
+    for (i, file) in files.into_iter().enumerate() {
+        if i == 1 {
+            fault("between-renames");
+        }
+        let folder = parent_folder(&file.target).to_path_buf();
+        file.persist()?;
+        sync_folder(&folder);
+    }
+    fs::remove_file(&journal).map_err(|e| Error::io(&journal, "remove the build journal", e))
+}
+
+/// Finishes the renames of a build of `journal_for` that was interrupted after writing its
+/// journal: every temporary file still there is renamed over its target (all were complete
+/// before the journal was written). Call with the [`BuildLock`] held. Returns whether there
+/// was a journal.
+pub fn recover(journal_for: &Path) -> Result<bool> {
+    let journal = sidecar(journal_for, "journal");
+    let text = match fs::read_to_string(&journal) {
+        Ok(text) => text,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(Error::io(&journal, "read the build journal", e)),
+    };
+    for line in text.lines() {
+        let parsed = line
+            .split_once('\t')
+            .and_then(|(temp, target)| Some((unhex(temp)?, unhex(target)?)));
+        let Some((temp, target)) = parsed else {
+            continue;
+        };
+        if temp.is_file() {
+            fs::rename(&temp, &target)
+                .map_err(|e| Error::io(&target, "finish an interrupted build", e))?;
+            sync_folder(parent_folder(&target));
+        }
+    }
+    fs::remove_file(&journal).map_err(|e| Error::io(&journal, "remove the build journal", e))?;
+    Ok(true)
+}
+
+fn absolute(path: &Path) -> Result<PathBuf> {
+    std::path::absolute(path).map_err(|e| Error::io(path, "resolve the path", e))
+}
+
+/// A path's bytes in hex: any byte a file name may hold survives the journal's lines.
+fn hex(path: &Path) -> String {
+    path.as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn unhex(text: &str) -> Option<PathBuf> {
+    let bytes = (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    #[cfg(unix)]
+    let path =
+        PathBuf::from(<std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(bytes));
+    #[cfg(not(unix))]
+    let path = PathBuf::from(String::from_utf8(bytes).ok()?);
+    Some(path)
+}
+
+/// Makes renames in `folder` durable (a no-op where folders cannot be opened as files).
+fn sync_folder(folder: &Path) {
+    if let Ok(dir) = File::open(folder) {
+        let _ = dir.sync_all();
+    }
+}
+
+/// A crash or a failure injected at a named point of a build, for the tests that check what a
+/// killed build or a full disk leaves behind: `DECKFORGE_FAULT=abort:POINT` ends the process
+/// there as `kill -9` would (no clean-up runs). Debug builds only.
+pub fn fault(point: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var("DECKFORGE_FAULT").is_ok_and(|f| f.strip_prefix("abort:") == Some(point)) {
+        std::process::abort();
+    }
+    let _ = point;
+}
+
+/// Whether a failure is injected at `point` (`DECKFORGE_FAULT=full:POINT`): the write there
+/// fails as on a full disk. Debug builds only.
+pub fn disk_full_at(point: &str) -> bool {
+    cfg!(debug_assertions)
+        && std::env::var("DECKFORGE_FAULT").is_ok_and(|f| f.strip_prefix("full:") == Some(point))
 }
 
 /// The folder a relative or absolute path lives in (`.` for a bare file name).

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::str::FromStr;
 
-use super::atomic::{write_error, write_file};
+use super::atomic::{FilledFile, PendingFile};
 use crate::error::Result;
 use crate::model::{Note, NoteMarkdown, Package, field};
 use crate::render::text::to_text;
@@ -126,11 +126,22 @@ pub fn write_preset_file(
     bom: bool,
     target: &Path,
 ) -> Result<()> {
-    write_file(target, |out| {
+    fill_preset_file(package, preset, bom, target)?.persist()
+}
+
+/// [`write_preset_file`] up to a complete, synced temporary file beside `target`, renamed by
+/// the caller.
+pub fn fill_preset_file(
+    package: &Package,
+    preset: Preset,
+    bom: bool,
+    target: &Path,
+) -> Result<FilledFile> {
+    PendingFile::create(target)?.fill_with(|out| {
         if bom {
-            out.write_all(BOM.as_bytes()).map_err(write_error(target))?;
+            out.write_all(BOM.as_bytes())?;
         }
-        write_preset(package, preset, out).map_err(write_error(target))
+        write_preset(package, preset, out)
     })
 }
 

@@ -394,7 +394,7 @@ fn project_mistakes_are_named_precisely() {
 }
 
 #[test]
-fn inspect_explains_the_newer_package_format_it_cannot_read() {
+fn inspect_explains_a_damaged_package_of_the_newer_format() {
     use std::io::Write;
     let dir = TempDir::new("author-anki21b");
     let package = dir.join("new.apkg");
@@ -409,7 +409,8 @@ fn inspect_explains_the_newer_package_format_it_cannot_read() {
     assert_eq!(code, 1);
     assert!(stdout.is_empty());
     assert!(
-        stderr.contains("collection.anki21b") && stderr.contains("Support older Anki versions"),
+        stderr.contains("new.apkg")
+            && stderr.contains("collection.anki21b is not a zstd-compressed collection"),
         "{stderr}"
     );
 }

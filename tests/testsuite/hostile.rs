@@ -1123,3 +1123,172 @@ fn malformed_packages_are_refused_with_a_message() {
         assert_eq!(dir.entries(), before, "{name}: nothing written");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Crashes, full disks and concurrent builds
+// ---------------------------------------------------------------------------------------------
+
+/// Builds `source` into `out` (with its lock beside it) and returns the report's counts line.
+fn build_report(source: &Path, out: &Path, fault: Option<&str>) -> (i32, String) {
+    let mut command = deckforge();
+    command
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .arg("build")
+        .arg(source)
+        .arg("-o")
+        .arg(out);
+    if let Some(fault) = fault {
+        command.env("DECKFORGE_FAULT", fault);
+    }
+    let (code, _, stderr) = run(&mut command);
+    let report = stderr
+        .lines()
+        .find(|l| l.starts_with("wrote "))
+        .unwrap_or(&stderr)
+        .to_string();
+    (code, report)
+}
+
+/// A copy of the seed in `dir` with its first question reworded and one question added.
+fn edit_seed(source: &Path) {
+    let text = fs::read_to_string(source).unwrap();
+    let edited = text.replacen("What is MLOps?", "What is MLOps, in one sentence?", 1);
+    assert_ne!(edited, text);
+    fs::write(source, edited).unwrap();
+}
+
+#[test]
+fn a_build_killed_at_any_point_leaves_package_and_lock_agreeing() {
+    // `written`: both temporary files complete, no journal yet; `before-renames`: the journal
+    // written; `between-renames`: the package replaced, the lock not yet.
+    for (point, recovered) in [
+        ("written", false),
+        ("before-renames", true),
+        ("between-renames", true),
+    ] {
+        let dir = TempDir::new("hostile-kill");
+        let source = seed_in(&dir);
+        let out = dir.join("out.apkg");
+        assert_eq!(build_report(&source, &out, None).0, 0);
+        edit_seed(&source);
+        let (code, _) = build_report(&source, &out, Some(&format!("abort:{point}")));
+        assert_ne!(code, 0, "{point}: the build was killed");
+        // The next build finishes what the killed one had committed to, or starts over.
+        let (code, report) = build_report(&source, &out, None);
+        assert_eq!(code, 0, "{point}: {report}");
+        let expected = if recovered {
+            "reworded 0, removed 0, unchanged 100"
+        } else {
+            "reworded 1, removed 0, unchanged 99"
+        };
+        assert!(report.contains(expected), "{point}: {report}");
+        assert_no_temporary_files(dir.path());
+        // Package and lock agree: one more build changes nothing.
+        let (_, report) = build_report(&source, &out, None);
+        assert!(report.contains("unchanged 100"), "{point}: {report}");
+        let questions = dump_apkg(&out);
+        assert!(
+            format!("{questions:?}").contains("What is MLOps, in one sentence?"),
+            "{point}"
+        );
+    }
+}
+
+#[test]
+fn a_full_disk_while_writing_the_lock_replaces_neither_file() {
+    let dir = TempDir::new("hostile-full");
+    let source = seed_in(&dir);
+    let out = dir.join("out.apkg");
+    assert_eq!(build_report(&source, &out, None).0, 0);
+    let lock = dir.join("mlops-interview-questions.deckforge.lock");
+    let (package_before, lock_before) = (fs::read(&out).unwrap(), fs::read(&lock).unwrap());
+    edit_seed(&source);
+    let (code, report) = build_report(&source, &out, Some("full:lock"));
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        report.contains("mlops-interview-questions.deckforge.lock"),
+        "{report}"
+    );
+    assert_eq!(fs::read(&out).unwrap(), package_before, "package kept");
+    assert_eq!(fs::read(&lock).unwrap(), lock_before, "lock kept");
+    assert_no_temporary_files(dir.path());
+    let (code, report) = build_report(&source, &out, None);
+    assert_eq!(code, 0);
+    assert!(report.contains("reworded 1"), "{report}");
+}
+
+#[test]
+fn temporary_files_of_killed_builds_are_removed_and_others_kept() {
+    let dir = TempDir::new("hostile-stale");
+    let source = seed_in(&dir);
+    let out = dir.join("out.apkg");
+    let stale = [
+        ".out.apkg.deckforge-999999-0.anki2",
+        ".out.apkg.deckforge-999999-1.tmp",
+        ".mlops-interview-questions.deckforge.lock.deckforge-999999-2.tmp",
+    ];
+    // Another target's temporary file may belong to a build running now; a file that only
+    // looks similar is the author's.
+    let kept = [
+        ".other.apkg.deckforge-999999-0.tmp",
+        ".out.apkg.deckforge-notes.tmp",
+    ];
+    for name in stale.iter().chain(&kept) {
+        fs::write(dir.join(name), vec![0u8; 4096]).unwrap();
+    }
+    assert_eq!(build_report(&source, &out, None).0, 0);
+    for name in stale {
+        assert!(!dir.join(name).exists(), "{name} removed");
+    }
+    for name in kept {
+        assert!(dir.join(name).exists(), "{name} kept");
+    }
+}
+
+#[test]
+fn a_second_build_of_the_deck_waits_for_the_first() {
+    let dir = TempDir::new("hostile-concurrent");
+    let source = seed_in(&dir);
+    let out = dir.join("out.apkg");
+    // The folder's lock, as a running build holds it.
+    let folder = fs::File::open(dir.path()).unwrap();
+    fs4::FileExt::lock(&folder).unwrap();
+    let child = deckforge()
+        .arg("build")
+        .arg(&source)
+        .arg("-o")
+        .arg(&out)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(!out.exists(), "the second build waits");
+    fs4::FileExt::unlock(&folder).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("waiting for another deckforge build in the same folder to finish"),
+        "{stderr}"
+    );
+    assert!(out.exists());
+}
+
+#[test]
+fn an_output_name_of_240_bytes_builds_and_its_temporary_names_fit() {
+    let dir = TempDir::new("hostile-long-name");
+    let source = seed_in(&dir);
+    let name = format!("{}.apkg", "n".repeat(235));
+    let out = dir.join(&name);
+    let (code, report) = build_report(&source, &out, None);
+    assert_eq!(code, 0, "{report}");
+    assert!(out.exists());
+    assert_no_temporary_files(dir.path());
+    // Past the file system's limit: a clear error naming the file, nothing left behind.
+    let too_long = dir.join(&format!("{}.apkg", "n".repeat(260)));
+    let (code, report) = build_report(&source, &too_long, None);
+    assert_eq!(code, 1, "{report}");
+    assert!(report.contains("File name too long"), "{report}");
+    assert_no_temporary_files(dir.path());
+}
