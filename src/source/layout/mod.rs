@@ -838,7 +838,7 @@ fn materialise(src: &str, layout: Layout, found: Found, clutter: &[Range<usize>]
             source_link,
             tags,
         } = card.question;
-        if answer.is_empty() {
+        if answer.is_empty() || blank_html(&answer) {
             out.unanswered.push((line, column, question));
             continue;
         }
@@ -860,6 +860,32 @@ fn materialise(src: &str, layout: Layout, found: Found, clutter: &[Range<usize>]
         });
     }
     out
+}
+
+/// Whether an answer is only empty HTML (`<div></div>`, `<br><b></b>`): nothing to show.
+fn blank_html(answer: &str) -> bool {
+    if !answer.starts_with('<') || answer.len() > PLACEHOLDER_MAX_BYTES {
+        return false;
+    }
+    let lower = answer.to_ascii_lowercase();
+    if ["<img", "<svg", "<video", "<audio", "<iframe", "<hr", "<!--"]
+        .iter()
+        .any(|m| lower.contains(m))
+    {
+        return false;
+    }
+    let mut in_tag = false;
+    answer.chars().all(|c| match c {
+        '<' => {
+            in_tag = true;
+            true
+        }
+        '>' => {
+            in_tag = false;
+            true
+        }
+        _ => in_tag || c.is_whitespace(),
+    })
 }
 
 /// The answer's Markdown: the source range without clutter, dedented and trimmed.
@@ -965,6 +991,20 @@ mod tests {
         assert_eq!(placeholder("TBD."), Some("tbd"));
         assert_eq!(placeholder("..."), Some("..."));
         assert_eq!(placeholder("The answer here is 42."), None);
+    }
+
+    #[test]
+    fn empty_html_answers_are_no_answers() {
+        assert!(blank_html("<div></div>"));
+        assert!(blank_html("<br><b></b>"));
+        assert!(!blank_html("<b>yes</b>"));
+        assert!(!blank_html("<img src=\"a.png\">"));
+        let found = extract(
+            "### What is X?\n\n<div></div>\n\n### What is Y?\n\nY.\n",
+            LayoutChoice::Auto,
+        );
+        assert_eq!(found.cards.len(), 1);
+        assert_eq!(found.unanswered.len(), 1);
     }
 
     #[test]
