@@ -369,15 +369,21 @@ fn run_inspect(file: &std::path::Path, json: bool) -> ExitCode {
     } else {
         let mut out = String::new();
         for note in &inspection.notes {
+            // Everything from the package is escaped: fields, tags and GUIDs may hold escape
+            // sequences, raw or as entities (`&#27;`) that turning HTML into text decodes.
             out.push_str(&format!(
                 "{}  [{}]  {}\n",
-                note.guid,
-                note.deck,
-                note.tags.join(" ")
+                term::printable(&note.guid),
+                term::printable(&note.deck),
+                term::printable(&note.tags.join(" "))
             ));
             for (name, value) in &note.fields {
                 if !value.is_empty() {
-                    out.push_str(&format!("    {name}: {}\n", one_line(value)));
+                    out.push_str(&format!(
+                        "    {}: {}\n",
+                        term::printable(name),
+                        term::printable(&one_line(value))
+                    ));
                 }
             }
         }
@@ -458,7 +464,7 @@ fn run_check(args: CheckArgs) -> ExitCode {
         for file in report.files.iter().filter(|f| f.layout.is_some()) {
             eprintln!(
                 "{}: {} cards, read as {}",
-                file.path.display(),
+                term::printable(&file.path.display().to_string()),
                 file.cards,
                 file.layout.unwrap_or_default()
             );
@@ -466,7 +472,7 @@ fn run_check(args: CheckArgs) -> ExitCode {
         report
             .diagnostics
             .iter()
-            .map(|d| format!("{d}\n"))
+            .map(|d| format!("{}\n", term::printable(&d.to_string())))
             .collect()
     };
     let printed = emit(&text);
@@ -585,8 +591,8 @@ fn build_one(options: &BuildOptions, output: BuildOutput) -> Result<BuildReport,
         }
         Err(error) => {
             if let Error::Strict { diagnostics } = &error {
-                for diagnostic in diagnostics {
-                    say!("{}", term::diagnostic(diagnostic));
+                for line in term::diagnostics(diagnostics) {
+                    say!("{line}");
                 }
             }
             Err(fail(&error.to_string()))
@@ -595,8 +601,8 @@ fn build_one(options: &BuildOptions, output: BuildOutput) -> Result<BuildReport,
 }
 
 fn print_report(report: &BuildReport, verbosity: Verbosity) {
-    for diagnostic in &report.diagnostics {
-        say!("{}", term::diagnostic(diagnostic));
+    for line in term::diagnostics(&report.diagnostics) {
+        say!("{line}");
     }
     for change in &report.changes {
         match (change.change, &change.previous) {
@@ -622,7 +628,7 @@ fn print_report(report: &BuildReport, verbosity: Verbosity) {
         );
     }
     for notice in &report.notices {
-        say!("note: {notice}");
+        say!("note: {}", term::printable(notice));
     }
     if verbosity == Verbosity::Verbose {
         if let Some(lock) = &report.lock {
@@ -631,9 +637,9 @@ fn print_report(report: &BuildReport, verbosity: Verbosity) {
     }
     say!(
         "wrote {}: {} notes in deck \"{}\" ({})",
-        report.output.display(),
+        term::printable(&report.output.display().to_string()),
         report.notes,
-        report.deck_name,
+        term::printable(&report.deck_name),
         report.summary()
     );
 }

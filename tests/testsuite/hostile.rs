@@ -1292,3 +1292,63 @@ fn an_output_name_of_240_bytes_builds_and_its_temporary_names_fit() {
     assert!(report.contains("File name too long"), "{report}");
     assert_no_temporary_files(dir.path());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Terminal safety
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn escape_sequences_from_sources_and_packages_never_reach_the_terminal() {
+    let dir = TempDir::new("hostile-terminal");
+    // OSC 52 writes the clipboard, CSI 2J clears the screen; `&#27;` is ESC once decoded.
+    let mut text = String::from(
+        "# Deck \x1b[31mred\n\n\
+         1. **What is \x1b]52;c;aGVsbG8=\x07 this &#27;[31m red?**\n   - Answer: It is \x1b[2J cleared.\n\n",
+    );
+    for i in 0..30 {
+        text.push_str(&format!(
+            "{}. **Unanswered \x1b[5m question {i}?**\n\n",
+            i + 2
+        ));
+    }
+    let source = dir.join("e\x1b[1m.md");
+    fs::write(&source, text).unwrap();
+    let out = dir.join("e.apkg");
+    let (code, stdout, stderr) = run(deckforge().arg("build").arg(&source).arg("-o").arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    for printed in [&stdout, &stderr] {
+        assert!(
+            !printed.contains('\x1b') && !printed.contains('\x07'),
+            "{printed:?}"
+        );
+    }
+    assert!(
+        stderr.contains("Unanswered \\u{1b}[5m question 0?"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("e\\u{1b}[1m.md:"), "{stderr}");
+    // 30 of one kind: the first 20, then a count.
+    assert_eq!(
+        stderr.matches("question has no answer").count(),
+        21,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("warning: and 10 more like \"question has no answer and was left out\""),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = run(deckforge().arg("inspect").arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        !stdout.contains('\x1b') && !stdout.contains('\x07'),
+        "{stdout:?}"
+    );
+    assert!(
+        stdout.contains("What is \\u{1b}]52;c;aGVsbG8=\\u{7} this \\u{1b}[31m red?"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = run(deckforge().arg("check").arg(&source));
+    assert!(code == 0 || code == 1);
+    assert!(!stdout.contains('\x1b'), "{stdout:?}");
+    assert!(stdout.contains("\\u{1b}"), "{stdout}");
+}
