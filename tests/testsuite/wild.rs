@@ -266,3 +266,74 @@ fn wild_documents_read_as_their_expected_lists() {
     }
     assert!(failures.is_empty(), "{report}\n{}", failures.join("\n"));
 }
+
+/// What a user sees after importing three of the new shapes into the real Anki: the quiz's code
+/// and options on the front and its explanation on the back, a table cell's line breaks, and the
+/// explicit cards without their scheduling comments.
+#[test]
+fn new_shapes_import_into_anki_as_read() {
+    use crate::support::{TempDir, anki_check, deckforge, run};
+    let dir = TempDir::new("wild-anki");
+    let mut steps = Vec::new();
+    for name in ["quiz-details", "table-columns", "obsidian-sr"] {
+        let source = dir.join(&format!("{name}.md"));
+        std::fs::copy(
+            root().join(format!("tests/fixtures/wild/{name}.md")),
+            &source,
+        )
+        .unwrap();
+        let apkg = dir.join(&format!("{name}.apkg"));
+        let (code, _, stderr) = run(deckforge()
+            .arg("build")
+            .arg(&source)
+            .arg("--no-lock")
+            .arg("-o")
+            .arg(&apkg));
+        assert_eq!(code, 0, "{name}: {stderr}");
+        steps.push(format!("apkg:{}", apkg.display()));
+    }
+    let state = anki_check(&dir.join("collection.anki2"), &steps);
+    assert_eq!(state["counts"]["notes"], 5 + 8 + 6);
+    let notes = state["notes"].as_array().unwrap();
+    let field = |note: &Value, name: &str| {
+        note["fields"][name]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let quiz = notes
+        .iter()
+        .find(|n| field(n, "Question").contains("shape.radius"))
+        .expect("the first quiz question");
+    let front = field(quiz, "Question");
+    assert!(front.starts_with("<p>What's the output?</p>"), "{front}");
+    assert!(
+        front.contains("<pre><code") && front.contains("undefined"),
+        "{front}"
+    );
+    let back = field(quiz, "Answer");
+    assert!(
+        back.contains("Answer: A") && back.contains("is <code>20</code>"),
+        "{back}"
+    );
+    assert!(!back.contains("<summary>"), "{back}");
+    let stash = notes
+        .iter()
+        .find(|n| field(n, "Question").contains("git stash"))
+        .expect("the table's first row");
+    assert!(
+        field(stash, "Answer").contains("<br"),
+        "{}",
+        field(stash, "Answer")
+    );
+    let osmosis = notes
+        .iter()
+        .find(|n| field(n, "Question") == "What does osmosis move across a membrane?")
+        .expect("a ? card");
+    assert!(
+        field(osmosis, "Answer").starts_with("<p>Water, from the side"),
+        "{}",
+        field(osmosis, "Answer")
+    );
+    assert!(notes.iter().all(|n| !field(n, "Answer").contains("SR:")));
+}
