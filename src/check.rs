@@ -112,7 +112,7 @@ pub fn lint(documents: &[Document], allow_html: bool) -> Vec<Diagnostic> {
                     card,
                     format!(
                         "answer looks truncated (it stops without punctuation): {}",
-                        card.question
+                        source::headline(&card.question)
                     ),
                 ));
             }

@@ -37,6 +37,11 @@ pub struct CardDraft {
     pub tags: Vec<String>,
 }
 
+/// A question's first paragraph, for messages: a quiz question's code and options follow it.
+pub fn headline(question: &str) -> &str {
+    question.split("\n\n").next().unwrap_or(question).trim()
+}
+
 /// The id in an `<!-- id: … -->` comment, if `html` is exactly one such comment.
 pub fn explicit_id(html: &str) -> Option<&str> {
     let inner = html
@@ -190,7 +195,10 @@ pub fn parse_with(path: &Path, text: &str, layout: LayoutChoice) -> Document {
             path,
             *line,
             *column,
-            format!("question has no answer and was left out: {question}"),
+            format!(
+                "question has no answer and was left out: {}",
+                headline(question)
+            ),
         )
     }));
     diagnostics.extend(extracted.placeholders.iter().map(
@@ -200,23 +208,28 @@ pub fn parse_with(path: &Path, text: &str, layout: LayoutChoice) -> Document {
                 *line,
                 *column,
                 format!(
-                    "answer is a placeholder ({placeholder:?}); the question was left out: {question}"
+                    "answer is a placeholder ({placeholder:?}); the question was left out: {}",
+                    headline(question)
                 ),
             )
         },
     ));
-    diagnostics.extend(extracted.second_style.iter().map(
-        |(line, column, question, layout)| {
-            Diagnostic::warning(
-                path,
-                *line,
-                *column,
-                format!(
-                    "looks like a question in a second style ({layout}) and was left out: {question}"
-                ),
-            )
-        },
-    ));
+    diagnostics.extend(
+        extracted
+            .second_style
+            .iter()
+            .map(|(line, column, question, layout)| {
+                Diagnostic::warning(
+                    path,
+                    *line,
+                    *column,
+                    format!(
+                        "looks like a question in a second style ({layout}) and was left out: {}",
+                        headline(question)
+                    ),
+                )
+            }),
+    );
     if let Some((line, questions)) = extracted.unclosed_fence {
         diagnostics.push(Diagnostic::warning(
             path,
