@@ -2,7 +2,10 @@
 //!
 //! Only files inside the source document's folder are read (no absolute paths, no `..` or
 //! symlink escapes), up to [`MAX_IMAGE_BYTES`] each; anything else stays a plain reference and
-//! becomes a warning, never a failure.
+//! becomes a warning, never a failure. A shared deck publishes what it packs, so a file is
+//! packed only if both its extension and its first bytes say image, audio or video: never a
+//! dot-file or anything under a dot-folder (`.git/config`, `.ssh/id_ed25519`, `.env`), never
+//! the Markdown itself, never a file with other hard links (which may live outside the folder).
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -67,21 +70,37 @@ impl MediaCollector {
         if let Some(name) = self.by_path.get(&file) {
             return Ok(Some(name.clone()));
         }
+        let hidden = file
+            .strip_prefix(&base)
+            .into_iter()
+            .flat_map(Path::components)
+            .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
+        if hidden {
+            return Err(format!(
+                "image {src:?} is a hidden file or inside a hidden folder; not packed"
+            ));
+        }
+        let extension = file
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let Some(kind) = MediaKind::of_extension(&extension) else {
+            return Err(format!(
+                "image {src:?} is not an image, audio or video file by its extension; not packed"
+            ));
+        };
         let data = read_image(&file).map_err(|problem| format!("image {src:?} {problem}"))?;
+        if !kind.matches(&data) {
+            return Err(format!(
+                "image {src:?} does not hold {} data, whatever its name says; not packed",
+                kind.describe()
+            ));
+        }
         let hash: String = Sha256::digest(&data)
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        let extension = file
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase())
-            .filter(|e| {
-                !e.is_empty() && e.len() <= 5 && e.chars().all(|c| c.is_ascii_alphanumeric())
-            });
-        let name = match extension {
-            Some(extension) => format!("{hash}.{extension}"),
-            None => hash,
-        };
+        let name = format!("{hash}.{extension}");
         if !self.media.iter().any(|m| m.name == name) {
             self.media.push(Media {
                 name: name.clone(),
@@ -105,6 +124,111 @@ impl MediaCollector {
     }
 }
 
+/// What a media file's extension promises, checked against its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MediaKind {
+    Png,
+    Jpeg,
+    Gif,
+    Webp,
+    Bmp,
+    Avif,
+    Svg,
+    Mp3,
+    Ogg,
+    Wav,
+    Flac,
+    Mp4,
+    Matroska,
+}
+
+impl MediaKind {
+    fn of_extension(extension: &str) -> Option<MediaKind> {
+        Some(match extension {
+            "png" => MediaKind::Png,
+            "jpg" | "jpeg" => MediaKind::Jpeg,
+            "gif" => MediaKind::Gif,
+            "webp" => MediaKind::Webp,
+            "bmp" => MediaKind::Bmp,
+            "avif" => MediaKind::Avif,
+            "svg" => MediaKind::Svg,
+            "mp3" => MediaKind::Mp3,
+            "ogg" | "oga" | "ogv" | "opus" => MediaKind::Ogg,
+            "wav" => MediaKind::Wav,
+            "flac" => MediaKind::Flac,
+            "mp4" | "m4a" | "m4v" | "mov" => MediaKind::Mp4,
+            "webm" | "mkv" => MediaKind::Matroska,
+            _ => return None,
+        })
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            MediaKind::Png => "PNG",
+            MediaKind::Jpeg => "JPEG",
+            MediaKind::Gif => "GIF",
+            MediaKind::Webp => "WebP",
+            MediaKind::Bmp => "BMP",
+            MediaKind::Avif => "AVIF",
+            MediaKind::Svg => "SVG",
+            MediaKind::Mp3 => "MP3",
+            MediaKind::Ogg => "Ogg",
+            MediaKind::Wav => "WAV",
+            MediaKind::Flac => "FLAC",
+            MediaKind::Mp4 => "MP4",
+            MediaKind::Matroska => "WebM or Matroska",
+        }
+    }
+
+    /// Whether `data` starts as this format's files do (the formats' published signatures).
+    fn matches(self, data: &[u8]) -> bool {
+        let riff = |form: &[u8]| data.starts_with(b"RIFF") && data.get(8..12) == Some(form);
+        match self {
+            MediaKind::Png => data.starts_with(b"\x89PNG\r\n\x1a\n"),
+            MediaKind::Jpeg => data.starts_with(&[0xff, 0xd8, 0xff]),
+            MediaKind::Gif => data.starts_with(b"GIF87a") || data.starts_with(b"GIF89a"),
+            MediaKind::Webp => riff(b"WEBP"),
+            MediaKind::Bmp => data.starts_with(b"BM"),
+            MediaKind::Avif => {
+                data.get(4..8) == Some(b"ftyp")
+                    && matches!(data.get(8..12), Some(b"avif") | Some(b"avis"))
+            }
+            MediaKind::Svg => is_svg(data),
+            MediaKind::Mp3 => {
+                data.starts_with(b"ID3")
+                    || (data.len() > 1 && data[0] == 0xff && data[1] & 0xe0 == 0xe0)
+            }
+            MediaKind::Ogg => data.starts_with(b"OggS"),
+            MediaKind::Wav => riff(b"WAVE"),
+            MediaKind::Flac => data.starts_with(b"fLaC"),
+            MediaKind::Mp4 => data.get(4..8) == Some(b"ftyp"),
+            MediaKind::Matroska => data.starts_with(&[0x1a, 0x45, 0xdf, 0xa3]),
+        }
+    }
+}
+
+/// Whether `data` is an SVG document: UTF-8 text whose first element is `<svg`, after an
+/// optional byte order mark, XML declaration, doctype and comments.
+fn is_svg(data: &[u8]) -> bool {
+    let head = &data[..data.len().min(4096)];
+    let text = String::from_utf8_lossy(head);
+    let mut rest = text.trim_start_matches('\u{feff}').trim_start();
+    loop {
+        if rest.starts_with("<svg") {
+            return true;
+        }
+        let skip = ["<?", "<!--", "<!"].iter().find_map(|open| {
+            let close = if *open == "<!--" { "-->" } else { ">" };
+            rest.strip_prefix(open)
+                .and_then(|r| r.find(close).map(|end| &r[end + close.len()..]))
+        });
+        match skip {
+            Some(after) => rest = after.trim_start(),
+            None => return false,
+        }
+    }
+}
+
 /// Reads a regular file of at most [`MAX_IMAGE_BYTES`]. A folder, a named pipe (which would
 /// block the build forever) or a device is refused, and the cap holds even if the file grows
 /// between the size check and the read.
@@ -113,6 +237,12 @@ fn read_image(file: &Path) -> Result<Vec<u8>, String> {
     let metadata = std::fs::metadata(file).map_err(|e| format!("cannot be read: {e}"))?;
     if !metadata.is_file() {
         return Err("is not a regular file and was not packed".to_string());
+    }
+    #[cfg(unix)]
+    if std::os::unix::fs::MetadataExt::nlink(&metadata) > 1 {
+        return Err(
+            "has other hard links (one may be outside the source's folder); not packed".to_string(),
+        );
     }
     let too_big = |size: u64| {
         format!("is {size} bytes, more than the {MAX_IMAGE_BYTES}-byte limit; not packed")
@@ -243,7 +373,7 @@ mod tests {
     fn folder() -> PathBuf {
         let dir = std::env::temp_dir().join(format!("deckforge-media-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("img")).expect("temp dir");
-        std::fs::write(dir.join("img/a b.PNG"), b"png bytes").expect("image");
+        std::fs::write(dir.join("img/a b.PNG"), b"\x89PNG\r\n\x1a\n png bytes").expect("image");
         dir
     }
 
@@ -276,6 +406,26 @@ mod tests {
                 .unwrap_err()
                 .contains("not found")
         );
+    }
+
+    #[test]
+    fn media_is_packed_only_when_extension_and_content_agree() {
+        let png = b"\x89PNG\r\n\x1a\n....";
+        assert!(MediaKind::Png.matches(png));
+        assert!(!MediaKind::Jpeg.matches(png));
+        assert!(MediaKind::Jpeg.matches(&[0xff, 0xd8, 0xff, 0xe0]));
+        assert!(MediaKind::Webp.matches(b"RIFF\0\0\0\0WEBPVP8 "));
+        assert!(!MediaKind::Webp.matches(b"RIFF\0\0\0\0WAVEfmt "));
+        assert!(MediaKind::Mp4.matches(b"\0\0\0\x18ftypisom"));
+        assert!(is_svg(
+            b"\xef\xbb\xbf<?xml version=\"1.0\"?>\n<!-- x -->\n<!DOCTYPE svg><svg/>"
+        ));
+        assert!(!is_svg(
+            b"[remote \"origin\"]\n\turl = https://token@x.example/r.git"
+        ));
+        assert!(!MediaKind::Png.matches(b"-----BEGIN OPENSSH PRIVATE KEY-----"));
+        assert_eq!(MediaKind::of_extension("md"), None);
+        assert_eq!(MediaKind::of_extension("env"), None);
     }
 
     #[test]

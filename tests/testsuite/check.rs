@@ -161,7 +161,7 @@ fn build_layout_can_be_forced() {
 fn local_images_are_packed_and_escapes_refused() {
     let dir = scratch("media");
     std::fs::create_dir_all(dir.join("img")).expect("img dir");
-    std::fs::write(dir.join("img/plot.png"), b"not really a png").expect("image");
+    std::fs::write(dir.join("img/plot.png"), b"\x89PNG\r\n\x1a\n plot").expect("image");
     std::fs::write(dir.parent().expect("parent").join("secret.png"), b"secret").expect("outside");
     let input = write(
         &dir,

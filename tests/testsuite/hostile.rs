@@ -809,7 +809,7 @@ fn media_comes_only_from_inside_the_source_folder() {
     let dir = TempDir::new("hostile-media");
     let notes = dir.join("notes");
     fs::create_dir_all(notes.join("img")).unwrap();
-    fs::write(notes.join("img/ok.PNG"), b"\x89PNG inside").unwrap();
+    fs::write(notes.join("img/ok.PNG"), b"\x89PNG\r\n\x1a\n inside").unwrap();
     fs::write(dir.join("secret.png"), b"outside the source folder").unwrap();
     let big = fs::File::create(notes.join("big.png")).unwrap();
     big.set_len(deckforge::render::media::MAX_IMAGE_BYTES + 1)
@@ -888,6 +888,79 @@ fn media_comes_only_from_inside_the_source_folder() {
     let bytes = fs::read(&out).unwrap();
     let needle = b"outside the source folder";
     assert!(!bytes.windows(needle.len()).any(|w| w == needle));
+}
+
+#[test]
+fn secrets_and_non_media_next_to_the_source_are_never_packed() {
+    let dir = TempDir::new("hostile-secrets");
+    let secrets: [(&str, &[u8]); 7] = [
+        (
+            ".git/config",
+            b"[remote \"origin\"]\n\turl = https://TOKEN@x.example/r.git\n",
+        ),
+        (
+            ".ssh/id_ed25519",
+            b"-----BEGIN OPENSSH PRIVATE KEY-----\nSECRET\n",
+        ),
+        (".env", b"API_KEY=SECRET\n"),
+        // Dot-files and dot-folders are refused whatever they hold, PNG included.
+        (".hidden.png", b"\x89PNG\r\n\x1a\n SECRET"),
+        (".cache/a.png", b"\x89PNG\r\n\x1a\n SECRET"),
+        // An image name over text: the content decides.
+        ("key.png", b"-----BEGIN OPENSSH PRIVATE KEY-----\nSECRET\n"),
+        ("notes.txt", b"SECRET\n"),
+    ];
+    for (name, data) in secrets {
+        let path = dir.join(name);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, data).unwrap();
+    }
+    fs::write(dir.join("photo.jpg"), b"\xff\xd8\xff\xe0 a real jpeg head").unwrap();
+    let outside = TempDir::new("hostile-secrets-outside");
+    fs::write(outside.join("linked.png"), b"\x89PNG\r\n\x1a\n SECRET").unwrap();
+    fs::hard_link(outside.join("linked.png"), dir.join("linked.png")).unwrap();
+    let mut markdown = String::from("### Which files?\n\n![ok](photo.jpg)\n\n");
+    for src in
+        secrets
+            .iter()
+            .map(|(name, _)| *name)
+            .chain(["deck.md", "linked.png", "./.git/../.env"])
+    {
+        markdown.push_str(&format!("![x]({src})\n\n"));
+    }
+    let source = dir.join("deck.md");
+    fs::write(&source, &markdown).unwrap();
+    let out = dir.join("deck.apkg");
+    let (code, _, stderr) = run(deckforge()
+        .arg("build")
+        .arg(&source)
+        .arg("--no-lock")
+        .arg("-o")
+        .arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    for reason in [
+        "image \".git/config\" is a hidden file or inside a hidden folder",
+        "image \".ssh/id_ed25519\" is a hidden file or inside a hidden folder",
+        "image \".env\" is a hidden file",
+        "image \".cache/a.png\" is a hidden file",
+        "image \"key.png\" does not hold PNG data",
+        "image \"notes.txt\" is not an image, audio or video file by its extension",
+        "image \"deck.md\" is not an image",
+        "image \"linked.png\" has other hard links",
+    ] {
+        assert!(stderr.contains(reason), "{reason:?} in {stderr}");
+    }
+    let dump = dump_apkg(&out);
+    let media = dump["media"].as_object().unwrap();
+    assert_eq!(media.len(), 1, "only the photo: {media:?}");
+    assert!(media["0"].as_str().unwrap().ends_with(".jpg"));
+    let bytes = fs::read(&out).unwrap();
+    for needle in [&b"SECRET"[..], b"TOKEN"] {
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle),
+            "{needle:?}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
