@@ -40,6 +40,13 @@ enum Probe {
         item_start: usize,
         strong: Range<usize>,
     },
+    /// A loose item's first paragraph in plain text (`1. What is X?` then the answer in the
+    /// item's next blocks); `text` grows with its inline events.
+    Plain {
+        item_start: usize,
+        text: Range<usize>,
+        depth: usize,
+    },
     /// Something follows the bold span; the item is still a question if that is only a
     /// source link such as `[[src](url)]`. `end` is where the inline content seen so far ends.
     Trailer {
@@ -106,6 +113,41 @@ impl AnswerLabel {
             }
             // A tight item's bold text comes straight after the item, a loose one's after a
             // paragraph start.
+            Probe::ItemParagraph { item_start }
+                if matches!(event, Event::Text(_) | Event::Code(_)) =>
+            {
+                self.probe = Probe::Plain {
+                    item_start,
+                    text: range.clone(),
+                    depth: 0,
+                };
+                // The text may still hold an `Answer:` label for the open card.
+                false
+            }
+            Probe::Plain {
+                item_start,
+                text,
+                depth,
+            } => {
+                if depth == 0 && matches!(event, Event::End(TagEnd::Paragraph)) {
+                    let question = walk.src[text.clone()].trim();
+                    if super::question::ends_with_question_mark(question) {
+                        self.open_question(walk.src, item_start, text.clone(), text.end);
+                    }
+                    return false;
+                }
+                let depth = match event {
+                    Event::Start(_) => depth + 1,
+                    Event::End(_) => depth.saturating_sub(1),
+                    _ => depth,
+                };
+                self.probe = Probe::Plain {
+                    item_start,
+                    text: text.start..text.end.max(range.end),
+                    depth,
+                };
+                false
+            }
             Probe::ItemStart { item_start } | Probe::ItemParagraph { item_start } => match event {
                 Event::Start(Tag::Strong) => {
                     self.probe = Probe::InStrong {

@@ -838,6 +838,11 @@ fn materialise(src: &str, layout: Layout, found: Found, clutter: &[Range<usize>]
             source_link,
             tags,
         } = card.question;
+        // `### Q1: Question?` then `**A:** answer`: the label is no part of the answer.
+        let answer = match qa::answer_label_len(&answer) {
+            Some(length) if layout != Layout::QA => answer[length..].trim_start().to_string(),
+            _ => answer,
+        };
         if answer.is_empty() || blank_html(&answer) {
             out.unanswered.push((line, column, question));
             continue;

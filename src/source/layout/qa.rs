@@ -334,6 +334,13 @@ fn strip_break(text: &str) -> &str {
     trimmed
 }
 
+/// The length of an `**A:**` / `Answer:` label opening `text` (never a weak one such as `A.`).
+pub(crate) fn answer_label_len(text: &str) -> Option<usize> {
+    label_at(text)
+        .filter(|l| l.kind == Kind::Answer && !l.weak)
+        .map(|l| l.length)
+}
+
 /// A label found at the start of a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Label {
