@@ -10,6 +10,7 @@
 //! HTML, images, tables, task lists, unusual URLs or characters the sanitiser re-encodes) goes
 //! through the sanitiser as before.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::HashSet;
 use std::path::Path;
@@ -88,27 +89,110 @@ impl HtmlRenderer {
 
 const LINK_REL: &str = "noopener noreferrer";
 
-/// The event stream every rendering uses: hostile nesting flattened, math for MathJax.
-fn events(markdown: &str) -> impl Iterator<Item = Event<'_>> {
-    LimitNesting::new(Parser::new_ext(markdown, parser_options())).map(math_to_mathjax)
+/// The event stream every rendering uses: hostile nesting flattened, money kept as text, math
+/// for MathJax with its active commands made inert, and (unless raw HTML is allowed) Anki's
+/// own tags in the author's text broken so Anki does not act on them.
+fn events(markdown: &str, trusted: bool) -> impl Iterator<Item = Event<'_>> {
+    let nested = LimitNesting::new(Parser::new_ext(markdown, parser_options()));
+    let mut events = MoneyIsText {
+        inner: nested,
+        next: None,
+    }
+    .map(math_to_mathjax)
+    .peekable();
+    std::iter::from_fn(move || {
+        let event = events.next()?;
+        Some(match event {
+            // pulldown-cmark splits text at brackets: join the pieces to see whole tags.
+            Event::Text(text) if !trusted => {
+                if !matches!(events.peek(), Some(Event::Text(_))) {
+                    return Some(inert_anki_tags(text));
+                }
+                let mut joined = text.into_string();
+                while let Some(Event::Text(more)) = events.peek() {
+                    joined.push_str(more);
+                    events.next();
+                }
+                inert_anki_tags(CowStr::from(joined))
+            }
+            other => other,
+        })
+    })
+}
+
+/// `$5-$10`: pulldown-cmark reads `$5-$` as math. As in Pandoc, a closing `$` followed by a
+/// digit closes no math: such a pair is put back as the text it was.
+struct MoneyIsText<'a, I: Iterator<Item = Event<'a>>> {
+    inner: I,
+    next: Option<Event<'a>>,
+}
+
+impl<'a, I: Iterator<Item = Event<'a>>> Iterator for MoneyIsText<'a, I> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        let event = self.next.take().or_else(|| self.inner.next())?;
+        let Event::InlineMath(math) = event else {
+            return Some(event);
+        };
+        self.next = self.inner.next();
+        let money = matches!(&self.next, Some(Event::Text(after))
+            if after.starts_with(|c: char| c.is_ascii_digit()));
+        Some(if money {
+            Event::Text(CowStr::from(format!("${math}$")))
+        } else {
+            Event::InlineMath(math)
+        })
+    }
+}
+
+/// Anki acts on `[sound:…]`, `[anki:tts…]`, `[latex]…[/latex]`, `[$]…[/$]` and `[$$]…[/$$]` in a
+/// field's HTML: it plays files, speaks, or runs LaTeX (with `\write18`, a shell). In the
+/// author's text an empty `<span>` after the `[` keeps the text as written and inert.
+fn inert_anki_tags(text: CowStr<'_>) -> Event<'_> {
+    const OPENINGS: [&str; 9] = [
+        "sound:", "anki:", "/anki:", "latex]", "/latex]", "$]", "/$]", "$$]", "/$$]",
+    ];
+    let active = |rest: &str| {
+        OPENINGS.iter().any(|o| {
+            rest.get(..o.len())
+                .is_some_and(|r| r.eq_ignore_ascii_case(o))
+        })
+    };
+    if !text.match_indices('[').any(|(i, _)| active(&text[i + 1..])) {
+        return Event::Text(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, piece) in text.split('[').enumerate() {
+        if i > 0 {
+            out.push('[');
+            if active(piece) {
+                out.push_str("<span></span>");
+            }
+        }
+        out.push_str(&escape(piece));
+    }
+    Event::InlineHtml(CowStr::from(out))
 }
 
 fn unsanitised(markdown: &str) -> String {
     let mut out = String::with_capacity(markdown.len() + markdown.len() / 4);
-    html::push_html(&mut out, events(markdown));
+    html::push_html(&mut out, events(markdown, true));
     out.truncate(out.trim_end().len());
     out
 }
 
 fn sanitised(builder: &ammonia::Builder<'static>, markdown: &str) -> String {
-    builder.clean(&unsanitised(markdown)).to_string()
+    let mut out = String::with_capacity(markdown.len() + markdown.len() / 4);
+    html::push_html(&mut out, events(markdown, false));
+    builder.clean(out.trim_end()).to_string()
 }
 
 /// The sanitiser's output without running it, or `None` when the Markdown needs it: see the
 /// module documentation.
 fn fast_path(markdown: &str) -> Option<String> {
     let refused = Cell::new(false);
-    let events = events(markdown).map(|event| {
+    let events = events(markdown, false).map(|event| {
         if refused.get() {
             return event;
         }
@@ -222,7 +306,9 @@ fn safe_href(href: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%()*+,-./:;=?@^_~".contains(&b));
     let scheme = |prefix: &str| href.starts_with(prefix);
-    plain && (scheme("http://") || scheme("https://") || scheme("mailto:") || !href.contains(':'))
+    plain
+        && !href.starts_with("//")
+        && (scheme("http://") || scheme("https://") || scheme("mailto:") || !href.contains(':'))
 }
 
 /// The allow-list sanitiser fields go through; [`crate::check`] asks it what it would strip.
@@ -237,17 +323,97 @@ pub(crate) fn sanitizer() -> ammonia::Builder<'static> {
     builder.link_rel(Some("noopener noreferrer"));
     builder.url_relative(ammonia::UrlRelative::PassThrough);
     builder.generic_attributes(HashSet::from(["lang", "title", "align"]));
+    builder.attribute_filter(anki_web_view_filter);
     builder
+}
+
+/// What ammonia's defaults allow but Anki's web view should not get: a task list's checkbox
+/// is the only `<input>` (a password field in a card is a phishing form), protocol-relative
+/// URLs (`//evil.example`, which reach another host) are dropped, and remote images, which
+/// load (and tell a tracker) whenever the card is shown, lose their source.
+fn anki_web_view_filter<'a>(
+    element: &str,
+    attribute: &str,
+    value: &'a str,
+) -> Option<std::borrow::Cow<'a, str>> {
+    if element == "input" && attribute == "type" {
+        return Some("checkbox".into());
+    }
+    if matches!(attribute, "href" | "src") {
+        // Browsers read `\` in a URL as `/`, and ignore leading blanks.
+        let url = value
+            .trim_start_matches(|c: char| c.is_ascii_whitespace() || c.is_ascii_control())
+            .replace('\\', "/")
+            .to_ascii_lowercase();
+        let remote_image = element == "img"
+            && (url.starts_with("http:") || url.starts_with("https:") || url.starts_with("ftp:"));
+        if url.starts_with("//") || remote_image {
+            return None;
+        }
+    }
+    Some(value.into())
 }
 
 /// MathJax, which Anki ships, reads `\(…\)` and `\[…\]`; pulldown-cmark has already kept
 /// math out of code, so only real math events are turned into text with those delimiters.
 fn math_to_mathjax(event: Event<'_>) -> Event<'_> {
     match event {
-        Event::InlineMath(math) => Event::Text(CowStr::from(format!("\\({math}\\)"))),
-        Event::DisplayMath(math) => Event::Text(CowStr::from(format!("\\[{math}\\]"))),
+        Event::InlineMath(math) => {
+            Event::Text(CowStr::from(format!("\\({}\\)", inert_math(&math))))
+        }
+        Event::DisplayMath(math) => {
+            Event::Text(CowStr::from(format!("\\[{}\\]", inert_math(&math))))
+        }
         other => other,
     }
+}
+
+/// MathJax commands that make links (`\href`), run or load code (`\require`, `\unicode`,
+/// `\mmlToken`), or set HTML attributes and styles (`\style`, `\class`, `\cssId`, `\html…`,
+/// `\data…`, `\bbox`, the action extension's `\toggle` and tips). Anki renders math with
+/// MathJax 3 without its safe extension, and the sanitiser only ever sees the math as text.
+const ACTIVE_MATH_COMMANDS: [&str; 11] = [
+    "href", "style", "class", "cssId", "unicode", "require", "mmlToken", "bbox", "toggle",
+    "mathtip", "texttip",
+];
+
+/// `math` with every active command's backslash shown instead (`\backslash href`), so MathJax
+/// typesets its name as text. Control symbols (`\\`, `\{`) are kept as pairs, so `\\href`
+/// (a line break, then letters) is left alone.
+fn inert_math(math: &str) -> Cow<'_, str> {
+    let active = |name: &str| {
+        ACTIVE_MATH_COMMANDS.contains(&name) || name.starts_with("html") || name.starts_with("data")
+    };
+    let mut out = String::new();
+    let mut copied = 0;
+    let bytes = math.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        let start = i + 1;
+        let mut end = start;
+        while end < bytes.len() && bytes[end].is_ascii_alphabetic() {
+            end += 1;
+        }
+        if end == start {
+            i = start + 1;
+            continue;
+        }
+        if active(&math[start..end]) {
+            out.push_str(&math[copied..i]);
+            out.push_str("\\backslash ");
+            copied = start;
+        }
+        i = end;
+    }
+    if copied == 0 {
+        return Cow::Borrowed(math);
+    }
+    out.push_str(&math[copied..]);
+    Cow::Owned(out)
 }
 
 /// Escapes text for HTML element content.
@@ -296,6 +462,74 @@ mod tests {
         assert!(!html.contains("script"), "{html}");
         assert!(!html.contains("onerror"), "{html}");
         assert!(!html.contains("javascript:"), "{html}");
+    }
+
+    #[test]
+    fn mathjax_commands_that_link_run_or_restyle_are_inert() {
+        let html = HtmlRenderer::new(false).inline(
+            r"$\href{javascript:alert(1)}{\style{position:fixed}{x}}$ $\class{a}{b} \cssId{i}{c} \unicode{x41} \require{html} \htmlData{a=b}{x} \dataFoo \bbox[red]{x}$ $$\frac{1}{2}\mmlToken{mi}{x}$$",
+        );
+        for command in [
+            r"\href",
+            r"\style",
+            r"\class",
+            r"\cssId",
+            r"\unicode",
+            r"\require",
+            r"\htmlData",
+            r"\dataFoo",
+            r"\bbox",
+            r"\mmlToken",
+        ] {
+            assert!(!html.contains(command), "{command} in {html}");
+        }
+        assert!(
+            html.contains(r"\backslash href{javascript:alert(1)}"),
+            "{html}"
+        );
+        let line_break = HtmlRenderer::new(false).inline(r"$a \\href$");
+        assert_eq!(
+            line_break, r"\(a \\href\)",
+            "a line break then letters stays"
+        );
+        assert!(html.contains(r"\frac{1}{2}"), "{html}");
+    }
+
+    #[test]
+    fn money_is_not_math() {
+        let renderer = HtmlRenderer::new(false);
+        assert_eq!(renderer.inline("It costs $5-$10."), "It costs $5-$10.");
+        assert_eq!(renderer.inline("Is $x$ 1?"), r"Is \(x\) 1?");
+    }
+
+    #[test]
+    fn anki_tags_in_author_text_are_inert_unless_raw_html_is_allowed() {
+        let text =
+            "[sound:../../a.mp3] [anki:tts lang=en]x[/anki:tts] [latex]\\write18{x}[/latex] [link]";
+        let html = HtmlRenderer::new(false).inline(text);
+        for tag in ["[sound:", "[anki:tts", "[latex]", "[/latex]"] {
+            assert!(!html.contains(tag), "{tag} in {html}");
+        }
+        assert!(html.contains("[<span></span>sound:../../a.mp3]"), "{html}");
+        assert!(html.contains("[link]"), "{html}");
+        let trusted = HtmlRenderer::new(true).inline(text);
+        assert!(trusted.contains("[sound:../../a.mp3]"), "{trusted}");
+    }
+
+    #[test]
+    fn form_controls_protocol_relative_urls_and_remote_images_are_dropped() {
+        let html = HtmlRenderer::new(false).block(
+            "<input type=\"password\" name=p> [a](//evil.example/x) <a href=\"/\\evil.example\">b</a> \
+             ![r](https://tracker.example/p.png) ![l](img/ok.png)\n\n- [x] done",
+        );
+        assert!(!html.contains("password"), "{html}");
+        assert!(!html.contains("evil.example"), "{html}");
+        assert!(!html.contains("tracker.example"), "{html}");
+        assert!(html.contains("src=\"img/ok.png\""), "{html}");
+        assert!(
+            html.contains("type=\"checkbox\""),
+            "task lists keep their box: {html}"
+        );
     }
 
     /// Markdown the fast path must render exactly as the sanitiser does, or leave to it.
