@@ -8,7 +8,10 @@
 //!
 //! Detection runs every extractor at once and keeps the one that found the most answered,
 //! question-like cards; ties go to the more specific layout (an `Answer:` label beats a bare
-//! heading).
+//! heading). Two more readings are added to the winner's: another layout's questions that lie
+//! outside every card of the winner (a document in two styles), and the cards the author marked
+//! explicitly (`Question::Answer`), which every document may hold. None of this parses the
+//! document again.
 
 mod answer_label;
 mod bold_paragraph;
