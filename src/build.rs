@@ -673,6 +673,10 @@ fn crash_safety(
     let targets: Vec<&Path> = std::iter::once(options.output.as_path())
         .chain(lock_path)
         .collect();
+    atomic::check_target(&options.output, "write the output")?;
+    if let Some(lock) = lock_path {
+        atomic::check_target(lock, "write the lock file")?;
+    }
     let waiting = |_: &Path| {
         progress(Progress {
             stage: Stage::Waiting,

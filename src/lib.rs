@@ -44,6 +44,7 @@ pub mod diagnostic;
 pub mod diff;
 pub mod error;
 pub mod identity;
+pub mod input;
 pub mod inspect;
 pub mod lock;
 pub mod model;

@@ -8,7 +8,6 @@
 //! whole records its namespace, note type id, tag root and deck name: a note's note type must
 //! never change under it.
 
-use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -102,7 +101,7 @@ impl Lock {
 
     /// Reads a lock file; a missing file is `Ok(None)`.
     pub fn read(path: &Path) -> Result<Option<Lock>> {
-        let file = match fs::File::open(path) {
+        let file = match crate::input::open_regular(path) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io(path, "read the lock file", e)),

@@ -135,7 +135,7 @@ pub fn load(path: &Path) -> Result<Document> {
 
 /// Reads and parses one Markdown file in the given layout.
 pub fn load_with(path: &Path, layout: LayoutChoice) -> Result<Document> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the input", e))?;
+    let bytes = crate::input::read_source(path)?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let byte = e.utf8_error().valid_up_to();
         let line = e.as_bytes()[..byte].iter().filter(|&&b| b == b'\n').count() + 1;

@@ -110,6 +110,35 @@ fn sidecar(target: &Path, kind: &str) -> PathBuf {
     parent_folder(target).join(format!("{}.deckforge-{kind}", hidden_prefix(target)))
 }
 
+/// Refuses an output that deckforge must not replace: `-` (standard output is not written;
+/// the name would become a file called `-`), and anything that exists and is not a regular
+/// file, such as `/dev/stdout` (a symlink to a device) or a symlink elsewhere, which a rename
+/// would replace instead of writing through. `action` names the file in the error ("write
+/// the output").
+pub fn check_target(target: &Path, action: &'static str) -> Result<()> {
+    let refuse = |message: &str| {
+        Err(Error::io(
+            target,
+            action,
+            io::Error::new(io::ErrorKind::InvalidInput, message.to_string()),
+        ))
+    };
+    if target.as_os_str() == "-" {
+        return refuse(
+            "writing to standard output is not supported; name a file such as deck.apkg",
+        );
+    }
+    match fs::symlink_metadata(target) {
+        Ok(metadata) if metadata.file_type().is_symlink() => refuse(
+            "it is a symbolic link, which deckforge will not replace; name the file it points to",
+        ),
+        Ok(metadata) if !metadata.is_file() && !metadata.is_dir() => {
+            refuse("it is a device or pipe, not a regular file; name a file to write")
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Removes the temporary files an interrupted build of `target` left beside it. Call only with
 /// the [`BuildLock`] of its folder held (no other build can be writing them) and after [`recover`]
 /// (which may still need them). Returns how many were removed.

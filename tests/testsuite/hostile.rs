@@ -1425,3 +1425,131 @@ fn escape_sequences_from_sources_and_packages_never_reach_the_terminal() {
     assert!(!stdout.contains('\x1b'), "{stdout:?}");
     assert!(stdout.contains("\\u{1b}"), "{stdout}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Inputs and outputs that are not regular files
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `command` and fails the test if it has not finished within 20 seconds.
+fn run_bounded(command: &mut std::process::Command) -> (i32, String, String) {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed().as_secs() > 20 {
+            child.kill().unwrap();
+            panic!("still running after 20 s: {command:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn pipes_devices_and_huge_inputs_are_refused_at_once() {
+    let dir = TempDir::new("hostile-inputs");
+    let source = seed_in(&dir);
+    let fifo = dir.join("fifo.md");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    let out = dir.join("out.apkg");
+    let cases: Vec<(Vec<&std::ffi::OsStr>, &str)> = vec![
+        (
+            vec![fifo.as_os_str(), "-o".as_ref(), out.as_os_str()],
+            "fifo.md: cannot read the input: it is a named pipe",
+        ),
+        (
+            vec!["/dev/zero".as_ref(), "-o".as_ref(), out.as_os_str()],
+            "/dev/zero: cannot read the input: it is a device, not a regular file",
+        ),
+        (
+            vec![
+                source.as_os_str(),
+                "--lock".as_ref(),
+                fifo.as_os_str(),
+                "-o".as_ref(),
+                out.as_os_str(),
+            ],
+            "fifo.md: cannot write the lock file: it is a device or pipe",
+        ),
+    ];
+    for (args, expected) in cases {
+        let before = dir.entries();
+        let (code, _, stderr) = run_bounded(deckforge().arg("build").args(&args));
+        assert_eq!(code, 1, "{stderr}");
+        assert!(stderr.contains(expected), "{expected:?} in {stderr}");
+        assert_eq!(dir.entries(), before, "nothing written");
+    }
+    let (code, stdout, _) = run_bounded(deckforge().arg("check").arg(&fifo));
+    assert_eq!(code, 1);
+    assert!(stdout.contains("it is a named pipe"), "{stdout}");
+    // The size limit, lowered for the test.
+    let (code, _, stderr) = run_bounded(
+        deckforge()
+            .env("DECKFORGE_MAX_INPUT_BYTES", "1000")
+            .arg("build")
+            .arg(&source)
+            .arg("-o")
+            .arg(&out),
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("more than the 1000-byte limit (DECKFORGE_MAX_INPUT_BYTES raises it)"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn outputs_that_are_devices_symlinks_or_a_dash_are_refused() {
+    let dir = TempDir::new("hostile-outputs");
+    let source = seed_in(&dir);
+    let elsewhere = dir.join("elsewhere.csv");
+    fs::write(&elsewhere, "mine").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dir.join("link.csv")).unwrap();
+    for (output, expected) in [
+        ("-", "writing to standard output is not supported"),
+        (
+            "/dev/stdout",
+            "it is a symbolic link, which deckforge will not replace",
+        ),
+        ("/dev/null", "it is a device or pipe, not a regular file"),
+        ("link.csv", "it is a symbolic link"),
+    ] {
+        let (code, stdout, stderr) = run_bounded(
+            deckforge()
+                .current_dir(dir.path())
+                .arg("build")
+                .arg(&source)
+                .args(["--no-lock", "--preset", "plain", "-o", output]),
+        );
+        assert_eq!(code, 1, "{output}: {stderr}");
+        assert!(stdout.is_empty());
+        assert!(stderr.contains(expected), "{output}: {stderr}");
+    }
+    assert!(!dir.join("-").exists());
+    assert!(
+        fs::symlink_metadata(dir.join("link.csv"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(fs::read_to_string(&elsewhere).unwrap(), "mine");
+    assert!(
+        fs::symlink_metadata("/dev/stdout")
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
