@@ -1,10 +1,14 @@
 //! The card templates and CSS of deckforge's note type: embedded defaults from `templates/`.
+//!
+//! Templates from a folder are checked against the note type's fields when they are read:
+//! Anki shows a card whose template names an unknown field (`{{Nope}}`) as an error page, so
+//! a build refuses it with the file and line instead of shipping it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::model::CardTemplate;
+use crate::model::{CardTemplate, FIELD_NAMES};
 use crate::write::atomic::{write_error, write_file};
 
 /// The files a template folder may hold; each one present replaces the default.
@@ -34,6 +38,76 @@ impl Default for Templates {
             css: include_str!("../templates/style.css").to_string(),
             files: Vec::new(),
         }
+    }
+}
+
+/// Fields Anki fills in itself, on either side.
+const SPECIAL_FIELDS: [&str; 7] = [
+    "Tags", "Type", "Deck", "Subdeck", "Card", "CardFlag", "CardID",
+];
+
+fn template_error(path: &Path, line: usize, message: String) -> Error {
+    Error::Syntax {
+        path: path.to_path_buf(),
+        line,
+        message,
+    }
+}
+
+/// Checks every `{{…}}` of a template as Anki reads it: the field after the last `:` (filters
+/// such as `text:` or `tts en_US:` come first) must be one of the note type's, a special field,
+/// or `FrontSide` on the back; `{{#F}}` / `{{^F}}` sections must close with `{{/F}}` in order.
+/// Returns the line and the message of the first problem.
+fn check_template(template: &str, back: bool) -> std::result::Result<(), (usize, String)> {
+    let mut open: Vec<(String, usize)> = Vec::new();
+    let mut offset = 0;
+    while let Some(start) = template[offset..].find("{{").map(|i| offset + i) {
+        let line = template[..start].matches('\n').count() + 1;
+        let Some(length) = template[start + 2..].find("}}") else {
+            return Err((line, "`{{` is never closed with `}}`".to_string()));
+        };
+        let tag = template[start + 2..start + 2 + length].trim();
+        let (kind, body) = match tag.chars().next() {
+            Some(c @ ('#' | '^' | '/')) => (Some(c), tag[1..].trim()),
+            _ => (None, tag),
+        };
+        let field = body.rsplit(':').next().unwrap_or_default().trim();
+        let known = FIELD_NAMES.contains(&field)
+            || SPECIAL_FIELDS.contains(&field)
+            || (back && field == "FrontSide" && kind.is_none());
+        if !known {
+            let front_side = if back {
+                ", and FrontSide on the back"
+            } else {
+                ""
+            };
+            return Err((
+                line,
+                format!(
+                    "{{{{{tag}}}}} names no field of the note type; its fields are {}{front_side}",
+                    FIELD_NAMES.join(", ")
+                ),
+            ));
+        }
+        match (kind, open.last()) {
+            (Some('#' | '^'), _) => open.push((field.to_string(), line)),
+            (Some(_), Some((name, _))) if name == field => {
+                open.pop();
+            }
+            (Some(_), Some((name, opened))) => {
+                return Err((
+                    line,
+                    format!("{{{{/{field}}}}} closes {{{{#{name}}}}} from line {opened}"),
+                ));
+            }
+            (Some(_), None) => return Err((line, format!("{{{{/{field}}}}} closes nothing"))),
+            (None, _) => {}
+        }
+        offset = start + 2 + length + 2;
+    }
+    match open.pop() {
+        Some((name, line)) => Err((line, format!("{{{{#{name}}}}} is never closed"))),
+        None => Ok(()),
     }
 }
 
@@ -74,6 +148,10 @@ impl Templates {
                     .to_string(),
             });
         }
+        check_template(&templates.front, false)
+            .map_err(|(line, message)| template_error(&dir.join("front.html"), line, message))?;
+        check_template(&templates.back, true)
+            .map_err(|(line, message)| template_error(&dir.join("back.html"), line, message))?;
         templates.files = read;
         Ok(templates)
     }
@@ -111,5 +189,40 @@ impl Templates {
             front: self.front.clone(),
             back: self.back.clone(),
         }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_templates_pass_their_own_check() {
+        let defaults = Templates::default();
+        assert_eq!(check_template(&defaults.front, false), Ok(()));
+        assert_eq!(check_template(&defaults.back, true), Ok(()));
+    }
+
+    #[test]
+    fn unknown_fields_and_unbalanced_sections_are_found_with_their_line() {
+        let ok = "{{text:Question}} {{tts en_US:Answer}} {{#Tags}}{{Tags}}{{/Tags}} {{^Source}}-{{/Source}}";
+        assert_eq!(check_template(ok, false), Ok(()));
+        let (line, message) = check_template("a\nb {{Nope}}", false).unwrap_err();
+        assert_eq!(line, 2);
+        assert!(message.starts_with("{{Nope}} names no field"), "{message}");
+        assert!(
+            check_template("{{FrontSide}}", false).is_err(),
+            "the front has no FrontSide"
+        );
+        assert_eq!(check_template("{{FrontSide}}", true), Ok(()));
+        assert_eq!(
+            check_template("{{#Section}}\n{{/Number}}", false),
+            Err((2, "{{/Number}} closes {{#Section}} from line 1".to_string()))
+        );
+        assert_eq!(
+            check_template("x\n{{#Section}}", false),
+            Err((2, "{{#Section}} is never closed".to_string()))
+        );
+        assert!(check_template("{{Question", false).is_err());
     }
 }

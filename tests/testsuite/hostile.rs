@@ -1553,3 +1553,49 @@ fn outputs_that_are_devices_symlinks_or_a_dash_are_refused() {
             .is_symlink()
     );
 }
+
+#[test]
+fn a_template_naming_an_unknown_field_fails_the_build_with_file_and_line() {
+    let dir = TempDir::new("hostile-template");
+    let source = seed_in(&dir);
+    let design = dir.join("design");
+    fs::create_dir(&design).unwrap();
+    fs::write(
+        design.join("front.html"),
+        "<div>\n{{Question}}\n<span>{{Nope}}</span>\n</div>\n",
+    )
+    .unwrap();
+    let out = dir.join("out.apkg");
+    assert_build_fails(
+        &dir,
+        &[
+            source.as_os_str(),
+            "--templates".as_ref(),
+            design.as_os_str(),
+            "-o".as_ref(),
+            out.as_os_str(),
+        ],
+        "front.html:3: {{Nope}} names no field of the note type; its fields are Question, Answer",
+    );
+    fs::write(design.join("front.html"), "{{#Section}}{{Section}}\n").unwrap();
+    assert_build_fails(
+        &dir,
+        &[
+            source.as_os_str(),
+            "--templates".as_ref(),
+            design.as_os_str(),
+            "-o".as_ref(),
+            out.as_os_str(),
+        ],
+        "front.html:1: {{#Section}} is never closed",
+    );
+    fs::write(design.join("front.html"), "{{text:Question}} {{Tags}}\n").unwrap();
+    let (code, _, stderr) = run(deckforge()
+        .arg("build")
+        .arg(&source)
+        .arg("--templates")
+        .arg(&design)
+        .arg("-o")
+        .arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+}
