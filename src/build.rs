@@ -239,6 +239,7 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
             path: options.output.clone(),
         });
     }
+    options.templates.check_fields()?;
     let lock_path = options.lock_path();
     refuse_output_over(options, &inputs_of(options, lock_path.as_deref()))?;
     // Held to the end: the lock read below is the one this build replaces.

@@ -1,8 +1,8 @@
 //! The card templates and CSS of deckforge's note type: embedded defaults from `templates/`.
 //!
-//! Templates from a folder are checked against the note type's fields when they are read:
-//! Anki shows a card whose template names an unknown field (`{{Nope}}`) as an error page, so
-//! a build refuses it with the file and line instead of shipping it.
+//! Templates are checked against the note type's fields when a build starts: Anki shows a
+//! card whose template names an unknown field (`{{Nope}}`) as an error page, so a build refuses
+//! it with the file and line instead of shipping it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -148,10 +148,6 @@ impl Templates {
                     .to_string(),
             });
         }
-        check_template(&templates.front, false)
-            .map_err(|(line, message)| template_error(&dir.join("front.html"), line, message))?;
-        check_template(&templates.back, true)
-            .map_err(|(line, message)| template_error(&dir.join("back.html"), line, message))?;
         templates.files = read;
         Ok(templates)
     }
@@ -180,6 +176,27 @@ impl Templates {
             })?;
         }
         Ok(paths)
+    }
+
+    /// Checks both templates against the note type's fields (see the module documentation),
+    /// naming the template file and line of the first problem. Builds call it; previews do not,
+    /// since they show a broken template on the page as Anki would.
+    pub fn check_fields(&self) -> Result<()> {
+        for (text, back, name) in [
+            (&self.front, false, "front.html"),
+            (&self.back, true, "back.html"),
+        ] {
+            if let Err((line, message)) = check_template(text, back) {
+                let path = self
+                    .files
+                    .iter()
+                    .find(|f| f.file_name().is_some_and(|n| n == name))
+                    .cloned()
+                    .unwrap_or_else(|| PathBuf::from(name));
+                return Err(template_error(&path, line, message));
+            }
+        }
+        Ok(())
     }
 
     /// The note type's card templates: one, named [`CARD_TEMPLATE_NAME`].
