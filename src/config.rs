@@ -238,7 +238,10 @@ impl Config {
             if let Err(error) = OutputFormat::for_output(&output, &text_options) {
                 return Err(at(deck.output.span(), error.to_string()));
             }
-            if let Some(earlier) = decks.iter().find(|d| d.output == output) {
+            if let Some(earlier) = decks
+                .iter()
+                .find(|d| crate::write::atomic::same_file_path(&d.output, &output))
+            {
                 return Err(at(
                     deck.output.span(),
                     format!(
@@ -375,6 +378,13 @@ mod tests {
         assert!(
             twice.contains(":6:10: ") && twice.contains("line 1"),
             "{twice}"
+        );
+        let dotted = error(
+            "[[deck]]\nsources = [\"a.md\"]\noutput = \"a.apkg\"\n[[deck]]\nsources = [\"b.md\"]\noutput = \"sub/../a.apkg\"\n",
+        );
+        assert!(
+            dotted.contains("is also the output of the deck at line 1"),
+            "{dotted}"
         );
         assert!(error("").contains("no decks"));
         assert!(

@@ -320,6 +320,31 @@ pub fn disk_full_at(point: &str) -> bool {
         && std::env::var("DECKFORGE_FAULT").is_ok_and(|f| f.strip_prefix("full:") == Some(point))
 }
 
+/// Whether two paths name the same file once `.` and `..` are resolved (`sub/../out.apkg` is
+/// `out.apkg`) and existing folders are followed through symlinks.
+pub fn same_file_path(a: &Path, b: &Path) -> bool {
+    fn normal(path: &Path) -> PathBuf {
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let mut out = PathBuf::new();
+        for component in path.components() {
+            match component {
+                std::path::Component::CurDir => {}
+                std::path::Component::ParentDir => {
+                    out.pop();
+                }
+                other => out.push(other),
+            }
+        }
+        match (out.parent(), out.file_name()) {
+            (Some(folder), Some(name)) => fs::canonicalize(folder)
+                .map(|f| f.join(name))
+                .unwrap_or(out),
+            _ => out,
+        }
+    }
+    a == b || normal(a) == normal(b)
+}
+
 /// The folder a relative or absolute path lives in (`.` for a bare file name).
 pub fn parent_folder(path: &Path) -> &Path {
     match path.parent() {
@@ -436,6 +461,22 @@ mod tests {
         .unwrap();
         assert_eq!(fs::read_to_string(&target).unwrap(), "new");
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn paths_are_compared_after_resolving_dots() {
+        assert!(same_file_path(
+            Path::new("sub/../out.apkg"),
+            Path::new("out.apkg")
+        ));
+        assert!(same_file_path(
+            Path::new("./a/./b.csv"),
+            Path::new("a/b.csv")
+        ));
+        assert!(!same_file_path(
+            Path::new("a/out.apkg"),
+            Path::new("out.apkg")
+        ));
     }
 
     #[test]
