@@ -1599,3 +1599,101 @@ fn a_template_naming_an_unknown_field_fails_the_build_with_file_and_line() {
         .arg(&out));
     assert_eq!(code, 0, "{stderr}");
 }
+
+/// MathJax 3 from npm, installed once under the target folder; `None` without npm.
+fn mathjax() -> Option<PathBuf> {
+    let prefix = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mathjax");
+    let script = prefix.join("node_modules/mathjax/es5/tex-chtml.js");
+    if !script.exists() {
+        eprintln!(
+            "installing MathJax 3 from npm into {} for the math test",
+            prefix.display()
+        );
+        let installed = std::process::Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&prefix)
+            .arg("mathjax@3")
+            .status();
+        if !installed.is_ok_and(|s| s.success()) {
+            return None;
+        }
+    }
+    script.exists().then_some(script)
+}
+
+/// The `<mjx-math>` element MathJax typeset inside the element with id `id` of `dom`.
+fn typeset_math<'a>(dom: &'a str, id: &str) -> &'a str {
+    let start = dom.find(&format!("id=\"{id}\"")).unwrap();
+    let math = start
+        + dom[start..]
+            .find("<mjx-math")
+            .expect("MathJax typeset the math");
+    let end = math + dom[math..].find("</mjx-math>").unwrap();
+    &dom[math..end]
+}
+
+#[test]
+fn mathjax_renders_the_emitted_math_without_links_or_styles() {
+    let (Some(browser), Some(mathjax)) = (crate::preview::chromium(), mathjax()) else {
+        eprintln!("\n\n*** SKIPPED: the MathJax test needs chromium and npm ***\n\n");
+        return;
+    };
+    let dir = TempDir::new("hostile-mathjax");
+    let attack = r"$\href{javascript:alert(1)}{\style{position:fixed;top:0;left:0;width:100vw;height:100vh;opacity:0}{x}} \class{c}{y} \cssId{i}{z} \unicode{x41}$";
+    let source = dir.join("math.md");
+    fs::write(
+        &source,
+        format!("# Math\n\n1. **Which math?**\n   - Answer: See {attack} here.\n"),
+    )
+    .unwrap();
+    let out = dir.join("math.apkg");
+    let (code, _, stderr) = run(deckforge()
+        .arg("build")
+        .arg(&source)
+        .arg("--no-lock")
+        .arg("-o")
+        .arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    let answer = dump_apkg(&out)["notes"][0]["fields"][1]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The same math as an author would write it, unprotected: proof that this MathJax acts
+    // on these commands, so finding nothing below means something.
+    let raw = attack.trim_matches('$');
+    let page = dir.join("page.html");
+    fs::write(
+        &page,
+        format!(
+            "<!doctype html><html><head><meta charset=\"utf-8\"><script>window.MathJax = {{tex: \
+             {{displayMath: [[\"\\\\[\", \"\\\\]\"]], processEscapes: false}}}};</script>\
+             <script src=\"file://{}\"></script></head><body><div id=\"emitted\">{answer}</div>\
+             <div id=\"raw\">\\({raw}\\)</div></body></html>",
+            mathjax.display()
+        ),
+    )
+    .unwrap();
+    let dom = crate::preview::run_chromium(
+        browser,
+        &dir,
+        &[
+            "--allow-file-access-from-files",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+        ],
+        &format!("file://{}", page.display()),
+    );
+    let unprotected = typeset_math(&dom, "raw");
+    assert!(
+        unprotected.contains("href=\"javascript:alert(1)\""),
+        "{unprotected}"
+    );
+    assert!(unprotected.contains("style=\""), "{unprotected}");
+    let emitted = typeset_math(&dom, "emitted");
+    assert!(!emitted.contains("href"), "a link: {emitted}");
+    assert!(!emitted.contains("style="), "a style attribute: {emitted}");
+    assert!(
+        !emitted.contains("class=\"c\"") && !emitted.contains("id=\"i\""),
+        "{emitted}"
+    );
+}

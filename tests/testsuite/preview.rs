@@ -137,7 +137,7 @@ fn find_chromium() -> Option<PathBuf> {
 }
 
 /// A Chromium to test with: found, or installed with apt-get when running as root (as on CI).
-fn chromium() -> Option<&'static Path> {
+pub(crate) fn chromium() -> Option<&'static Path> {
     static CHROMIUM: OnceLock<Option<PathBuf>> = OnceLock::new();
     CHROMIUM
         .get_or_init(|| {
@@ -160,7 +160,7 @@ fn chromium() -> Option<&'static Path> {
 }
 
 /// Runs Chromium on `url` with `args`, killing it after two minutes; returns stdout.
-fn run_chromium(browser: &Path, profile: &TempDir, args: &[&str], url: &str) -> String {
+pub(crate) fn run_chromium(browser: &Path, profile: &TempDir, args: &[&str], url: &str) -> String {
     // Stdout goes to a file: a pipe nobody reads while we wait would fill up and block Chromium.
     let stdout_path = profile.join("stdout.html");
     let mut child = Command::new(browser)
