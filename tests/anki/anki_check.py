@@ -7,6 +7,9 @@ Each STEP is one of
     apkg:PATH      import an .apkg with Anki's default options (update notes and notetypes if newer)
     csv:PATH       import a text/CSV file using the file's own '#' headers
     study:SPEC     run set_due_date(all cards, SPEC), e.g. study:7! makes every card a review card
+    delete:SEARCH  delete the notes an Anki search finds (as a user does in the browser)
+    edit:SEARCH|FIELD|VALUE   set FIELD of the notes SEARCH finds to VALUE (an edit made in Anki)
+    tag:SEARCH|TAG add TAG to the notes SEARCH finds
     export:PATH    export the whole collection as an .apkg in Anki's current format (no scheduling)
 The collection is created if missing. After the steps, the collection is reopened (the Python
 notetype cache goes stale after backend imports) and dumped from SQL:
@@ -60,6 +63,23 @@ def run_step(col, step):
                                            with_media=True, legacy=False)
         col.export_anki_package(out_path=os.path.abspath(arg), options=options, limit=None)
         return {"exported": col.note_count()}
+    if kind == "delete":
+        notes = list(col.find_notes(arg))
+        col.remove_notes(notes)
+        return {"deleted": len(notes)}
+    if kind == "edit":
+        search, field, value = arg.split("|", 2)
+        notes = list(col.find_notes(search))
+        for nid in notes:
+            note = col.get_note(nid)
+            note[field] = value
+            col.update_note(note)
+        return {"edited": len(notes)}
+    if kind == "tag":
+        search, tag = arg.split("|", 1)
+        notes = list(col.find_notes(search))
+        col.tags.bulk_add(notes, tag)
+        return {"tagged": len(notes)}
     raise SystemExit(f"unknown step {step!r}")
 
 
