@@ -540,7 +540,7 @@ pub struct DeckIdentity {
 
 /// The deck identity: the lock's when there is one (a different explicit deck id is refused,
 /// as `Err((locked, given))`), else the explicit deck id, else a default that differs between
-/// decks (the first source's folder and the output's name). Without a lock the default stays
+/// decks (the first source's folder and the sources' names). Without a lock the default stays
 /// what older releases used, the first source's name, so such builds keep their GUIDs.
 pub fn deck_identity(
     documents: &[Document],

@@ -198,7 +198,7 @@ pub(crate) struct DeckArgs {
     deck: Option<String>,
 
     /// Permanent deck id that keeps note identities stable [default: front matter `deck_id`,
-    /// then the lock's, then the first input's folder and the output's name]. Once a lock
+    /// then the lock's, then the first input's folder and the inputs' names]. Once a lock
     /// exists a different id is refused; start a genuinely new deck with a new `--lock`.
     #[arg(long, value_name = "ID")]
     deck_id: Option<String>,
@@ -270,7 +270,8 @@ struct BuildArgs {
     strict: bool,
 
     /// Lock file that remembers GUIDs and modification times between builds
-    /// [default: <output's stem>.deckforge.lock beside the first input]. Commit it with your Markdown.
+    /// [default: <deck id>.deckforge.lock beside the first input, else named after the inputs:
+    /// notes.deckforge.lock, rust+git.deckforge.lock]. Commit it with your Markdown.
     #[arg(long, value_name = "PATH", conflicts_with = "no_lock")]
     lock: Option<PathBuf>,
 

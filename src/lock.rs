@@ -1,12 +1,12 @@
 //! The lock file: what the previous build decided, so the next one keeps GUIDs and modification times.
 //!
-//! It lives beside the first source as `<output stem>.deckforge.lock` (one memory per deck, not
-//! per first input) and is meant to be committed with the Markdown. It is JSON with one note per
-//! line, sorted by question, so a diff shows one line per changed note. Per note it records the
-//! GUID, the normalised question, the question as written (to label removed notes), hashes of the
-//! content and of the answer, the modification time and the subdeck it went to. The deck as a
-//! whole records its namespace, note type id, tag root and deck name: a note's note type must
-//! never change under it.
+//! It lives beside the first source as `<deck id>.deckforge.lock`, else named after the sources
+//! (one memory per deck, not per first input; see [`default_path`]), and is meant to be committed
+//! with the Markdown. It is JSON with one note per line, sorted by question, so a diff shows one
+//! line per changed note. Per note it records the GUID, the normalised question, the question as
+//! written (to label removed notes), hashes of the content and of the answer, the modification
+//! time and the subdeck it went to. The deck as a whole records its namespace, note type id, tag
+//! root and deck name: a note's note type must never change under it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
