@@ -127,7 +127,18 @@ pub(crate) fn tags(src: &str, range: &Range<usize>) -> Vec<(Tag, bool, Range<usi
 
 /// Whether a `<summary>` text announces the answer rather than asking a question.
 pub(crate) fn reveals_answer(summary: &str) -> bool {
-    const WORDS: [&str; 16] = [
+    const WORDS: [&str; 27] = [
+        "resposta",
+        "solução",
+        "risposta",
+        "soluzione",
+        "antwoord",
+        "oplossing",
+        "ответ",
+        "答え",
+        "解説",
+        "정답",
+        "cevap",
         "answer",
         "solution",
         "show",

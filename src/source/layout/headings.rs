@@ -103,11 +103,24 @@ impl Extractor for Headings {
             return;
         }
         let question = clean_question(&walk.src[heading.inner.clone()], None);
+        let asks = question_like(&question.text, question.number.is_some());
+        // `### 1. Question` answered by a `##### Answer text` heading: a deeper heading that
+        // asks nothing is content of the heading above it.
+        if !asks {
+            if let Some(Mark::Heading {
+                level, has_content, ..
+            }) = self.marks.last_mut()
+            {
+                if *level < heading.level {
+                    *has_content = true;
+                }
+            }
+        }
         self.marks.push(Mark::Heading {
             level: heading.level,
             range: heading.range.clone(),
             text: heading.text.clone(),
-            question_like: question_like(&question.text, question.number.is_some()),
+            question_like: asks,
             ends_with_question_mark: ends_with_question_mark(&question.text),
             question,
             has_content: false,
@@ -162,10 +175,12 @@ impl Extractor for Headings {
                     let is_question = match level {
                         None => false,
                         Some(level) if *h_level == level => {
-                            *question_like || statements && *has_content && !is_chrome(text)
+                            (*question_like || statements && *has_content) && !is_chrome(text)
                         }
                         Some(level) if *h_level < level => {
-                            *ends_with_question_mark && !holds_questions(&self.marks, index, level)
+                            *ends_with_question_mark
+                                && !is_chrome(text)
+                                && !holds_questions(&self.marks, index, level)
                         }
                         Some(_) => *ends_with_question_mark && open_level.is_none(),
                     };
@@ -264,7 +279,14 @@ fn statements_are_questions(marks: &[Mark], level: usize) -> bool {
 
 /// Headings that announce questions: "FAQ", "Frequently asked questions", "Troubleshooting".
 fn names_a_faq(text: &str) -> bool {
-    const WORDS: [&str; 12] = [
+    const WORDS: [&str; 19] = [
+        "quiz",
+        "exam",
+        "examen",
+        "exercises",
+        "exercices",
+        "interview",
+        "questionnaire",
         "faq",
         "frequently asked",
         "troubleshooting",
@@ -284,7 +306,16 @@ fn names_a_faq(text: &str) -> bool {
 
 /// Headings that are a document's furniture, never a question.
 fn is_chrome(text: &str) -> bool {
-    const CHROME: [&str; 30] = [
+    const CHROME: [&str; 39] = [
+        "still have questions",
+        "still have a question",
+        "still need help",
+        "need more help",
+        "need help",
+        "more questions",
+        "other questions",
+        "any questions",
+        "questions",
         "contents",
         "table of contents",
         "toc",

@@ -17,6 +17,7 @@ mod answer_label;
 mod bold_paragraph;
 mod chunks;
 mod clutter;
+mod continued;
 mod definitions;
 mod details;
 mod explicit;
@@ -822,6 +823,10 @@ fn materialise(src: &str, layout: Layout, found: Found, clutter: &[Range<usize>]
         };
         &merged
     };
+    let found = Found {
+        cards: continued::split(src, found.cards),
+        ..found
+    };
     let mut lines = LineIndex::new(src);
     let mut out = Extracted {
         layout: Some(layout),
@@ -842,8 +847,18 @@ fn materialise(src: &str, layout: Layout, found: Found, clutter: &[Range<usize>]
             tags,
         } = card.question;
         // `### Q1: Question?` then `**A:** answer`: the label is no part of the answer.
+        let (question, answer) = match layout {
+            Layout::Headings | Layout::BoldParagraph | Layout::ListHeadings => {
+                split_at_answer_label(question, answer)
+            }
+            _ => (question, answer),
+        };
+        // A label whose bold runs on over the answer (`**Réponse : 1**.`) stays: cutting it
+        // would leave the answer's bold unbalanced.
         let answer = match qa::answer_label_len(&answer) {
-            Some(length) if layout != Layout::QA => answer[length..].trim_start().to_string(),
+            Some(length) if layout != Layout::QA && balanced(&answer[..length]) => {
+                answer[length..].trim_start().to_string()
+            }
             _ => answer,
         };
         if answer.is_empty() || blank_html(&answer) {
@@ -871,6 +886,40 @@ fn materialise(src: &str, layout: Layout, found: Found, clutter: &[Range<usize>]
 }
 
 /// Whether an answer is only empty HTML (`<div></div>`, `<br><b></b>`): nothing to show.
+/// A question followed by its own material (options, code) and then a paragraph opening with
+/// an answer label (`**Answer:** B`, `**Réponse : 1**.`): the material joins the question, and
+/// the answer starts at the label.
+fn split_at_answer_label(question: String, answer: String) -> (String, String) {
+    let mut fenced = false;
+    let mut at = 0;
+    let mut blank_before = false;
+    for line in answer.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            fenced = !fenced;
+        } else if !fenced
+            && at > 0
+            && blank_before
+            && !line.starts_with([' ', '\t'])
+            && qa::answer_label_after_question(trimmed).is_some()
+        {
+            let before = answer[..at].trim();
+            return (
+                format!("{question}\n\n{before}"),
+                answer[at..].trim().to_string(),
+            );
+        }
+        blank_before = trimmed.is_empty();
+        at += line.len();
+    }
+    (question, answer)
+}
+
+/// Whether `**` and `__` pair up in `text`.
+fn balanced(text: &str) -> bool {
+    text.matches("**").count() % 2 == 0 && text.matches("__").count() % 2 == 0
+}
+
 fn blank_html(answer: &str) -> bool {
     if !answer.starts_with('<') || answer.len() > PLACEHOLDER_MAX_BYTES {
         return false;

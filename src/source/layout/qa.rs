@@ -341,6 +341,15 @@ pub(crate) fn answer_label_len(text: &str) -> Option<usize> {
         .map(|l| l.length)
 }
 
+/// The length of an answer label opening `text` right after a question's own material (its
+/// code and options): `**Answer:** B`, `**Réponse 4**.`, `Ans: …`. A weak label counts here
+/// unless it is a single letter (`A. London` is an option, not an answer).
+pub(crate) fn answer_label_after_question(text: &str) -> Option<usize> {
+    label_at(text)
+        .filter(|l| l.kind == Kind::Answer && (!l.weak || l.word_len > 1))
+        .map(|l| l.length)
+}
+
 /// A label found at the start of a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Label {
@@ -351,6 +360,8 @@ struct Label {
     /// A label that is also an ordinary way to start a sentence (`A. Smith`, `P: …`, `R: …`):
     /// it only counts right after a question, as its answer.
     weak: bool,
+    /// The length of the label word in characters (`A` is 1, `Réponse` 7).
+    word_len: usize,
 }
 
 /// Label words in the spellings authors use, in the order they are tried (longer first), with
@@ -450,6 +461,7 @@ fn label_at(text: &str) -> Option<Label> {
         number,
         length: text.len() - rest.len(),
         weak,
+        word_len: word.chars().count(),
     })
 }
 

@@ -35,7 +35,8 @@ const SOURCE_WORDS: [&str; 6] = ["src", "source", "ref", "reference", "link", "c
 pub fn clean_question(markdown: &str, number: Option<u32>) -> QuestionParts {
     let text = collapse_whitespace(markdown);
     let text = strip_anchors(&text);
-    let (prefix_number, rest) = strip_number(strip_label(&text));
+    let text = strip_attributes(&text);
+    let (prefix_number, rest) = strip_number(strip_label(text));
     let (rest, tags) = strip_difficulty(rest);
     let rest = strip_bullet_symbol(&rest).to_string();
     let (rest, source_link) = strip_source_link(&rest);
@@ -113,6 +114,94 @@ pub fn question_like(question: &str, numbered: bool) -> bool {
         .collect::<String>()
         .to_lowercase();
     OPENERS.contains(&first.as_str())
+        || OTHER_OPENERS.contains(&first.as_str())
+        || asks_in_chinese(question)
+}
+
+/// Question words that open a question in French, Spanish, Portuguese, Italian and German
+/// (`Est-ce que …`, `Qué es …`, `Wie …`): headings are often written without the `?`.
+const OTHER_OPENERS: [&str; 49] = [
+    "quel",
+    "quelle",
+    "quels",
+    "quelles",
+    "comment",
+    "pourquoi",
+    "quand",
+    "combien",
+    "qui",
+    "où",
+    "est",
+    "qué",
+    "que",
+    "cómo",
+    "cuál",
+    "cuáles",
+    "cuándo",
+    "dónde",
+    "quién",
+    "explica",
+    "describe",
+    "qual",
+    "quais",
+    "como",
+    "quando",
+    "onde",
+    "quem",
+    "explique",
+    "descreva",
+    "cosa",
+    "come",
+    "perché",
+    "quale",
+    "quali",
+    "dove",
+    "chi",
+    "spiega",
+    "was",
+    "wie",
+    "warum",
+    "wann",
+    "wo",
+    "welche",
+    "welcher",
+    "welches",
+    "wer",
+    "erkläre",
+    "erklären",
+    "beschreibe",
+];
+
+/// Chinese questions need no `？`: `Static Nested Class 和 Inner Class的不同`,
+/// `给我一个…`, `谈谈 final 与 finally`. Only text that holds ideographs is looked at.
+fn asks_in_chinese(text: &str) -> bool {
+    const MARKERS: [&str; 24] = [
+        "什么",
+        "是否",
+        "如何",
+        "怎么",
+        "怎样",
+        "为什么",
+        "为何",
+        "区别",
+        "不同",
+        "哪些",
+        "哪个",
+        "有没有",
+        "能不能",
+        "可不可以",
+        "吗",
+        "谈谈",
+        "说说",
+        "说出",
+        "描述",
+        "解释",
+        "简述",
+        "介绍",
+        "给我",
+        "举例",
+    ];
+    text.contains(is_ideograph) && MARKERS.iter().any(|m| text.contains(m))
 }
 
 /// Whether the text ends with `?`, ignoring closing emphasis, quotes and brackets.
@@ -127,6 +216,11 @@ pub fn ends_with_question_mark(text: &str) -> bool {
         c.is_whitespace() || matches!(c, '*' | '_' | '`' | '"' | '\'' | ')' | ']' | '”' | '’')
     })
     .ends_with(['?', '？'])
+}
+
+/// Whether `c` is a CJK ideograph (Chinese, or kanji in Japanese).
+pub(crate) fn is_ideograph(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}')
 }
 
 /// `12) Question`, `12. Question`, `Q12: Question` → (12, "Question").
@@ -144,6 +238,10 @@ fn strip_number(text: &str) -> (Option<u32>, &str) {
     }
     let after = &body[digits..];
     let after = after.strip_prefix('\\').unwrap_or(after);
+    // `36一个…`: a number run straight into Chinese text (no separator) is a number too.
+    if after.starts_with(is_ideograph) {
+        return (body[..digits].parse().ok(), after);
+    }
     // `1、` and `1．` (Chinese and Japanese enumeration) need no space after them.
     if let Some(rest) = after.strip_prefix(['、', '．', '）', '：']) {
         return (body[..digits].parse().ok(), rest.trim_start());
@@ -155,7 +253,9 @@ fn strip_number(text: &str) -> (Option<u32>, &str) {
     else {
         return (None, text);
     };
-    if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
+    // `1.What is …` (no space) is a number too; `3.14 …` and `1.5x` are not.
+    let run_on = after.starts_with('.') && rest.starts_with(|c: char| c.is_alphabetic());
+    if !(rest.is_empty() || rest.starts_with(char::is_whitespace) || run_on) {
         return (None, text);
     }
     (body[..digits].parse().ok(), rest.trim_start())
@@ -305,6 +405,21 @@ fn strip_label(text: &str) -> &str {
 
 /// In-page anchors around or inside a question: `<a href="#q">Question</a>` keeps its text,
 /// an empty `<a name="q"></a>` goes.
+/// `Question ? {#question-id}`: the heading attributes Pandoc and kramdown write after a heading.
+fn strip_attributes(text: &str) -> &str {
+    let trimmed = text.trim_end();
+    match trimmed.rfind(" {") {
+        Some(at)
+            if trimmed.ends_with('}')
+                && trimmed[at + 2..].starts_with(['#', '.'])
+                && !trimmed[at + 2..trimmed.len() - 1].contains(['{', '}']) =>
+        {
+            trimmed[..at].trim_end()
+        }
+        _ => text,
+    }
+}
+
 fn strip_anchors(text: &str) -> String {
     if !text.contains("<a") && !text.contains("</a>") {
         return text.to_string();
@@ -390,6 +505,45 @@ fn unwrap_bold(text: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_without_a_space_and_heading_attributes_come_off() {
+        let parts = clean_question("1.What is JavaScript?", None);
+        assert_eq!(
+            (parts.number, parts.text.as_str()),
+            (Some(1), "What is JavaScript?")
+        );
+        let parts = clean_question("36一个进程可以有几个线程？", None);
+        assert_eq!(
+            (parts.number, parts.text.as_str()),
+            (Some(36), "一个进程可以有几个线程？")
+        );
+        let parts = clean_question("3.14 is close to pi", None);
+        assert_eq!(
+            (parts.number, parts.text.as_str()),
+            (None, "3.14 is close to pi")
+        );
+        let parts = clean_question("Quand le RGPD s'applique-t-il ? {#quand-rgpd}", None);
+        assert_eq!(parts.text, "Quand le RGPD s'applique-t-il ?");
+        let parts = clean_question("Sets {a, b} and {c}", None);
+        assert_eq!(parts.text, "Sets {a, b} and {c}");
+    }
+
+    #[test]
+    fn questions_without_a_question_mark_in_other_languages() {
+        for question in [
+            "Static Nested Class 和 Inner Class的不同",
+            "给我一个你最常见到的 runtime exception",
+            "Est-ce que mon blog est concerné",
+            "Cómo funciona el servicio",
+            "Wie funktioniert das",
+        ] {
+            assert!(question_like(question, false), "{question}");
+        }
+        for statement in ["进程与线程", "Le casque est obligatoire", "Installation"] {
+            assert!(!question_like(statement, false), "{statement}");
+        }
+    }
 
     #[test]
     fn numbers_source_links_and_emoji_are_split_off() {
