@@ -78,6 +78,10 @@ pub struct BuildOptions {
     pub text: TextOptions,
     /// Which question-and-answer layout to read the inputs with (detected per document by default).
     pub layout: LayoutChoice,
+    /// The heading level that holds the questions (`question_level` in `deckforge.toml`): every
+    /// heading with content at that level is a question, unless a file's front matter says
+    /// otherwise.
+    pub question_level: Option<usize>,
     /// Text outputs only: write just the notes added or changed since the lock, so a CSV
     /// import leaves every other note (and the edits made to it in Anki) alone.
     pub changed_only: bool,
@@ -100,6 +104,7 @@ impl BuildOptions {
             templates: Templates::default(),
             text: TextOptions::default(),
             layout: LayoutChoice::default(),
+            question_level: None,
             changed_only: false,
         }
     }
@@ -247,7 +252,7 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
     let documents = options
         .inputs
         .iter()
-        .map(|path| source::load_with(path, options.layout))
+        .map(|path| source::load_pinned(path, options.layout, options.question_level))
         .collect::<Result<Vec<_>>>()?;
     let mut notices = Vec::new();
     let previous = read_previous(options, lock_path.as_deref(), &documents, &mut notices)?;

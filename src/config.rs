@@ -10,6 +10,7 @@
 //! subdecks = true
 //! templates = "card-design"                    # a folder, as for --templates
 //! layout = "answer-label"                      # as for --layout; detected when left out
+//! question_level = 3                           # or "###": headings at this level are questions
 //!
 //! [[deck]]
 //! sources = ["mlops-interview-questions.md"]
@@ -60,11 +61,38 @@ struct RawDeck {
     templates: Option<Spanned<PathBuf>>,
     preset: Option<Spanned<String>>,
     layout: Option<Spanned<String>>,
+    question_level: Option<Spanned<RawLevel>>,
     #[serde(default)]
     bom: bool,
     lock: Option<Spanned<RawLock>>,
     #[serde(default)]
     locked: bool,
+}
+
+/// `question_level = 3` or `question_level = "###"`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawLevel {
+    Number(i64),
+    Hashes(String),
+}
+
+impl RawLevel {
+    /// The heading level, 1 to 6.
+    fn level(&self) -> Option<usize> {
+        let level = match self {
+            RawLevel::Number(n) => usize::try_from(*n).ok()?,
+            RawLevel::Hashes(text) => {
+                let text = text.trim();
+                match text.parse::<usize>() {
+                    Ok(n) => n,
+                    Err(_) if !text.is_empty() && text.bytes().all(|b| b == b'#') => text.len(),
+                    Err(_) => return None,
+                }
+            }
+        };
+        (1..=6).contains(&level).then_some(level)
+    }
 }
 
 /// `lock = "path"`, `lock = true` (the default place) or `lock = false` (no lock).
@@ -104,6 +132,8 @@ pub struct DeckConfig {
     pub locked: bool,
     /// How questions are written in the sources.
     pub layout: LayoutChoice,
+    /// The heading level of the questions, for sources whose front matter names none.
+    pub question_level: Option<usize>,
 }
 
 impl DeckConfig {
@@ -127,6 +157,7 @@ impl DeckConfig {
             templates,
             text: self.text,
             layout: self.layout,
+            question_level: self.question_level,
             changed_only: false,
         })
     }
@@ -230,6 +261,15 @@ impl Config {
                     .map_err(|message| at(name.span(), message))?,
                 None => LayoutChoice::Auto,
             };
+            let question_level = match &deck.question_level {
+                Some(raw) => Some(raw.get_ref().level().ok_or_else(|| {
+                    at(
+                        raw.span(),
+                        "`question_level` is a heading level: 1 to 6, or \"###\"".to_string(),
+                    )
+                })?),
+                None => None,
+            };
             let text_options = TextOptions {
                 preset,
                 bom: deck.bom,
@@ -287,6 +327,7 @@ impl Config {
                 lock,
                 locked: deck.locked,
                 layout,
+                question_level,
             });
         }
         Ok(Config {

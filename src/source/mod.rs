@@ -135,6 +135,16 @@ pub fn load(path: &Path) -> Result<Document> {
 
 /// Reads and parses one Markdown file in the given layout.
 pub fn load_with(path: &Path, layout: LayoutChoice) -> Result<Document> {
+    load_pinned(path, layout, None)
+}
+
+/// [`load_with`] with the level of the question headings fixed by the project
+/// (`question_level` in `deckforge.toml`); the file's front matter still wins.
+pub fn load_pinned(
+    path: &Path,
+    layout: LayoutChoice,
+    question_level: Option<usize>,
+) -> Result<Document> {
     let bytes = crate::input::read_source(path)?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let byte = e.utf8_error().valid_up_to();
@@ -145,7 +155,7 @@ pub fn load_with(path: &Path, layout: LayoutChoice) -> Result<Document> {
             byte,
         }
     })?;
-    let document = parse_with(path, &text, layout);
+    let document = parse_pinned(path, &text, layout, question_level);
     if document.cards.is_empty() {
         let reason = if text.trim().is_empty() {
             "the file is empty".to_string()
@@ -178,12 +188,22 @@ pub fn parse(path: &Path, text: &str) -> Document {
 
 /// Parses Markdown text in the given layout; `path` is only used to label diagnostics.
 pub fn parse_with(path: &Path, text: &str, layout: LayoutChoice) -> Document {
+    parse_pinned(path, text, layout, None)
+}
+
+/// [`parse_with`] with a default question heading level (the front matter's wins).
+pub fn parse_pinned(
+    path: &Path,
+    text: &str,
+    layout: LayoutChoice,
+    question_level: Option<usize>,
+) -> Document {
     // Windows editors start UTF-8 files with a byte order mark; it would hide the front matter
     // fence and the first question. It is not on any line, so line numbers stay right.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let front_matter = frontmatter::parse(text);
     let mut pins = Vec::new();
-    let (layout, question_level) = pinned(&front_matter, layout, &mut pins);
+    let (layout, question_level) = pinned(&front_matter, layout, question_level, &mut pins);
     let mut extracted = layout::extract_pinned(text, layout, question_level);
     attach_explicit_ids(text, &mut extracted.cards);
     let mut diagnostics: Vec<Diagnostic> = pins
@@ -258,6 +278,7 @@ pub fn parse_with(path: &Path, text: &str, layout: LayoutChoice) -> Document {
 fn pinned(
     front_matter: &FrontMatter,
     choice: LayoutChoice,
+    project_level: Option<usize>,
     problems: &mut Vec<String>,
 ) -> (LayoutChoice, Option<usize>) {
     let get = |key: &str| {
@@ -280,6 +301,7 @@ fn pinned(
         }
         level
     });
+    let level = level.or(project_level);
     if choice != LayoutChoice::Auto {
         return (choice, level);
     }

@@ -337,3 +337,73 @@ fn new_shapes_import_into_anki_as_read() {
     );
     assert!(notes.iter().all(|n| !field(n, "Answer").contains("SR:")));
 }
+
+/// `question_level` in deckforge.toml makes the statement headings at that level questions (a
+/// file's front matter would win), and a quiz's options stay on the front of the imported note
+/// while the answer keeps its `Réponse : 2` label.
+#[test]
+fn project_question_level_and_quiz_options_import_into_anki() {
+    use crate::support::{TempDir, anki_check, deckforge, run};
+    let dir = TempDir::new("wild-project-level");
+    let steps_text = "# Workshop steps\n\n## Setup\n\n### Install the tools\n\nRun the installer.\n\n### Configure the path\n\nAdd the folder to `PATH`.\n\nQ: Where are the logs?\nA: In the state folder.\n";
+    std::fs::write(dir.join("steps.md"), steps_text).unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/wild/fr-quiz-reponse.md"),
+        dir.join("quiz.md"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("deckforge.toml"),
+        "[[deck]]\nsources = [\"steps.md\"]\noutput = \"steps.apkg\"\nquestion_level = \"###\"\nlock = false\n\n[[deck]]\nsources = [\"quiz.md\"]\noutput = \"quiz.apkg\"\nlock = false\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(deckforge().current_dir(dir.path()).arg("build"));
+    assert_eq!(code, 0, "{stderr}");
+    let steps: Vec<String> = ["steps.apkg", "quiz.apkg"]
+        .iter()
+        .map(|name| format!("apkg:{}", dir.join(name).display()))
+        .collect();
+    let state = anki_check(&dir.join("collection.anki2"), &steps);
+    assert_eq!(state["counts"]["notes"], 2 + 4);
+    let notes = state["notes"].as_array().unwrap();
+    let field = |note: &Value, name: &str| {
+        note["fields"][name]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let install = notes
+        .iter()
+        .find(|n| field(n, "Question") == "Install the tools")
+        .expect("a statement heading at the project's question level");
+    assert_eq!(field(install, "Answer"), "<p>Run the installer.</p>");
+    let tandem = notes
+        .iter()
+        .find(|n| field(n, "Question").starts_with("<p>Combien de roues a un tandem ?</p>"))
+        .expect("the first quiz question");
+    assert!(
+        field(tandem, "Question").contains("quatre"),
+        "{}",
+        field(tandem, "Question")
+    );
+    assert!(!field(tandem, "Question").contains("{#"));
+    let back = field(tandem, "Answer");
+    assert!(
+        back.starts_with("<p><strong>Réponse : 2</strong>. Un tandem"),
+        "{back}"
+    );
+    assert!(!back.contains("quatre"), "{back}");
+
+    std::fs::write(
+        dir.join("deckforge.toml"),
+        "[[deck]]\nsources = [\"steps.md\"]\noutput = \"steps.apkg\"\nquestion_level = 9\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(deckforge().current_dir(dir.path()).arg("build"));
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("deckforge.toml:4:18")
+            && stderr.contains("`question_level` is a heading level"),
+        "{stderr}"
+    );
+}
