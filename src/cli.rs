@@ -177,7 +177,7 @@ struct CheckArgs {
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
 
-    /// How questions are written (see `deckforge build --help`) [default: auto].
+    /// How questions are written (see `deckforge build --help`).
     #[arg(long, value_name = "NAME", default_value = "auto")]
     layout: LayoutChoice,
 
@@ -301,8 +301,8 @@ struct BuildArgs {
     #[arg(short, long, conflicts_with = "verbose")]
     quiet: bool,
 
-    /// How questions are written: auto, answer-label, q-a, list-headings, details, table,
-    /// definitions, bold-paragraph, headings or explicit [default: auto, detected per file].
+    /// How questions are written: auto (detected per file), answer-label, q-a, list-headings,
+    /// details, quoted-answer, table, definitions, bold-paragraph, headings or explicit.
     #[arg(long, value_name = "NAME", default_value = "auto")]
     layout: LayoutChoice,
     /// Also list every added, updated, reworded and removed note.

@@ -250,6 +250,19 @@ pub fn parse_pinned(
                 )
             }),
     );
+    diagnostics.extend(
+        extracted
+            .dropped
+            .iter()
+            .map(|(line, column, question, why)| {
+                Diagnostic::warning(
+                    path,
+                    *line,
+                    *column,
+                    format!("{why}: {}", headline(question)),
+                )
+            }),
+    );
     if let Some((line, questions)) = extracted.unclosed_fence {
         diagnostics.push(Diagnostic::warning(
             path,

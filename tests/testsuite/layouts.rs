@@ -87,3 +87,8 @@ fn table() {
 fn definitions() {
     check_layout("definitions");
 }
+
+#[test]
+fn quoted_answer() {
+    check_layout("quoted-answer");
+}

@@ -347,24 +347,26 @@ fn project_question_level_and_quiz_options_import_into_anki() {
     let dir = TempDir::new("wild-project-level");
     let steps_text = "# Workshop steps\n\n## Setup\n\n### Install the tools\n\nRun the installer.\n\n### Configure the path\n\nAdd the folder to `PATH`.\n\nQ: Where are the logs?\nA: In the state folder.\n";
     std::fs::write(dir.join("steps.md"), steps_text).unwrap();
-    std::fs::copy(
-        root().join("tests/fixtures/wild/fr-quiz-reponse.md"),
-        dir.join("quiz.md"),
-    )
-    .unwrap();
+    for (fixture, name) in [("fr-quiz-reponse", "quiz"), ("zh-quote-answers", "quoted")] {
+        std::fs::copy(
+            root().join(format!("tests/fixtures/wild/{fixture}.md")),
+            dir.join(&format!("{name}.md")),
+        )
+        .unwrap();
+    }
     std::fs::write(
         dir.join("deckforge.toml"),
-        "[[deck]]\nsources = [\"steps.md\"]\noutput = \"steps.apkg\"\nquestion_level = \"###\"\nlock = false\n\n[[deck]]\nsources = [\"quiz.md\"]\noutput = \"quiz.apkg\"\nlock = false\n",
+        "[[deck]]\nsources = [\"steps.md\"]\noutput = \"steps.apkg\"\nquestion_level = \"###\"\nlock = false\n\n[[deck]]\nsources = [\"quiz.md\"]\noutput = \"quiz.apkg\"\nlock = false\n\n[[deck]]\nsources = [\"quoted.md\"]\noutput = \"quoted.apkg\"\nlock = false\n",
     )
     .unwrap();
     let (code, _, stderr) = run(deckforge().current_dir(dir.path()).arg("build"));
     assert_eq!(code, 0, "{stderr}");
-    let steps: Vec<String> = ["steps.apkg", "quiz.apkg"]
+    let steps: Vec<String> = ["steps.apkg", "quiz.apkg", "quoted.apkg"]
         .iter()
         .map(|name| format!("apkg:{}", dir.join(name).display()))
         .collect();
     let state = anki_check(&dir.join("collection.anki2"), &steps);
-    assert_eq!(state["counts"]["notes"], 2 + 4);
+    assert_eq!(state["counts"]["notes"], 2 + 4 + 3);
     let notes = state["notes"].as_array().unwrap();
     let field = |note: &Value, name: &str| {
         note["fields"][name]
@@ -393,6 +395,14 @@ fn project_question_level_and_quiz_options_import_into_anki() {
         "{back}"
     );
     assert!(!back.contains("quatre"), "{back}");
+    let decorator = notes
+        .iter()
+        .find(|n| field(n, "Question") == "装饰器的作用是什么？")
+        .expect("a question answered by a block quote");
+    assert_eq!(
+        field(decorator, "Answer"),
+        "<p>在不改动函数本身的前提下，为它包上一层额外的行为。</p>"
+    );
 
     std::fs::write(
         dir.join("deckforge.toml"),

@@ -137,6 +137,7 @@ impl Extractor for Headings {
         // The end of a revealed answer: headings before it are part of that answer.
         let mut inside_reveal = 0;
         let mut cuts = Vec::new();
+        let mut dropped = Vec::new();
         for (index, mark) in self.marks.iter().enumerate() {
             let (h_level, range, text, question, is_question) = match mark {
                 Mark::Rule(at) => {
@@ -187,6 +188,11 @@ impl Extractor for Headings {
                     (*h_level, range, text, question, is_question)
                 }
             };
+            if !is_question {
+                if let Some(why) = dropped_why(mark, level, open_level) {
+                    dropped.push((range.start, question.text.clone(), why));
+                }
+            }
             if is_question {
                 sections.pop_to(h_level);
                 sections.seen_question = true;
@@ -210,8 +216,32 @@ impl Extractor for Headings {
         let mut found = cards.finish(walk.src.len(), title);
         cuts.sort_by_key(|r: &Range<usize>| r.start);
         found.cuts = cuts;
+        found.dropped = dropped;
         found
     }
+}
+
+/// Why a heading that asks a question (it ends with `?`) is no card of its own, if it is none:
+/// it sits inside another question's answer, or it reads as a section above the questions
+/// while holding none of them. Headings that hold questions are their section, not a drop.
+fn dropped_why(mark: &Mark, level: Option<usize>, open: Option<usize>) -> Option<&'static str> {
+    let Mark::Heading {
+        level: at,
+        text,
+        ends_with_question_mark: true,
+        has_content: true,
+        ..
+    } = mark
+    else {
+        return None;
+    };
+    let level = level?;
+    if is_chrome(text) {
+        return None;
+    }
+    (*at > level && open.is_some_and(|open| *at > open)).then_some(
+        "question heading read as part of the answer above it (it is deeper than the question headings)",
+    )
 }
 
 /// A quiz question's options (`- [ ]` / `- [x]`): every option, unticked, joins the question
@@ -537,4 +567,32 @@ fn holds_questions(marks: &[Mark], index: usize, level: usize) -> bool {
         }
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::source::parse;
+
+    #[test]
+    fn a_question_heading_inside_an_answer_is_warned_about() {
+        let text = "## What is a process?\n\nA running program.\n\n#### Why not a thread?\n\nThreads share memory.\n\n## What is a thread?\n\nA path of execution.\n";
+        let document = parse(Path::new("os.md"), text);
+        let questions: Vec<&str> = document.cards.iter().map(|c| c.question.as_str()).collect();
+        assert_eq!(questions, ["What is a process?", "What is a thread?"]);
+        assert!(document.cards[0].answer.contains("Threads share memory"));
+        let warned: Vec<(usize, &str)> = document
+            .diagnostics
+            .iter()
+            .map(|d| (d.line, d.message.as_str()))
+            .collect();
+        assert_eq!(
+            warned,
+            [(
+                5,
+                "question heading read as part of the answer above it (it is deeper than the question headings): Why not a thread?"
+            )]
+        );
+    }
 }

@@ -25,6 +25,7 @@ mod headings;
 mod list_headings;
 mod qa;
 mod question;
+mod quoted;
 mod table;
 
 use std::fmt;
@@ -50,6 +51,8 @@ pub enum Layout {
     ListHeadings,
     /// `<details><summary>Question</summary> answer </details>` blocks.
     Details,
+    /// A question paragraph or one-item list, then its answer in a block quote.
+    QuotedAnswer,
     /// Table rows under a `| Question | Answer |` header.
     Table,
     /// Definition lists: a term, then `:   definition`.
@@ -66,11 +69,12 @@ pub enum Layout {
 impl Layout {
     /// Every layout, in the order ties are broken (most specific first).
     /// The last one is [`Layout::Explicit`], whose cards every layout reads.
-    pub const ALL: [Layout; 9] = [
+    pub const ALL: [Layout; 10] = [
         Layout::AnswerLabel,
         Layout::QA,
         Layout::ListHeadings,
         Layout::Details,
+        Layout::QuotedAnswer,
         Layout::Table,
         Layout::Definitions,
         Layout::BoldParagraph,
@@ -85,6 +89,7 @@ impl Layout {
             Layout::QA => "q-a",
             Layout::ListHeadings => "list-headings",
             Layout::Details => "details",
+            Layout::QuotedAnswer => "quoted-answer",
             Layout::Table => "table",
             Layout::Definitions => "definitions",
             Layout::BoldParagraph => "bold-paragraph",
@@ -100,6 +105,7 @@ impl Layout {
             Layout::QA => "`Q:` and `A:` lines",
             Layout::ListHeadings => "numbered list items holding a question heading",
             Layout::Details => "`<details><summary>Question</summary>` blocks",
+            Layout::QuotedAnswer => "a question, then its answer in a `>` block quote",
             Layout::Table => "tables with Question and Answer columns",
             Layout::Definitions => "definition lists (a term, then `:   definition`)",
             Layout::BoldParagraph => "bold paragraphs as questions",
@@ -114,6 +120,7 @@ impl Layout {
             Layout::QA => Box::new(qa::QuestionAnswer::default()),
             Layout::ListHeadings => Box::new(list_headings::ListHeadings::default()),
             Layout::Details => Box::new(details::Details::default()),
+            Layout::QuotedAnswer => Box::new(quoted::QuotedAnswer::default()),
             Layout::Table => Box::new(table::Table::default()),
             Layout::Definitions => Box::new(definitions::Definitions::default()),
             Layout::BoldParagraph => Box::new(bold_paragraph::BoldParagraph::default()),
@@ -176,6 +183,9 @@ pub struct Extracted {
     pub numbers: Vec<(usize, usize, u32)>,
     /// Questions another layout would read that are left out: (line, column, question, layout).
     pub second_style: Vec<(usize, usize, String, Layout)>,
+    /// Lines that read as questions but became no card of their own: (line, column, question,
+    /// why), such as a question heading inside another question's answer.
+    pub dropped: Vec<(usize, usize, String, &'static str)>,
     /// A top-level code fence that is never closed, so it swallows the rest of the document:
     /// (its line, how many question-like lines it swallows).
     pub unclosed_fence: Option<(usize, usize)>,
@@ -441,6 +451,7 @@ fn second_styles(
                 cards: outside,
                 title: None,
                 cuts: found.cuts.clone(),
+                dropped: Vec::new(),
             },
             clutter,
         );
@@ -464,6 +475,7 @@ impl Extracted {
         self.numbers.extend(other.numbers);
         self.numbers.sort_unstable();
         self.second_style.extend(other.second_style);
+        self.dropped.extend(other.dropped);
     }
 }
 
@@ -495,6 +507,8 @@ pub(crate) struct Found {
     pub title: Option<String>,
     /// Markup inside answers that is not content (a later definition's `:` marker), sorted.
     pub cuts: Vec<Range<usize>>,
+    /// Question-like lines that became no card: (where, question, why).
+    pub dropped: Vec<(usize, String, &'static str)>,
 }
 
 /// One layout's reader: fed every event, then asked for its cards.
@@ -722,6 +736,7 @@ impl Cards {
             cards: self.done,
             title,
             cuts: Vec::new(),
+            dropped: Vec::new(),
         }
     }
 }
@@ -834,7 +849,14 @@ fn materialise(src: &str, layout: Layout, found: Found, clutter: &[Range<usize>]
         cards: Vec::with_capacity(found.cards.len()),
         ..Extracted::default()
     };
+    let mut dropped = found.dropped;
+    dropped.sort_by_key(|d| d.0);
+    let mut dropped = dropped.into_iter().peekable();
     for card in found.cards {
+        while let Some((at, question, why)) = dropped.next_if(|d| d.0 < card.at) {
+            let (line, column) = lines.line_col(at);
+            out.dropped.push((line, column, question, why));
+        }
         let (line, column) = lines.line_col(card.at);
         if let Some(number) = card.question.number {
             out.numbers.push((line, column, number));
@@ -881,6 +903,10 @@ fn materialise(src: &str, layout: Layout, found: Found, clutter: &[Range<usize>]
             source_link,
             tags,
         });
+    }
+    for (at, question, why) in dropped {
+        let (line, column) = lines.line_col(at);
+        out.dropped.push((line, column, question, why));
     }
     out
 }

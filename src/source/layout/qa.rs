@@ -366,7 +366,7 @@ struct Label {
 
 /// Label words in the spellings authors use, in the order they are tried (longer first), with
 /// whether case matters and whether the word alone is weak.
-const WORDS: [(&str, Kind, bool, bool); 34] = [
+const WORDS: [(&str, Kind, bool, bool); 36] = [
     ("question", Kind::Question, false, false),
     ("pergunta", Kind::Question, false, false),
     ("domanda", Kind::Question, false, false),
@@ -395,6 +395,8 @@ const WORDS: [(&str, Kind, bool, bool); 34] = [
     ("réponse", Kind::Answer, false, false),
     ("reponse", Kind::Answer, false, false),
     ("antwort", Kind::Answer, false, false),
+    ("参考答案", Kind::Answer, true, false),
+    ("参考回答", Kind::Answer, true, false),
     ("答案", Kind::Answer, true, false),
     ("答", Kind::Answer, true, false),
     ("回答", Kind::Answer, true, false),

@@ -175,7 +175,7 @@ const OTHER_OPENERS: [&str; 49] = [
 /// Chinese questions need no `？`: `Static Nested Class 和 Inner Class的不同`,
 /// `给我一个…`, `谈谈 final 与 finally`. Only text that holds ideographs is looked at.
 fn asks_in_chinese(text: &str) -> bool {
-    const MARKERS: [&str; 24] = [
+    const MARKERS: [&str; 25] = [
         "什么",
         "是否",
         "如何",
@@ -200,6 +200,7 @@ fn asks_in_chinese(text: &str) -> bool {
         "介绍",
         "给我",
         "举例",
+        "请",
     ];
     text.contains(is_ideograph) && MARKERS.iter().any(|m| text.contains(m))
 }
