@@ -15,7 +15,7 @@ use pulldown_cmark::Event;
 
 use super::clutter;
 use super::details::{Tag, reveals_answer, strip_tags, tags};
-use super::question::ends_with_question_mark;
+use super::question::{ends_with_question_mark, has_question_label};
 use super::{
     Cards, Extractor, Found, Heading, QuestionParts, RawCard, Sections, Walk, clean_question,
     line_end, question_like,
@@ -29,6 +29,9 @@ enum Mark {
         text: String,
         question: QuestionParts,
         question_like: bool,
+        /// It asks for certain: numbered, ending with `?`, labelled `Q:` or answered by a
+        /// revealed `<details>` block (an opener word alone, as in "When to use it", is not).
+        certain: bool,
         ends_with_question_mark: bool,
         has_content: bool,
     },
@@ -103,7 +106,10 @@ impl Extractor for Headings {
             return;
         }
         let question = clean_question(&walk.src[heading.inner.clone()], None);
-        let asks = question_like(&question.text, question.number.is_some());
+        let certain = question.number.is_some()
+            || ends_with_question_mark(&question.text)
+            || has_question_label(&heading.text);
+        let asks = certain || question_like(&question.text, false);
         // `### 1. Question` answered by a `##### Answer text` heading: a deeper heading that
         // asks nothing is content of the heading above it.
         if !asks {
@@ -121,6 +127,7 @@ impl Extractor for Headings {
             range: heading.range.clone(),
             text: heading.text.clone(),
             question_like: asks,
+            certain,
             ends_with_question_mark: ends_with_question_mark(&question.text),
             question,
             has_content: false,
@@ -131,6 +138,7 @@ impl Extractor for Headings {
         let level = self.pinned.or_else(|| question_level(&self.marks));
         let statements = self.pinned.is_some()
             || level.is_some_and(|level| statements_are_questions(&self.marks, level));
+        let asking_groups = level.map(|level| asking_groups(&self.marks, level));
         let mut sections = Sections::default();
         let mut cards = Cards::default();
         let mut open_level: Option<usize> = None;
@@ -170,13 +178,17 @@ impl Extractor for Headings {
                     text,
                     question,
                     question_like,
+                    certain,
                     ends_with_question_mark,
                     has_content,
                 } => {
                     let is_question = match level {
                         None => false,
                         Some(level) if *h_level == level => {
-                            (*question_like || statements && *has_content) && !is_chrome(text)
+                            let among_questions = self.pinned.is_some()
+                                || asking_groups.as_ref().is_some_and(|g| g[index]);
+                            let by_wording = *question_like || statements && *has_content;
+                            (*certain || by_wording && among_questions) && !is_chrome(text)
                         }
                         Some(level) if *h_level < level => {
                             *ends_with_question_mark
@@ -305,6 +317,50 @@ fn statements_are_questions(marks: &[Mark], level: usize) -> bool {
         }
     }
     questions >= 2 && (faq || questions * 3 >= all * 2)
+}
+
+/// For each mark, whether it is a heading at `level` among questions: its siblings (headings at
+/// that level under the same parent) hold one that surely asks, or read as questions for at
+/// least half. Statements and opener-worded headings ("When to use this template") are
+/// questions only there, so an "Additional resources" section after a FAQ keeps its headings.
+fn asking_groups(marks: &[Mark], level: usize) -> Vec<bool> {
+    // The group of a heading at `level` is the index of the heading above it (its parent).
+    let mut parent = None;
+    let mut groups: Vec<Option<Option<usize>>> = Vec::with_capacity(marks.len());
+    // Per group: whether a heading asks for certain, how many read as questions, how many.
+    let mut asking: HashMap<Option<usize>, (bool, usize, usize)> = HashMap::new();
+    for (index, mark) in marks.iter().enumerate() {
+        match mark {
+            Mark::Heading {
+                level: at,
+                question_like,
+                certain,
+                ..
+            } => {
+                if *at < level {
+                    parent = Some(index);
+                    groups.push(None);
+                } else if *at == level {
+                    let (sure, asks, all) = asking.entry(parent).or_default();
+                    *sure |= *certain;
+                    *asks += usize::from(*question_like);
+                    *all += 1;
+                    groups.push(Some(parent));
+                } else {
+                    groups.push(None);
+                }
+            }
+            _ => groups.push(None),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|group| {
+            group
+                .and_then(|g| asking.get(&g))
+                .is_some_and(|(sure, asks, all)| *sure || asks * 2 >= *all)
+        })
+        .collect()
 }
 
 /// Headings that announce questions: "FAQ", "Frequently asked questions", "Troubleshooting".
@@ -466,8 +522,14 @@ impl Headings {
                     // its wording (`## 第 1 题`).
                     let start = open.start;
                     open.reveal = Some(self.marks.len());
-                    if let Some(Mark::Heading { question_like, .. }) = self.marks.get_mut(heading) {
+                    if let Some(Mark::Heading {
+                        question_like,
+                        certain,
+                        ..
+                    }) = self.marks.get_mut(heading)
+                    {
                         *question_like = true;
+                        *certain = true;
                     }
                     self.marks.push(Mark::Reveal {
                         start,

@@ -392,6 +392,13 @@ fn strip_bullet_symbol(text: &str) -> &str {
 }
 
 /// A `Q.` / `Q:` / `Ques.` label before a question (`## Q. What is X?`).
+/// Whether `text` opens with a question label (`Q: `, `Q. `, `Question: `): whatever follows
+/// is a question, even `Q: {{PLACEHOLDER}}` in a template.
+pub(crate) fn has_question_label(text: &str) -> bool {
+    let text = text.trim_start_matches(['*', '_']).trim_start();
+    strip_label(text).len() != text.len()
+}
+
 fn strip_label(text: &str) -> &str {
     for label in ["Q. ", "Q: ", "Q.", "Ques. ", "Ques: ", "Question: "] {
         if let Some(rest) = text.strip_prefix(label) {
