@@ -10,6 +10,7 @@ macro_rules! say {
 }
 
 mod author;
+mod live;
 mod term;
 
 use std::path::PathBuf;
@@ -156,6 +157,19 @@ them all). Prune once your learners have imported a build that retired them.")]
         #[arg(required = true, value_name = "LOCK")]
         locks: Vec<PathBuf>,
     },
+
+    /// Build, then deliver the deck into a running Anki through the AnkiConnect add-on.
+    #[command(after_help = "Examples:\n  \
+deckforge push notes.md                 # builds notes.apkg, then imports it into Anki\n  \
+deckforge push notes.md --move          # also moves cards whose section moved\n  \
+deckforge push --prune                  # every deck of ./deckforge.toml; asks before deleting\n  \
+deckforge push notes.md --url http://127.0.0.1:8766\n\n\
+Anki must be running with the AnkiConnect add-on (code 2055492159). Anki adds new notes and \
+updates changed ones by GUID, as a file import does; push then gives notes Anki kept (a learner's \
+tag makes a note newer) the sources' fields, and puts back the tags a learner added, which an \
+import replaces. Retired questions are deleted only with --prune, and cards are moved only with \
+--move. See README, \"Live editing\".")]
+    Push(live::PushArgs),
 
     /// Print a shell completion script to standard output.
     #[command(after_help = "Examples:\n  \
@@ -328,6 +342,7 @@ pub fn run() -> ExitCode {
         Command::Templates { command } => author::run_templates(command),
         Command::Completions { shell } => author::run_completions(shell),
         Command::Prune { locks } => run_prune(&locks),
+        Command::Push(args) => live::run_push(args),
         Command::Inspect { file, json } => run_inspect(&file, json),
         Command::Diff {
             old,

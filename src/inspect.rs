@@ -35,6 +35,10 @@ pub struct InspectedNote {
     pub fields: Vec<(String, String)>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified: Option<i64>,
+    /// The note's id in a package (a CSV has none); Anki keeps it on import when it is free,
+    /// so `push` finds the notes in a running Anki by it. Not printed: ids are Anki's business.
+    #[serde(skip)]
+    pub note_id: Option<i64>,
 }
 
 impl InspectedNote {
@@ -520,6 +524,7 @@ fn read_notes(db: &Connection) -> std::result::Result<Vec<InspectedNote>, Collec
                 tags: tags.split_whitespace().map(str::to_string).collect(),
                 fields,
                 modified: Some(r.get(3)?),
+                note_id: Some(id),
             },
         ));
     }
@@ -625,6 +630,7 @@ pub fn read_anki_csv(path: &Path) -> Result<Vec<InspectedNote>> {
                 .collect(),
             fields,
             modified: None,
+            note_id: None,
         });
     }
     Ok(notes)

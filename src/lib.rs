@@ -18,7 +18,8 @@
 //!
 //! - [`preview`]: every card rendered through the note type's templates on one HTML page;
 //! - [`config`]: `deckforge.toml`, the decks of a project and their options;
-//! - [`inspect`] and [`diff`]: read packages back and compare versions of a deck.
+//! - [`inspect`] and [`diff`]: read packages back and compare versions of a deck;
+//! - [`push`] (over [`anki_connect`]): deliver a build into a running Anki.
 //!
 //! [`build::build`] runs the whole pipeline. The library never prints and never exits: it
 //! returns a [`build::BuildReport`] with [`Diagnostic`]s, or an [`Error`] naming the file.
@@ -37,6 +38,7 @@
 //! # Ok::<(), deckforge::Error>(())
 //! ```
 
+pub mod anki_connect;
 pub mod build;
 pub mod check;
 pub mod config;
@@ -49,6 +51,7 @@ pub mod inspect;
 pub mod lock;
 pub mod model;
 pub mod preview;
+pub mod push;
 pub mod render;
 pub mod source;
 pub mod templates;

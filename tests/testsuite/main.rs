@@ -21,6 +21,10 @@ mod rebuild;
 mod preview;
 // Each export preset read back by an independent parser and held to its app's rules.
 mod presets;
+// deckforge push into a real AnkiConnect-compatible server on the real Anki engine.
+mod push;
+// That server, in its own venv under target/tmp/, started and killed by each test.
+mod connect;
 // Helpers: running the binary, golden files, reading packages, the Anki environment.
 mod support;
 

@@ -1,0 +1,390 @@
+//! The live loop's commands: `push` (a build delivered into a running Anki) and `watch`
+//! (rebuilds as the author saves), kept apart from the one-shot commands in `cli.rs`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+
+use deckforge::anki_connect::{Client, DEFAULT_URL};
+use deckforge::build::{BuildOptions, LockMode, build};
+use deckforge::config::{CONFIG_FILE, Config};
+use deckforge::push::{PushFailure, PushOptions, PushReport, RetiredNote};
+use deckforge::write::OutputFormat;
+use deckforge::write::presets::TextOptions;
+
+use super::{BuildOutput, DeckArgs, USAGE, Verbosity, build_one, build_time, fail, term};
+
+/// Which decks a live command works on: INPUT files, or the decks of a deckforge.toml.
+#[derive(Debug, Args)]
+pub struct DeckSelection {
+    /// Markdown files to read, or one deckforge.toml. Without any, every deck of the nearest
+    /// deckforge.toml.
+    #[arg(value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+
+    /// The file to build [default: the first INPUT with the extension .apkg].
+    #[arg(short, long, value_name = "OUT")]
+    output: Option<PathBuf>,
+
+    #[command(flatten)]
+    deck: DeckArgs,
+}
+
+impl DeckSelection {
+    /// Build options for every selected deck; on a mistake the message is printed and the exit
+    /// code returned.
+    pub(crate) fn decks(self, now: i64) -> Result<Vec<BuildOptions>, ExitCode> {
+        let config = match self.inputs.as_slice() {
+            [] => Some(find_config()?),
+            [one] if one.extension().is_some_and(|e| e == "toml") => Some(one.clone()),
+            _ => None,
+        };
+        let Some(config) = config else {
+            let output = self
+                .output
+                .clone()
+                .unwrap_or_else(|| self.inputs[0].with_extension("apkg"));
+            let mut options = BuildOptions::new(self.inputs, output, now);
+            self.deck.apply(&mut options)?;
+            return Ok(vec![options]);
+        };
+        if let Some(option) = self
+            .deck
+            .given()
+            .first()
+            .copied()
+            .or(self.output.is_some().then_some("--output"))
+        {
+            return Err(usage(&format!(
+                "{option} applies to a deck built from INPUT files; set it for each deck in \
+                 {CONFIG_FILE} instead"
+            )));
+        }
+        let config = Config::load(&config).map_err(|e| fail(&e.to_string()))?;
+        config
+            .decks
+            .iter()
+            .map(|deck| deck.build_options(now).map_err(|e| fail(&e.to_string())))
+            .collect()
+    }
+}
+
+fn usage(message: &str) -> ExitCode {
+    say!("{}", term::error_line(message));
+    ExitCode::from(USAGE)
+}
+
+fn find_config() -> Result<PathBuf, ExitCode> {
+    let cwd = std::env::current_dir().map_err(|e| fail(&format!("no current folder: {e}")))?;
+    deckforge::config::find(&cwd).ok_or_else(|| {
+        usage(&format!(
+            "no INPUT given and no {CONFIG_FILE} in this folder or its parents; try \
+             `deckforge push notes.md`"
+        ))
+    })
+}
+
+/// Where AnkiConnect listens and how long to wait for it.
+#[derive(Debug, Args, Clone)]
+pub struct AnkiArgs {
+    /// AnkiConnect's address.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_URL)]
+    url: String,
+
+    /// Seconds to wait for an answer before giving up (an import of a large deck takes a while).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    timeout: u64,
+}
+
+impl AnkiArgs {
+    fn client(&self) -> Client {
+        Client::new(&self.url, Duration::from_secs(self.timeout.max(1)))
+    }
+}
+
+/// What to do in Anki beyond importing.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct PushChoices {
+    /// Delete the notes of retired questions (tagged deckforge::removed) from Anki, with their
+    /// review history, after showing how many and asking.
+    #[arg(long)]
+    prune: bool,
+
+    /// With --prune: do not ask (needed when standard input is not a terminal).
+    #[arg(long, requires = "prune")]
+    yes: bool,
+
+    /// Move cards whose question moved to another deck or section (subdeck) there.
+    #[arg(long = "move")]
+    move_cards: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    #[command(flatten)]
+    decks: DeckSelection,
+
+    #[command(flatten)]
+    anki: AnkiArgs,
+
+    #[command(flatten)]
+    choices: PushChoices,
+
+    /// Print nothing but errors and the prune question.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+pub fn run_push(args: PushArgs) -> ExitCode {
+    if let Err(code) = refuse_unanswerable(args.choices) {
+        return code;
+    }
+    let now = match build_time() {
+        Ok(now) => now,
+        Err(message) => return fail(&message),
+    };
+    let decks = match args.decks.decks(now) {
+        Ok(decks) => decks,
+        Err(code) => return code,
+    };
+    let client = args.anki.client();
+    // Checked before building, so an Anki that is not running leaves the lock as it was.
+    if let Err(error) = client.check_version() {
+        say!("{}", term::error_line(&error.to_string()));
+        say!("nothing was built, and nothing was changed in Anki");
+        return ExitCode::from(super::FAILURE);
+    }
+    let output = BuildOutput {
+        verbosity: if args.quiet {
+            Verbosity::Quiet
+        } else {
+            Verbosity::Normal
+        },
+        json: false,
+    };
+    let mut result = ExitCode::SUCCESS;
+    for options in &decks {
+        if let Err(code) = push_deck(options, &client, args.choices, output) {
+            result = code;
+        }
+    }
+    result
+}
+
+/// `--prune` without `--yes` needs someone to answer; refused before anything is built.
+fn refuse_unanswerable(choices: PushChoices) -> Result<(), ExitCode> {
+    if choices.prune && !choices.yes && !std::io::stdin().is_terminal() {
+        return Err(usage(
+            "--prune asks before deleting notes, and standard input is not a terminal: add \
+             --yes to delete without asking",
+        ));
+    }
+    Ok(())
+}
+
+/// Builds one deck, then delivers it into Anki; messages are printed here.
+pub(crate) fn push_deck(
+    options: &BuildOptions,
+    client: &Client,
+    choices: PushChoices,
+    output: BuildOutput,
+) -> Result<(), ExitCode> {
+    build_one(options, output)?;
+    let scratch =
+        Scratch::new().map_err(|e| fail(&format!("cannot make a temporary folder: {e}")))?;
+    let package = scratch.0.join("deck.apkg");
+    package_for_anki(options, &package).map_err(|e| fail(&e))?;
+    let notes = deckforge::inspect::inspect(&package)
+        .map_err(|e| fail(&e.to_string()))?
+        .notes;
+    let pushed = deckforge::push::push(
+        client,
+        &package,
+        &notes,
+        PushOptions {
+            move_cards: choices.move_cards,
+        },
+    );
+    let quiet = output.verbosity == Verbosity::Quiet;
+    match pushed {
+        Ok(report) => {
+            if !quiet {
+                print_push(&report, client.url());
+            }
+        }
+        Err(PushFailure { done, error }) => {
+            print_push_failure(&done, &error.to_string());
+            return Err(ExitCode::from(super::FAILURE));
+        }
+    }
+    if choices.prune {
+        prune(client, &notes, choices.yes)?;
+    }
+    Ok(())
+}
+
+/// The deck as an `.apkg` at `package` (an absolute path: the add-on reads it): a copy of the
+/// build's output, or, for a CSV or other text output, a package built from the same lock (so
+/// its notes carry the same GUIDs and modification times).
+fn package_for_anki(options: &BuildOptions, package: &Path) -> Result<(), String> {
+    let format =
+        OutputFormat::for_output(&options.output, &options.text).map_err(|e| e.to_string())?;
+    if format == OutputFormat::Apkg {
+        return std::fs::copy(&options.output, package)
+            .map(|_| ())
+            .map_err(|e| format!("cannot copy {}: {e}", options.output.display()));
+    }
+    let mut as_package = options.clone();
+    as_package.lock = options.lock_path().map_or(LockMode::Off, LockMode::At);
+    as_package.output = package.to_path_buf();
+    as_package.text = TextOptions::default();
+    as_package.changed_only = false;
+    as_package.locked = false;
+    build(&as_package).map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// A private temporary folder, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> std::io::Result<Scratch> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("deckforge-push-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        let dir = dir.canonicalize()?;
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn print_push(report: &PushReport, url: &str) {
+    for line in report_lines(report) {
+        say!("{line}");
+    }
+    if report.not_moved > 0 {
+        say!(
+            "note: {} card(s) sit in another deck than their question's section; --move moves them",
+            report.not_moved
+        );
+    }
+    if !report.not_found.is_empty() {
+        say!(
+            "note: {} question(s) are in Anki under another note type or note id, and were left \
+             unchanged (notes imported from a CSV before the note type existed are in Basic: \
+             change their note type in Anki's browser), such as {:?}",
+            report.not_found.len(),
+            term::printable(&report.not_found[0])
+        );
+    }
+    say!("pushed to Anki at {url}: {}", report.summary());
+}
+
+/// One line per change Anki made; a long list of additions is summed up.
+fn report_lines(report: &PushReport) -> Vec<String> {
+    let mut lines = Vec::new();
+    if report.created_note_type {
+        lines.push("Anki: created the deck's note type".to_string());
+    }
+    if report.added.len() > 10 {
+        lines.push(format!("Anki: added {} notes", report.added.len()));
+    } else {
+        lines.extend(
+            report
+                .added
+                .iter()
+                .map(|q| format!("Anki: added {:?}", term::printable(q))),
+        );
+    }
+    lines.extend(
+        report
+            .updated
+            .iter()
+            .map(|q| format!("Anki: updated {:?}", term::printable(q))),
+    );
+    lines.extend(report.moved.iter().map(|(q, from, to)| {
+        format!(
+            "Anki: moved {:?} from {} to {}",
+            term::printable(q),
+            term::printable(from),
+            term::printable(to)
+        )
+    }));
+    lines.extend(
+        report
+            .tags_kept
+            .iter()
+            .map(|q| format!("Anki: kept the learner's tags on {:?}", term::printable(q))),
+    );
+    lines
+}
+
+fn print_push_failure(done: &PushReport, message: &str) {
+    say!("{}", term::error_line(message));
+    if !done.imported && !done.changed_anything() {
+        say!("nothing was changed in Anki");
+        return;
+    }
+    if done.imported {
+        say!("before it stopped, Anki had imported the package");
+    }
+    for line in report_lines(done) {
+        say!("before it stopped, {line}");
+    }
+}
+
+/// Deletes the retired notes after showing how many and asking (unless `yes`).
+fn prune(
+    client: &Client,
+    notes: &[deckforge::inspect::InspectedNote],
+    yes: bool,
+) -> Result<(), ExitCode> {
+    let retired =
+        deckforge::push::retired_notes(client, notes).map_err(|e| fail(&e.to_string()))?;
+    if retired.is_empty() {
+        say!("prune: no retired notes in Anki");
+        return Ok(());
+    }
+    say!("prune: {} retired note(s) in Anki:", retired.len());
+    for note in retired.iter().take(10) {
+        say!("  {:?}", term::printable(&note.question));
+    }
+    if retired.len() > 10 {
+        say!("  ... and {} more", retired.len() - 10);
+    }
+    if !yes && !confirm(&retired) {
+        say!("prune: nothing deleted");
+        return Ok(());
+    }
+    deckforge::push::delete_notes(client, &retired).map_err(|e| fail(&e.to_string()))?;
+    say!(
+        "prune: deleted {} note(s) and their review history from Anki",
+        retired.len()
+    );
+    Ok(())
+}
+
+fn confirm(retired: &[RetiredNote]) -> bool {
+    let mut stderr = std::io::stderr();
+    let _ = write!(
+        stderr,
+        "delete these {} note(s) and their review history? [y/N] ",
+        retired.len()
+    );
+    let _ = stderr.flush();
+    let mut answer = String::new();
+    if std::io::stdin().lock().read_line(&mut answer).is_err() {
+        return false;
+    }
+    matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes")
+}
