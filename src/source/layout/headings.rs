@@ -190,8 +190,13 @@ impl Extractor for Headings {
                             let by_wording = *question_like || statements && *has_content;
                             (*certain || by_wording && among_questions) && !is_chrome(text)
                         }
+                        // A stray `### What is a Higher Order Function? and how…` among
+                        // `####` questions: worded as a question, with content, no sub-headings.
                         Some(level) if *h_level < level => {
-                            *ends_with_question_mark
+                            let misplaced = *question_like
+                                && *has_content
+                                && !holds_headings(&self.marks, index);
+                            (*ends_with_question_mark || misplaced)
                                 && !is_chrome(text)
                                 && !holds_questions(&self.marks, index, level)
                         }
@@ -321,7 +326,7 @@ fn statements_are_questions(marks: &[Mark], level: usize) -> bool {
 
 /// For each mark, whether it is a heading at `level` among questions: its siblings (headings at
 /// that level under the same parent) hold one that surely asks, or read as questions for at
-/// least half. Statements and opener-worded headings ("When to use this template") are
+/// least half, or the parent names them ("Troubleshooting", "FAQ"). Statements and opener-worded headings ("When to use this template") are
 /// questions only there, so an "Additional resources" section after a FAQ keeps its headings.
 fn asking_groups(marks: &[Mark], level: usize) -> Vec<bool> {
     // The group of a heading at `level` is the index of the heading above it (its parent).
@@ -356,9 +361,17 @@ fn asking_groups(marks: &[Mark], level: usize) -> Vec<bool> {
     groups
         .into_iter()
         .map(|group| {
-            group
-                .and_then(|g| asking.get(&g))
-                .is_some_and(|(sure, asks, all)| *sure || asks * 2 >= *all)
+            let Some(parent) = group else {
+                return false;
+            };
+            let named = parent.and_then(|p| match &marks[p] {
+                Mark::Heading { text, .. } => Some(names_a_faq(text)),
+                _ => None,
+            });
+            named == Some(true)
+                || asking
+                    .get(&parent)
+                    .is_some_and(|(sure, asks, all)| *sure || asks * 2 >= *all)
         })
         .collect()
 }
@@ -606,6 +619,20 @@ fn question_level(marks: &[Mark]) -> Option<usize> {
         .into_iter()
         .max_by_key(|(level, count)| (*count, *level))
         .map(|(level, _)| level)
+}
+
+/// Whether the heading at `index` has any heading below it before its next sibling.
+fn holds_headings(marks: &[Mark], index: usize) -> bool {
+    let Some(Mark::Heading { level: own, .. }) = marks.get(index) else {
+        return false;
+    };
+    marks[index + 1..]
+        .iter()
+        .find_map(|mark| match mark {
+            Mark::Heading { level, .. } => Some(level > own),
+            _ => None,
+        })
+        .unwrap_or(false)
 }
 
 /// Whether the heading at `index` has question headings at `level` below it.
