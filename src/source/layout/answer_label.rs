@@ -242,6 +242,9 @@ impl AnswerLabel {
                         .all(|w| w.len() > 1 && w.starts_with('#') && !w[1..].contains('#'));
                     if linked || tagged {
                         self.open_question(walk.src, item_start, strong, end);
+                    } else if let Some(at) = inline_answer(walk.src, &strong, end) {
+                        // `1. **Question?** - the answer`, on the item's own line.
+                        self.open_question(walk.src, item_start, strong, at);
                     }
                     return false;
                 }
@@ -262,12 +265,14 @@ impl AnswerLabel {
         }
     }
 
-    /// Opens a question whose bold text is `strong`, followed up to `end` by a source link.
+    /// Opens a question whose bold text is `strong`, followed up to `end` by a source link
+    /// (the answer starts at `end`).
     fn open_question(&mut self, src: &str, item_start: usize, strong: Range<usize>, end: usize) {
         let number = leading_number(&src[item_start..]);
         self.sections.seen_question = true;
         self.labelled = false;
-        let question = format!("{} {}", strong_inner(src, &strong), &src[strong.end..end]);
+        let trailer = src.get(strong.end..end).filter(|t| !is_answer_dash(t));
+        let question = format!("{} {}", strong_inner(src, &strong), trailer.unwrap_or(""));
         self.cards.open(RawCard {
             question: clean_question(question.trim(), number),
             at: item_start,
@@ -367,6 +372,26 @@ impl AnswerLabel {
         card.answer = end..end;
         card.dedent = visual_column(src, range.start);
     }
+}
+
+/// Where the answer starts in `1. **Question?** - the answer`: after a dash or colon that
+/// follows a bold question, when text follows it on the line.
+fn inline_answer(src: &str, strong: &Range<usize>, end: usize) -> Option<usize> {
+    let inner = strong_inner(src, strong);
+    let asks = super::question::ends_with_question_mark(inner)
+        || super::question_like(inner.trim_end_matches(':'), false);
+    let trailer = src.get(strong.end..end)?;
+    let rest = trailer.trim_start();
+    let after = ["- ", "– ", "— ", ": "]
+        .into_iter()
+        .find_map(|dash| rest.strip_prefix(dash))?;
+    let text = after.trim_start();
+    (asks && !text.is_empty()).then(|| end - text.len())
+}
+
+/// Whether `text` (between a bold question and its answer) is only the dash that separates them.
+fn is_answer_dash(text: &str) -> bool {
+    matches!(text.trim(), "-" | "–" | "—" | ":")
 }
 
 #[cfg(test)]

@@ -120,7 +120,11 @@ pub fn question_like(question: &str, numbered: bool) -> bool {
 
 /// Question words that open a question in French, Spanish, Portuguese, Italian and German
 /// (`Est-ce que …`, `Qué es …`, `Wie …`): headings are often written without the `?`.
-const OTHER_OPENERS: [&str; 49] = [
+const OTHER_OPENERS: [&str; 53] = [
+    "cuéntame",
+    "dime",
+    "háblame",
+    "conte",
     "quel",
     "quelle",
     "quels",
