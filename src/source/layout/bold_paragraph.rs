@@ -9,6 +9,7 @@ use std::ops::Range;
 
 use pulldown_cmark::{Event, Tag, TagEnd};
 
+use super::question::{ends_with_question_mark, is_ideograph};
 use super::{
     Cards, Extractor, Found, Heading, RawCard, Sections, Walk, clean_question, line_end,
     question_like, strong_inner,
@@ -50,6 +51,8 @@ pub(crate) struct BoldParagraph {
     probe: Probe,
     /// Whether the last top-level block was a separator, heading or thematic break (or none).
     not_after_boundary: bool,
+    /// The number of the last numbered paragraph read as a question (`26、…`).
+    last_numbered: Option<u32>,
     sections: Sections,
     cards: Cards,
 }
@@ -80,6 +83,7 @@ impl Extractor for BoldParagraph {
                         self.cards.close(paragraph);
                         self.not_after_boundary = false;
                     }
+                    Probe::Other if walk.top_level() => self.numbered(src, range),
                     _ => {}
                 }
                 return;
@@ -227,6 +231,36 @@ impl Extractor for BoldParagraph {
 }
 
 impl BoldParagraph {
+    /// `1、 如何…？` or `1.What is …?`: a one-line top-level paragraph numbered in a way
+    /// CommonMark does not read as a list, which asks a question (a `?`, or Chinese question
+    /// words) or continues the numbering of the one before, is a question too; its answer is
+    /// what follows, as for a bold one.
+    fn numbered(&mut self, src: &str, paragraph: &Range<usize>) {
+        let text = src[paragraph.clone()].trim();
+        if text.contains('\n') {
+            return;
+        }
+        let question = clean_question(text, None);
+        let asks = ends_with_question_mark(&question.text)
+            || question.text.contains(is_ideograph) && question_like(&question.text, false);
+        // In a numbered run, the next number is a question whatever its wording (`27、求结果：`).
+        let continues = question
+            .number
+            .is_some_and(|n| self.last_numbered.and_then(|l| l.checked_add(1)) == Some(n));
+        if question.number.is_none() || !(asks || continues) {
+            return;
+        }
+        self.last_numbered = question.number;
+        self.sections.seen_question = true;
+        self.cards.open(RawCard {
+            question,
+            at: paragraph.start,
+            section: self.sections.path(),
+            answer: line_end(src, paragraph.end)..src.len(),
+            dedent: 0,
+        });
+    }
+
     fn question(
         &mut self,
         src: &str,
