@@ -65,7 +65,9 @@ pub fn parse(text: &str) -> FrontMatter {
             closed = true;
             break;
         }
-        let continues_value = content.starts_with([' ', '\t']) && current.is_some();
+        // `- item` lines, indented or not, are a block list under the key above them.
+        let list_item = content == "-" || content.starts_with("- ");
+        let continues_value = (content.starts_with([' ', '\t']) || list_item) && current.is_some();
         if continues_value {
             if let Some(key) = &current {
                 let value: &mut String = values.entry(key.clone()).or_default();

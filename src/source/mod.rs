@@ -3,6 +3,7 @@
 pub mod frontmatter;
 pub mod layout;
 pub mod markdown;
+pub(crate) mod tags;
 
 use std::path::{Path, PathBuf};
 
@@ -206,10 +207,25 @@ pub fn parse_pinned(
     let (layout, question_level) = pinned(&front_matter, layout, question_level, &mut pins);
     let mut extracted = layout::extract_pinned(text, layout, question_level);
     attach_explicit_ids(text, &mut extracted.cards);
+    let (document_tags, not_tags) = tags::front_matter_tags(&front_matter);
+    tags::apply(&document_tags, &mut extracted.cards);
     let mut diagnostics: Vec<Diagnostic> = pins
         .into_iter()
         .map(|message| Diagnostic::warning(path, 1, 1, message))
         .collect();
+    let tags_line = text
+        .lines()
+        .take(front_matter.line_count)
+        .position(|l| l.starts_with("tags:") || l.starts_with("tag:"))
+        .map_or(1, |i| i + 1);
+    diagnostics.extend(not_tags.iter().map(|entry| {
+        Diagnostic::warning(
+            path,
+            tags_line,
+            1,
+            format!("front matter `tags`: `{entry}` is not a tag (letters, digits, `_`, `-` and `/`, not all digits); ignored"),
+        )
+    }));
     diagnostics.extend(extracted.unanswered.iter().map(|(line, column, question)| {
         Diagnostic::warning(
             path,

@@ -13,7 +13,9 @@ Each STEP is one of
     export:PATH    export the whole collection as an .apkg in Anki's current format (no scheduling)
 The collection is created if missing. After the steps, the collection is reopened (the Python
 notetype cache goes stale after backend imports) and dumped from SQL:
-    {"imports": [log counts per step], "counts": {...}, "notes": [...], "notetypes": [...], "decks": [...]}
+    {"imports": [log counts per step], "counts": {...}, "notes": [...], "notetypes": [...], "decks": [...],
+     "media": [file names in the media folder]}
+each note's cards carry "question" and "answer": the HTML the engine renders for them.
 Exit status 2 with {"error": ...} when Anki refuses an import.
 """
 import json
@@ -98,6 +100,11 @@ def dump(col):
             for cid, did, ord_, ctype, queue, due, ivl in col.db.all(
                 "select id, did, ord, type, queue, due, ivl from cards where nid = ? order by ord", nid)
         ]
+        # What the learner sees, through the engine's own template rendering.
+        for card in cards:
+            rendered = col.get_card(card["id"])
+            card["question"] = rendered.question()
+            card["answer"] = rendered.answer()
         notes.append({
             "guid": guid, "mod": mod, "notetype": notetype["name"] if notetype else None,
             "fields": dict(zip(names, values)) if len(names) == len(values) else values,
@@ -112,6 +119,7 @@ def dump(col):
                        "templates": [t["name"] for t in nt["tmpls"]], "css": nt["css"]}
                       for i, nt in sorted(notetypes.items())],
         "decks": sorted(deck_names.values()),
+        "media": sorted(os.listdir(col.media.dir())),
     }
 
 

@@ -9,6 +9,8 @@ mod cli;
 // Bad and hostile input: clear errors, pathological documents, sanitised HTML, media rules,
 // malformed packages.
 mod hostile;
+// Every kind of card: tags, highlighted code, sound, extra fields, in the real Anki engine.
+mod kinds;
 // inspect and diff, including hostile packages.
 mod inspect;
 // Contents of the .apkg against a golden dump.

@@ -474,19 +474,22 @@ fn strip_hashtags(text: &str) -> (&str, Vec<String>) {
     let mut text = text.trim_end();
     let mut tags = Vec::new();
     while let Some((before, last)) = text.rsplit_once(' ') {
-        let tag = last.strip_prefix('#').filter(|t| {
-            !t.is_empty()
-                && t.chars()
-                    .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '/'))
-        });
-        let Some(tag) = tag else {
-            break;
-        };
-        tags.insert(0, tag.to_string());
+        // `#1` is no tag (Obsidian), but earlier releases cut it from the question, and the
+        // question's text is its identity: it is still cut, and dropped.
+        let number = last.len() > 1
+            && last.starts_with('#')
+            && last[1..].bytes().all(|b| b.is_ascii_digit());
+        match crate::source::tags::hashtag(last) {
+            Some(tag) => tags.insert(0, tag),
+            None if number => {}
+            None => break,
+        }
         text = before.trim_end();
     }
     // Only after a whole question: `Is C# fun?` and `Use #include` keep their hashes.
-    if tags.is_empty() || !(ends_with_question_mark(text) || text.ends_with("**")) {
+    if text.len() == original.trim_end().len()
+        || !(ends_with_question_mark(text) || text.ends_with("**"))
+    {
         return (original, Vec::new());
     }
     (text, tags)
