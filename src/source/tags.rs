@@ -101,7 +101,9 @@ fn strip_answer_tags(answer: &str) -> (Option<String>, Vec<String>) {
         }
         let (kept, found) = strip_line_tags(line);
         tags.extend(found);
-        if !(kept.trim().is_empty() && !line.trim().is_empty()) {
+        // A line that held only tags goes; a blank line stays, it separates paragraphs.
+        let only_tags = kept.trim().is_empty() && !line.trim().is_empty();
+        if !only_tags {
             lines.push(kept.to_string());
         }
     }
