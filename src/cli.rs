@@ -11,6 +11,7 @@ macro_rules! say {
 
 mod author;
 mod live;
+mod options;
 mod term;
 
 use std::path::PathBuf;
@@ -29,7 +30,7 @@ use deckforge::write::presets::{Preset, TextOptions};
 use deckforge::{Error, Severity};
 
 use author::{PreviewArgs, TemplatesCommand};
-use term::ColorChoice;
+use options::{GlobalArgs, LayoutArg};
 
 /// Exit status for problems with input or output files (usage errors exit with 2, from clap).
 const FAILURE: u8 = 1;
@@ -60,10 +61,8 @@ struct Cli {
     #[command(subcommand)]
     command: Command,
 
-    /// Colours and source snippets on standard error: `auto` when it is a terminal and
-    /// NO_COLOR is unset, `always` (snippets too), `never`.
-    #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorChoice::Auto, global = true)]
-    color: ColorChoice,
+    #[command(flatten)]
+    global: GlobalArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -88,8 +87,9 @@ Set SOURCE_DATE_EPOCH for reproducible output.")]
     #[command(
         after_help = "Prints one line per problem, `path:line:col: warning|error: message`: \
 duplicate questions, missing or placeholder answers, answers that look truncated, numbering gaps \
-and repeats, and HTML the sanitiser would strip. Exits with 1 only when there is an error (a file \
-that cannot be read or holds no questions).\n\nExamples:\n  deckforge check notes.md\n  \
+and repeats, and HTML the sanitiser would strip. How each file was read (its layout and card count) goes to \
+standard error. Exits with 1 when there is an error (a file that cannot be read or holds no \
+questions), or with --strict any warning.\n\nExamples:\n  deckforge check notes.md\n  \
 deckforge check --layout headings faq/*.md"
     )]
     Check(CheckArgs),
@@ -101,7 +101,7 @@ deckforge inspect mlops.apkg --json | jq '.notes | length'\n\n\
 Packages are read safely: entries with path components are refused, the collection's size is capped, \
 and it is opened read-only in a private temporary folder.")]
     Inspect {
-        /// The .apkg or .csv file to read.
+        /// The .apkg, .csv or text-preset file to read.
         #[arg(value_name = "FILE")]
         file: PathBuf,
         /// Print JSON for scripts.
@@ -122,6 +122,8 @@ Sources are compared with the same identity rules as a rebuild (rewordings are m
         /// Deck id to namespace GUIDs when comparing sources [default: as `build` picks it].
         #[arg(long, value_name = "ID")]
         deck_id: Option<String>,
+        #[command(flatten)]
+        layout: LayoutArg,
         /// Print JSON for scripts.
         #[arg(long)]
         json: bool,
@@ -191,9 +193,12 @@ struct CheckArgs {
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
 
-    /// How questions are written (see `deckforge build --help`).
-    #[arg(long, value_name = "NAME", default_value = "auto")]
-    layout: LayoutChoice,
+    #[command(flatten)]
+    layout: LayoutArg,
+
+    /// Exit with 1 when there is any warning, not only on errors.
+    #[arg(long)]
+    strict: bool,
 
     /// Do not report raw HTML (for sources built with --allow-html).
     #[arg(long)]
@@ -311,16 +316,11 @@ struct BuildArgs {
     #[arg(long)]
     bom: bool,
 
-    /// Print nothing but errors.
-    #[arg(short, long, conflicts_with = "verbose")]
-    quiet: bool,
+    #[command(flatten)]
+    layout: LayoutArg,
 
-    /// How questions are written: auto (detected per file), answer-label, q-a, list-headings,
-    /// details, quoted-answer, table, definitions, bold-paragraph, headings or explicit.
-    #[arg(long, value_name = "NAME", default_value = "auto")]
-    layout: LayoutChoice,
     /// Also list every added, updated, reworded and removed note.
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "quiet")]
     verbose: bool,
 
     /// Print the build report as JSON on standard output (an array with one report per deck
@@ -334,28 +334,31 @@ pub fn run() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    term::init(cli.color);
+    term::init(cli.global.color);
+    let quiet = cli.global.quiet;
     match cli.command {
-        Command::Build(args) => run_build(args),
-        Command::Check(args) => run_check(args),
-        Command::Preview(args) => author::run_preview(args),
+        Command::Build(args) => run_build(args, quiet),
+        Command::Check(args) => run_check(args, quiet),
+        Command::Preview(args) => author::run_preview(args, quiet),
         Command::Templates { command } => author::run_templates(command),
         Command::Completions { shell } => author::run_completions(shell),
-        Command::Prune { locks } => run_prune(&locks),
-        Command::Push(args) => live::run_push(args),
+        Command::Prune { locks } => run_prune(&locks, quiet),
+        Command::Push(args) => live::run_push(args, quiet),
         Command::Inspect { file, json } => run_inspect(&file, json),
         Command::Diff {
             old,
             new,
             deck_id,
+            layout,
             json,
-        } => run_diff(&old, &new, deck_id.as_deref(), json),
+        } => run_diff(&old, &new, deck_id.as_deref(), layout.layout, json),
     }
 }
 
-fn run_prune(locks: &[PathBuf]) -> ExitCode {
+fn run_prune(locks: &[PathBuf], quiet: bool) -> ExitCode {
     for lock in locks {
         match deckforge::lock::prune(lock) {
+            Ok(_) if quiet => {}
             Ok(dropped) => say!(
                 "{}: dropped {dropped} removed question(s); later builds no longer ship them",
                 lock.display()
@@ -367,9 +370,16 @@ fn run_prune(locks: &[PathBuf]) -> ExitCode {
 }
 
 fn run_inspect(file: &std::path::Path, json: bool) -> ExitCode {
+    if is_source(file) {
+        return usage(&format!(
+            "{}: inspect reads a built deck (.apkg, .csv, .txt); for a Markdown source run \
+             `deckforge check {0}` (how it is read) or `deckforge preview {0} -o preview.html`",
+            term::printable(&file.display().to_string())
+        ));
+    }
     let inspection = match deckforge::inspect::inspect(file) {
         Ok(inspection) => inspection,
-        Err(error) => return fail(&error.to_string()),
+        Err(error) => return fail_with(&error),
     };
     if json {
         let value = serde_json::json!({
@@ -430,11 +440,26 @@ fn run_diff(
     old: &std::path::Path,
     new: &std::path::Path,
     deck_id: Option<&str>,
+    layout: LayoutChoice,
     json: bool,
 ) -> ExitCode {
-    let report = match deckforge::diff::diff(old, new, deck_id) {
+    if deckforge::diff::is_markdown(old) != deckforge::diff::is_markdown(new) {
+        let (source, deck) = if deckforge::diff::is_markdown(old) {
+            (old, new)
+        } else {
+            (new, old)
+        };
+        return usage(&format!(
+            "diff compares two Markdown sources or two built decks, not one of each; build {} \
+             first (`deckforge build {} -o NEW.apkg`), then diff NEW.apkg with {}",
+            term::printable(&source.display().to_string()),
+            term::printable(&source.display().to_string()),
+            term::printable(&deck.display().to_string())
+        ));
+    }
+    let report = match deckforge::diff::diff(old, new, deck_id, layout) {
         Ok(report) => report,
-        Err(error) => return fail(&error.to_string()),
+        Err(error) => return fail_with(&error),
     };
     if json {
         return emit(&format!(
@@ -471,13 +496,13 @@ fn one_line(html: &str) -> String {
     }
 }
 
-fn run_check(args: CheckArgs) -> ExitCode {
-    let report = check_report(&args.inputs, args.layout, args.allow_html);
+fn run_check(args: CheckArgs, quiet: bool) -> ExitCode {
+    let report = check_report(&args.inputs, args.layout.layout, args.allow_html);
     let text = if args.json {
         serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
     } else {
         // How each file was read goes to standard error, so standard output stays diagnostics.
-        for file in report.files.iter().filter(|f| f.layout.is_some()) {
+        for file in report.files.iter().filter(|f| f.layout.is_some() && !quiet) {
             eprintln!(
                 "{}: {} cards, read as {}",
                 term::printable(&file.path.display().to_string()),
@@ -495,7 +520,7 @@ fn run_check(args: CheckArgs) -> ExitCode {
     if report
         .diagnostics
         .iter()
-        .any(|d| d.severity == Severity::Error)
+        .any(|d| d.severity == Severity::Error || args.strict)
     {
         ExitCode::from(FAILURE)
     } else {
@@ -503,13 +528,13 @@ fn run_check(args: CheckArgs) -> ExitCode {
     }
 }
 
-fn run_build(args: BuildArgs) -> ExitCode {
+fn run_build(args: BuildArgs, quiet: bool) -> ExitCode {
     let now = match build_time() {
         Ok(now) => now,
         Err(message) => return fail(&message),
     };
     let output = BuildOutput {
-        verbosity: match (args.quiet, args.verbose) {
+        verbosity: match (quiet, args.verbose) {
             (true, _) => Verbosity::Quiet,
             (false, true) => Verbosity::Verbose,
             (false, false) => Verbosity::Normal,
@@ -535,7 +560,7 @@ fn run_build(args: BuildArgs) -> ExitCode {
         preset: args.preset,
         bom: args.bom,
     };
-    options.layout = args.layout;
+    options.layout = args.layout.layout;
     match build_one(&options, output) {
         Ok(report) if output.json => emit(&format!("{:#}\n", report_json(&report))),
         Ok(_) => ExitCode::SUCCESS,
@@ -601,17 +626,13 @@ fn build_one(options: &BuildOptions, output: BuildOutput) -> Result<BuildReport,
             }
             Ok(report)
         }
-        Err(error @ Error::TextOptionOnPackage { .. }) => {
-            say!("{}", term::error_line(&error.to_string()));
-            Err(ExitCode::from(USAGE))
-        }
         Err(error) => {
             if let Error::Strict { diagnostics } = &error {
                 for line in term::diagnostics(diagnostics) {
                     say!("{line}");
                 }
             }
-            Err(fail(&error.to_string()))
+            Err(fail_with(&error))
         }
     }
 }
@@ -749,6 +770,31 @@ fn build_time() -> Result<i64, String> {
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0)),
     }
+}
+
+/// Prints `error` and picks its exit code: 2 for a mistake in the command line that clap cannot
+/// see (an output or input whose format deckforge does not know, a text option on a package),
+/// 1 for everything else, as for clap's own usage errors.
+fn fail_with(error: &Error) -> ExitCode {
+    let code = match error {
+        Error::UnknownOutputFormat { .. } | Error::TextOptionOnPackage { .. } => USAGE,
+        _ => FAILURE,
+    };
+    say!("{}", term::error_line(&error.to_string()));
+    ExitCode::from(code)
+}
+
+/// A Markdown file by its extension (`.md`, `.markdown`, `.mdown`).
+fn is_source(path: &std::path::Path) -> bool {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .is_some_and(|e| matches!(e.as_str(), "md" | "markdown" | "mdown"))
+}
+
+/// A command-line mistake clap cannot see: exit status 2, like clap's own.
+fn usage(message: &str) -> ExitCode {
+    say!("{}", term::error_line(message));
+    ExitCode::from(USAGE)
 }
 
 fn fail(message: &str) -> ExitCode {

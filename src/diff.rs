@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::build::{BuildOptions, ChangeCounts, ChangedNote, LockMode, REMOVED_TAG, plan};
 use crate::error::Result;
 use crate::inspect::{InspectedNote, inspect};
-use crate::source;
+use crate::source::{self, LayoutChoice};
 use crate::write::anki_text::strip_html_preserving_media_filenames;
 
 /// The changes from an old version to a new one.
@@ -18,7 +18,8 @@ pub struct DiffReport {
     pub changes: Vec<ChangedNote>,
 }
 
-fn is_markdown(path: &Path) -> bool {
+/// Whether `diff` reads `path` as a Markdown source (by its extension) rather than as a deck.
+pub fn is_markdown(path: &Path) -> bool {
     matches!(
         path.extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase())
@@ -29,17 +30,28 @@ fn is_markdown(path: &Path) -> bool {
 
 /// Diffs two Markdown sources (with deckforge's identity rules, as a rebuild would see them)
 /// or two packages/CSV files (by GUID).
-pub fn diff(old: &Path, new: &Path, deck_id: Option<&str>) -> Result<DiffReport> {
+/// `layout` is how the sources are read, as `build --layout` reads them.
+pub fn diff(
+    old: &Path,
+    new: &Path,
+    deck_id: Option<&str>,
+    layout: LayoutChoice,
+) -> Result<DiffReport> {
     if is_markdown(old) && is_markdown(new) {
-        diff_sources(old, new, deck_id)
+        diff_sources(old, new, deck_id, layout)
     } else {
         Ok(diff_notes(&inspect(old)?.notes, &inspect(new)?.notes))
     }
 }
 
-fn diff_sources(old: &Path, new: &Path, deck_id: Option<&str>) -> Result<DiffReport> {
-    let old_doc = source::load(old)?;
-    let new_doc = source::load(new)?;
+fn diff_sources(
+    old: &Path,
+    new: &Path,
+    deck_id: Option<&str>,
+    layout: LayoutChoice,
+) -> Result<DiffReport> {
+    let old_doc = source::load_with(old, layout)?;
+    let new_doc = source::load_with(new, layout)?;
     let mut options = BuildOptions::new(vec![old.to_path_buf()], old.with_extension("apkg"), 0);
     options.lock = LockMode::Off;
     // Without a lock the default deck id is the old source's name, as for `build --no-lock`.

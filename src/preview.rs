@@ -455,7 +455,7 @@ pub fn preview(options: &BuildOptions) -> Result<PreviewReport> {
     let documents = options
         .inputs
         .iter()
-        .map(|path| source::load(path))
+        .map(|path| source::load_with(path, options.layout))
         .collect::<Result<Vec<_>>>()?;
     let previous = options.read_lock_for_preview()?;
     let plan = plan(&documents, options, previous.as_ref());

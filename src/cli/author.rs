@@ -10,7 +10,10 @@ use deckforge::build::{BuildOptions, LockMode};
 use deckforge::config::{CONFIG_FILE, Config};
 use deckforge::templates::Templates;
 
-use super::{BuildOutput, Cli, DeckArgs, USAGE, build_one, emit, fail, report_json, term};
+use super::options::LayoutArg;
+use super::{
+    BuildOutput, Cli, DeckArgs, USAGE, build_one, emit, fail, fail_with, report_json, term,
+};
 
 #[derive(Debug, Args)]
 pub struct PreviewArgs {
@@ -25,9 +28,8 @@ pub struct PreviewArgs {
     #[command(flatten)]
     deck: DeckArgs,
 
-    /// Print nothing but errors.
-    #[arg(short, long)]
-    quiet: bool,
+    #[command(flatten)]
+    layout: LayoutArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -49,19 +51,20 @@ Without --force, nothing is written if any of the three files exists already.")]
     },
 }
 
-pub fn run_preview(args: PreviewArgs) -> ExitCode {
+pub fn run_preview(args: PreviewArgs, quiet: bool) -> ExitCode {
     // A preview has no build time of its own; timestamps do not show on the page.
     let mut options = BuildOptions::new(args.inputs, args.output, 0);
     if let Err(code) = args.deck.apply(&mut options) {
         return code;
     }
     options.lock = LockMode::BesideSource;
+    options.layout = args.layout.layout;
     let report = match deckforge::preview::preview(&options) {
         Ok(report) => report,
-        Err(error) => return fail(&error.to_string()),
+        Err(error) => return fail_with(&error),
     };
     let summary = &report.summary;
-    if !args.quiet {
+    if !quiet {
         for problem in &summary.template_errors {
             say!(
                 "{}",

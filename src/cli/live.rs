@@ -132,13 +132,10 @@ pub struct PushArgs {
 
     #[command(flatten)]
     choices: PushChoices,
-
-    /// Print nothing but errors and the prune question.
-    #[arg(short, long)]
-    quiet: bool,
 }
 
-pub fn run_push(args: PushArgs) -> ExitCode {
+/// `quiet` is the global `-q`: nothing but errors and the prune question.
+pub fn run_push(args: PushArgs, quiet: bool) -> ExitCode {
     if let Err(code) = refuse_unanswerable(args.choices) {
         return code;
     }
@@ -158,7 +155,7 @@ pub fn run_push(args: PushArgs) -> ExitCode {
         return ExitCode::from(super::FAILURE);
     }
     let output = BuildOutput {
-        verbosity: if args.quiet {
+        verbosity: if quiet {
             Verbosity::Quiet
         } else {
             Verbosity::Normal

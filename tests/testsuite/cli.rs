@@ -130,14 +130,20 @@ fn a_missing_output_folder_is_an_error() {
 }
 
 #[test]
-fn an_unknown_output_extension_is_an_error() {
+fn an_unknown_output_extension_is_a_usage_error() {
     let dir = TempDir::new("cli-ext");
-    assert_fails(
-        &dir,
-        &seed(),
-        &dir.join("out.docx"),
-        "use a .apkg or .csv extension",
+    let (code, stdout, stderr) = run(deckforge()
+        .arg("build")
+        .arg(seed())
+        .arg("-o")
+        .arg(dir.join("out.docx")));
+    assert_eq!(
+        code, 2,
+        "a mistake in the command line, as clap's: {stderr}"
     );
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("use a .apkg or .csv extension"), "{stderr}");
+    assert!(dir.entries().is_empty(), "{:?}", dir.entries());
 }
 
 #[test]
@@ -254,4 +260,99 @@ fn duplicate_questions_warn_with_both_places_and_strict_refuses() {
         "the warnings are shown: {stderr}"
     );
     assert!(!out.exists());
+}
+
+/// `-q` and `--color` are accepted before or after every subcommand; `--layout` by every
+/// command that reads Markdown; each default is printed once.
+#[test]
+fn every_subcommand_shares_the_global_options() {
+    for command in [
+        "build",
+        "check",
+        "preview",
+        "inspect",
+        "diff",
+        "prune",
+        "push",
+        "templates",
+        "completions",
+    ] {
+        let (code, help, _) = run(deckforge().args([command, "--help"]));
+        assert_eq!(code, 0, "{command}");
+        assert!(help.contains("-q, --quiet"), "{command}: {help}");
+        assert!(help.contains("--color <WHEN>"), "{command}");
+        let reads_markdown = matches!(command, "build" | "check" | "preview" | "diff");
+        assert_eq!(
+            help.contains("--layout <NAME>"),
+            reads_markdown,
+            "{command}"
+        );
+        for line in help.lines() {
+            assert!(line.matches("[default:").count() <= 1, "{command}: {line}");
+        }
+    }
+    let (code, stdout, stderr) = run(deckforge().args(["-q", "check"]).arg(seed()));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.is_empty(), "quiet: {stderr}");
+    assert!(stdout.contains("warning"), "results still print: {stdout}");
+    let (_, _, stderr) = run(deckforge().arg("check").arg(seed()));
+    assert!(stderr.contains("read as answer-label"), "{stderr}");
+}
+
+#[test]
+fn check_strict_fails_on_warnings() {
+    let (code, _, _) = run(deckforge().arg("check").arg(seed()));
+    assert_eq!(code, 0);
+    let (code, stdout, _) = run(deckforge().args(["check", "--strict"]).arg(seed()));
+    assert_eq!(code, 1, "the seed has a warning: {stdout}");
+}
+
+/// A Markdown file where a deck belongs is a usage mistake with a way forward, not an
+/// unrelated "output format" error.
+#[test]
+fn markdown_given_to_inspect_or_diff_with_a_deck_is_explained() {
+    let dir = TempDir::new("cli-md-deck");
+    let (code, stdout, stderr) = run(deckforge().arg("inspect").arg(seed()));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("deckforge check"), "{stderr}");
+    assert!(!stderr.contains("--preset"), "{stderr}");
+
+    let deck = dir.join("deck.apkg");
+    let (code, _, stderr) = run(deckforge()
+        .args(["build", "--no-lock", "-q"])
+        .arg(seed())
+        .arg("-o")
+        .arg(&deck));
+    assert_eq!(code, 0, "{stderr}");
+    for (old, new) in [(seed(), deck.clone()), (deck.clone(), seed())] {
+        let (code, _, stderr) = run(deckforge().arg("diff").arg(&old).arg(&new));
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("not one of each"), "{stderr}");
+        assert!(stderr.contains("deckforge build"), "{stderr}");
+    }
+}
+
+/// `--layout` reaches the reader in `preview` and `diff` as in `build`.
+#[test]
+fn preview_and_diff_read_with_the_layout_given() {
+    let dir = TempDir::new("cli-layout");
+    let page = dir.join("page.html");
+    let (code, _, stderr) = run(deckforge()
+        .arg("preview")
+        .arg(seed())
+        .arg("-o")
+        .arg(&page)
+        .args(["--layout", "q-a"]));
+    assert_eq!(code, 1, "no Q:/A: lines in the seed: {stderr}");
+    assert!(stderr.contains("q-a"), "{stderr}");
+    let (code, _, stderr) = run(deckforge()
+        .arg("diff")
+        .arg(seed())
+        .arg(seed())
+        .args(["--layout", "q-a"]));
+    assert_eq!(code, 1, "{stderr}");
+    let (code, stdout, stderr) = run(deckforge().arg("diff").arg(seed()).arg(seed()));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("removed 0, unchanged"), "{stdout}");
 }
