@@ -13,17 +13,21 @@ use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
+use crate::html::escape;
 use crate::identity::{
     self, Assigned, CardKey, Change, IdAllocator, content_hash, normalise_question, slug, stable_id,
 };
 use crate::lock::{self, Lock, Stamp};
-use crate::model::{DeckInfo, FIELD_NAMES, Note, NoteMarkdown, NoteType, Package, field};
+use crate::model::{
+    Card, DeckInfo, DeckMeta, FIELD_NAMES, Note, NoteMarkdown, NoteSource, NoteStub, NoteType,
+    Package, field,
+};
 use crate::render::HtmlRenderer;
-use crate::render::html::escape;
 use crate::render::media::MediaCollector;
 use crate::source::{self, Document, LayoutChoice, file_stem};
 use crate::templates::Templates;
-use crate::write::apkg::{NoteStub, Notes};
+// Re-exported: progress is part of the build API the command line draws from.
+pub use crate::progress::{Progress, ProgressFn, Stage};
 use crate::write::atomic::{self, PendingFile};
 use crate::write::presets::TextOptions;
 use crate::write::{self, OutputFormat};
@@ -196,31 +200,6 @@ pub struct Plan {
     pub changes: Vec<ChangedNote>,
     pub diagnostics: Vec<Diagnostic>,
 }
-
-/// A stage of a build, for progress reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    /// Waiting for another build of a deck in the same folder to finish (reported once).
-    Waiting,
-    /// Rendering cards to HTML; counts cards.
-    Rendering,
-    /// Inserting notes into the package's database; counts notes.
-    Writing,
-    /// Compressing the package; counts bytes.
-    Compressing,
-}
-
-/// How far a build is: `done` of `total` units of `stage`. Reports come every so many units
-/// and at each stage's end, possibly from several threads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Progress {
-    pub stage: Stage,
-    pub done: u64,
-    pub total: u64,
-}
-
-/// Receives progress reports; the library itself never prints, the command line draws a bar.
-pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 
 /// Reads the inputs and lock, builds the package and writes it, then the lock.
 pub fn build(options: &BuildOptions) -> Result<BuildReport> {
@@ -706,7 +685,7 @@ fn write_output(
 ) -> Result<atomic::FilledFile> {
     match format {
         OutputFormat::Apkg => {
-            write::apkg::fill_apkg_notes(&planned.header, planned, &options.output, progress)
+            write::apkg::fill_apkg(&planned.header, planned, &options.output, progress)
         }
         OutputFormat::Text(preset) => {
             let notes = if options.changed_only {
@@ -715,8 +694,8 @@ fn write_output(
                 planned.render_notes()
             };
             let package = Package {
+                meta: planned.header.clone(),
                 notes,
-                ..planned.header.clone()
             };
             write::presets::fill_preset_file(&package, preset, options.text.bom, &options.output)
         }
@@ -888,9 +867,9 @@ impl NoteMaker<'_> {
                 // Relative image paths start from the document's folder.
                 let folder = crate::write::atomic::parent_folder(&document.path);
                 let mut media = media.lock().unwrap_or_else(PoisonError::into_inner);
-                let (question, more) = self.renderer.pack_media(question, folder, &mut media);
+                let (question, more) = media.pack(question, folder);
                 problems.extend(more);
-                let (answer, more) = self.renderer.pack_media(answer, folder, &mut media);
+                let (answer, more) = media.pack(answer, folder);
                 problems.extend(more);
                 (question, answer)
             }
@@ -945,15 +924,15 @@ fn shows_image(html: &str) -> bool {
 }
 
 /// Everything a build decides before writing: identities, stamps, decks, media, the next lock
-/// and the report. The notes of the sources are rendered when asked for ([`Notes`]).
+/// and the report. The notes of the sources are rendered when asked for ([`NoteSource`]).
 struct Planned<'a> {
     maker: NoteMaker<'a>,
-    /// Per card of the sources: its GUID and stub.
-    stubs: Vec<(String, NoteStub)>,
+    /// Per card of the sources: its GUID, ids and place.
+    stubs: Vec<(String, PlannedNote)>,
     /// Notes of questions gone from the sources, shipped tagged removed.
     removed: Vec<Note>,
     /// The package without notes.
-    header: Package,
+    header: DeckMeta,
     lock: Lock,
     counts: ChangeCounts,
     /// Changed cards of the sources; their text is only copied for the report.
@@ -965,6 +944,15 @@ struct Planned<'a> {
     notices: Vec<String>,
     /// The image files read, which the output must not replace.
     media_files: Option<Vec<PathBuf>>,
+}
+
+/// A note of the sources as planned: everything but its fields, which are rendered when the
+/// writer asks for them.
+struct PlannedNote {
+    note_id: i64,
+    cards: Vec<Card>,
+    deck: usize,
+    modified: i64,
 }
 
 /// A card that changed since the lock, until the report asks for its text: a first build of a
@@ -1086,9 +1074,12 @@ impl<'a> Planned<'a> {
                 });
             }
             let (note_id, card_id) = ids[index];
-            let stub = NoteStub {
+            let stub = PlannedNote {
                 note_id,
-                card_id,
+                cards: vec![Card {
+                    id: card_id,
+                    ord: 0,
+                }],
                 deck,
                 modified: assignment.modified,
             };
@@ -1127,13 +1118,13 @@ impl<'a> Planned<'a> {
             content_hash: note_type_hash,
             modified: note_type_modified,
         });
-        let note_type = NoteType {
-            id: note_type_id,
-            name: note_type_name,
-            templates: options.templates.card_templates(),
-            css: options.templates.css.clone(),
-            modified: note_type_modified,
-        };
+        let note_type = NoteType::basic(
+            note_type_id,
+            note_type_name,
+            options.templates.card_templates(),
+            options.templates.css.clone(),
+            note_type_modified,
+        );
         // The package's own timestamps follow its content, so an unchanged rebuild is
         // byte-identical.
         let built_at = stubs
@@ -1151,10 +1142,9 @@ impl<'a> Planned<'a> {
                     .into_media()
             })
             .unwrap_or_default();
-        let header = Package {
-            note_type,
+        let header = DeckMeta {
+            note_types: vec![note_type],
             decks,
-            notes: Vec::new(),
             media,
             built_at,
         };
@@ -1207,8 +1197,8 @@ impl<'a> Planned<'a> {
         let notes = self.render_notes();
         Plan {
             package: Package {
+                meta: self.header,
                 notes,
-                ..self.header
             },
             lock: self.lock,
             counts: self.counts,
@@ -1218,15 +1208,21 @@ impl<'a> Planned<'a> {
     }
 }
 
-impl Notes for Planned<'_> {
+impl NoteSource for Planned<'_> {
     fn count(&self) -> usize {
         self.stubs.len() + self.removed.len()
     }
 
-    fn stub(&self, index: usize) -> NoteStub {
+    fn stub(&self, index: usize) -> NoteStub<'_> {
         match self.stubs.get(index) {
-            Some((_, stub)) => *stub,
-            None => self.removed.stub(index - self.stubs.len()),
+            Some((_, stub)) => NoteStub {
+                note_id: stub.note_id,
+                note_type: 0,
+                deck: stub.deck,
+                modified: stub.modified,
+                cards: &stub.cards,
+            },
+            None => self.removed[index - self.stubs.len()].stub(),
         }
     }
 
@@ -1238,7 +1234,8 @@ impl Notes for Planned<'_> {
         Cow::Owned(Note {
             guid: guid.clone(),
             note_id: stub.note_id,
-            card_id: stub.card_id,
+            note_type: 0,
+            cards: stub.cards.clone(),
             deck: stub.deck,
             modified: stub.modified,
             fields,
@@ -1651,8 +1648,9 @@ impl Retired<'_> {
             );
             notes.push(Note {
                 note_id,
+                note_type: 0,
                 // No card: see above.
-                card_id: crate::write::apkg::NO_CARD,
+                cards: Vec::new(),
                 guid: record.guid.clone(),
                 deck: 0,
                 modified: *modified,

@@ -8,10 +8,12 @@
 //! - [`identity`] and [`lock`]: normalised questions and the previous build → stable GUIDs,
 //!   modification times and a change report;
 //! - [`render`]: card Markdown → sanitised HTML fields, or plain text for apps without HTML;
-//! - [`model`]: the finished [`model::Package`], plain data;
-//! - [`write`](mod@write): the package → `.apkg`, Anki CSV or another app's text format, written
-//!   atomically; a build hands the `.apkg` writer its notes one at a time
-//!   ([`write::apkg::Notes`]), rendering each as it is written;
+//! - [`model`]: the deck as plain data: note types as values ([`model::NoteType`]), decks and
+//!   media ([`model::DeckMeta`]), and the notes a writer pulls one at a time
+//!   ([`model::NoteSource`]);
+//! - [`write`](mod@write): the deck → `.apkg`, Anki CSV or another app's text format, written
+//!   atomically; a build hands the `.apkg` writer its notes one at a time, rendering each as it
+//!   is written;
 //! - [`check`]: what is wrong with a document, for `deckforge check` and `build`.
 //!
 //! Around the pipeline, for deck authors:
@@ -45,12 +47,14 @@ pub mod config;
 pub mod diagnostic;
 pub mod diff;
 pub mod error;
+mod html;
 pub mod identity;
 pub mod input;
 pub mod inspect;
 pub mod lock;
 pub mod model;
 pub mod preview;
+pub mod progress;
 pub mod push;
 pub mod render;
 pub mod source;

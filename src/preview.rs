@@ -19,8 +19,8 @@ use serde::Serialize;
 use crate::build::{BuildOptions, plan};
 use crate::diagnostic::Diagnostic;
 use crate::error::Result;
-use crate::model::{FIELD_NAMES, Package, field};
-use crate::render::html::escape;
+use crate::html::escape;
+use crate::model::{Package, field};
 use crate::source;
 use crate::templates::CARD_TEMPLATE_NAME;
 use crate::write::anki_text::strip_html_preserving_media_filenames;
@@ -269,11 +269,6 @@ pub struct PreviewCard {
 /// from the sources (kept in packages for Anki's sake) are left out: the preview shows the
 /// sources. Returns the cards and the template problems found (each reported once).
 pub fn preview_cards(package: &Package) -> (Vec<PreviewCard>, Vec<TemplateError>) {
-    let template = package.note_type.templates.first();
-    let (front_template, back_template, card_name) = match template {
-        Some(t) => (t.front.as_str(), t.back.as_str(), t.name.as_str()),
-        None => ("", "", CARD_TEMPLATE_NAME),
-    };
     let mut problems: Vec<TemplateError> = Vec::new();
     let mut note_problem = |result: Result<String, TemplateError>| match result {
         Ok(html) => html,
@@ -290,21 +285,28 @@ pub fn preview_cards(package: &Package) -> (Vec<PreviewCard>, Vec<TemplateError>
     };
     let mut cards = Vec::with_capacity(package.notes.len());
     for note in package.notes.iter().filter(|n| n.markdown.is_some()) {
+        let note_type = &package.meta.note_types[note.note_type];
+        let (front_template, back_template, card_name) = match note_type.templates.first() {
+            Some(t) => (t.front.as_str(), t.back.as_str(), t.name.as_str()),
+            None => ("", "", CARD_TEMPLATE_NAME),
+        };
         let deck = package
+            .meta
             .decks
             .get(note.deck)
             .map(|d| d.name.clone())
             .unwrap_or_default();
         let mut context = TemplateContext {
-            fields: FIELD_NAMES
+            fields: note_type
+                .fields
                 .iter()
-                .map(|n| n.to_string())
+                .cloned()
                 .zip(note.fields.iter().cloned())
                 .collect(),
             tags: note.tags.join(" "),
             deck: deck.clone(),
             card: card_name.to_string(),
-            note_type: package.note_type.name.clone(),
+            note_type: note_type.name.clone(),
             front_side: None,
         };
         let front = note_problem(render_template(front_template, &context));
@@ -355,6 +357,7 @@ fn script_json(value: &serde_json::Value) -> String {
 pub fn page(package: &Package) -> (String, PreviewSummary) {
     let (cards, problems) = preview_cards(package);
     let deck_name = package
+        .meta
         .decks
         .first()
         .map(|d| d.name.as_str())
@@ -377,7 +380,7 @@ pub fn page(package: &Package) -> (String, PreviewSummary) {
     };
     let title = escape(deck_name);
     // `</style` inside a user's CSS would end the element; `\/` is the same character in CSS.
-    let card_css = package.note_type.css.replace("</", "<\\/");
+    let card_css = package.meta.note_types[0].css.replace("</", "<\\/");
     let html = format!(
         r#"<!DOCTYPE html>
 <html lang="en" class="df-page">
@@ -467,7 +470,7 @@ pub fn preview(options: &BuildOptions) -> Result<PreviewReport> {
     })?;
     Ok(PreviewReport {
         output: options.output.clone(),
-        deck_name: plan.package.decks[0].name.clone(),
+        deck_name: plan.package.meta.decks[0].name.clone(),
         summary,
         diagnostics: plan.diagnostics,
     })

@@ -13,12 +13,11 @@
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::HashSet;
-use std::path::Path;
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, LinkType, Parser, Tag, TagEnd, html};
 
 use super::limits::LimitNesting;
-use super::media::{MediaCollector, rewrite_img_sources};
+use crate::html::escape;
 use crate::source::markdown::parser_options;
 
 /// Renders question and answer Markdown to HTML.
@@ -39,26 +38,6 @@ impl HtmlRenderer {
             Some(builder) => fast_path(markdown).unwrap_or_else(|| sanitised(builder, markdown)),
             None => unsanitised(markdown),
         }
-    }
-
-    /// Packs the local images that rendered `html` shows (relative to `folder`, the source
-    /// document's folder) into `media`, pointing their `src` at the packed names. Returns the
-    /// HTML and a message per image that could not be packed.
-    pub fn pack_media(
-        &self,
-        html: String,
-        folder: &Path,
-        media: &mut MediaCollector,
-    ) -> (String, Vec<String>) {
-        let mut problems = Vec::new();
-        let html = rewrite_img_sources(&html, |src| match media.resolve(folder, src) {
-            Ok(name) => name,
-            Err(problem) => {
-                problems.push(problem);
-                None
-            }
-        });
-        (html, problems)
     }
 
     /// Renders inline Markdown (a question): a lone paragraph loses its `<p>` wrapper.
@@ -416,21 +395,6 @@ fn inert_math(math: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Escapes text for HTML element content.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -579,7 +543,7 @@ mod tests {
     #[test]
     fn the_fast_path_writes_what_the_sanitiser_writes() {
         let seed = include_str!("../../examples/mlops-interview-questions.md");
-        let cards = crate::source::markdown::extract(seed).cards;
+        let cards = crate::source::layout::extract(seed, crate::source::LayoutChoice::Auto).cards;
         let corpus = AGREEMENT_CORPUS
             .iter()
             .map(|s| s.to_string())

@@ -26,6 +26,21 @@ pub struct MediaCollector {
 }
 
 impl MediaCollector {
+    /// Packs the local images that rendered `html` shows (relative to `folder`, the source
+    /// document's folder), pointing their `src` at the packed names. Returns the HTML and a
+    /// message per image that could not be packed.
+    pub fn pack(&mut self, html: String, folder: &Path) -> (String, Vec<String>) {
+        let mut problems = Vec::new();
+        let html = rewrite_img_sources(&html, |src| match self.resolve(folder, src) {
+            Ok(name) => name,
+            Err(problem) => {
+                problems.push(problem);
+                None
+            }
+        });
+        (html, problems)
+    }
+
     /// The media name for `src` as written in a document in `folder`, or why it cannot be packed.
     /// `Ok(None)` means a remote or data URL, which stays as it is.
     pub fn resolve(&mut self, folder: &Path, src: &str) -> Result<Option<String>, String> {
@@ -346,7 +361,7 @@ fn rewrite_src(tag: &str, rewrite: &mut impl FnMut(&str) -> Option<String>) -> S
                     Some(new) => format!(
                         "{}{}{}",
                         &tag[..inner_start],
-                        crate::render::html::escape(&new),
+                        crate::html::escape(&new),
                         &tag[inner_start + len..]
                     ),
                     None => tag.to_string(),

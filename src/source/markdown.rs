@@ -2,12 +2,9 @@
 //!
 //! Which blocks are questions and answers is decided by the layouts in [`super::layout`]; this
 //! module keeps the parser options (so extraction and rendering see the same document) and the
-//! entry point that detects the layout.
+//! text helpers; it is a leaf the layouts import, never the other way round.
 
 use pulldown_cmark::Options;
-
-pub use super::layout::Extracted;
-use super::layout::{LayoutChoice, extract as extract_layout};
 
 /// Parser options shared by extraction and rendering, so both see the same document.
 ///
@@ -20,11 +17,6 @@ pub fn parser_options() -> Options {
         | Options::ENABLE_TASKLISTS
         | Options::ENABLE_MATH
         | Options::ENABLE_DEFINITION_LIST
-}
-
-/// Extracts every question of `src` (the whole file, front matter included), detecting its layout.
-pub fn extract(src: &str) -> Extracted {
-    extract_layout(src, LayoutChoice::Auto)
 }
 
 /// Joins soft line breaks and runs of whitespace into single spaces.
@@ -69,88 +61,6 @@ pub fn dedent(text: &str, columns: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn questions(src: &str) -> Vec<(String, String)> {
-        extract(src)
-            .cards
-            .into_iter()
-            .map(|c| (c.question, c.answer))
-            .collect()
-    }
-
-    #[test]
-    fn answer_nested_inside_the_item() {
-        let src = "1.  **What is X?**\n    \n    -   **Answer:** X is Y.\n2.  **Why?**\n    \n    -   **Answer:** Because.\n";
-        assert_eq!(
-            questions(src),
-            vec![
-                ("What is X?".into(), "X is Y.".into()),
-                ("Why?".into(), "Because.".into())
-            ]
-        );
-    }
-
-    #[test]
-    fn answer_after_the_item_after_extra_blank_lines() {
-        let src = "10.  **What is a registry?**\n    \n\n-   **Answer:** A store.\n\n11.  **Next?**\n\n-   **Answer:** Yes.\n";
-        let cards = extract(src).cards;
-        assert_eq!(cards[0].answer, "A store.");
-        assert_eq!(cards[0].number, Some(10));
-        assert_eq!(cards[1].number, Some(11));
-        assert_eq!(cards[1].line, 6);
-    }
-
-    #[test]
-    fn answer_over_sibling_bullets_stays_a_list() {
-        let src = "72.  **Techniques?**\n\n-   **Answer:** Common techniques include:\n-   SHAP: a.\n-   LIME: b.\n\n73.  **Next?**\n\n-   **Answer:** c\n";
-        let cards = extract(src).cards;
-        assert_eq!(
-            cards[0].answer,
-            "Common techniques include:\n-   SHAP: a.\n-   LIME: b."
-        );
-    }
-
-    #[test]
-    fn nested_sub_bullets_and_an_empty_label_line() {
-        let src = "98.  **Roles?**\n\n-   **Answer:**\n    -   **Data:** pipelines.\n    -   **Ops:** infra.\n\n----------\n\nClosing words.\n";
-        let cards = extract(src).cards;
-        assert_eq!(cards.len(), 1);
-        assert_eq!(
-            cards[0].answer,
-            "-   **Data:** pipelines.\n-   **Ops:** infra."
-        );
-    }
-
-    #[test]
-    fn sections_come_from_headings_and_rules_end_answers() {
-        let src = "# Title\n\nIntro **bold** text.\n\n### **First**\n\n1.  **Q1?**\n\n-   **Answer:** A1.\n\n### **Second**\n\n2.  **Q2?**\n\n-   **Answer:** A2.\n\n---\n\nOutro.\n";
-        let extracted = extract(src);
-        assert_eq!(extracted.title_heading.as_deref(), Some("Title"));
-        let cards = extracted.cards;
-        assert_eq!(cards.len(), 2);
-        assert_eq!(*cards[0].section, ["First".to_string()]);
-        assert_eq!(*cards[1].section, ["Second".to_string()]);
-        assert_eq!(cards[1].answer, "A2.");
-    }
-
-    #[test]
-    fn an_item_that_is_not_entirely_bold_is_not_a_question() {
-        let src = "1.  **Bold** then text\n\n-   **Answer:** nothing\n";
-        assert!(extract(src).cards.is_empty());
-    }
-
-    #[test]
-    fn a_question_without_an_answer_is_reported() {
-        let extracted = extract("1.  **Lonely?**\n\n2.  **Other?**\n\n-   **Answer:** yes\n");
-        assert_eq!(extracted.cards.len(), 1);
-        assert_eq!(extracted.unanswered, vec![(1, 1, "Lonely?".to_string())]);
-    }
-
-    #[test]
-    fn label_with_the_colon_outside_the_bold() {
-        let cards = extract("1. **Q?**\n   - **Answer**: text\n").cards;
-        assert_eq!(cards[0].answer, "text");
-    }
 
     #[test]
     fn dedent_keeps_the_first_line_and_handles_tabs() {

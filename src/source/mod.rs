@@ -389,6 +389,94 @@ impl<'a> LineIndex<'a> {
 mod tests {
     use super::*;
 
+    // The default reader's grammar, as `layout::extract` detects it (moved here from the
+    // Markdown dialect module, which the layouts import and so must not import them).
+    fn extract(src: &str) -> layout::Extracted {
+        layout::extract(src, LayoutChoice::Auto)
+    }
+
+    fn questions(src: &str) -> Vec<(String, String)> {
+        extract(src)
+            .cards
+            .into_iter()
+            .map(|c| (c.question, c.answer))
+            .collect()
+    }
+
+    #[test]
+    fn answer_nested_inside_the_item() {
+        let src = "1.  **What is X?**\n    \n    -   **Answer:** X is Y.\n2.  **Why?**\n    \n    -   **Answer:** Because.\n";
+        assert_eq!(
+            questions(src),
+            vec![
+                ("What is X?".into(), "X is Y.".into()),
+                ("Why?".into(), "Because.".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn answer_after_the_item_after_extra_blank_lines() {
+        let src = "10.  **What is a registry?**\n    \n\n-   **Answer:** A store.\n\n11.  **Next?**\n\n-   **Answer:** Yes.\n";
+        let cards = extract(src).cards;
+        assert_eq!(cards[0].answer, "A store.");
+        assert_eq!(cards[0].number, Some(10));
+        assert_eq!(cards[1].number, Some(11));
+        assert_eq!(cards[1].line, 6);
+    }
+
+    #[test]
+    fn answer_over_sibling_bullets_stays_a_list() {
+        let src = "72.  **Techniques?**\n\n-   **Answer:** Common techniques include:\n-   SHAP: a.\n-   LIME: b.\n\n73.  **Next?**\n\n-   **Answer:** c\n";
+        let cards = extract(src).cards;
+        assert_eq!(
+            cards[0].answer,
+            "Common techniques include:\n-   SHAP: a.\n-   LIME: b."
+        );
+    }
+
+    #[test]
+    fn nested_sub_bullets_and_an_empty_label_line() {
+        let src = "98.  **Roles?**\n\n-   **Answer:**\n    -   **Data:** pipelines.\n    -   **Ops:** infra.\n\n----------\n\nClosing words.\n";
+        let cards = extract(src).cards;
+        assert_eq!(cards.len(), 1);
+        assert_eq!(
+            cards[0].answer,
+            "-   **Data:** pipelines.\n-   **Ops:** infra."
+        );
+    }
+
+    #[test]
+    fn sections_come_from_headings_and_rules_end_answers() {
+        let src = "# Title\n\nIntro **bold** text.\n\n### **First**\n\n1.  **Q1?**\n\n-   **Answer:** A1.\n\n### **Second**\n\n2.  **Q2?**\n\n-   **Answer:** A2.\n\n---\n\nOutro.\n";
+        let extracted = extract(src);
+        assert_eq!(extracted.title_heading.as_deref(), Some("Title"));
+        let cards = extracted.cards;
+        assert_eq!(cards.len(), 2);
+        assert_eq!(*cards[0].section, ["First".to_string()]);
+        assert_eq!(*cards[1].section, ["Second".to_string()]);
+        assert_eq!(cards[1].answer, "A2.");
+    }
+
+    #[test]
+    fn an_item_that_is_not_entirely_bold_is_not_a_question() {
+        let src = "1.  **Bold** then text\n\n-   **Answer:** nothing\n";
+        assert!(extract(src).cards.is_empty());
+    }
+
+    #[test]
+    fn a_question_without_an_answer_is_reported() {
+        let extracted = extract("1.  **Lonely?**\n\n2.  **Other?**\n\n-   **Answer:** yes\n");
+        assert_eq!(extracted.cards.len(), 1);
+        assert_eq!(extracted.unanswered, vec![(1, 1, "Lonely?".to_string())]);
+    }
+
+    #[test]
+    fn label_with_the_colon_outside_the_bold() {
+        let cards = extract("1. **Q?**\n   - **Answer**: text\n").cards;
+        assert_eq!(cards[0].answer, "text");
+    }
+
     #[test]
     fn line_index_counts_lines_and_columns() {
         let mut index = LineIndex::new("ab\ncd\n\nxé y");

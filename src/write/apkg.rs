@@ -1,7 +1,6 @@
 //! Writes the legacy Anki package every client imports: a zip holding `collection.anki2`
 //! (SQLite, schema 11) and the `media` map (anki-format.md §1 and §6).
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::Path;
@@ -12,102 +11,31 @@ use serde_json::{Value, json};
 use super::anki_text::{field_checksum, strip_html_preserving_media_filenames};
 use super::atomic::{FilledFile, TempFile, write_error};
 use super::parallel_zip::ZipOut;
-use crate::build::{Progress, ProgressFn, Stage};
 use crate::error::{Error, Result};
 use crate::identity::stable_i64;
-use crate::model::{FIELD_NAMES, Note, Package, field};
+use crate::model::{CardRule, DeckMeta, Note, NoteSource, NoteType};
+use crate::progress::{Progress, ProgressFn, Stage};
 
 /// Collection creation time (seconds). Fixed, because it only anchors review due dates and we
 /// ship new cards only; a constant keeps packages reproducible.
 const COLLECTION_CREATED: i64 = 1_600_000_000;
 
-/// The notes of a package, handed to the writer one at a time in the order it inserts them, so
-/// a large deck need not be held rendered in memory: a build renders each note when asked.
-pub trait Notes: Sync {
-    fn count(&self) -> usize;
-    /// What the `cards` table and the insertion order need, without rendering the note.
-    fn stub(&self, index: usize) -> NoteStub;
-    /// The whole note.
-    fn note(&self, index: usize) -> Cow<'_, Note>;
-}
-
-/// The card id of a note shipped without a card.
-pub const NO_CARD: i64 = 0;
-
-/// A note's ids, deck and modification time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NoteStub {
-    pub note_id: i64,
-    /// [`NO_CARD`] for a note shipped without one.
-    pub card_id: i64,
-    /// Index into [`Package::decks`].
-    pub deck: usize,
-    pub modified: i64,
-}
-
-impl Notes for Vec<Note> {
-    fn count(&self) -> usize {
-        self.len()
-    }
-
-    fn stub(&self, index: usize) -> NoteStub {
-        let note = &self[index];
-        NoteStub {
-            note_id: note.note_id,
-            card_id: note.card_id,
-            deck: note.deck,
-            modified: note.modified,
-        }
-    }
-
-    fn note(&self, index: usize) -> Cow<'_, Note> {
-        Cow::Borrowed(&self[index])
-    }
-}
-
-/// Writes `package` as an `.apkg` to `target`, atomically.
-pub fn write_apkg_file(package: &Package, target: &Path) -> Result<()> {
-    write_apkg_file_with_progress(package, target, &|_| {})
-}
-
-/// [`write_apkg_file`], reporting progress.
-pub fn write_apkg_file_with_progress(
-    package: &Package,
-    target: &Path,
-    progress: ProgressFn,
-) -> Result<()> {
-    write_apkg_notes(package, &package.notes, target, progress)
-}
-
-/// Writes an `.apkg` of `notes` to `target`, atomically; `package` gives the note type, decks,
-/// media and build time (its own `notes` are not read).
-pub fn write_apkg_notes(
-    package: &Package,
-    notes: &dyn Notes,
-    target: &Path,
-    progress: ProgressFn,
-) -> Result<()> {
-    fill_apkg_notes(package, notes, target, progress)?.persist()
-}
-
-/// [`write_apkg_notes`] up to a complete, synced temporary file beside `target`, renamed by
-/// the caller (with the lock, through [`super::atomic::persist_together`]).
-pub fn fill_apkg_notes(
-    package: &Package,
-    notes: &dyn Notes,
+/// Writes an `.apkg` of `notes` up to a complete, synced temporary file beside `target`,
+/// renamed by the caller (with the lock, through [`super::atomic::persist_together`]).
+pub fn fill_apkg(
+    meta: &DeckMeta,
+    notes: &dyn NoteSource,
     target: &Path,
     progress: ProgressFn,
 ) -> Result<FilledFile> {
     let (db_temp, db_file) = TempFile::beside(target, "anki2")?;
     drop(db_file);
-    fill_collection_notes(package, notes, db_temp.path(), progress).map_err(|source| {
-        Error::Sqlite {
-            path: target.to_path_buf(),
-            source,
-        }
+    fill_collection(meta, notes, db_temp.path(), progress).map_err(|source| Error::Sqlite {
+        path: target.to_path_buf(),
+        source,
     })?;
     let (zip_temp, zip_file) = TempFile::beside(target, "tmp")?;
-    let zip_file = write_zip_with_progress(package, db_temp.path(), zip_file, target, progress)?;
+    let zip_file = write_zip(meta, db_temp.path(), zip_file, target, progress)?;
     zip_file
         .sync_all()
         .map_err(|e| Error::io(target, "write the output", e))?;
@@ -117,13 +45,8 @@ pub fn fill_apkg_notes(
 }
 
 /// Zips the collection file and media into `out`, returning it flushed but not synced.
-pub fn write_zip(package: &Package, collection: &Path, out: File, target: &Path) -> Result<File> {
-    write_zip_with_progress(package, collection, out, target, &|_| {})
-}
-
-/// [`write_zip`], reporting progress.
-pub fn write_zip_with_progress(
-    package: &Package,
+fn write_zip(
+    meta: &DeckMeta,
     collection: &Path,
     out: File,
     target: &Path,
@@ -144,7 +67,7 @@ pub fn write_zip_with_progress(
         })
     })
     .map_err(write_error(target))?;
-    let media_map: BTreeMap<String, &str> = package
+    let media_map: BTreeMap<String, &str> = meta
         .media
         .iter()
         .enumerate()
@@ -154,26 +77,21 @@ pub fn write_zip_with_progress(
     zip.add_bytes("media", &media_json, Some(LEVEL))
         .map_err(write_error(target))?;
     // Media is usually compressed already, so it is stored.
-    for (i, media) in package.media.iter().enumerate() {
+    for (i, media) in meta.media.iter().enumerate() {
         zip.add_bytes(&i.to_string(), &media.data, None)
             .map_err(write_error(target))?;
     }
     zip.finish().map_err(write_error(target))
 }
 
-/// Creates the schema-11 collection at `path` and inserts the whole package in one transaction.
-pub fn fill_collection(package: &Package, path: &Path) -> rusqlite::Result<()> {
-    fill_collection_notes(package, &package.notes, path, &|_| {})
-}
-
-/// [`fill_collection`] with the notes from `notes`, reporting progress.
-pub fn fill_collection_notes(
-    package: &Package,
-    notes: &dyn Notes,
+/// Creates the schema-11 collection at `path` and inserts every note and card in one
+/// transaction, reporting progress.
+fn fill_collection(
+    meta: &DeckMeta,
+    notes: &dyn NoteSource,
     path: &Path,
     progress: ProgressFn,
 ) -> rusqlite::Result<()> {
-    const BATCH: usize = 1024;
     let mut db = Connection::open(path)?;
     // A throwaway build database: no journal and no syncs until the file is complete. Appending
     // in id order needs little cache (16 MB; 64 MB only added memory), and the index sorts may
@@ -191,13 +109,31 @@ pub fn fill_collection_notes(
         params![
             COLLECTION_CREATED,
             // Saturating: a library caller's clock is not checked the way the command line checks it.
-            package.built_at.saturating_mul(1000),
-            collection_config(package).to_string(),
-            models_json(package).to_string(),
-            decks_json(package).to_string(),
+            meta.built_at.saturating_mul(1000),
+            collection_config(meta, next_position(notes)).to_string(),
+            models_json(meta).to_string(),
+            decks_json(meta).to_string(),
             json!({ "1": default_deck_config() }).to_string(),
         ],
     )?;
+    insert_notes(&tx, meta, notes, progress)?;
+    insert_cards(&tx, meta, notes)?;
+    tx.commit()?;
+    db.execute_batch(include_str!("index11.sql"))?;
+    db.execute_batch("PRAGMA journal_mode = DELETE;")?;
+    db.close().map_err(|(_, e)| e)
+}
+
+/// Inserts the notes in id order, rendered (for a build) on every core while this one runs
+/// SQLite: the writer then does little but bind and insert, as in the floor of
+/// `benches/run.sh`.
+fn insert_notes(
+    tx: &rusqlite::Transaction,
+    meta: &DeckMeta,
+    notes: &dyn NoteSource,
+    progress: ProgressFn,
+) -> rusqlite::Result<()> {
+    const BATCH: usize = 1024;
     // Rows go in in id order, so SQLite appends to full pages instead of splitting half-empty
     // ones: ids are hashes, and in source order the file came out 12% larger and slower.
     // Indexes are u32 to keep a million-note order small.
@@ -206,8 +142,6 @@ pub fn fill_collection_notes(
         .map(|i| (notes.stub(i).note_id, i as u32))
         .collect();
     by_note_id.sort_unstable();
-    // The rows are made (for a build: rendered) on another core while this one runs SQLite:
-    // the writer then does little but bind and insert, as in the floor of `benches/run.sh`.
     // Making a row (for a build: rendering the note) costs about twice inserting it, so every
     // core makes rows: maker `k` makes batches k, k + makers, ...; reading the makers' channels
     // in turn puts the batches back in id order.
@@ -222,7 +156,7 @@ pub fn fill_collection_notes(
                     for batch in order.chunks(BATCH).skip(maker).step_by(makers) {
                         let rows = batch
                             .iter()
-                            .map(|&(_, i)| NoteRow::new(&notes.note(i as usize)));
+                            .map(|&(_, i)| NoteRow::new(meta, &notes.note(i as usize)));
                         // A closed channel means the writer stopped on an error it reports.
                         if rows_out.send(rows.collect()).is_err() {
                             return;
@@ -235,7 +169,6 @@ pub fn fill_collection_notes(
         let mut insert_note =
             tx.prepare("INSERT INTO notes VALUES (?1, ?2, ?3, ?4, -1, ?5, ?6, ?7, ?8, 0, '')")?;
         let total = count as u64;
-        let mut done = 0;
         for batch in 0..batches {
             // Makers only stop early when this writer has stopped; a panic is the scope's.
             let Ok(rows) = channels[batch % makers].recv() else {
@@ -245,7 +178,7 @@ pub fn fill_collection_notes(
                 insert_note.execute(params![
                     row.note_id,
                     row.guid,
-                    package.note_type.id,
+                    row.note_type_id,
                     row.modified,
                     row.tags,
                     row.fields,
@@ -253,41 +186,64 @@ pub fn fill_collection_notes(
                     row.checksum,
                 ])?;
             }
-            done += BATCH as u64;
             progress(Progress {
                 stage: Stage::Writing,
-                done: done.min(total),
+                done: (((batch + 1) * BATCH) as u64).min(total),
                 total,
             });
         }
         Ok(())
-    })?;
-    drop(by_note_id);
-    // A note without a card (a retired question) gets no card row: Anki's package import
-    // never makes cards from the templates, so a new learner gets nothing to study.
-    let mut by_card_id: Vec<(i64, u32)> = (0..count)
-        .map(|i| (notes.stub(i).card_id, i as u32))
-        .filter(|&(card_id, _)| card_id != NO_CARD)
+    })
+}
+
+/// The new-card position after the last card's (`nextPos`), so cards a user adds in Anki
+/// come after the deck's instead of sharing their positions.
+fn next_position(notes: &dyn NoteSource) -> i64 {
+    (0..notes.count())
+        .rev()
+        .find(|&i| !notes.stub(i).cards.is_empty())
+        .map_or(1, |last| due(last) + 1)
+}
+
+/// A note's new-card position: its place in the sources, from 1. A note's cards share it, as
+/// Anki gives siblings one due number.
+fn due(index: usize) -> i64 {
+    index as i64 + 1
+}
+
+/// Inserts every card in id order. A note without a card (a retired question) gets no card
+/// row: Anki's package import never makes cards from the templates, so a new learner gets
+/// nothing to study.
+fn insert_cards(
+    tx: &rusqlite::Transaction,
+    meta: &DeckMeta,
+    notes: &dyn NoteSource,
+) -> rusqlite::Result<()> {
+    let mut by_card_id: Vec<(i64, u32, u16)> = (0..notes.count())
+        .flat_map(|i| {
+            let stub = notes.stub(i);
+            stub.cards
+                .iter()
+                .map(move |card| (card.id, i as u32, card.ord))
+                .collect::<Vec<_>>()
+        })
         .collect();
     by_card_id.sort_unstable();
-    {
-        let mut insert_card =
-            tx.prepare("INSERT INTO cards VALUES (?1, ?2, ?3, 0, ?4, -1, 0, 0, ?5, 0, 0, 0, 0, 0, 0, 0, 0, '')")?;
-        for &(card_id, position) in &by_card_id {
-            let stub = notes.stub(position as usize);
-            insert_card.execute(params![
-                card_id,
-                stub.note_id,
-                package.decks[stub.deck].id,
-                stub.modified,
-                i64::from(position) + 1,
-            ])?;
-        }
+    let mut insert_card = tx.prepare(
+        "INSERT INTO cards VALUES (?1, ?2, ?3, ?4, ?5, -1, 0, 0, ?6, 0, 0, 0, 0, 0, 0, 0, 0, '')",
+    )?;
+    for &(card_id, position, ord) in &by_card_id {
+        let stub = notes.stub(position as usize);
+        insert_card.execute(params![
+            card_id,
+            stub.note_id,
+            meta.decks[stub.deck].id,
+            ord,
+            stub.modified,
+            due(position as usize),
+        ])?;
     }
-    tx.commit()?;
-    db.execute_batch(include_str!("index11.sql"))?;
-    db.execute_batch("PRAGMA journal_mode = DELETE;")?;
-    db.close().map_err(|(_, e)| e)
+    Ok(())
 }
 
 /// A note's `notes` row: fields joined with Anki's separator, tags padded with spaces as Anki
@@ -295,6 +251,7 @@ pub fn fill_collection_notes(
 struct NoteRow {
     note_id: i64,
     guid: String,
+    note_type_id: i64,
     modified: i64,
     fields: String,
     tags: String,
@@ -303,7 +260,8 @@ struct NoteRow {
 }
 
 impl NoteRow {
-    fn new(note: &Note) -> Self {
+    fn new(meta: &DeckMeta, note: &Note) -> Self {
+        let note_type = &meta.note_types[note.note_type];
         let mut fields =
             String::with_capacity(note.fields.iter().map(|f| f.len() + 1).sum::<usize>());
         for (i, value) in note.fields.iter().enumerate() {
@@ -320,33 +278,37 @@ impl NoteRow {
                 tags.push(' ');
             }
         }
-        let question = &note.fields[field::QUESTION];
+        let sort_field = note
+            .fields
+            .get(note_type.sort_field)
+            .map_or("", String::as_str);
         NoteRow {
             note_id: note.note_id,
             guid: note.guid.clone(),
+            note_type_id: note_type.id,
             modified: note.modified,
             fields,
             tags,
-            sort_field: strip_html_preserving_media_filenames(question),
-            checksum: field_checksum(question),
+            sort_field: strip_html_preserving_media_filenames(sort_field),
+            checksum: field_checksum(sort_field),
         }
     }
 }
 
-fn collection_config(package: &Package) -> Value {
-    let main_deck = package.decks[0].id;
+fn collection_config(meta: &DeckMeta, next_position: i64) -> Value {
+    let main_deck = meta.decks[0].id;
     json!({
         "activeDecks": [main_deck], "curDeck": main_deck, "newSpread": 0, "collapseTime": 1200,
         "timeLim": 0, "estTimes": true, "dueCounts": true,
-        "curModel": package.note_type.id.to_string(), "nextPos": package.notes.len() + 1,
+        "curModel": meta.note_types[0].id.to_string(), "nextPos": next_position,
         "sortType": "noteFld", "sortBackwards": false, "addToCur": true, "dayLearnFirst": false,
     })
 }
 
-/// The note type as Anki's schema-11 JSON (`rslib/src/notetype/schema11.rs`).
-pub fn note_type_json(package: &Package) -> Value {
-    let nt = &package.note_type;
-    let fields: Vec<Value> = FIELD_NAMES
+/// A note type as Anki's schema-11 JSON (`rslib/src/notetype/schema11.rs`).
+fn note_type_json(nt: &NoteType) -> Value {
+    let fields: Vec<Value> = nt
+        .fields
         .iter()
         .enumerate()
         .map(|(ord, name)| {
@@ -371,18 +333,36 @@ pub fn note_type_json(package: &Package) -> Value {
             })
         })
         .collect();
+    let (kind, required) = match nt.cards {
+        // Which fields each template needs to make a card: deckforge writes the cards itself,
+        // so this only guides Anki when a user adds notes of the type by hand.
+        CardRule::EachTemplate => (
+            0,
+            (0..nt.templates.len())
+                .map(|i| json!([i, "any", [nt.sort_field]]))
+                .collect::<Vec<_>>(),
+        ),
+        // A cloze type's cards follow its cloze numbers; Anki keeps no requirements for it.
+        CardRule::Cloze { .. } => (1, Vec::new()),
+    };
     json!({
-        "id": nt.id, "name": nt.name, "type": 0, "mod": nt.modified, "usn": -1, "sortf": 0,
+        "id": nt.id, "name": nt.name, "type": kind, "mod": nt.modified, "usn": -1,
+        "sortf": nt.sort_field,
         "did": null, "tmpls": templates, "flds": fields, "css": nt.css,
         "latexPre": "\\documentclass[12pt]{article}\n\\special{papersize=3in,5in}\n\\usepackage[utf8]{inputenc}\n\\usepackage{amssymb,amsmath}\n\\pagestyle{empty}\n\\setlength{\\parindent}{0in}\n\\begin{document}\n",
         "latexPost": "\\end{document}", "latexsvg": false,
-        "req": (0..nt.templates.len()).map(|i| json!([i, "any", [0]])).collect::<Vec<_>>(),
+        "req": required,
         "tags": [], "vers": [],
     })
 }
 
-fn models_json(package: &Package) -> Value {
-    json!({ package.note_type.id.to_string(): note_type_json(package) })
+fn models_json(meta: &DeckMeta) -> Value {
+    let models = meta
+        .note_types
+        .iter()
+        .map(|nt| (nt.id.to_string(), note_type_json(nt)))
+        .collect();
+    Value::Object(models)
 }
 
 fn deck_json(id: i64, name: &str, modified: i64) -> Value {
@@ -394,13 +374,20 @@ fn deck_json(id: i64, name: &str, modified: i64) -> Value {
     })
 }
 
-fn decks_json(package: &Package) -> Value {
+fn decks_json(meta: &DeckMeta) -> Value {
     let mut decks = serde_json::Map::new();
     decks.insert("1".into(), deck_json(1, "Default", 0));
-    for deck in &package.decks {
+    // The decks change with the note types' design, which is when their stamp moves.
+    let modified = meta
+        .note_types
+        .iter()
+        .map(|nt| nt.modified)
+        .max()
+        .unwrap_or(0);
+    for deck in &meta.decks {
         decks.insert(
             deck.id.to_string(),
-            deck_json(deck.id, &deck.name, package.note_type.modified),
+            deck_json(deck.id, &deck.name, modified),
         );
     }
     Value::Object(decks)
@@ -417,4 +404,110 @@ fn default_deck_config() -> Value {
                 "hardFactor": 1.2, "fuzz": 0.05, "minSpace": 1},
         "lapse": {"delays": [10.0], "leechAction": 1, "leechFails": 8, "minInt": 1, "mult": 0.0},
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Card, CardTemplate, DeckInfo, FIELD_NAMES};
+
+    fn template(name: &str) -> CardTemplate {
+        CardTemplate {
+            name: name.to_string(),
+            front: "{{Question}}".to_string(),
+            back: "{{Answer}}".to_string(),
+        }
+    }
+
+    fn note(index: i64, note_type: usize, cards: &[u16]) -> Note {
+        Note {
+            guid: format!("g{index}"),
+            note_id: 100 + index,
+            note_type,
+            cards: cards
+                .iter()
+                .map(|&ord| Card {
+                    id: 1000 + index * 10 + i64::from(ord),
+                    ord,
+                })
+                .collect(),
+            deck: 0,
+            modified: 5,
+            fields: FIELD_NAMES.iter().map(|f| format!("{f} {index}")).collect(),
+            tags: vec!["t".to_string()],
+            markdown: None,
+        }
+    }
+
+    /// Two note types as data (the basic one and one making two cards a note), a note without
+    /// a card last: the collection holds each type, a card per template, and `nextPos` after
+    /// the last card's position.
+    #[test]
+    fn note_types_are_data_and_each_note_makes_its_cards() {
+        let dir = std::env::temp_dir().join(format!("deckforge-apkg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("collection.anki2");
+        let basic = NoteType::basic(11, "basic".into(), vec![template("Card 1")], "".into(), 3);
+        let two_sided = NoteType {
+            id: 22,
+            name: "two".into(),
+            templates: vec![template("Card 1"), template("Card 2")],
+            ..basic.clone()
+        };
+        let meta = DeckMeta {
+            note_types: vec![basic, two_sided],
+            decks: vec![DeckInfo {
+                id: 7,
+                name: "D".into(),
+            }],
+            media: Vec::new(),
+            built_at: 9,
+        };
+        let notes = vec![note(0, 0, &[0]), note(1, 1, &[0, 1]), note(2, 0, &[])];
+        fill_collection(&meta, &notes, &path, &|_| {}).unwrap();
+        let db = Connection::open(&path).unwrap();
+        let cards: Vec<(i64, i64, i64, i64)> = db
+            .prepare("SELECT id, nid, ord, due FROM cards ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            cards,
+            [(1000, 100, 0, 1), (1010, 101, 0, 2), (1011, 101, 1, 2)]
+        );
+        let types: Vec<(i64, i64)> = db
+            .prepare("SELECT id, mid FROM notes ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(types, [(100, 11), (101, 22), (102, 11)]);
+        let (conf, models): (String, String) = db
+            .query_row("SELECT conf, models FROM col", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        let conf: Value = serde_json::from_str(&conf).unwrap();
+        assert_eq!(conf["nextPos"], 3, "after the second note's cards");
+        let models: Value = serde_json::from_str(&models).unwrap();
+        assert_eq!(models["22"]["tmpls"].as_array().unwrap().len(), 2);
+        assert_eq!(models["11"]["flds"][4]["name"], "Source");
+        assert_eq!(models["11"]["type"], 0);
+        drop(db);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_cloze_note_type_is_written_as_anki_s_cloze_kind() {
+        let cloze = NoteType {
+            cards: CardRule::Cloze { field: 0 },
+            ..NoteType::basic(5, "c".into(), vec![template("Cloze")], "".into(), 0)
+        };
+        let json = note_type_json(&cloze);
+        assert_eq!(json["type"], 1);
+        assert_eq!(json["req"], json!([]));
+    }
 }

@@ -24,13 +24,17 @@ pub fn write_anki_csv_file(package: &Package, target: &Path) -> Result<()> {
 
 /// Writes the headers and one row per note.
 pub fn write_anki_csv<W: Write>(package: &Package, out: &mut W) -> std::io::Result<()> {
-    let with_deck_column = package.decks.len() > 1;
+    let with_deck_column = package.meta.decks.len() > 1;
     let tags_column = FIELD_NAMES.len() + 1;
     let guid_column = FIELD_NAMES.len() + 2;
     writeln!(out, "#separator:comma")?;
     writeln!(out, "#html:true")?;
-    writeln!(out, "#notetype:{}", header_value(&package.note_type.name))?;
-    writeln!(out, "#deck:{}", header_value(&package.decks[0].name))?;
+    writeln!(
+        out,
+        "#notetype:{}",
+        header_value(&package.meta.note_types[0].name)
+    )?;
+    writeln!(out, "#deck:{}", header_value(&package.meta.decks[0].name))?;
     writeln!(out, "#tags column:{tags_column}")?;
     writeln!(out, "#guid column:{guid_column}")?;
     if with_deck_column {
@@ -49,7 +53,7 @@ pub fn write_anki_csv<W: Write>(package: &Package, out: &mut W) -> std::io::Resu
         record.push(&tags);
         record.push(&note.guid);
         if with_deck_column {
-            record.push(&package.decks[note.deck].name);
+            record.push(&package.meta.decks[note.deck].name);
         }
         writer.write_record(&record)?;
     }
