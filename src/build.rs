@@ -28,9 +28,9 @@ use crate::source::{self, Document, LayoutChoice, file_stem};
 use crate::templates::Templates;
 // Re-exported: progress is part of the build API the command line draws from.
 pub use crate::progress::{Progress, ProgressFn, Stage};
+use crate::write::OutputFormat;
 use crate::write::atomic::{self, PendingFile};
 use crate::write::presets::TextOptions;
-use crate::write::{self, OutputFormat};
 
 /// The tag every note removed from the sources carries, so one search finds them all.
 pub const REMOVED_TAG: &str = "deckforge::removed";
@@ -147,10 +147,39 @@ pub struct ChangeCounts {
     pub unchanged: usize,
 }
 
+/// How a note changed since the previous build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Added,
+    Updated,
+    Reworded,
+    Removed,
+}
+
+impl ChangeKind {
+    /// The word the change report and JSON use.
+    pub fn name(self) -> &'static str {
+        match self {
+            ChangeKind::Added => "added",
+            ChangeKind::Updated => "updated",
+            ChangeKind::Reworded => "reworded",
+            ChangeKind::Removed => "removed",
+        }
+    }
+}
+
+impl std::fmt::Display for ChangeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `pad`, so report columns (`{:<9}`) line up.
+        f.pad(self.name())
+    }
+}
+
 /// One note that changed, for the change report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChangedNote {
-    pub change: &'static str,
+    pub change: ChangeKind,
     pub guid: String,
     /// The question as written now (for removed notes, as last written).
     pub question: String,
@@ -249,14 +278,15 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
     // The checks `deckforge check` adds read only the drafts, so they run beside the planning.
     let (mut planned, lint) = std::thread::scope(|scope| {
         let lint = scope.spawn(|| crate::check::lint(&documents, options.allow_html));
-        let planned = Planned::new(
-            &documents,
+        let planned = Planned::new(PlanInput {
+            documents: &documents,
             options,
             identity,
-            previous.map(Cow::Owned),
-            lock_path.is_some(),
+            previous: previous.map(Cow::Owned),
+            keep_lock: lock_path.is_some(),
+            format: Some(format),
             progress,
-        );
+        });
         (planned, lint.join().expect("the checks do not panic"))
     });
     planned.diagnostics.extend(lint);
@@ -677,58 +707,108 @@ fn crash_safety(
     Ok(held)
 }
 
+/// Writes the planned notes with the format's writer; `--changed-only` hands it just the
+/// notes added or changed since the lock.
 fn write_output(
     planned: &Planned,
     format: OutputFormat,
     options: &BuildOptions,
     progress: ProgressFn,
 ) -> Result<atomic::FilledFile> {
-    match format {
-        OutputFormat::Apkg => {
-            write::apkg::fill_apkg(&planned.header, planned, &options.output, progress)
-        }
-        OutputFormat::Text(preset) => {
-            let notes = if options.changed_only {
-                planned.render_changed_notes()
-            } else {
-                planned.render_notes()
-            };
-            let package = Package {
-                meta: planned.header.clone(),
-                notes,
-            };
-            write::presets::fill_preset_file(&package, preset, options.text.bom, &options.output)
-        }
+    let writer = format.writer(options.text.bom);
+    if options.changed_only {
+        let changed = Subset {
+            notes: planned,
+            indices: planned.changed.iter().map(|change| change.card).collect(),
+        };
+        writer.fill(&planned.header, &changed, &options.output, progress)
+    } else {
+        writer.fill(&planned.header, planned, &options.output, progress)
     }
 }
 
-/// Turns parsed documents and the previous lock into a package and the next lock; no I/O.
-pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lock>) -> Plan {
-    plan_with_progress(documents, options, previous, &|_| {})
+/// Some notes of a source, in the order of `indices`.
+struct Subset<'a> {
+    notes: &'a dyn NoteSource,
+    indices: Vec<usize>,
 }
 
-/// [`plan`], reporting rendering progress. A deck id that differs from the lock's, which a
-/// build refuses, gives the lock's identity here.
-pub fn plan_with_progress(
+impl NoteSource for Subset<'_> {
+    fn count(&self) -> usize {
+        self.indices.len()
+    }
+
+    fn stub(&self, index: usize) -> NoteStub<'_> {
+        self.notes.stub(self.indices[index])
+    }
+
+    fn note(&self, index: usize) -> Cow<'_, Note> {
+        self.notes.note(self.indices[index])
+    }
+}
+
+/// Turns parsed documents and the previous lock into a package, with every note rendered for
+/// reading (HTML and Markdown, images left where they are), and the next lock; no I/O but the
+/// images cards show. A deck id that differs from the lock's, which a build refuses, gives the
+/// lock's identity here.
+pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lock>) -> Plan {
+    let mut planned = Planned::new(plan_input(documents, options, previous));
+    let changes = planned.changes();
+    let notes = planned.render_notes();
+    Plan {
+        package: Package {
+            meta: planned.header,
+            notes,
+        },
+        lock: planned.lock,
+        counts: planned.counts,
+        changes,
+        diagnostics: planned.diagnostics,
+    }
+}
+
+/// What would change against `previous`, without rendering a note (`deckforge diff`).
+pub fn plan_changes(
     documents: &[Document],
     options: &BuildOptions,
     previous: Option<&Lock>,
-    progress: ProgressFn,
-) -> Plan {
+) -> ChangePlan {
+    let mut planned = Planned::new(plan_input(documents, options, previous));
+    let changes = planned.changes();
+    ChangePlan {
+        lock: planned.lock,
+        counts: planned.counts,
+        changes,
+    }
+}
+
+/// The next lock and the changes of a plan that renders nothing.
+#[derive(Debug, Clone)]
+pub struct ChangePlan {
+    pub lock: Lock,
+    pub counts: ChangeCounts,
+    pub changes: Vec<ChangedNote>,
+}
+
+fn plan_input<'a, 'p>(
+    documents: &'a [Document],
+    options: &'p BuildOptions,
+    previous: Option<&'p Lock>,
+) -> PlanInput<'a, 'p> {
     let identity = deck_identity(documents, options, previous).unwrap_or_else(|_| {
         let mut lenient = options.clone();
         lenient.deck_id = previous.map(|lock| lock.deck_id.clone());
         deck_identity(documents, &lenient, previous).expect("the lock's own id matches it")
     });
-    Planned::new(
+    PlanInput {
         documents,
         options,
         identity,
-        previous.map(Cow::Borrowed),
-        true,
-        progress,
-    )
-    .into_plan()
+        previous: previous.map(Cow::Borrowed),
+        keep_lock: true,
+        format: None,
+        progress: &|_| {},
+    }
 }
 
 /// `make(0)`, `make(1)`, ... `make(count - 1)` in order, computed on every core. `report` is
@@ -824,9 +904,11 @@ struct CardFields {
     unpacked: Option<[String; 2]>,
 }
 
-/// Renders cards into note fields. Planning renders every card once for its content hash, and
-/// writing renders it again when its note is written, so a large deck is never held rendered in
-/// memory; rendering is deterministic, so both passes see the same HTML.
+/// Renders cards into note fields, each once. Planning needs no rendering (identities and
+/// change detection come from the source) except for the cards that may show an image, whose
+/// images are packed and hashed by content: those are rendered while planning and kept; every
+/// other card is rendered when the writer asks for its note, so a large deck is never held
+/// rendered in memory.
 struct NoteMaker<'a> {
     cards: Vec<SourceCard<'a>>,
     renderer: HtmlRenderer,
@@ -838,8 +920,9 @@ struct NoteMaker<'a> {
 }
 
 impl NoteMaker<'_> {
-    fn fields(&self, index: usize) -> CardFields {
-        self.fields_with(index, self.media.as_ref(), false)
+    /// The fields of a card that shows no image (or of a text output, which packs none).
+    fn fields(&self, index: usize) -> Vec<String> {
+        self.fields_with(index, None, false).fields
     }
 
     /// The fields with images packed into `media`, keeping the unpacked question and answer
@@ -883,6 +966,17 @@ impl NoteMaker<'_> {
         if let Some(link) = &card.source_link {
             fields[field::SOURCE] = self.renderer.link(link);
         }
+        CardFields {
+            fields,
+            tags: self.tags(index),
+            problems,
+            unpacked,
+        }
+    }
+
+    /// A card's tags: the deck's root with the section below it, then the card's own.
+    fn tags(&self, index: usize) -> Vec<String> {
+        let card = self.cards[index].draft;
         let mut section_tag = self.tag_root.clone();
         for part in card
             .section
@@ -896,12 +990,7 @@ impl NoteMaker<'_> {
         let mut tags = Vec::with_capacity(1 + card.tags.len());
         tags.push(section_tag);
         tags.extend(card.tags.iter().cloned());
-        CardFields {
-            fields,
-            tags,
-            problems,
-            unpacked,
-        }
+        tags
     }
 
     fn markdown(&self, index: usize) -> Option<NoteMarkdown> {
@@ -912,6 +1001,105 @@ impl NoteMaker<'_> {
             section: card.section.to_vec(),
         })
     }
+}
+
+/// The deck's display name: the option, else the first document's, else the tag root.
+fn deck_name_of(documents: &[Document], options: &BuildOptions, tag_root: &str) -> String {
+    options
+        .deck_name
+        .clone()
+        .or_else(|| documents.first().map(Document::suggested_deck_name))
+        .map(|name| plain_deck_name(&name))
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| tag_root.to_string())
+}
+
+/// Matches the cards' keys against the previous lock (handed over: matching frees what it no
+/// longer needs) and fills the next lock's deck-wide records.
+fn assign_identities(
+    maker: &NoteMaker,
+    decks: &[DeckInfo],
+    deck_name: &str,
+    identity: &DeckIdentity,
+    (keys, previous): (Vec<CardKey>, Option<Lock>),
+    now: i64,
+    keep_lock: bool,
+) -> Identities {
+    let memory = previous.as_ref().map(DeckMemory::of);
+    let previous_note_type = previous.as_ref().and_then(|lock| lock.note_type.clone());
+    let Assigned {
+        cards: assignments,
+        removed,
+        mut lock,
+    } = identity::assign_owned(&identity.namespace, keys, previous, now);
+    for (record, card) in lock.notes.iter_mut().zip(&maker.cards) {
+        if keep_lock {
+            record.text = card.draft.question.clone();
+        }
+        record.subdeck = subdeck_of(decks, card.deck).to_string();
+    }
+    let mut notices = Vec::new();
+    if let Some(memory) = &memory {
+        notices.extend(memory.deck_notices(deck_name, &lock, &assignments));
+    }
+    lock.note_type_id = Some(identity.note_type_id);
+    lock.tag_root = Some(identity.tag_root.clone());
+    lock.deck = Some(deck_name.to_string());
+    lock.notices = memory.map(|m| m.notices).unwrap_or_default();
+    Identities {
+        assignments,
+        removed,
+        lock,
+        notices,
+        previous_note_type,
+    }
+}
+
+/// The deck's note type, its modification time bumped only when its design changed since the
+/// lock's stamp (which the next lock records).
+fn note_type_of(
+    identity: &DeckIdentity,
+    options: &BuildOptions,
+    previous: Option<Stamp>,
+    lock: &mut Lock,
+) -> NoteType {
+    let name = format!("deckforge-{}", identity.tag_root);
+    let templates = options.templates.card_templates();
+    let hash = {
+        let mut parts = vec![name.as_str(), options.templates.css.as_str()];
+        for template in &templates {
+            parts.extend([
+                template.name.as_str(),
+                template.front.as_str(),
+                template.back.as_str(),
+            ]);
+        }
+        content_hash(parts)
+    };
+    let modified = match previous {
+        Some(stamp) if stamp.content_hash == hash => stamp.modified,
+        Some(stamp) => options.now.max(stamp.modified.saturating_add(1)),
+        None => options.now,
+    };
+    lock.note_type = Some(Stamp {
+        content_hash: hash,
+        modified,
+    });
+    NoteType::basic(
+        identity.note_type_id,
+        name,
+        templates,
+        options.templates.css.clone(),
+        modified,
+    )
+}
+
+/// Whether a card's Markdown may show an image once rendered: an image (`![`) or an `<img`
+/// tag in it. Conservative (an `![` in code counts); a card that passes is rendered to plan.
+fn may_show_image(card: &source::CardDraft) -> bool {
+    [&card.question, &card.answer]
+        .iter()
+        .any(|markdown| markdown.contains("![") || shows_image(markdown))
 }
 
 /// Whether `html` may show an image (a cheap test before taking the media lock).
@@ -929,6 +1117,8 @@ struct Planned<'a> {
     maker: NoteMaker<'a>,
     /// Per card of the sources: its GUID, ids and place.
     stubs: Vec<(String, PlannedNote)>,
+    /// The fields of the cards rendered to plan (those showing an image, for an .apkg).
+    rendered: Vec<Option<Box<[String]>>>,
     /// Notes of questions gone from the sources, shipped tagged removed.
     removed: Vec<Note>,
     /// The package without notes.
@@ -958,86 +1148,114 @@ struct PlannedNote {
 /// A card that changed since the lock, until the report asks for its text: a first build of a
 /// million cards has a million added notes.
 struct CardChange {
-    change: &'static str,
+    change: ChangeKind,
     card: usize,
     previous: Option<String>,
 }
 
+/// What planning starts from: the documents, the options, the deck's identity and the lock.
+struct PlanInput<'a, 'p> {
+    documents: &'a [Document],
+    options: &'p BuildOptions,
+    identity: DeckIdentity,
+    /// Freed once identities are decided (a build hands its lock over; `plan` copies).
+    previous: Option<Cow<'p, Lock>>,
+    /// Whether the next lock will be used; without it its records hold no written questions.
+    keep_lock: bool,
+    /// The output format, decided once by the caller; `None` for a plan that is only looked at
+    /// (preview, diff): HTML and Markdown kept, no image packed.
+    format: Option<OutputFormat>,
+    progress: ProgressFn<'p>,
+}
+
+/// The identities decided for the cards of the sources and the notes gone from them.
+struct Identities {
+    assignments: Vec<identity::Assignment>,
+    removed: Vec<(crate::lock::LockedNote, i64)>,
+    lock: Lock,
+    notices: Vec<String>,
+    previous_note_type: Option<Stamp>,
+}
+
 impl<'a> Planned<'a> {
-    /// Plans the build of `documents` against the `previous` lock (freed once identities are
-    /// decided). `keep_lock` says whether the next lock will be used; without it the lock's
-    /// records hold no written questions.
-    fn new(
-        documents: &'a [Document],
-        options: &BuildOptions,
-        identity: DeckIdentity,
-        previous: Option<Cow<'_, Lock>>,
-        keep_lock: bool,
-        progress: ProgressFn,
-    ) -> Self {
-        let DeckIdentity {
-            namespace,
-            note_type_id,
-            tag_root,
-        } = identity;
-        let deck_name = options
-            .deck_name
-            .clone()
-            .or_else(|| documents.first().map(Document::suggested_deck_name))
-            .map(|name| plain_deck_name(&name))
-            .filter(|name| !name.is_empty())
-            .unwrap_or_else(|| tag_root.clone());
+    /// Plans the build: cards → keys (from the source) → identities → ids and stamps; no I/O
+    /// but the images cards show.
+    fn new(input: PlanInput<'a, '_>) -> Self {
+        let PlanInput {
+            documents, options, ..
+        } = input;
+        let apkg = input.format == Some(OutputFormat::Apkg);
+        let deck_name = deck_name_of(documents, options, &input.identity.tag_root);
         let mut diagnostics: Vec<Diagnostic> = documents
             .iter()
             .flat_map(|d| d.diagnostics.clone())
             .collect();
         let (decks, cards) = decks_and_cards(documents, options.subdecks, &deck_name);
-        let format = OutputFormat::for_output(&options.output, &options.text).ok();
-        let apkg = format == Some(OutputFormat::Apkg);
         let maker = NoteMaker {
             cards,
             renderer: HtmlRenderer::new(options.allow_html),
             media: apkg.then(Mutex::default),
-            tag_root: tag_root.clone(),
+            tag_root: input.identity.tag_root.clone(),
             keep_markdown: !apkg,
         };
-        let mut previous = previous.map(Cow::into_owned);
+        let mut previous = input.previous.map(Cow::into_owned);
         let legacy = previous.as_ref().is_some_and(Lock::has_rendered_hashes);
-        let (keys, migrations, media_files) =
-            card_keys(&maker, options, legacy, progress, &mut diagnostics);
+        let keyed = card_keys(&maker, options, legacy, input.progress, &mut diagnostics);
         if let Some(lock) = &mut previous {
-            migrate_hashes(lock, &migrations);
+            migrate_hashes(lock, &keyed.migrations);
         }
-        drop(migrations);
-        let memory = previous.as_ref().map(DeckMemory::of);
-        let previous_note_type = previous.as_ref().and_then(|lock| lock.note_type.clone());
-        // A build hands its previous lock over (matching frees what it no longer needs);
-        // plan() callers keep theirs, so it is copied.
-        let Assigned {
-            cards: assignments,
-            removed,
-            lock: mut next_lock,
-        } = identity::assign_owned(&namespace, keys, previous, options.now);
-        for (record, card) in next_lock.notes.iter_mut().zip(&maker.cards) {
-            if keep_lock {
-                record.text = card.draft.question.clone();
-            }
-            record.subdeck = subdeck_of(&decks, card.deck).to_string();
+        let mut identities = assign_identities(
+            &maker,
+            &decks,
+            &deck_name,
+            &input.identity,
+            (keyed.keys, previous),
+            options.now,
+            input.keep_lock,
+        );
+        if input.format == Some(OutputFormat::Text(crate::write::presets::Preset::Anki)) {
+            let more = csv_notices(&mut identities.lock.notices, options.changed_only);
+            identities.notices.extend(more);
         }
-        let mut notices = Vec::new();
-        if let Some(memory) = &memory {
-            notices.extend(memory.deck_notices(&deck_name, &next_lock, &assignments));
-        }
-        next_lock.note_type_id = Some(note_type_id);
-        next_lock.tag_root = Some(tag_root.clone());
-        next_lock.deck = Some(deck_name.clone());
-        next_lock.notices = memory.map(|m| m.notices).unwrap_or_default();
-        if format == Some(OutputFormat::Text(crate::write::presets::Preset::Anki)) {
-            notices.extend(csv_notices(&mut next_lock.notices, options.changed_only));
-        }
+        let mut planned = Planned {
+            maker,
+            stubs: Vec::new(),
+            rendered: keyed.rendered,
+            removed: Vec::new(),
+            header: DeckMeta {
+                note_types: Vec::new(),
+                decks,
+                media: Vec::new(),
+                built_at: options.now,
+            },
+            lock: Lock::new(""),
+            counts: ChangeCounts::default(),
+            changed: Vec::new(),
+            removed_changes: Vec::new(),
+            diagnostics,
+            notices: Vec::new(),
+            media_files: Some(keyed.files),
+        };
+        planned.place(identities, &input.identity, options, apkg);
+        planned
+    }
 
-        let mut counts = ChangeCounts::default();
-        let mut changed = Vec::new();
+    /// Gives every note its ids, stamp and change, and the package its note type, media and
+    /// build time.
+    fn place(
+        &mut self,
+        identities: Identities,
+        identity: &DeckIdentity,
+        options: &BuildOptions,
+        apkg: bool,
+    ) {
+        let Identities {
+            assignments,
+            removed,
+            mut lock,
+            notices,
+            previous_note_type,
+        } = identities;
         let ids = note_and_card_ids(
             &assignments
                 .iter()
@@ -1045,16 +1263,60 @@ impl<'a> Planned<'a> {
                 .chain(removed.iter().map(|(record, _)| record.guid.as_str()))
                 .collect::<Vec<_>>(),
         );
+        self.stubs = self.place_cards(assignments, &ids);
+        let retired = Retired {
+            renderer: &self.maker.renderer,
+            tag_root: &identity.tag_root,
+            now: options.now,
+            // Anki's CSV import makes cards from the templates, so a retired note in a CSV
+            // would be a studyable card for a new learner: text outputs leave them out.
+            ship: apkg,
+        };
+        let (removed_notes, removed_changes) =
+            retired.notes(&removed, &ids[self.stubs.len()..], &mut self.counts);
+        let note_type = note_type_of(identity, options, previous_note_type, &mut lock);
+        // The package's own timestamps follow its content, so an unchanged rebuild is
+        // byte-identical.
+        self.header.built_at = self
+            .stubs
+            .iter()
+            .map(|(_, stub)| stub.modified)
+            .chain(removed_notes.iter().map(|n| n.modified))
+            .chain([note_type.modified])
+            .max()
+            .unwrap_or(options.now);
+        self.header.note_types = vec![note_type];
+        self.header.media = self
+            .maker
+            .media
+            .as_ref()
+            .map(|media| {
+                std::mem::take(&mut *media.lock().unwrap_or_else(PoisonError::into_inner))
+                    .into_media()
+            })
+            .unwrap_or_default();
+        self.removed = removed_notes;
+        self.removed_changes = removed_changes;
+        self.lock = lock;
+        self.notices = notices;
+    }
+
+    /// The cards' notes with their ids, counting changes and warning about duplicates.
+    fn place_cards(
+        &mut self,
+        assignments: Vec<identity::Assignment>,
+        ids: &[(i64, i64)],
+    ) -> Vec<(String, PlannedNote)> {
         let mut stubs = Vec::with_capacity(assignments.len());
         for (index, assignment) in assignments.into_iter().enumerate() {
             let SourceCard {
                 document,
                 draft,
                 deck,
-            } = maker.cards[index];
+            } = self.maker.cards[index];
             if let Some(first) = assignment.duplicate_of {
-                let first = maker.cards[first];
-                diagnostics.push(Diagnostic::warning(
+                let first = self.maker.cards[first];
+                self.diagnostics.push(Diagnostic::warning(
                     &document.path,
                     draft.line,
                     draft.column,
@@ -1065,10 +1327,9 @@ impl<'a> Planned<'a> {
                     ),
                 ));
             }
-            let name = counts.count(assignment.change);
-            if !name.is_empty() {
-                changed.push(CardChange {
-                    change: name,
+            if let Some(change) = self.counts.count(assignment.change) {
+                self.changed.push(CardChange {
+                    change,
                     card: index,
                     previous: assignment.previous_text,
                 });
@@ -1085,82 +1346,7 @@ impl<'a> Planned<'a> {
             };
             stubs.push((assignment.guid, stub));
         }
-        let retired = Retired {
-            renderer: &maker.renderer,
-            tag_root: &tag_root,
-            now: options.now,
-            // Anki's CSV import makes cards from the templates, so a retired note in a CSV
-            // would be a studyable card for a new learner: text outputs leave them out.
-            ship: apkg,
-        };
-        let (removed_notes, removed_changes) =
-            retired.notes(&removed, &ids[stubs.len()..], &mut counts);
-
-        let note_type_name = format!("deckforge-{tag_root}");
-        let note_type_hash = {
-            let templates = options.templates.card_templates();
-            let mut parts = vec![note_type_name.as_str(), options.templates.css.as_str()];
-            for template in &templates {
-                parts.extend([
-                    template.name.as_str(),
-                    template.front.as_str(),
-                    template.back.as_str(),
-                ]);
-            }
-            content_hash(parts)
-        };
-        let note_type_modified = match previous_note_type {
-            Some(stamp) if stamp.content_hash == note_type_hash => stamp.modified,
-            Some(stamp) => options.now.max(stamp.modified.saturating_add(1)),
-            None => options.now,
-        };
-        next_lock.note_type = Some(Stamp {
-            content_hash: note_type_hash,
-            modified: note_type_modified,
-        });
-        let note_type = NoteType::basic(
-            note_type_id,
-            note_type_name,
-            options.templates.card_templates(),
-            options.templates.css.clone(),
-            note_type_modified,
-        );
-        // The package's own timestamps follow its content, so an unchanged rebuild is
-        // byte-identical.
-        let built_at = stubs
-            .iter()
-            .map(|(_, stub)| stub.modified)
-            .chain(removed_notes.iter().map(|n| n.modified))
-            .chain([note_type.modified])
-            .max()
-            .unwrap_or(options.now);
-        let media = maker
-            .media
-            .as_ref()
-            .map(|media| {
-                std::mem::take(&mut *media.lock().unwrap_or_else(PoisonError::into_inner))
-                    .into_media()
-            })
-            .unwrap_or_default();
-        let header = DeckMeta {
-            note_types: vec![note_type],
-            decks,
-            media,
-            built_at,
-        };
-        Planned {
-            maker,
-            stubs,
-            removed: removed_notes,
-            header,
-            lock: next_lock,
-            counts,
-            changed,
-            removed_changes,
-            diagnostics,
-            notices,
-            media_files: Some(media_files),
-        }
+        stubs
     }
 
     /// The notes that changed since the lock, for the report: sources' cards in order, then
@@ -1179,32 +1365,9 @@ impl<'a> Planned<'a> {
         changes
     }
 
-    /// Renders the notes added, changed or reworded since the lock, in order (`--changed-only`).
-    fn render_changed_notes(&self) -> Vec<Note> {
-        self.changed
-            .iter()
-            .map(|change| self.note(change.card).into_owned())
-            .collect()
-    }
-
     /// Renders every note, on every core.
     fn render_notes(&self) -> Vec<Note> {
         parallel_map(self.count(), |index| self.note(index).into_owned(), |_| {})
-    }
-
-    fn into_plan(mut self) -> Plan {
-        let changes = self.changes();
-        let notes = self.render_notes();
-        Plan {
-            package: Package {
-                meta: self.header,
-                notes,
-            },
-            lock: self.lock,
-            counts: self.counts,
-            changes,
-            diagnostics: self.diagnostics,
-        }
     }
 }
 
@@ -1230,7 +1393,11 @@ impl NoteSource for Planned<'_> {
         let Some((guid, stub)) = self.stubs.get(index) else {
             return Cow::Borrowed(&self.removed[index - self.stubs.len()]);
         };
-        let CardFields { fields, tags, .. } = self.maker.fields(index);
+        let fields = match &self.rendered[index] {
+            Some(fields) => fields.to_vec(),
+            None => self.maker.fields(index),
+        };
+        let tags = self.maker.tags(index);
         Cow::Owned(Note {
             guid: guid.clone(),
             note_id: stub.note_id,
@@ -1246,26 +1413,16 @@ impl NoteSource for Planned<'_> {
 }
 
 impl ChangeCounts {
-    /// Counts one card's change; its name in the report, empty for an unchanged note.
-    fn count(&mut self, change: Change) -> &'static str {
-        match change {
-            Change::Added => {
-                self.added += 1;
-                "added"
-            }
-            Change::Updated => {
-                self.updated += 1;
-                "updated"
-            }
-            Change::Reworded => {
-                self.reworded += 1;
-                "reworded"
-            }
-            Change::Unchanged => {
-                self.unchanged += 1;
-                ""
-            }
-        }
+    /// Counts one card's change; its kind in the report, `None` for an unchanged note.
+    fn count(&mut self, change: Change) -> Option<ChangeKind> {
+        let (count, kind) = match change {
+            Change::Added => (&mut self.added, Some(ChangeKind::Added)),
+            Change::Updated => (&mut self.updated, Some(ChangeKind::Updated)),
+            Change::Reworded => (&mut self.reworded, Some(ChangeKind::Reworded)),
+            Change::Unchanged => (&mut self.unchanged, None),
+        };
+        *count += 1;
+        kind
     }
 }
 
@@ -1330,17 +1487,26 @@ struct Migration {
     answer: identity::ContentHash,
 }
 
-/// Every card's identity key, with content hashes from the source, and (for a lock that
-/// hashed rendered notes) the old-style hashes to migrate it with. Images are resolved for
-/// every format, so a changed image is a changed note whichever file is built; the files
-/// read are returned, so the output never replaces one.
+/// What planning learns from each card: its identity key, the old-style hashes to migrate a
+/// lock that hashed rendered notes, the image files read (the output never replaces one), and
+/// the fields of the cards rendered to plan, for the writer.
+struct Keyed {
+    keys: Vec<CardKey>,
+    migrations: Vec<Migration>,
+    files: Vec<PathBuf>,
+    rendered: Vec<Option<Box<[String]>>>,
+}
+
+/// Every card's identity key, with content hashes from the source. Only cards that may show an
+/// image are rendered (all of them for a lock that hashed rendered notes): images are resolved
+/// for every format, so a changed image is a changed note whichever file is built.
 fn card_keys(
     maker: &NoteMaker,
     options: &BuildOptions,
     legacy: bool,
     progress: ProgressFn,
     diagnostics: &mut Vec<Diagnostic>,
-) -> (Vec<CardKey>, Vec<Migration>, Vec<PathBuf>) {
+) -> Keyed {
     // Text outputs do not pack images; these are resolved only to be hashed.
     let scratch: Option<Mutex<MediaCollector>> = maker.media.is_none().then(Mutex::default);
     let media = maker.media.as_ref().or(scratch.as_ref());
@@ -1350,29 +1516,46 @@ fn card_keys(
     let keyed = parallel_map(
         maker.cards.len(),
         |index| {
-            let rendered = maker.fields_with(index, media, legacy);
-            if !rendered.problems.is_empty() && maker.media.is_some() {
-                media_problems
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push((index, rendered.problems.clone()));
-            }
             let card = maker.cards[index].draft;
-            let (content, answer) = source_hashes(card, &rendered, options.allow_html);
-            let migration = legacy.then(|| Migration {
-                rendered: rendered_hashes(&rendered),
-                content,
-                answer,
-            });
+            let images = may_show_image(card);
+            let mut kept = None;
+            let (hashes, migration) = if images || legacy {
+                let rendered = maker.fields_with(index, media, legacy);
+                if !rendered.problems.is_empty() && maker.media.is_some() {
+                    media_problems
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push((index, rendered.problems.clone()));
+                }
+                let hashes = source_hashes(
+                    card,
+                    &rendered.tags,
+                    &image_sources(&rendered.fields),
+                    options.allow_html,
+                );
+                let migration = legacy.then(|| Migration {
+                    rendered: rendered_hashes(&rendered),
+                    content: hashes.0,
+                    answer: hashes.1,
+                });
+                // Only an .apkg writes the packed fields; text outputs render without packing.
+                if images && maker.media.is_some() {
+                    kept = Some(rendered.fields.into_boxed_slice());
+                }
+                (hashes, migration)
+            } else {
+                let tags = maker.tags(index);
+                (source_hashes(card, &tags, "", options.allow_html), None)
+            };
             let key = CardKey {
                 normalised: normalise_question(&card.question),
                 // Copied into the lock after matching, once the previous lock is freed.
                 text: String::new(),
                 explicit_id: card.explicit_id.clone(),
-                content_hash: content,
-                answer_hash: answer,
+                content_hash: hashes.0,
+                answer_hash: hashes.1,
             };
-            (key, migration)
+            (key, migration, kept)
         },
         |done| {
             progress(Progress {
@@ -1402,25 +1585,27 @@ fn card_keys(
             media.files().map(Path::to_path_buf).collect()
         })
         .unwrap_or_default();
-    let (keys, migrations): (Vec<CardKey>, Vec<Option<Migration>>) = keyed.into_iter().unzip();
-    (keys, migrations.into_iter().flatten().collect(), files)
+    let mut keys = Vec::with_capacity(keyed.len());
+    let mut migrations = Vec::new();
+    let mut rendered = Vec::with_capacity(keyed.len());
+    for (key, migration, kept) in keyed {
+        keys.push(key);
+        migrations.extend(migration);
+        rendered.push(kept);
+    }
+    Keyed {
+        keys,
+        migrations,
+        files,
+        rendered,
+    }
 }
 
-/// A card's content and answer hashes from its source: the Markdown of each field (line
-/// endings and trailing spaces folded), the section, link and tags, the images it shows (by
-/// content) and [`RENDER_VERSION`]. The question number is left out: renumbering alone would
-/// otherwise overwrite every later note's edits in Anki.
-fn source_hashes(
-    card: &source::CardDraft,
-    rendered: &CardFields,
-    allow_html: bool,
-) -> (identity::ContentHash, identity::ContentHash) {
-    let question = folded_markdown(&card.question);
-    let answer = folded_markdown(&card.answer);
-    let section = card.section.join("\u{1f}");
-    let tags = rendered.tags.join(" ");
+/// The image sources the question and answer show, each followed by a separator (packed
+/// names, which follow the image's content, for a build that packs them).
+fn image_sources(fields: &[String]) -> String {
     let mut images = String::new();
-    for html in &rendered.fields[..=field::ANSWER] {
+    for html in &fields[..=field::ANSWER] {
         if shows_image(html) {
             crate::render::media::rewrite_img_sources(html, |src| {
                 images.push_str(src);
@@ -1429,6 +1614,23 @@ fn source_hashes(
             });
         }
     }
+    images
+}
+
+/// A card's content and answer hashes from its source: the Markdown of each field (line
+/// endings and trailing spaces folded), the section, link and tags, the images it shows (by
+/// content) and [`RENDER_VERSION`]. The question number is left out: renumbering alone would
+/// otherwise overwrite every later note's edits in Anki.
+fn source_hashes(
+    card: &source::CardDraft,
+    tags: &[String],
+    images: &str,
+    allow_html: bool,
+) -> (identity::ContentHash, identity::ContentHash) {
+    let question = folded_markdown(&card.question);
+    let answer = folded_markdown(&card.answer);
+    let section = card.section.join("\u{1f}");
+    let tags = tags.join(" ");
     let version = RENDER_VERSION.to_string();
     let content = content_hash([
         "source",
@@ -1439,7 +1641,7 @@ fn source_hashes(
         section.as_str(),
         card.source_link.as_deref().unwrap_or_default(),
         tags.as_str(),
-        images.as_str(),
+        images,
     ]);
     (
         content,
@@ -1630,7 +1832,7 @@ impl Retired<'_> {
             if !record.removed {
                 counts.removed += 1;
                 changes.push(ChangedNote {
-                    change: "removed",
+                    change: ChangeKind::Removed,
                     guid: record.guid.clone(),
                     question: record.text.clone(),
                     previous: None,

@@ -21,7 +21,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
-use deckforge::build::{BuildOptions, BuildReport, LockMode, Progress, Stage, build_with_progress};
+use deckforge::build::{
+    BuildOptions, BuildReport, ChangeKind, LockMode, Progress, Stage, build_with_progress,
+};
 use deckforge::check::check_report;
 use deckforge::lock::LATEST_TIME;
 use deckforge::source::LayoutChoice;
@@ -643,10 +645,10 @@ fn print_report(report: &BuildReport, verbosity: Verbosity) {
     }
     for change in &report.changes {
         match (change.change, &change.previous) {
-            ("reworded", Some(previous)) => {
+            (ChangeKind::Reworded, Some(previous)) => {
                 say!("reworded: {previous:?} -> {:?}", change.question)
             }
-            ("removed", _) => say!(
+            (ChangeKind::Removed, _) => say!(
                 "removed: {:?} (retired: its note ships without a card, tagged \
                  deckforge::removed, for {} days)",
                 change.question,

@@ -5,7 +5,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::build::{BuildOptions, ChangeCounts, ChangedNote, LockMode, REMOVED_TAG, plan};
+use crate::build::{
+    BuildOptions, ChangeCounts, ChangeKind, ChangedNote, LockMode, REMOVED_TAG, plan_changes,
+};
 use crate::error::Result;
 use crate::inspect::{InspectedNote, inspect};
 use crate::source::{self, LayoutChoice};
@@ -56,8 +58,8 @@ fn diff_sources(
     options.lock = LockMode::Off;
     // Without a lock the default deck id is the old source's name, as for `build --no-lock`.
     options.deck_id = deck_id.map(str::to_string);
-    let before = plan(std::slice::from_ref(&old_doc), &options, None);
-    let after = plan(std::slice::from_ref(&new_doc), &options, Some(&before.lock));
+    let before = plan_changes(std::slice::from_ref(&old_doc), &options, None);
+    let after = plan_changes(std::slice::from_ref(&new_doc), &options, Some(&before.lock));
     Ok(DiffReport {
         counts: after.counts,
         changes: after.changes,
@@ -91,7 +93,7 @@ fn diff_notes(old: &[InspectedNote], new: &[InspectedNote]) -> DiffReport {
     let removed_tag = |n: &InspectedNote| n.tags.iter().any(|t| t == REMOVED_TAG);
     let mut counts = ChangeCounts::default();
     let mut changes = Vec::new();
-    let mut record = |change: &'static str, note: &InspectedNote, previous: Option<String>| {
+    let mut record = |change: ChangeKind, note: &InspectedNote, previous: Option<String>| {
         changes.push(ChangedNote {
             change,
             guid: note.guid.clone(),
@@ -103,20 +105,24 @@ fn diff_notes(old: &[InspectedNote], new: &[InspectedNote]) -> DiffReport {
         match old_by_guid.get(note.guid.as_str()) {
             None => {
                 counts.added += 1;
-                record("added", note, None);
+                record(ChangeKind::Added, note, None);
             }
             Some(before) if removed_tag(note) && !removed_tag(before) => {
                 counts.removed += 1;
-                record("removed", before, None);
+                record(ChangeKind::Removed, before, None);
             }
             Some(before) if same_content(before, note) => counts.unchanged += 1,
             Some(before) if visible(before.first_field()) != visible(note.first_field()) => {
                 counts.reworded += 1;
-                record("reworded", note, Some(visible(before.first_field())));
+                record(
+                    ChangeKind::Reworded,
+                    note,
+                    Some(visible(before.first_field())),
+                );
             }
             Some(_) => {
                 counts.updated += 1;
-                record("updated", note, None);
+                record(ChangeKind::Updated, note, None);
             }
         }
     }
@@ -125,7 +131,7 @@ fn diff_notes(old: &[InspectedNote], new: &[InspectedNote]) -> DiffReport {
         .filter(|n| !new_guids.contains(n.guid.as_str()) && !removed_tag(n))
     {
         counts.removed += 1;
-        record("removed", note, None);
+        record(ChangeKind::Removed, note, None);
     }
     DiffReport { counts, changes }
 }

@@ -9,32 +9,23 @@
 //! two fields).
 
 use std::io::Write;
-use std::path::Path;
 
-use super::atomic::{write_error, write_file};
-use crate::error::Result;
-use crate::model::{FIELD_NAMES, Package};
-
-/// Writes `package` as an Anki CSV deck to `target`, atomically.
-pub fn write_anki_csv_file(package: &Package, target: &Path) -> Result<()> {
-    write_file(target, |out| {
-        write_anki_csv(package, out).map_err(write_error(target))
-    })
-}
+use crate::model::{DeckMeta, NoteSource};
 
 /// Writes the headers and one row per note.
-pub fn write_anki_csv<W: Write>(package: &Package, out: &mut W) -> std::io::Result<()> {
-    let with_deck_column = package.meta.decks.len() > 1;
-    let tags_column = FIELD_NAMES.len() + 1;
-    let guid_column = FIELD_NAMES.len() + 2;
+pub fn write_anki_csv<W: Write>(
+    meta: &DeckMeta,
+    notes: &dyn NoteSource,
+    out: &mut W,
+) -> std::io::Result<()> {
+    let with_deck_column = meta.decks.len() > 1;
+    let note_type = &meta.note_types[0];
+    let tags_column = note_type.fields.len() + 1;
+    let guid_column = note_type.fields.len() + 2;
     writeln!(out, "#separator:comma")?;
     writeln!(out, "#html:true")?;
-    writeln!(
-        out,
-        "#notetype:{}",
-        header_value(&package.meta.note_types[0].name)
-    )?;
-    writeln!(out, "#deck:{}", header_value(&package.meta.decks[0].name))?;
+    writeln!(out, "#notetype:{}", header_value(&note_type.name))?;
+    writeln!(out, "#deck:{}", header_value(&meta.decks[0].name))?;
     writeln!(out, "#tags column:{tags_column}")?;
     writeln!(out, "#guid column:{guid_column}")?;
     if with_deck_column {
@@ -47,16 +38,17 @@ pub fn write_anki_csv<W: Write>(package: &Package, out: &mut W) -> std::io::Resu
         .quote_style(csv::QuoteStyle::Always)
         .has_headers(false)
         .from_writer(out);
-    for note in &package.notes {
+    super::each_note(notes, |note| {
         let tags = note.tags.join(" ");
         let mut record: Vec<&str> = note.fields.iter().map(String::as_str).collect();
         record.push(&tags);
         record.push(&note.guid);
         if with_deck_column {
-            record.push(&package.meta.decks[note.deck].name);
+            record.push(&meta.decks[note.deck].name);
         }
         writer.write_record(&record)?;
-    }
+        Ok(())
+    })?;
     writer.flush()
 }
 

@@ -1,4 +1,6 @@
-//! Output writers: each takes the finished [`Package`](crate::model::Package) and writes one format atomically.
+//! Output writers: every format implements one [`Writer`] trait, pulling the deck's notes from a
+//! [`NoteSource`] one at a time (mdBook's `Renderer` is the pattern), so no writer calls back
+//! into the build and no format holds a large deck rendered in memory.
 
 pub mod anki_text;
 pub mod apkg;
@@ -7,10 +9,105 @@ pub mod csv;
 mod parallel_zip;
 pub mod presets;
 
+use std::borrow::Cow;
+use std::io::Write;
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::model::{DeckMeta, Note, NoteSource};
+use crate::progress::ProgressFn;
+use atomic::{FilledFile, PendingFile};
 use presets::{Preset, TextOptions};
+
+/// One output format. `fill` writes the deck into a complete, synced temporary file beside
+/// `target`, which the caller renames into place (with the lock, through
+/// [`atomic::persist_together`]), so a failed write leaves the previous output.
+pub trait Writer {
+    fn fill(
+        &self,
+        meta: &DeckMeta,
+        notes: &dyn NoteSource,
+        target: &Path,
+        progress: ProgressFn,
+    ) -> Result<FilledFile>;
+}
+
+/// The `.apkg` writer (see [`apkg`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApkgWriter;
+
+impl Writer for ApkgWriter {
+    fn fill(
+        &self,
+        meta: &DeckMeta,
+        notes: &dyn NoteSource,
+        target: &Path,
+        progress: ProgressFn,
+    ) -> Result<FilledFile> {
+        apkg::fill_apkg(meta, notes, target, progress)
+    }
+}
+
+/// A text writer: Anki's CSV or another app's format ([`Preset`]), with or without a BOM.
+#[derive(Debug, Clone, Copy)]
+pub struct TextWriter {
+    pub preset: Preset,
+    pub bom: bool,
+}
+
+impl Writer for TextWriter {
+    fn fill(
+        &self,
+        meta: &DeckMeta,
+        notes: &dyn NoteSource,
+        target: &Path,
+        _progress: ProgressFn,
+    ) -> Result<FilledFile> {
+        PendingFile::create(target)?.fill_with(|out| {
+            if self.bom {
+                out.write_all(presets::BOM.as_bytes())?;
+            }
+            presets::write_preset(meta, notes, self.preset, out)
+        })
+    }
+}
+
+/// Calls `each` with every note in order, the notes made (for a build: rendered) on every core
+/// a batch at a time, so a text output streams as an `.apkg` does.
+pub(crate) fn each_note(
+    notes: &dyn NoteSource,
+    mut each: impl FnMut(&Note) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    const PER_THREAD: usize = 256;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let count = notes.count();
+    let mut start = 0;
+    while start < count {
+        let end = (start + PER_THREAD * threads).min(count);
+        let batch: Vec<Cow<'_, Note>> = if threads < 2 || end - start <= PER_THREAD {
+            (start..end).map(|i| notes.note(i)).collect()
+        } else {
+            std::thread::scope(|scope| {
+                let parts: Vec<_> = (start..end)
+                    .step_by(PER_THREAD)
+                    .map(|from| {
+                        let to = (from + PER_THREAD).min(end);
+                        scope.spawn(move || (from..to).map(|i| notes.note(i)).collect::<Vec<_>>())
+                    })
+                    .collect();
+                parts
+                    .into_iter()
+                    .flat_map(|part| part.join().expect("making a note does not panic"))
+                    .collect()
+            })
+        };
+        for note in &batch {
+            each(note)?;
+        }
+        start = end;
+    }
+    Ok(())
+}
 
 /// The file formats deckforge writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,9 +119,12 @@ pub enum OutputFormat {
 }
 
 impl OutputFormat {
-    /// Picks the format from the output file's extension: `.apkg` or `.csv` (Anki's CSV).
-    pub fn from_path(path: &Path) -> Result<Self> {
-        Self::for_output(path, &TextOptions::default())
+    /// The writer of this format.
+    pub fn writer(self, bom: bool) -> Box<dyn Writer> {
+        match self {
+            OutputFormat::Apkg => Box::new(ApkgWriter),
+            OutputFormat::Text(preset) => Box::new(TextWriter { preset, bom }),
+        }
     }
 
     /// Picks the format from the preset, if one is named, and otherwise from the extension.

@@ -4,12 +4,9 @@
 
 use std::fmt;
 use std::io::{self, Write};
-use std::path::Path;
 use std::str::FromStr;
 
-use super::atomic::{FilledFile, PendingFile};
-use crate::error::Result;
-use crate::model::{Note, NoteMarkdown, Package, field};
+use crate::model::{DeckMeta, Note, NoteMarkdown, NoteSource, field};
 use crate::render::text::to_text;
 
 /// The text formats deckforge writes, named after the app that imports them.
@@ -117,53 +114,37 @@ pub struct TextOptions {
     pub bom: bool,
 }
 
-const BOM: &str = "\u{feff}";
+/// The byte order mark `TextOptions::bom` starts a file with.
+pub(crate) const BOM: &str = "\u{feff}";
 
-/// Writes `package` in `preset`'s format to `target`, atomically.
-pub fn write_preset_file(
-    package: &Package,
+/// Writes the deck's notes in `preset`'s format.
+pub fn write_preset<W: Write>(
+    meta: &DeckMeta,
+    notes: &dyn NoteSource,
     preset: Preset,
-    bom: bool,
-    target: &Path,
-) -> Result<()> {
-    fill_preset_file(package, preset, bom, target)?.persist()
-}
-
-/// [`write_preset_file`] up to a complete, synced temporary file beside `target`, renamed by
-/// the caller.
-pub fn fill_preset_file(
-    package: &Package,
-    preset: Preset,
-    bom: bool,
-    target: &Path,
-) -> Result<FilledFile> {
-    PendingFile::create(target)?.fill_with(|out| {
-        if bom {
-            out.write_all(BOM.as_bytes())?;
-        }
-        write_preset(package, preset, out)
-    })
-}
-
-/// Writes `package` in `preset`'s format.
-pub fn write_preset<W: Write>(package: &Package, preset: Preset, out: &mut W) -> io::Result<()> {
+    out: &mut W,
+) -> io::Result<()> {
     match preset {
-        Preset::Anki => super::csv::write_anki_csv(package, out),
-        Preset::Quizlet => write_quizlet(package, out),
-        Preset::Brainscape => write_brainscape(package, out),
-        Preset::Mnemosyne => write_mnemosyne(package, out),
-        Preset::Supermemo => write_supermemo(package, out),
-        Preset::Plain => write_plain(package, out),
+        Preset::Anki => super::csv::write_anki_csv(meta, notes, out),
+        Preset::Quizlet => write_quizlet(notes, out),
+        Preset::Brainscape => write_brainscape(notes, out),
+        Preset::Mnemosyne => write_mnemosyne(notes, out),
+        Preset::Supermemo => write_supermemo(notes, out),
+        Preset::Plain => write_plain(notes, out),
     }
 }
 
-/// The notes still in the sources. Notes removed from them stay in Anki outputs so Anki keeps
-/// their history, but the other apps match nothing by id, so there they would be new junk cards.
-fn current_notes(package: &Package) -> impl Iterator<Item = (&Note, &NoteMarkdown)> {
-    package
-        .notes
-        .iter()
-        .filter_map(|note| note.markdown.as_ref().map(|markdown| (note, markdown)))
+/// Calls `each` with the notes still in the sources, in order. Notes removed from them stay in
+/// Anki outputs so Anki keeps their history, but the other apps match nothing by id, so there
+/// they would be new junk cards.
+fn current_notes(
+    notes: &dyn NoteSource,
+    mut each: impl FnMut(&Note, &NoteMarkdown) -> io::Result<()>,
+) -> io::Result<()> {
+    super::each_note(notes, |note| match &note.markdown {
+        Some(markdown) => each(note, markdown),
+        None => Ok(()),
+    })
 }
 
 /// Characters some reader could take as the end of a line, beyond LF itself.
@@ -197,13 +178,12 @@ pub fn quizlet_field(text: &str) -> String {
         .to_string()
 }
 
-fn write_quizlet<W: Write>(package: &Package, out: &mut W) -> io::Result<()> {
-    for (_, card) in current_notes(package) {
+fn write_quizlet<W: Write>(notes: &dyn NoteSource, out: &mut W) -> io::Result<()> {
+    current_notes(notes, |_, card| {
         let term = quizlet_field(&to_text(&card.question));
         let definition = quizlet_field(&to_text(&card.answer));
-        writeln!(out, "{term}\t{definition}")?;
-    }
-    Ok(())
+        writeln!(out, "{term}\t{definition}")
+    })
 }
 
 /// RFC 4180 CSV: CRLF between records, quotes only where needed. Newlines inside a quoted
@@ -216,11 +196,12 @@ fn rfc4180_writer<W: Write>(out: W) -> csv::Writer<W> {
         .from_writer(out)
 }
 
-fn write_brainscape<W: Write>(package: &Package, out: &mut W) -> io::Result<()> {
+fn write_brainscape<W: Write>(notes: &dyn NoteSource, out: &mut W) -> io::Result<()> {
     let mut writer = rfc4180_writer(out);
-    for (_, card) in current_notes(package) {
+    current_notes(notes, |_, card| {
         writer.write_record([to_text(&card.question), to_text(&card.answer)])?;
-    }
+        Ok(())
+    })?;
     writer.flush()
 }
 
@@ -312,13 +293,12 @@ fn numeric_reference(tail: &str) -> Option<(char, usize)> {
     Some((char::from_u32(value)?, 2 + digits.len() + 1))
 }
 
-fn write_mnemosyne<W: Write>(package: &Package, out: &mut W) -> io::Result<()> {
-    for (note, _) in current_notes(package) {
+fn write_mnemosyne<W: Write>(notes: &dyn NoteSource, out: &mut W) -> io::Result<()> {
+    current_notes(notes, |note, _| {
         let question = mnemosyne_field(&note.fields[field::QUESTION]);
         let answer = mnemosyne_field(&note.fields[field::ANSWER]);
-        writeln!(out, "{question}\t{answer}")?;
-    }
-    Ok(())
+        writeln!(out, "{question}\t{answer}")
+    })
 }
 
 /// The lines of one SuperMemo field: a blank line would end the item, so none are written;
@@ -339,8 +319,8 @@ fn supermemo_lines(text: &str) -> Vec<String> {
 
 /// SuperMemo for Windows reads `Q:`/`A:` lines, repeats the prefix for each line of a
 /// multi-line field and ends an item at a blank line; CRLF, as a Windows program writes.
-fn write_supermemo<W: Write>(package: &Package, out: &mut W) -> io::Result<()> {
-    for (_, card) in current_notes(package) {
+fn write_supermemo<W: Write>(notes: &dyn NoteSource, out: &mut W) -> io::Result<()> {
+    current_notes(notes, |_, card| {
         for (prefix, markdown) in [("Q: ", &card.question), ("A: ", &card.answer)] {
             let text = to_text(markdown);
             let lines = supermemo_lines(&text);
@@ -351,9 +331,8 @@ fn write_supermemo<W: Write>(package: &Package, out: &mut W) -> io::Result<()> {
                 write!(out, "{prefix}{line}\r\n")?;
             }
         }
-        out.write_all(b"\r\n")?;
-    }
-    Ok(())
+        out.write_all(b"\r\n")
+    })
 }
 
 /// Characters that make a spreadsheet run a cell as a formula when it starts with one
@@ -370,10 +349,10 @@ pub fn neutralise_formula(cell: &str) -> String {
     }
 }
 
-fn write_plain<W: Write>(package: &Package, out: &mut W) -> io::Result<()> {
+fn write_plain<W: Write>(notes: &dyn NoteSource, out: &mut W) -> io::Result<()> {
     let mut writer = rfc4180_writer(out);
     writer.write_record(["id", "question", "answer", "section", "tags"])?;
-    for (note, card) in current_notes(package) {
+    current_notes(notes, |note, card| {
         let record = [
             note.guid.clone(),
             to_text(&card.question),
@@ -382,7 +361,8 @@ fn write_plain<W: Write>(package: &Package, out: &mut W) -> io::Result<()> {
             note.tags.join(" "),
         ];
         writer.write_record(record.iter().map(|cell| neutralise_formula(cell)))?;
-    }
+        Ok(())
+    })?;
     writer.flush()
 }
 

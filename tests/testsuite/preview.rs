@@ -274,3 +274,19 @@ fn chromium_draws_every_card_and_switches_to_night_mode() {
         png.len()
     );
 }
+
+/// The output format is decided once, by the command: a page named `p.apkg` is still a page of
+/// every card (the plan used to read the name as a package and keep no card for the page).
+#[test]
+fn a_page_named_like_a_package_still_holds_every_card() {
+    let dir = TempDir::new("preview-apkg-name");
+    let page = dir.join("p.apkg");
+    let (code, _, stderr) = run(deckforge()
+        .arg("preview")
+        .arg(seed_in(&dir))
+        .arg("-o")
+        .arg(&page));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("100 cards"), "{stderr}");
+    assert_eq!(page_data(&page)["cards"].as_array().unwrap().len(), 100);
+}
