@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Times deckforge, genanki and the SQLite floor side by side; run through `benches/run.sh`.
+"""Times deckforge, ankdown, genanki and the SQLite floor side by side; run through `benches/run.sh`.
 
 For each size it generates a document (gen.py), builds it once with deckforge to get the exact
 rows and fields every contender writes, then runs the contenders in turn, A B C D E A B C D E ...,
@@ -9,11 +9,15 @@ so background load hits them alike, and reports medians of wall time, peak memor
 - deckforge --no-lock   Markdown in, .apkg out, the release binary;
 - deckforge lock new    the same, creating the lock file (the lock is deleted before each run);
 - deckforge lock again  a rebuild with that lock file present (nothing changed);
+- ankdown 0.7.1         Markdown in, .apkg out, what a Markdown user would pick instead: the
+                        same questions and answers in its `front / % / back / ---` syntax
+                        (gen.py --ankdown), the whole process timed;
 - genanki 0.13.1        the same notes, already parsed and rendered (JSON loading not timed);
 - floor                 SQLite bulk insert of the same rows with Anki's indexes, then deflate
                         level 1 (benches/floor.rs; reading the rows not timed).
 
 Usage: bench.py --deckforge BIN --floor BIN --python VENV_PYTHON [--sizes 1000,100000] [--reps 5]
+                [--ankdown-max N]   (ankdown only up to N cards; default: every size)
 """
 
 import argparse
@@ -76,11 +80,15 @@ def rows_for_peers(apkg, workdir):
 
 def bench_size(n, args, workdir):
     source = os.path.join(workdir, f"deck-{n}.md")
-    if not os.path.exists(source):
-        subprocess.run([sys.executable, os.path.join(HERE, "gen.py"), str(n), source], check=True)
+    # ankdown reads every .md file of a folder, so its copy of the deck has a folder of its own.
+    ankdown_source = os.path.join(workdir, f"ankdown-{n}", "deck.md")
+    if not (os.path.exists(source) and os.path.exists(ankdown_source)):
+        os.makedirs(os.path.dirname(ankdown_source), exist_ok=True)
+        subprocess.run([sys.executable, os.path.join(HERE, "gen.py"), str(n), source,
+                        "--ankdown", ankdown_source], check=True)
     env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH)
     out = {name: os.path.join(workdir, f"{name}-{n}.apkg")
-           for name in ("nolock", "lock", "genanki", "floor")}
+           for name in ("nolock", "lock", "ankdown", "genanki", "floor")}
     lock = os.path.join(workdir, f"deck-{n}.lock")
     build = [args.deckforge, "build", source, "-q", "-o"]
     measured([*build, out["nolock"], "--no-lock"], env)
@@ -95,10 +103,14 @@ def bench_size(n, args, workdir):
         "deckforge --no-lock": lambda: measured([*build, out["nolock"], "--no-lock"], env),
         "deckforge lock new": lock_new,
         "deckforge lock again": lambda: measured([*build, out["lock"], "--lock", lock], env),
+        "ankdown": lambda: measured([os.path.join(os.path.dirname(args.python), "ankdown"),
+                                     "-r", os.path.dirname(ankdown_source), "-p", out["ankdown"]]),
         "genanki": lambda: measured([args.python, os.path.join(HERE, "genanki_build.py"),
                                      cards, out["genanki"]]),
         "floor": lambda: measured([args.floor, collection, out["floor"]]),
     }
+    if args.ankdown_max is not None and n > args.ankdown_max:
+        del contenders["ankdown"]
     inner_timed = {"genanki", "floor"}
     samples = {name: [] for name in contenders}
     for rep in range(args.reps):
@@ -115,6 +127,8 @@ def bench_size(n, args, workdir):
         "genanki": os.path.getsize(out["genanki"]),
         "floor": os.path.getsize(out["floor"]),
     }
+    if "ankdown" in contenders:
+        sizes["ankdown"] = os.path.getsize(out["ankdown"])
     result = {}
     for name, values in samples.items():
         result[name] = {
@@ -123,22 +137,26 @@ def bench_size(n, args, workdir):
             "max_rss": statistics.median(r for _, r in values),
             "bytes": sizes[name],
         }
-    for path in (collection, cards, out["genanki"], out["floor"]):
-        os.remove(path)
+    for path in (collection, cards, out["genanki"], out["floor"], out["ankdown"]):
+        if os.path.exists(path):
+            os.remove(path)
     return result
 
 
 def table(results):
-    lines = ["| cards | contender | median s | time vs genanki | time vs floor | file MB "
-             "| genanki's file / this | peak RSS MiB | RSS vs genanki |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| cards | contender | median s | ankdown's time / this | genanki's time / this "
+             "| time vs floor | file MB | file vs floor | peak RSS MiB | RSS vs genanki |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for n, result in results.items():
         genanki, floor = result["genanki"], result["floor"]
+        ankdown = result.get("ankdown")
         for name, r in result.items():
+            versus_ankdown = f"{ankdown['seconds'] / r['seconds']:.2f}" if ankdown else "-"
             lines.append(
-                f"| {int(n):,} | {name} | {r['seconds']:.3f} | {r['seconds'] / genanki['seconds']:.2f} "
+                f"| {int(n):,} | {name} | {r['seconds']:.3f} | {versus_ankdown} "
+                f"| {genanki['seconds'] / r['seconds']:.2f} "
                 f"| {r['seconds'] / floor['seconds']:.2f} | {r['bytes'] / 1e6:.1f} "
-                f"| {genanki['bytes'] / r['bytes']:.1f} | {r['max_rss'] / 2**20:.0f} "
+                f"| {r['bytes'] / floor['bytes']:.2f} | {r['max_rss'] / 2**20:.0f} "
                 f"| {r['max_rss'] / genanki['max_rss']:.2f} |")
     return "\n".join(lines)
 
@@ -150,6 +168,7 @@ def main():
     parser.add_argument("--python", required=True)
     parser.add_argument("--sizes", default="1000,100000")
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--ankdown-max", type=int, default=None)
     parser.add_argument("--workdir", default=os.path.join(HERE, "..", "target", "bench"))
     args = parser.parse_args()
     os.makedirs(args.workdir, exist_ok=True)

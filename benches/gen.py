@@ -7,7 +7,11 @@ item or after it, some nested sub-bullets, bold terms, inline code and links, an
 Zipf-like law (as in real prose), tuned so the rendered fields deflate about as well as the seed's
 (measured on the fields at deflate level 1: the seed 2.8x, these 2.5x), so file sizes are not flattered by unrealistically repetitive text.
 
-Usage: gen.py N OUT.md [SEED]
+With `--ankdown OUT2.md` it also writes the same cards in ankdown's syntax (front, `%`, back,
+`%`, tags, `---` between cards), the questions and answers as the same Markdown, for
+`benches/bench.py` to time ankdown 0.7.1 on.
+
+Usage: gen.py N OUT.md [SEED] [--ankdown OUT2.md]
 """
 
 import bisect
@@ -72,7 +76,8 @@ class Text:
         return f"{self.rng.choice(starts)} {self.phrase(3, 9)}?"
 
 
-def document(n, seed):
+def document(n, seed, cards=None):
+    """Yields the document's text; appends (question, answer Markdown, section) to `cards`."""
     rng = random.Random(seed)
     text = Text(rng)
     yield f"---\ntitle: Generated deck of {n} questions\ndeck_id: bench-{n}\n---\n"
@@ -97,27 +102,57 @@ def document(n, seed):
             yield "    \n" if nested else "\n"
             answer = " ".join(text.sentence() for _ in range(rng.randint(1, 4)))
             roll = rng.random()
+            # The answer as deckforge reads it (label dropped), for the ankdown copy.
+            lines = []
             if roll < 0.15:
-                yield f"{indent}-   **Answer:** {text.sentence(4, 10)}\n"
+                lines.append(text.sentence(4, 10))
                 for _ in range(rng.randint(2, 4)):
-                    yield f"{indent}    -   **{text.word().title()}:** {text.sentence(5, 14)}\n"
+                    lines.append(f"-   **{text.word().title()}:** {text.sentence(5, 14)}")
+                yield f"{indent}-   **Answer:** {lines[0]}\n"
+                for line in lines[1:]:
+                    yield f"{indent}    {line}\n"
             elif roll < 0.22:
-                yield f"{indent}-   **Answer:** {text.sentence(4, 10)}\n"
+                lines.append(text.sentence(4, 10))
                 for _ in range(rng.randint(2, 3)):
-                    yield f"{indent}-   {text.sentence(5, 14)}\n"
+                    lines.append(f"-   {text.sentence(5, 14)}")
+                yield f"{indent}-   **Answer:** {lines[0]}\n"
+                for line in lines[1:]:
+                    yield f"{indent}{line}\n"
             else:
+                lines.append(answer)
                 yield f"{indent}-   **Answer:** {answer}\n"
             yield "\n"
+            if cards is not None:
+                cards.append((question, "\n\n".join(lines[:1]) + "".join(
+                    ("\n\n" if i == 1 else "\n") + line for i, line in enumerate(lines[1:], 1)),
+                    title))
         if rng.random() < 0.1:
             yield "----------\n\n"
 
 
+def ankdown(cards):
+    """The cards in ankdown's syntax; tags name the section, as deckforge's section tag does."""
+    for question, answer, section in cards:
+        tag = "_".join(section.lower().split())
+        yield f"{question}\n\n%\n\n{answer}\n\n%\n\n{tag}\n\n---\n\n"
+
+
 def main():
-    n = int(sys.argv[1])
-    out = sys.argv[2]
-    seed = int(sys.argv[3]) if len(sys.argv) > 3 else 7
+    args = sys.argv[1:]
+    ankdown_out = None
+    if "--ankdown" in args:
+        at = args.index("--ankdown")
+        ankdown_out = args[at + 1]
+        del args[at:at + 2]
+    n = int(args[0])
+    out = args[1]
+    seed = int(args[2]) if len(args) > 2 else 7
+    cards = [] if ankdown_out else None
     with open(out, "w", encoding="utf-8") as f:
-        f.writelines(document(n, seed))
+        f.writelines(document(n, seed, cards))
+    if ankdown_out:
+        with open(ankdown_out, "w", encoding="utf-8") as f:
+            f.writelines(ankdown(cards))
 
 
 if __name__ == "__main__":

@@ -774,6 +774,54 @@ fn a_lock_from_the_previous_release_migrates_without_bumping_a_note() {
     assert_eq!(after["counts"]["notes"], 100);
 }
 
+/// Issue 14: a lock written by release 0.1.0 as it stood before the one-way pipeline (lock
+/// version 2, its hashes from the source, one question showing an image) is read by this
+/// build, which stamps no note newer: the lock comes out byte for byte the same, and Anki,
+/// holding that release's package, updates nothing on import.
+#[test]
+fn a_lock_from_the_current_release_is_kept_as_it_is() {
+    let dir = TempDir::new("rebuild-lock-v2");
+    let fixture = crate::support::repo("tests/fixtures/lock-v2");
+    for name in [
+        "mlops-interview-questions.md",
+        "mlops-interview-questions.deckforge.lock",
+        "diagram.png",
+    ] {
+        fs::copy(fixture.join(name), dir.join(name)).unwrap();
+    }
+    let source = dir.join("mlops-interview-questions.md");
+    let lock = dir.join("mlops-interview-questions.deckforge.lock");
+    let old = fs::read_to_string(&lock).unwrap();
+    let collection = dir.join("collection.anki2");
+    anki_check(
+        &collection,
+        &[
+            format!("apkg:{}", fixture.join("v2.apkg").display()),
+            "study:7!".into(),
+        ],
+    );
+    let out = dir.join("next.apkg");
+    let (code, stderr) = build_args(&source, &out, T2, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("updated 0") && stderr.contains("unchanged 100"),
+        "{stderr}"
+    );
+    assert_eq!(
+        fs::read_to_string(&lock).unwrap(),
+        old,
+        "the lock is unchanged"
+    );
+    let after = anki_check(&collection, &[format!("apkg:{}", out.display())]);
+    let import = &after["imports"][0];
+    assert_eq!(
+        (import["updated"].as_i64(), import["conflicting"].as_i64()),
+        (Some(0), Some(0)),
+        "{import}"
+    );
+    assert_eq!(after["counts"]["notes"], 100);
+}
+
 /// Issue 12 item 9: a renamed source would make every note new; the build says so. Without a
 /// lock the summary does not claim notes are added.
 #[test]
