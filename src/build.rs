@@ -237,6 +237,42 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
 
 /// [`build`], reporting progress to `progress` as it goes.
 pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Result<BuildReport> {
+    let format = output_format(options)?;
+    let lock_path = options.lock_path();
+    refuse_output_over(options, &inputs_of(options, lock_path.as_deref()))?;
+    // Held to the end: the lock read below is the one this build replaces.
+    let _held = crash_safety(options, lock_path.as_deref(), progress)?;
+    let documents = options
+        .inputs
+        .iter()
+        .map(|path| source::load_pinned(path, options.layout, options.question_level))
+        .collect::<Result<Vec<_>>>()?;
+    let (mut planned, notices) =
+        plan_build(options, format, lock_path.as_deref(), &documents, progress)?;
+    write_planned(
+        &mut planned,
+        format,
+        options,
+        lock_path.as_deref(),
+        progress,
+    )?;
+    // The report copies the changed notes' questions only now that the package is written.
+    let changes = planned.changes();
+    Ok(BuildReport {
+        output: options.output.clone(),
+        deck_name: planned.header.decks[0].name.clone(),
+        notes: planned.count(),
+        counts: planned.counts,
+        changes,
+        lock: lock_path,
+        diagnostics: planned.diagnostics,
+        notices,
+    })
+}
+
+/// The output format, decided once for the whole build, and the checks of the request that
+/// need nothing read.
+fn output_format(options: &BuildOptions) -> Result<OutputFormat> {
     let format = OutputFormat::for_output(&options.output, &options.text)?;
     if options.changed_only && format == OutputFormat::Apkg {
         return Err(Error::TextOptionOnPackage {
@@ -253,18 +289,21 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
         });
     }
     options.templates.check_fields()?;
-    let lock_path = options.lock_path();
-    refuse_output_over(options, &inputs_of(options, lock_path.as_deref()))?;
-    // Held to the end: the lock read below is the one this build replaces.
-    let _held = crash_safety(options, lock_path.as_deref(), progress)?;
-    let documents = options
-        .inputs
-        .iter()
-        .map(|path| source::load_pinned(path, options.layout, options.question_level))
-        .collect::<Result<Vec<_>>>()?;
+    Ok(format)
+}
+
+/// Reads the previous lock and plans the build against it, with the checks `deckforge check`
+/// adds; returns the plan and the notices to give.
+fn plan_build<'a>(
+    options: &BuildOptions,
+    format: OutputFormat,
+    lock_path: Option<&Path>,
+    documents: &'a [Document],
+    progress: ProgressFn,
+) -> Result<(Planned<'a>, Vec<String>)> {
     let mut notices = Vec::new();
-    let previous = read_previous(options, lock_path.as_deref(), &documents, &mut notices)?;
-    let identity = deck_identity(&documents, options, previous.as_ref().map(|(l, _)| l)).map_err(
+    let previous = read_previous(options, lock_path, documents, &mut notices)?;
+    let identity = deck_identity(documents, options, previous.as_ref().map(|(l, _)| l)).map_err(
         |(locked, given)| Error::DeckIdChanged {
             lock: previous
                 .as_ref()
@@ -277,9 +316,9 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
     let previous = previous.map(|(lock, _)| lock);
     // The checks `deckforge check` adds read only the drafts, so they run beside the planning.
     let (mut planned, lint) = std::thread::scope(|scope| {
-        let lint = scope.spawn(|| crate::check::lint(&documents, options.allow_html));
+        let lint = scope.spawn(|| crate::check::lint(documents, options.allow_html));
         let planned = Planned::new(PlanInput {
-            documents: &documents,
+            documents,
             options,
             identity,
             previous: previous.map(Cow::Owned),
@@ -305,15 +344,26 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
             diagnostics: planned.diagnostics,
         });
     }
+    Ok((planned, notices))
+}
+
+/// Writes the output, and the lock if it changed, renaming both into place together.
+fn write_planned(
+    planned: &mut Planned,
+    format: OutputFormat,
+    options: &BuildOptions,
+    lock_path: Option<&Path>,
+    progress: ProgressFn,
+) -> Result<()> {
     // With --no-lock there is nothing to compare or write. The lock is compared with the file
     // as it is serialised, and written again only if it changed: it is never held as text.
-    let lock_changes = match &lock_path {
+    let lock_changes = match lock_path {
         Some(path) => !SameAsFile::check(path, |out| planned.lock.write_text(out)),
         None => false,
     };
     if options.locked && lock_changes {
         return Err(Error::LockOutdated {
-            path: lock_path.clone().unwrap_or_default(),
+            path: lock_path.map(Path::to_path_buf).unwrap_or_default(),
         });
     }
     // The lock's temporary file is created before the output is replaced: a lock folder that
@@ -321,7 +371,7 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
     // new output beside a stale lock. Its text is written while the output is being written
     // and renamed into place last: if the output failed, the next build still compares with
     // what the user last received.
-    let pending_lock = match &lock_path {
+    let pending_lock = match lock_path {
         Some(path) if lock_changes => Some(PendingFile::create(path)?),
         _ => None,
     };
@@ -340,25 +390,14 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
                 })
             })
         });
-        let written = write_output(&planned, format, options, progress);
+        let written = write_output(planned, format, options, progress);
         let filled = filling.map(|job| job.join().expect("writing the lock does not panic"));
         (written, filled.transpose())
     });
     let mut files = vec![written?];
     files.extend(filled_lock?);
     atomic::persist_together(files, &options.output)?;
-    // The report copies the changed notes' questions only now that the package is written.
-    let changes = planned.changes();
-    Ok(BuildReport {
-        output: options.output.clone(),
-        deck_name: planned.header.decks[0].name.clone(),
-        notes: planned.count(),
-        counts: planned.counts,
-        changes,
-        lock: lock_path,
-        diagnostics: planned.diagnostics,
-        notices,
-    })
+    Ok(())
 }
 
 /// The files a build reads before planning, by role, for [`refuse_output_over`].
@@ -1516,46 +1555,14 @@ fn card_keys(
     let keyed = parallel_map(
         maker.cards.len(),
         |index| {
-            let card = maker.cards[index].draft;
-            let images = may_show_image(card);
-            let mut kept = None;
-            let (hashes, migration) = if images || legacy {
-                let rendered = maker.fields_with(index, media, legacy);
-                if !rendered.problems.is_empty() && maker.media.is_some() {
-                    media_problems
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .push((index, rendered.problems.clone()));
-                }
-                let hashes = source_hashes(
-                    card,
-                    &rendered.tags,
-                    &image_sources(&rendered.fields),
-                    options.allow_html,
-                );
-                let migration = legacy.then(|| Migration {
-                    rendered: rendered_hashes(&rendered),
-                    content: hashes.0,
-                    answer: hashes.1,
-                });
-                // Only an .apkg writes the packed fields; text outputs render without packing.
-                if images && maker.media.is_some() {
-                    kept = Some(rendered.fields.into_boxed_slice());
-                }
-                (hashes, migration)
-            } else {
-                let tags = maker.tags(index);
-                (source_hashes(card, &tags, "", options.allow_html), None)
-            };
-            let key = CardKey {
-                normalised: normalise_question(&card.question),
-                // Copied into the lock after matching, once the previous lock is freed.
-                text: String::new(),
-                explicit_id: card.explicit_id.clone(),
-                content_hash: hashes.0,
-                answer_hash: hashes.1,
-            };
-            (key, migration, kept)
+            card_key(
+                maker,
+                index,
+                media,
+                legacy,
+                options.allow_html,
+                &media_problems,
+            )
         },
         |done| {
             progress(Progress {
@@ -1565,20 +1572,10 @@ fn card_keys(
             })
         },
     );
-    let mut media_problems = media_problems
+    let media_problems = media_problems
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner);
-    media_problems.sort_unstable_by_key(|(index, _)| *index);
-    for (index, problems) in media_problems {
-        let SourceCard {
-            document, draft, ..
-        } = maker.cards[index];
-        diagnostics.extend(
-            problems.into_iter().map(|problem| {
-                Diagnostic::warning(&document.path, draft.line, draft.column, problem)
-            }),
-        );
-    }
+    diagnostics.extend(media_warnings(maker, media_problems));
     let files = media
         .map(|media| {
             let media = media.lock().unwrap_or_else(PoisonError::into_inner);
@@ -1599,6 +1596,75 @@ fn card_keys(
         files,
         rendered,
     }
+}
+
+/// One card's key, its migration for a legacy lock, and its fields if rendered for an .apkg.
+/// Problems packing its images go to `problems` (only for an .apkg, which packs them).
+fn card_key(
+    maker: &NoteMaker,
+    index: usize,
+    media: Option<&Mutex<MediaCollector>>,
+    legacy: bool,
+    allow_html: bool,
+    problems: &Mutex<Vec<(usize, Vec<String>)>>,
+) -> (CardKey, Option<Migration>, Option<Box<[String]>>) {
+    let card = maker.cards[index].draft;
+    let images = may_show_image(card);
+    let mut kept = None;
+    let (hashes, migration) = if images || legacy {
+        let rendered = maker.fields_with(index, media, legacy);
+        if !rendered.problems.is_empty() && maker.media.is_some() {
+            problems
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push((index, rendered.problems.clone()));
+        }
+        let hashes = source_hashes(
+            card,
+            &rendered.tags,
+            &image_sources(&rendered.fields),
+            allow_html,
+        );
+        let migration = legacy.then(|| Migration {
+            rendered: rendered_hashes(&rendered),
+            content: hashes.0,
+            answer: hashes.1,
+        });
+        // Only an .apkg writes the packed fields; text outputs render without packing.
+        if images && maker.media.is_some() {
+            kept = Some(rendered.fields.into_boxed_slice());
+        }
+        (hashes, migration)
+    } else {
+        let tags = maker.tags(index);
+        (source_hashes(card, &tags, "", allow_html), None)
+    };
+    let key = CardKey {
+        normalised: normalise_question(&card.question),
+        // Copied into the lock after matching, once the previous lock is freed.
+        text: String::new(),
+        explicit_id: card.explicit_id.clone(),
+        content_hash: hashes.0,
+        answer_hash: hashes.1,
+    };
+    (key, migration, kept)
+}
+
+/// Warnings for the images that could not be packed, in card order.
+fn media_warnings(maker: &NoteMaker, mut problems: Vec<(usize, Vec<String>)>) -> Vec<Diagnostic> {
+    problems.sort_unstable_by_key(|(index, _)| *index);
+    let mut warnings = Vec::new();
+    for (index, problems) in problems {
+        let SourceCard {
+            document, draft, ..
+        } = maker.cards[index];
+        warnings.extend(
+            problems.into_iter().map(|problem| {
+                Diagnostic::warning(&document.path, draft.line, draft.column, problem)
+            }),
+        );
+    }
+    warnings
 }
 
 /// The image sources the question and answer show, each followed by a separator (packed

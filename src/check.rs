@@ -11,7 +11,6 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
-use crate::error::Error;
 use crate::identity::normalise_question;
 use crate::render::html::sanitizer;
 use crate::source::markdown::parser_options;
@@ -58,23 +57,12 @@ pub fn check_report(paths: &[PathBuf], layout: LayoutChoice, allow_html: bool) -
         match loaded {
             Ok(document) => documents.push(document),
             Err(error) => {
-                let line = match &error {
-                    Error::NotUtf8 { line, .. } | Error::Syntax { line, .. } => *line,
-                    _ => 1,
-                };
-                let message = error.to_string();
-                let prefix = format!("{}:", path.display());
+                // A file-level error (no line) points at the file's start.
+                let line = error.line().unwrap_or(1);
+                let message = error.detail();
                 let message = message
-                    .strip_prefix(&prefix)
-                    .map(|rest| {
-                        // Drop a `12:` line prefix too; the diagnostic carries the line.
-                        let rest = rest.trim_start();
-                        rest.split_once(": ")
-                            .filter(|(n, _)| n.parse::<usize>().is_ok())
-                            .map_or(rest, |(_, m)| m)
-                    })
+                    .strip_prefix(&format!("{}: ", path.display()))
                     .unwrap_or(&message)
-                    .trim()
                     .to_string();
                 errors.push(Diagnostic::error(path, line, 1, message));
             }

@@ -37,6 +37,9 @@ pub enum Error {
         option: String,
         hint: String,
     },
+    /// An input's content is wrong as a whole (a package that is not one, a damaged lock),
+    /// with no line to point at.
+    Malformed { path: PathBuf, message: String },
     /// An input could not be understood at a known place.
     Syntax {
         path: PathBuf,
@@ -85,6 +88,30 @@ impl Error {
     }
 }
 
+impl Error {
+    /// The line the error points at, when it points at one.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            Error::NotUtf8 { line, .. } | Error::Syntax { line, .. } => Some(*line),
+            Error::Config { line, .. } => Some(*line),
+            _ => None,
+        }
+    }
+
+    /// What went wrong in this file: the message without the path and line that
+    /// [`Display`](fmt::Display) puts in front, for reports that show those apart.
+    pub fn detail(&self) -> String {
+        match self {
+            Error::Syntax { message, .. } | Error::Malformed { message, .. } => message.clone(),
+            Error::Config { message, .. } => message.clone(),
+            Error::NotUtf8 { byte, .. } => {
+                format!("not valid UTF-8 (first bad byte at offset {byte}); save the file as UTF-8")
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -93,11 +120,10 @@ impl fmt::Display for Error {
                 action,
                 source,
             } => write!(f, "{}: cannot {action}: {source}", path.display()),
-            Error::NotUtf8 { path, line, byte } => write!(
-                f,
-                "{}:{line}: not valid UTF-8 (first bad byte at offset {byte}); save the file as UTF-8",
-                path.display()
-            ),
+            Error::NotUtf8 { path, line, .. } => {
+                write!(f, "{}:{line}: {}", path.display(), self.detail())
+            }
+            Error::Malformed { path, message } => write!(f, "{}: {message}", path.display()),
             Error::NoQuestions { path, reason } => {
                 write!(f, "{}: no questions found: {reason}", path.display())
             }
@@ -128,6 +154,21 @@ impl fmt::Display for Error {
                 line,
                 message,
             } => write!(f, "{}:{line}: {message}", path.display()),
+            Error::Sqlite { .. }
+            | Error::LockOutdated { .. }
+            | Error::WouldOverwrite { .. }
+            | Error::DeckIdChanged { .. }
+            | Error::OutputIsInput { .. }
+            | Error::Config { .. }
+            | Error::Strict { .. } => self.fmt_outputs(f),
+        }
+    }
+}
+
+impl Error {
+    /// The messages of the errors about what a build writes and how it was asked to.
+    fn fmt_outputs(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
             Error::Sqlite { path, source } => {
                 write!(
                     f,
@@ -175,6 +216,8 @@ impl fmt::Display for Error {
                 "{} warning(s) reported and --strict is set; nothing was written",
                 diagnostics.len()
             ),
+            // Never reached: `Display::fmt` sends only the variants above here.
+            _ => Ok(()),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! shares without depending on one another.
 
 /// Escapes text for HTML element content.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -92,9 +92,8 @@ pub fn inspect(path: &Path) -> Result<Inspection> {
 }
 
 fn malformed(path: &Path, message: impl Into<String>) -> Error {
-    Error::Syntax {
+    Error::Malformed {
         path: path.to_path_buf(),
-        line: 0,
         message: format!("not a valid Anki package: {}", message.into()),
     }
 }
@@ -536,20 +535,70 @@ fn read_notes(db: &Connection) -> std::result::Result<Vec<InspectedNote>, Collec
 pub fn read_anki_csv(path: &Path) -> Result<Vec<InspectedNote>> {
     let text = fs::read_to_string(path).map_err(|e| Error::io(path, "read the CSV", e))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let mut separator = b',';
-    let mut notetype = String::new();
-    let mut deck = String::new();
-    let (mut tags_column, mut guid_column, mut deck_column) = (None, None, None);
-    let mut body_start = 0;
-    for line in text.split_inclusive('\n') {
-        let Some(header) = line.strip_prefix('#') else {
-            break;
+    let headers = CsvHeaders::read(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(headers.separator)
+        .from_reader(&text.as_bytes()[headers.body_start..]);
+    let mut notes = Vec::new();
+    for (row, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| match e.position() {
+            // The reader starts after the headers; lines count from the file's start.
+            Some(position) => Error::Syntax {
+                path: path.to_path_buf(),
+                line: headers.lines + position.line() as usize,
+                message: format!("bad CSV row {}: {e}", row + 1),
+            },
+            None => Error::Malformed {
+                path: path.to_path_buf(),
+                message: format!("bad CSV row {}: {e}", row + 1),
+            },
+        })?;
+        notes.push(headers.note(&record));
+    }
+    Ok(notes)
+}
+
+/// What the `#key:value` lines at the top of an Anki CSV say.
+struct CsvHeaders {
+    separator: u8,
+    notetype: String,
+    deck: String,
+    tags_column: Option<usize>,
+    guid_column: Option<usize>,
+    deck_column: Option<usize>,
+    /// Where the rows start, in bytes and in lines.
+    body_start: usize,
+    lines: usize,
+}
+
+impl CsvHeaders {
+    fn read(text: &str) -> Self {
+        let mut headers = CsvHeaders {
+            separator: b',',
+            notetype: String::new(),
+            deck: String::new(),
+            tags_column: None,
+            guid_column: None,
+            deck_column: None,
+            body_start: 0,
+            lines: 0,
         };
-        body_start += line.len();
-        let Some((key, value)) = header.split_once(':') else {
-            continue;
-        };
-        let value = value.trim_end_matches(['\n', '\r']).trim();
+        for line in text.split_inclusive('\n') {
+            let Some(header) = line.strip_prefix('#') else {
+                break;
+            };
+            headers.body_start += line.len();
+            headers.lines += 1;
+            if let Some((key, value)) = header.split_once(':') {
+                headers.set(key, value.trim_end_matches(['\n', '\r']).trim());
+            }
+        }
+        headers
+    }
+
+    fn set(&mut self, key: &str, value: &str) {
         let column = || {
             value
                 .parse::<usize>()
@@ -559,7 +608,7 @@ pub fn read_anki_csv(path: &Path) -> Result<Vec<InspectedNote>> {
         };
         match key.trim().to_ascii_lowercase().as_str() {
             "separator" => {
-                separator = match value.to_ascii_lowercase().as_str() {
+                self.separator = match value.to_ascii_lowercase().as_str() {
                     "comma" => b',',
                     "semicolon" => b';',
                     "tab" => b'\t',
@@ -570,70 +619,53 @@ pub fn read_anki_csv(path: &Path) -> Result<Vec<InspectedNote>> {
                     _ => b',',
                 }
             }
-            "notetype" => notetype = value.to_string(),
-            "deck" => deck = value.to_string(),
-            "tags column" => tags_column = column(),
-            "guid column" => guid_column = column(),
-            "deck column" => deck_column = column(),
+            "notetype" => self.notetype = value.to_string(),
+            "deck" => self.deck = value.to_string(),
+            "tags column" => self.tags_column = column(),
+            "guid column" => self.guid_column = column(),
+            "deck column" => self.deck_column = column(),
             _ => {}
         }
     }
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(separator)
-        .from_reader(&text.as_bytes()[body_start..]);
-    let mut notes = Vec::new();
-    let meta_columns: Vec<usize> = [tags_column, guid_column, deck_column]
-        .into_iter()
-        .flatten()
-        .collect();
-    for (row, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| Error::Syntax {
-            path: path.to_path_buf(),
-            line: e.position().map_or(0, |p| p.line() as usize),
-            message: format!("bad CSV row {}: {e}", row + 1),
-        })?;
+
+    /// One row as a note: the columns the headers name, the rest as fields in order.
+    fn note(&self, record: &csv::StringRecord) -> InspectedNote {
+        let meta = [self.tags_column, self.guid_column, self.deck_column];
         let cell = |c: Option<usize>| {
             c.and_then(|c| record.get(c))
                 .unwrap_or_default()
                 .to_string()
         };
-        let values: Vec<&str> = record
+        let fields = record
             .iter()
             .enumerate()
-            .filter(|(i, _)| !meta_columns.contains(i))
-            .map(|(_, v)| v)
-            .collect();
-        let fields = values
-            .iter()
+            .filter(|(i, _)| !meta.contains(&Some(*i)))
             .enumerate()
-            .map(|(i, v)| {
+            .map(|(i, (_, v))| {
                 let name = FIELD_NAMES
                     .get(i)
                     .map_or_else(|| format!("Field {}", i + 1), |n| n.to_string());
                 (name, v.to_string())
             })
             .collect();
-        let row_deck = cell(deck_column);
-        notes.push(InspectedNote {
-            guid: cell(guid_column),
+        let row_deck = cell(self.deck_column);
+        InspectedNote {
+            guid: cell(self.guid_column),
             deck: if row_deck.is_empty() {
-                deck.clone()
+                self.deck.clone()
             } else {
                 row_deck
             },
-            notetype: notetype.clone(),
-            tags: cell(tags_column)
+            notetype: self.notetype.clone(),
+            tags: cell(self.tags_column)
                 .split_whitespace()
                 .map(str::to_string)
                 .collect(),
             fields,
             modified: None,
             note_id: None,
-        });
+        }
     }
-    Ok(notes)
 }
 
 /// The extracted collection: a file unlinked as soon as it is created (on Unix), so a killed

@@ -128,9 +128,8 @@ impl Lock {
             .map(|n| n.modified)
             .chain(lock.note_type.as_ref().map(|t| t.modified));
         if let Some(bad) = times.into_iter().find(|t| !(0..=LATEST_TIME).contains(t)) {
-            return Err(Error::Syntax {
+            return Err(Error::Malformed {
                 path: path.to_path_buf(),
-                line: 1,
                 message: format!(
                     "the lock file is damaged (modification time {bad} is not between 0 and \
                      {LATEST_TIME}); restore it from version control or delete it"
@@ -138,9 +137,8 @@ impl Lock {
             });
         }
         if lock.version > LOCK_VERSION {
-            return Err(Error::Syntax {
+            return Err(Error::Malformed {
                 path: path.to_path_buf(),
-                line: 1,
                 message: format!(
                     "lock file version {} is newer than this deckforge understands ({LOCK_VERSION}); upgrade deckforge",
                     lock.version

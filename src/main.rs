@@ -1,5 +1,8 @@
 //! The `deckforge` command: parse arguments, run the library, print, pick the exit code.
 
+// A binary has no API: every item of its modules is reachable only from here.
+#![allow(unreachable_pub)]
+
 mod cli;
 
 use std::process::ExitCode;
@@ -18,9 +21,12 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// freed. A rebuild of a million cards with its lock peaked at 1,098 MB with the default and
 /// 1,008 MB with 100 ms; 10 ms gave 973 MB but took 9% longer, faulting pages back in.
 fn return_freed_memory_promptly() {
+    #[allow(unsafe_code)]
     // SAFETY: `mi_option_set` stores an integer option. It is not thread-safe, and this runs
     // first thing in `main`, before any other thread exists.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 100) };
+    unsafe {
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 100)
+    };
 }
 
 // mimalloc instead of the system allocator: a build makes millions of small strings, and with

@@ -45,43 +45,9 @@ impl MediaCollector {
     /// `Ok(None)` means a remote or data URL, which stays as it is.
     pub fn resolve(&mut self, folder: &Path, src: &str) -> Result<Option<String>, String> {
         let src = src.trim();
-        let lower = src.to_ascii_lowercase();
-        let has_scheme = src.split_once(':').is_some_and(|(scheme, _)| {
-            !scheme.is_empty()
-                && scheme.len() > 1
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-        });
-        if has_scheme || lower.starts_with("//") || src.is_empty() {
+        let Some((base, file)) = local_file(folder, src)? else {
             return Ok(None);
-        }
-        let path_part = src.split(['?', '#']).next().unwrap_or(src);
-        let decoded = percent_decode(path_part);
-        let relative = Path::new(&decoded);
-        if relative.is_absolute()
-            || relative
-                .components()
-                .any(|c| matches!(c, Component::Prefix(_) | Component::RootDir))
-            || decoded.starts_with('/')
-            || decoded.starts_with('\\')
-        {
-            return Err(format!(
-                "image {src:?} has an absolute path; only files next to the source are packed"
-            ));
-        }
-        let base = folder
-            .canonicalize()
-            .map_err(|e| format!("cannot resolve the source folder for image {src:?}: {e}"))?;
-        let file = base
-            .join(relative)
-            .canonicalize()
-            .map_err(|_| format!("image {src:?} not found next to the source"))?;
-        if !file.starts_with(&base) {
-            return Err(format!(
-                "image {src:?} is outside the source's folder and was not packed"
-            ));
-        }
+        };
         if let Some(name) = self.by_path.get(&file) {
             return Ok(Some(name.clone()));
         }
@@ -242,6 +208,49 @@ fn is_svg(data: &[u8]) -> bool {
             None => return false,
         }
     }
+}
+
+/// The file a local image source names, with the source folder it must stay inside (both
+/// with links resolved); `None` for a remote or empty source, which is left as it is.
+fn local_file(folder: &Path, src: &str) -> Result<Option<(PathBuf, PathBuf)>, String> {
+    let lower = src.to_ascii_lowercase();
+    let has_scheme = src.split_once(':').is_some_and(|(scheme, _)| {
+        !scheme.is_empty()
+            && scheme.len() > 1
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    if has_scheme || lower.starts_with("//") || src.is_empty() {
+        return Ok(None);
+    }
+    let path_part = src.split(['?', '#']).next().unwrap_or(src);
+    let decoded = percent_decode(path_part);
+    let relative = Path::new(&decoded);
+    if relative.is_absolute()
+        || relative
+            .components()
+            .any(|c| matches!(c, Component::Prefix(_) | Component::RootDir))
+        || decoded.starts_with('/')
+        || decoded.starts_with('\\')
+    {
+        return Err(format!(
+            "image {src:?} has an absolute path; only files next to the source are packed"
+        ));
+    }
+    let base = folder
+        .canonicalize()
+        .map_err(|e| format!("cannot resolve the source folder for image {src:?}: {e}"))?;
+    let file = base
+        .join(relative)
+        .canonicalize()
+        .map_err(|_| format!("image {src:?} not found next to the source"))?;
+    if !file.starts_with(&base) {
+        return Err(format!(
+            "image {src:?} is outside the source's folder and was not packed"
+        ));
+    }
+    Ok(Some((base, file)))
 }
 
 /// Reads a regular file of at most [`MAX_IMAGE_BYTES`]. A folder, a named pipe (which would

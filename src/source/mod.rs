@@ -1,6 +1,9 @@
 //! Turns source documents into card drafts: reading files, front matter, and the Markdown walk.
 
 pub mod frontmatter;
+// The layouts are being reworked (issue of helper "reader"); their items become `pub(crate)`
+// with that work, until then the lint that asks for it is quiet here.
+#[allow(unreachable_pub)]
 pub mod layout;
 pub mod markdown;
 pub(crate) mod tags;

@@ -5,10 +5,14 @@
 //! so their concatenation is one valid deflate stream, as pigz does) and written in order; their
 //! CRC-32s are combined. Only a few blocks are in memory at once. The archive is plain zip 2.0:
 //! no zip64, so it refuses a package of 4 GiB or more, or of more than 65,535 files.
+//!
+//! Workers read their blocks with positioned reads on Unix, and by seeking under a lock
+//! elsewhere ([`Reads`]); the portable way is built and tested on Linux too (unit tests run
+//! both, and `--features portable-io` makes a whole build use it), so it cannot silently rot.
 
 use std::fs::File;
-use std::io::{self, Write};
-use std::os::unix::fs::FileExt;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::sync::Mutex;
 use std::sync::mpsc::sync_channel;
 
 use flate2::{Compress, Compression, FlushCompress, Status};
@@ -17,7 +21,7 @@ use flate2::{Compress, Compression, FlushCompress, Status};
 const BLOCK_BYTES: usize = 4 << 20;
 
 /// The largest size the zip 2.0 header fields hold.
-pub const MAX_ENTRY_BYTES: u64 = u32::MAX as u64 - 1;
+pub(crate) const MAX_ENTRY_BYTES: u64 = u32::MAX as u64 - 1;
 
 /// MS-DOS date 1980-01-01, time 00:00: a fixed stamp keeps packages reproducible.
 const DOS_DATE: u16 = (1 << 5) | 1;
@@ -31,6 +35,53 @@ const DEFLATED: u16 = 8;
 /// A regular file, rw-r--r--, in the high half of the external attributes.
 const UNIX_FILE_ATTRIBUTES: u32 = 0o100644 << 16;
 
+/// How worker threads read their blocks of the source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reads {
+    /// Positioned reads (`pread`): threads share the file without sharing a cursor.
+    #[cfg(unix)]
+    Positioned,
+    /// Seek, then read, one thread at a time: any platform's file API. On Unix only the unit
+    /// tests and the `portable-io` feature use it.
+    #[cfg_attr(all(unix, not(feature = "portable-io")), allow(dead_code))]
+    Locked,
+}
+
+impl Reads {
+    /// What this build uses.
+    #[cfg(all(unix, not(feature = "portable-io")))]
+    pub(crate) const PLATFORM: Reads = Reads::Positioned;
+    /// What this build uses.
+    #[cfg(any(not(unix), feature = "portable-io"))]
+    pub(crate) const PLATFORM: Reads = Reads::Locked;
+}
+
+/// The source file and how blocks are read from it.
+struct Source<'a> {
+    file: &'a File,
+    reads: Reads,
+    /// Held across a seek and its read, for [`Reads::Locked`].
+    cursor: Mutex<()>,
+}
+
+impl Source<'_> {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        match self.reads {
+            #[cfg(unix)]
+            Reads::Positioned => std::os::unix::fs::FileExt::read_exact_at(self.file, buf, offset),
+            Reads::Locked => {
+                let _turn = self
+                    .cursor
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut file = self.file;
+                file.seek(SeekFrom::Start(offset))?;
+                file.read_exact(buf)
+            }
+        }
+    }
+}
+
 /// One entry written so far, for the central directory.
 struct Entry {
     name: String,
@@ -42,24 +93,30 @@ struct Entry {
 }
 
 /// A zip archive being written to a file, entry by entry.
-pub struct ZipOut {
+pub(crate) struct ZipOut {
     out: io::BufWriter<File>,
     written: u64,
     entries: Vec<Entry>,
+    reads: Reads,
 }
 
 impl ZipOut {
-    pub fn new(file: File) -> Self {
+    pub(crate) fn new(file: File) -> Self {
+        Self::with_reads(file, Reads::PLATFORM)
+    }
+
+    fn with_reads(file: File, reads: Reads) -> Self {
         ZipOut {
             out: io::BufWriter::with_capacity(1 << 20, file),
             written: 0,
             entries: Vec::new(),
+            reads,
         }
     }
 
     /// Adds `source` (read from offset 0 to its end) deflated at `level`, using `threads` threads.
     /// `progress` is told the bytes read so far.
-    pub fn add_deflated_file(
+    pub(crate) fn add_deflated_file(
         &mut self,
         name: &str,
         source: &File,
@@ -67,7 +124,12 @@ impl ZipOut {
         threads: usize,
         progress: &dyn Fn(u64, u64),
     ) -> io::Result<()> {
-        let total = source.metadata()?.len();
+        let source = &Source {
+            file: source,
+            reads: self.reads,
+            cursor: Mutex::new(()),
+        };
+        let total = source.file.metadata()?.len();
         if total > MAX_ENTRY_BYTES {
             return Err(too_large());
         }
@@ -119,7 +181,12 @@ impl ZipOut {
     }
 
     /// Adds `data` as an entry, deflated at `level` or stored when `level` is `None`.
-    pub fn add_bytes(&mut self, name: &str, data: &[u8], level: Option<u32>) -> io::Result<()> {
+    pub(crate) fn add_bytes(
+        &mut self,
+        name: &str,
+        data: &[u8],
+        level: Option<u32>,
+    ) -> io::Result<()> {
         if data.len() as u64 > MAX_ENTRY_BYTES {
             return Err(too_large());
         }
@@ -142,7 +209,7 @@ impl ZipOut {
     }
 
     /// Writes the central directory and returns the file, flushed (not synced).
-    pub fn finish(mut self) -> io::Result<File> {
+    pub(crate) fn finish(mut self) -> io::Result<File> {
         let directory_at = self.offset()?;
         let mut directory = Vec::new();
         for entry in &self.entries {
@@ -213,9 +280,20 @@ impl ZipOut {
         entry.uncompressed = uncompressed;
         let header = local_header(&entry.name, entry.method, crc, compressed, uncompressed);
         self.out.flush()?;
-        self.out
-            .get_ref()
-            .write_all_at(&header, u64::from(header_at))
+        let file = self.out.get_ref();
+        match self.reads {
+            #[cfg(unix)]
+            Reads::Positioned => {
+                std::os::unix::fs::FileExt::write_all_at(file, &header, u64::from(header_at))
+            }
+            // Only this thread writes: seek back to the header, then to the end again.
+            Reads::Locked => {
+                let mut file = file;
+                file.seek(SeekFrom::Start(u64::from(header_at)))?;
+                file.write_all(&header)?;
+                file.seek(SeekFrom::End(0)).map(drop)
+            }
+        }
     }
 }
 
@@ -239,7 +317,7 @@ fn local_header(name: &str, method: u16, crc: u32, compressed: u32, uncompressed
 /// Reads and deflates block `block` of `blocks`; every block but the last ends with a sync
 /// flush, so the blocks concatenate into one stream.
 fn deflate_block(
-    source: &File,
+    source: &Source,
     block: usize,
     blocks: usize,
     total: u64,
@@ -292,17 +370,26 @@ fn too_large() -> io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{Read, Seek};
 
-    fn zip_with(data: &[u8], threads: usize) -> Vec<u8> {
-        let dir =
-            std::env::temp_dir().join(format!("deckforge-zip-{}-{threads}", std::process::id()));
+    /// Every way this platform can read blocks: the portable one is tested everywhere.
+    fn every_reads() -> Vec<Reads> {
+        #[cfg(unix)]
+        return vec![Reads::Positioned, Reads::Locked];
+        #[cfg(not(unix))]
+        return vec![Reads::Locked];
+    }
+
+    fn zip_with(data: &[u8], threads: usize, reads: Reads) -> Vec<u8> {
+        let dir = std::env::temp_dir().join(format!(
+            "deckforge-zip-{}-{threads}-{reads:?}",
+            std::process::id()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         let source_path = dir.join("source");
         std::fs::write(&source_path, data).unwrap();
         let source = File::open(&source_path).unwrap();
         let out = tempfile_in(&dir.join("out.zip"));
-        let mut zip = ZipOut::new(out);
+        let mut zip = ZipOut::with_reads(out, reads);
         zip.add_deflated_file("collection.anki2", &source, 2, threads, &|_, _| {})
             .unwrap();
         zip.add_bytes("media", b"{}", Some(2)).unwrap();
@@ -331,8 +418,18 @@ mod tests {
         let data: Vec<u8> = (0..BLOCK_BYTES * 7 / 2)
             .map(|i| b"deckforge builds decks "[i % 23] ^ (i / 4093) as u8)
             .collect();
-        for threads in [1, 2, 3] {
-            let bytes = zip_with(&data, threads);
+        let runs = every_reads()
+            .into_iter()
+            .flat_map(|reads| [1, 2, 3].map(|threads| (threads, reads)));
+        let mut first = None;
+        for (threads, reads) in runs {
+            let bytes = zip_with(&data, threads, reads);
+            // Blocks are cut the same way whoever reads them: the same archive every time.
+            assert_eq!(
+                first.get_or_insert_with(|| bytes.clone()),
+                &bytes,
+                "{threads} threads, {reads:?}"
+            );
             let mut archive = zip::ZipArchive::new(io::Cursor::new(bytes)).unwrap();
             assert_eq!(archive.len(), 3);
             let mut collection = archive.by_name("collection.anki2").unwrap();
@@ -340,7 +437,7 @@ mod tests {
             let mut read = Vec::new();
             // Reading to the end checks the combined CRC-32 too.
             collection.read_to_end(&mut read).unwrap();
-            assert!(read == data, "{threads} threads");
+            assert!(read == data, "{threads} threads, {reads:?}");
             drop(collection);
             let mut media = String::new();
             archive
@@ -357,14 +454,16 @@ mod tests {
 
     #[test]
     fn an_empty_entry_is_a_valid_stream() {
-        let bytes = zip_with(b"", 2);
-        let mut archive = zip::ZipArchive::new(io::Cursor::new(bytes)).unwrap();
-        let mut read = Vec::new();
-        archive
-            .by_name("collection.anki2")
-            .unwrap()
-            .read_to_end(&mut read)
-            .unwrap();
-        assert!(read.is_empty());
+        for reads in every_reads() {
+            let bytes = zip_with(b"", 2, reads);
+            let mut archive = zip::ZipArchive::new(io::Cursor::new(bytes)).unwrap();
+            let mut read = Vec::new();
+            archive
+                .by_name("collection.anki2")
+                .unwrap()
+                .read_to_end(&mut read)
+                .unwrap();
+            assert!(read.is_empty());
+        }
     }
 }

@@ -243,7 +243,7 @@ fn out_of_range_times_are_errors_not_panics() {
     assert_build_fails(
         &dir,
         &[source.as_os_str(), "-o".as_ref(), out.as_os_str()],
-        "deckforge.lock:1: the lock file is damaged (modification time 9223372036854775807",
+        "deckforge.lock: the lock file is damaged (modification time 9223372036854775807",
     );
 }
 

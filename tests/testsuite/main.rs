@@ -1,5 +1,8 @@
 //! deckforge's integration tests: one binary, one module per area.
 
+// A test binary has no API: its modules share helpers with `pub`.
+#![allow(unreachable_pub)]
+
 // The author's command line: help, completions, verbosity, diagnostics, templates, projects.
 mod author;
 // Round trips through the real Anki engine (creates target/tmp/anki-venv-* on first run).
