@@ -460,7 +460,10 @@ fn text_options_on_a_package_are_usage_errors() {
     assert!(!apkg.exists(), "nothing written");
 
     let (code, _, stderr) = build_with(&dir.join("deck.txt"), &[]);
-    assert_eq!(code, 2, "an output format to name is a usage mistake: {stderr}");
+    assert_eq!(
+        code, 2,
+        "an output format to name is a usage mistake: {stderr}"
+    );
     assert!(stderr.contains("--preset"), "{stderr}");
 
     let (code, _, stderr) = build_with(&apkg, &["--preset", "anki"]);
