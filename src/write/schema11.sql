@@ -1,5 +1,5 @@
 -- Anki collection schema 11, as in ankitects/anki rslib/src/storage/schema11.sql.
--- Indexes are created after the bulk insert (see index11.sql).
+-- No secondary indexes: an import reads every row once (src/write/apkg.rs, fill_collection).
 CREATE TABLE col (
   id integer PRIMARY KEY,
   crt integer NOT NULL,
