@@ -79,8 +79,7 @@ fn main() {
     insert(&tx, "notes", &notes);
     insert(&tx, "cards", &cards);
     tx.commit().unwrap();
-    db.execute_batch(include_str!("index11.sql"))
-        .unwrap();
+    db.execute_batch(include_str!("index11.sql")).unwrap();
     db.close().unwrap();
 
     let options = SimpleFileOptions::default()
