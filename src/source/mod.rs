@@ -282,6 +282,16 @@ pub fn parse_pinned(
                 )
             }),
     );
+    diagnostics.extend(extracted.unanswered_items.iter().map(
+        |(line, column, first, count)| {
+            let what = if *count == 1 {
+                "list item reads as a question but has no answer, so no card was made".to_string()
+            } else {
+                format!("{count} list items from here read as questions but have no answers, so no cards were made")
+            };
+            Diagnostic::warning(path, *line, *column, format!("{what}: {}", headline(first)))
+        },
+    ));
     if let Some((line, questions)) = extracted.unclosed_fence {
         diagnostics.push(Diagnostic::warning(
             path,

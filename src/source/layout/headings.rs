@@ -405,7 +405,13 @@ fn names_a_faq(text: &str) -> bool {
 
 /// Headings that are a document's furniture, never a question.
 fn is_chrome(text: &str) -> bool {
-    const CHROME: [&str; 39] = [
+    const CHROME: [&str; 45] = [
+        "contact",
+        "contact us",
+        "feedback",
+        "get help",
+        "getting help",
+        "additional support",
         "still have questions",
         "still have a question",
         "still need help",

@@ -27,6 +27,7 @@ mod qa;
 mod question;
 mod quoted;
 mod table;
+mod unanswered;
 
 use std::fmt;
 use std::ops::Range;
@@ -186,6 +187,11 @@ pub struct Extracted {
     /// Lines that read as questions but became no card of their own: (line, column, question,
     /// why), such as a question heading inside another question's answer.
     pub dropped: Vec<(usize, usize, String, &'static str)>,
+    /// Runs of question-like list items outside every card: (line, column, the first item,
+    /// how many items).
+    pub unanswered_items: Vec<(usize, usize, String, usize)>,
+    /// Where every question read (a card or not) and its answer lie, sorted.
+    spans: Vec<Range<usize>>,
     /// A top-level code fence that is never closed, so it swallows the rest of the document:
     /// (its line, how many question-like lines it swallows).
     pub unclosed_fence: Option<(usize, usize)>,
@@ -294,6 +300,14 @@ fn extract_in(
     });
     let mut extracted = read_layouts(src, layouts, extractors, &walk, &clutter);
     extracted.unclosed_fence = swallowed.filter(|(_, questions)| *questions > 0);
+    extracted.spans.sort_by_key(|s| s.start);
+    let mut lines = LineIndex::new(src);
+    for (at, first, count) in unanswered::runs(src, body, &extracted.spans) {
+        let (line, column) = lines.line_col(at);
+        extracted
+            .unanswered_items
+            .push((line, column, first, count));
+    }
     extracted
 }
 
@@ -476,6 +490,7 @@ impl Extracted {
         self.numbers.sort_unstable();
         self.second_style.extend(other.second_style);
         self.dropped.extend(other.dropped);
+        self.spans.extend(other.spans);
     }
 }
 
@@ -853,6 +868,7 @@ fn materialise(src: &str, layout: Layout, found: Found, clutter: &[Range<usize>]
     dropped.sort_by_key(|d| d.0);
     let mut dropped = dropped.into_iter().peekable();
     for card in found.cards {
+        out.spans.push(card.at..card.answer.end.max(card.at + 1));
         while let Some((at, question, why)) = dropped.next_if(|d| d.0 < card.at) {
             let (line, column) = lines.line_col(at);
             out.dropped.push((line, column, question, why));
