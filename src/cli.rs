@@ -175,6 +175,17 @@ import replaces. Retired questions are deleted only with --prune, and cards are 
 --move. See README, \"Live editing\".")]
     Push(live::PushArgs),
 
+    /// Rebuild decks whenever a source, template or image changes (and push them with --push).
+    #[command(after_help = "Examples:\n  \
+deckforge watch notes.md                # rebuilds notes.apkg on every save\n  \
+deckforge watch notes.md --push         # and puts each build into the running Anki\n  \
+deckforge watch                         # every deck of ./deckforge.toml\n\n\
+Each deck is built once at the start, then again when one of its sources, a file of its \
+templates folder, or a file beside or below its sources (an image) changes; deckforge.toml \
+changes rebuild every deck. A rebuild that fails says why and leaves the previous output as it \
+was. Stop with Ctrl-C.")]
+    Watch(live::WatchArgs),
+
     /// Print a shell completion script to standard output.
     #[command(after_help = "Examples:\n  \
 deckforge completions bash > ~/.local/share/bash-completion/completions/deckforge\n  \
@@ -212,7 +223,7 @@ struct CheckArgs {
 }
 
 /// The options that shape a deck, shared by `build` and `preview` so both show the same cards.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct DeckArgs {
     /// Deck name shown in Anki [default: the first input's title].
     #[arg(long, value_name = "NAME")]
@@ -346,6 +357,7 @@ pub fn run() -> ExitCode {
         Command::Completions { shell } => author::run_completions(shell),
         Command::Prune { locks } => run_prune(&locks, quiet),
         Command::Push(args) => live::run_push(args, quiet),
+        Command::Watch(args) => live::run_watch(args),
         Command::Inspect { file, json } => run_inspect(&file, json),
         Command::Diff {
             old,

@@ -21,7 +21,8 @@
 //! - [`preview`]: every card rendered through the note type's templates on one HTML page;
 //! - [`config`]: `deckforge.toml`, the decks of a project and their options;
 //! - [`inspect`] and [`diff`]: read packages back and compare versions of a deck;
-//! - [`push`] (over [`anki_connect`]): deliver a build into a running Anki.
+//! - [`push`] (over [`anki_connect`]): deliver a build into a running Anki;
+//! - [`watch`]: which decks a changed file affects, for rebuilding as the author saves.
 //!
 //! [`build::build`] runs the whole pipeline. The library never prints and never exits: it
 //! returns a [`build::BuildReport`] with [`Diagnostic`]s, or an [`Error`] naming the file.
@@ -59,6 +60,7 @@ pub mod push;
 pub mod render;
 pub mod source;
 pub mod templates;
+pub mod watch;
 pub mod write;
 
 pub use diagnostic::{Diagnostic, Severity};

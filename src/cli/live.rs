@@ -18,7 +18,7 @@ use deckforge::write::presets::TextOptions;
 use super::{BuildOutput, DeckArgs, USAGE, Verbosity, build_one, build_time, fail, term};
 
 /// Which decks a live command works on: INPUT files, or the decks of a deckforge.toml.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct DeckSelection {
     /// Markdown files to read, or one deckforge.toml. Without any, every deck of the nearest
     /// deckforge.toml.
@@ -183,13 +183,23 @@ fn refuse_unanswerable(choices: PushChoices) -> Result<(), ExitCode> {
 }
 
 /// Builds one deck, then delivers it into Anki; messages are printed here.
-pub(crate) fn push_deck(
+fn push_deck(
     options: &BuildOptions,
     client: &Client,
     choices: PushChoices,
     output: BuildOutput,
 ) -> Result<(), ExitCode> {
     build_one(options, output)?;
+    deliver(options, client, choices, output)
+}
+
+/// Delivers the deck `options` just built into Anki.
+fn deliver(
+    options: &BuildOptions,
+    client: &Client,
+    choices: PushChoices,
+    output: BuildOutput,
+) -> Result<(), ExitCode> {
     let scratch =
         Scratch::new().map_err(|e| fail(&format!("cannot make a temporary folder: {e}")))?;
     let package = scratch.0.join("deck.apkg");
@@ -384,4 +394,158 @@ fn confirm(retired: &[RetiredNote]) -> bool {
         return false;
     }
     matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes")
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    decks: DeckSelection,
+
+    /// Also push every build into the running Anki (see `deckforge push --help`).
+    #[arg(long)]
+    push: bool,
+
+    /// With --push: move cards whose question moved to another deck or section.
+    #[arg(long = "move", requires = "push")]
+    move_cards: bool,
+
+    #[command(flatten)]
+    anki: AnkiArgs,
+}
+
+pub fn run_watch(args: WatchArgs) -> ExitCode {
+    use notify_debouncer_mini::new_debouncer;
+    use notify_debouncer_mini::notify::RecursiveMode;
+
+    let selection = args.decks;
+    let Ok(decks) = current_decks(&selection) else {
+        return ExitCode::from(super::FAILURE);
+    };
+    let client = args.push.then(|| args.anki.client());
+    if let Some(client) = &client {
+        if let Err(error) = client.check_version() {
+            return fail(&error.to_string());
+        }
+    }
+    let choices = PushChoices {
+        prune: false,
+        yes: false,
+        move_cards: args.move_cards,
+    };
+    let (sender, changes) = std::sync::mpsc::channel();
+    let mut debouncer = match new_debouncer(Duration::from_millis(150), sender) {
+        Ok(debouncer) => debouncer,
+        Err(error) => return fail(&format!("cannot watch files: {error}")),
+    };
+    let folders = deckforge::watch::folders(&decks);
+    for folder in &folders {
+        if let Err(error) = debouncer.watcher().watch(folder, RecursiveMode::Recursive) {
+            return fail(&format!("cannot watch {}: {error}", folder.display()));
+        }
+    }
+    let mut seen = Fingerprints::default();
+    seen.seed(&folders);
+    for options in &decks {
+        rebuild(options, client.as_ref(), choices);
+    }
+    say!(
+        "watching {} folder(s) for changes to {} deck(s); stop with Ctrl-C",
+        folders.len(),
+        decks.len()
+    );
+    for batch in changes {
+        match batch {
+            Ok(events) => on_changes(&selection, &events, &mut seen, client.as_ref(), choices),
+            Err(error) => say!(
+                "{}",
+                term::warning_line(&format!("watching files: {error}"))
+            ),
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// Each file's size and modification time when last seen: the watcher also reports files
+/// being read (by the build itself), which must not start another build.
+#[derive(Default)]
+struct Fingerprints(std::collections::HashMap<PathBuf, Option<(std::time::SystemTime, u64)>>);
+
+impl Fingerprints {
+    fn of(path: &Path) -> Option<(std::time::SystemTime, u64)> {
+        let metadata = std::fs::metadata(path).ok()?;
+        Some((metadata.modified().ok()?, metadata.len()))
+    }
+
+    /// Remembers the files directly in `folders` (sources, templates and images beside them).
+    fn seed(&mut self, folders: &[PathBuf]) {
+        for folder in folders {
+            for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
+                let path = entry.path();
+                self.0.insert(path.clone(), Self::of(&path));
+            }
+        }
+    }
+
+    /// Whether `path` differs from when it was last seen (and remembers it as it is now).
+    fn changed(&mut self, path: &Path) -> bool {
+        let now = Self::of(path);
+        self.0.insert(path.to_path_buf(), now) != Some(now)
+    }
+}
+
+/// Rebuilds the decks a batch of changes affects.
+fn on_changes(
+    selection: &DeckSelection,
+    events: &[notify_debouncer_mini::DebouncedEvent],
+    seen: &mut Fingerprints,
+    client: Option<&Client>,
+    choices: PushChoices,
+) {
+    // Read again on every change: templates and deckforge.toml may be what changed.
+    let Ok(decks) = current_decks(selection) else {
+        say!("the previous outputs are kept");
+        return;
+    };
+    let mut todo = std::collections::BTreeSet::new();
+    let mut changed = Vec::new();
+    for event in events {
+        let hit = deckforge::watch::affected(&decks, &event.path);
+        if !hit.is_empty() && seen.changed(&event.path) {
+            changed.push(event.path.display().to_string());
+            todo.extend(hit);
+        }
+    }
+    if todo.is_empty() {
+        return;
+    }
+    changed.sort();
+    changed.dedup();
+    say!("changed: {}", term::printable(&changed.join(", ")));
+    for index in todo {
+        rebuild(&decks[index], client, choices);
+    }
+}
+
+/// The decks as the command line and deckforge.toml say now, at the build time of now.
+fn current_decks(selection: &DeckSelection) -> Result<Vec<BuildOptions>, ExitCode> {
+    let now = build_time().map_err(|message| fail(&message))?;
+    selection.clone().decks(now)
+}
+
+/// One rebuild of a watched deck (and its push); a failure is printed and the watch goes on.
+fn rebuild(options: &BuildOptions, client: Option<&Client>, choices: PushChoices) {
+    let output = BuildOutput {
+        verbosity: Verbosity::Normal,
+        json: false,
+    };
+    if build_one(options, output).is_err() {
+        say!(
+            "the previous {} is kept; fix the problem and save again",
+            options.output.display()
+        );
+        return;
+    }
+    if let Some(client) = client {
+        let _ = deliver(options, client, choices, output);
+    }
 }

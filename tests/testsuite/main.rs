@@ -28,6 +28,8 @@ mod preview;
 mod presets;
 // deckforge push into a real AnkiConnect-compatible server on the real Anki engine.
 mod push;
+// deckforge watch as a child process, with and without --push.
+mod watch;
 // That server, in its own venv under target/tmp/, started and killed by each test.
 mod connect;
 // Helpers: running the binary, golden files, reading packages, the Anki environment.

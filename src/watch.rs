@@ -1,0 +1,148 @@
+//! Which decks a changed file affects, for `deckforge watch`: the decision is kept apart from
+//! the file-watching loop so it can be tested without waiting for a file system.
+//!
+//! A deck depends on its sources, its template files (and any file of its templates folder)
+//! and the images beside or below its sources. Its own output, lock and the hidden temporary
+//! files and journal a build writes are not dependencies, or every build would start another.
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::build::BuildOptions;
+use crate::config::CONFIG_FILE;
+
+/// The folders to watch (recursively) for `decks`: those of their sources and templates,
+/// without any folder inside another.
+pub fn folders(decks: &[BuildOptions]) -> Vec<PathBuf> {
+    let mut folders: Vec<PathBuf> = decks
+        .iter()
+        .flat_map(|deck| deck.inputs.iter().chain(&deck.templates.files))
+        .map(|file| absolute(&parent(file)))
+        .collect();
+    folders.sort();
+    folders.dedup();
+    let mut minimal: Vec<PathBuf> = Vec::new();
+    for folder in folders {
+        if !minimal.iter().any(|outer| folder.starts_with(outer)) {
+            minimal.push(folder);
+        }
+    }
+    minimal
+}
+
+/// The indices of the decks a change to `path` affects: all of them for a deckforge.toml
+/// (the project may have changed), none for a folder or a deck's own output, lock or
+/// temporary files.
+pub fn affected(decks: &[BuildOptions], path: &Path) -> Vec<usize> {
+    let path = absolute(path);
+    let hidden = path
+        .file_name()
+        .is_some_and(|name| name.to_string_lossy().starts_with('.'));
+    // A folder's own event (its listing changed) says nothing its files' events do not.
+    if hidden || path.is_dir() || decks.iter().any(|deck| is_written_by(deck, &path)) {
+        return Vec::new();
+    }
+    if path.file_name().is_some_and(|name| name == CONFIG_FILE) {
+        return (0..decks.len()).collect();
+    }
+    let markdown = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"));
+    (0..decks.len())
+        .filter(|&i| {
+            let deck = &decks[i];
+            let source = deck.inputs.iter().any(|input| absolute(input) == path);
+            let template = deck
+                .templates
+                .files
+                .iter()
+                .any(|file| path.starts_with(absolute(&parent(file))));
+            // Any other file beside or below a source may be an image it shows; another
+            // Markdown file there is another deck's source, or none.
+            let beside = !markdown
+                && deck
+                    .inputs
+                    .iter()
+                    .any(|input| path.starts_with(absolute(&parent(input))));
+            source || template || beside
+        })
+        .collect()
+}
+
+/// Whether a build of `deck` writes `path`.
+fn is_written_by(deck: &BuildOptions, path: &Path) -> bool {
+    absolute(&deck.output) == path || deck.lock_path().is_some_and(|lock| absolute(&lock) == path)
+}
+
+fn parent(file: &Path) -> PathBuf {
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// `path` absolute with `.` and `..` resolved lexically, so the watcher's paths (absolute)
+/// compare with the options' (often relative); symbolic links resolved where they exist.
+fn absolute(path: &Path) -> PathBuf {
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|dir| dir.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    };
+    let mut out = PathBuf::new();
+    for component in joined.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    // The watcher reports real paths (/tmp may be a link); the folder is resolved, the file
+    // may be gone (a deleted image).
+    match (out.parent().map(Path::canonicalize), out.file_name()) {
+        (Some(Ok(dir)), Some(name)) => dir.join(name),
+        _ => out,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deck(inputs: &[&str], output: &str) -> BuildOptions {
+        let mut options =
+            BuildOptions::new(inputs.iter().map(PathBuf::from).collect(), output.into(), 0);
+        options.templates.files = vec![PathBuf::from("design/front.html")];
+        options
+    }
+
+    #[test]
+    fn a_change_rebuilds_the_decks_that_read_it_and_no_deck_rebuilds_itself() {
+        let decks = [
+            deck(&["a/one.md"], "a/one.apkg"),
+            deck(&["b/two.md", "b/more.md"], "out/two.csv"),
+        ];
+        assert_eq!(affected(&decks, Path::new("a/one.md")), [0]);
+        assert_eq!(affected(&decks, Path::new("b/more.md")), [1]);
+        assert_eq!(affected(&decks, Path::new("a/img/cat.png")), [0]);
+        assert_eq!(affected(&decks, Path::new("design/style.css")), [0, 1]);
+        assert_eq!(affected(&decks, Path::new("deckforge.toml")), [0, 1]);
+        assert!(affected(&decks, Path::new("a/other.md")).is_empty());
+        assert!(affected(&decks, Path::new("a/one.apkg")).is_empty());
+        assert!(affected(&decks, Path::new("out/two.csv")).is_empty());
+        assert!(affected(&decks, Path::new("a/one.deckforge.lock")).is_empty());
+        assert!(affected(&decks, Path::new("a/.one.apkg.deckforge-1-2.apkg")).is_empty());
+    }
+
+    #[test]
+    fn folders_inside_watched_folders_are_not_watched_twice() {
+        let decks = [deck(&["notes/a.md", "notes/sub/b.md"], "a.apkg")];
+        let folders = folders(&decks);
+        assert_eq!(folders.len(), 2, "{folders:?}");
+        assert!(folders.iter().any(|f| f.ends_with("notes")));
+        assert!(folders.iter().any(|f| f.ends_with("design")));
+    }
+}

@@ -1,0 +1,190 @@
+//! `deckforge watch` as a child process: a save rebuilds the deck, a broken save keeps the
+//! previous output, an image change rebuilds, and with `--push` an edited question reaches a
+//! real AnkiConnect-compatible server (tests/testsuite/connect.rs) within a second or two.
+
+use std::fs;
+use std::io::Read;
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::connect::ConnectServer;
+use crate::support::{TempDir, deckforge};
+
+const NOTES: &str = "# Networking\n\n## Transport\n\n\
+Q: What does TCP guarantee?\nA: Ordered, reliable delivery.\n\n\
+Q: What is a port?\nA: A number naming an endpoint.\n";
+
+/// A running `deckforge watch`, killed when dropped; its standard error is collected.
+struct Watch {
+    child: Child,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Watch {
+    fn start(dir: &TempDir, args: &[&str]) -> Watch {
+        let mut child = deckforge()
+            .current_dir(dir.path())
+            .arg("watch")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start deckforge watch");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut pipe = child.stderr.take().unwrap();
+        let sink = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buffer[..n]));
+            }
+        });
+        let watch = Watch { child, stderr };
+        watch.wait_for("watching", 1);
+        watch
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits until `text` appears `count` times on standard error.
+    fn wait_for(&self, text: &str, count: usize) {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(30) {
+            if self.stderr().matches(text).count() >= count {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "watch never printed {text:?} {count} time(s); it printed:\n{}",
+            self.stderr()
+        );
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn answers(path: &std::path::Path) -> Vec<String> {
+    deckforge::inspect::inspect(path)
+        .unwrap()
+        .notes
+        .iter()
+        .map(|n| crate::support::visible_text(n.field("Answer").unwrap_or_default()))
+        .collect()
+}
+
+#[test]
+fn a_save_rebuilds_the_deck_and_a_broken_save_keeps_the_previous_output() {
+    let dir = TempDir::new("watch");
+    fs::write(dir.join("notes.md"), NOTES).unwrap();
+    let watch = Watch::start(&dir, &["notes.md"]);
+    let output = dir.join("notes.apkg");
+    assert!(
+        watch.stderr().contains("wrote notes.apkg: 2 notes"),
+        "{}",
+        watch.stderr()
+    );
+
+    fs::write(
+        dir.join("notes.md"),
+        NOTES.replace("Ordered, reliable delivery.", "Ordered delivery."),
+    )
+    .unwrap();
+    watch.wait_for("wrote notes.apkg", 2);
+    assert!(watch.stderr().contains("changed: "), "{}", watch.stderr());
+    assert!(watch.stderr().contains("updated 1"), "{}", watch.stderr());
+    assert!(answers(&output).contains(&"Ordered delivery.".to_string()));
+
+    // A save that breaks the deck: the output stays as it was, and watch says why.
+    fs::write(dir.join("notes.md"), "# Networking\n\nNo questions here.\n").unwrap();
+    watch.wait_for("is kept", 1);
+    assert!(watch.stderr().contains("error:"), "{}", watch.stderr());
+    assert!(answers(&output).contains(&"Ordered delivery.".to_string()));
+
+    // An image the deck shows: changing it rebuilds.
+    fs::write(dir.join("cat.png"), b"\x89PNG\r\n\x1a\nfirst").unwrap();
+    fs::write(
+        dir.join("notes.md"),
+        NOTES.replace(
+            "A number naming an endpoint.",
+            "A number. ![a cat](cat.png)",
+        ),
+    )
+    .unwrap();
+    watch.wait_for("wrote notes.apkg", 3);
+    fs::write(dir.join("cat.png"), b"\x89PNG\r\n\x1a\nsecond").unwrap();
+    watch.wait_for("wrote notes.apkg", 4);
+    let stderr = watch.stderr();
+    let last = stderr.rsplit("changed: ").next().unwrap();
+    assert!(
+        last.starts_with(&format!(
+            "{}",
+            dir.path().canonicalize().unwrap().join("cat.png").display()
+        )),
+        "{stderr}"
+    );
+    // Its own output and lock never start a rebuild: nothing more is printed.
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(
+        watch.stderr().matches("wrote notes.apkg").count(),
+        4,
+        "{}",
+        watch.stderr()
+    );
+}
+
+#[test]
+fn with_push_an_edited_question_reaches_anki_within_a_second_or_two() {
+    let server = ConnectServer::start();
+    let dir = TempDir::new("watch-push");
+    fs::write(dir.join("notes.md"), NOTES).unwrap();
+    let watch = Watch::start(&dir, &["notes.md", "--push", "--url", &server.url]);
+    assert!(
+        watch.stderr().contains("pushed to Anki"),
+        "{}",
+        watch.stderr()
+    );
+    server.note("What is a port?");
+
+    let saved = Instant::now();
+    fs::write(
+        dir.join("notes.md"),
+        NOTES.replace("What is a port?", "What is a network port?"),
+    )
+    .unwrap();
+    loop {
+        let questions: Vec<String> = server.notes().into_iter().map(|n| n.question).collect();
+        if questions.contains(&"What is a network port?".to_string()) {
+            assert_eq!(
+                questions.len(),
+                2,
+                "the note was updated, not added: {questions:?}"
+            );
+            break;
+        }
+        assert!(
+            saved.elapsed() < Duration::from_secs(3),
+            "the edit did not reach Anki within 3 s; watch printed:\n{}",
+            watch.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    eprintln!(
+        "the edited question reached Anki {:?} after the save",
+        saved.elapsed()
+    );
+}
