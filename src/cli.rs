@@ -186,6 +186,16 @@ changes rebuild every deck. A rebuild that fails says why and leaves the previou
 was. Stop with Ctrl-C.")]
     Watch(live::WatchArgs),
 
+    /// Serve the preview page on 127.0.0.1; it reloads itself whenever a source changes.
+    #[command(after_help = "Examples:\n  \
+deckforge serve notes.md                # then open http://127.0.0.1:8700/\n  \
+deckforge serve notes.md --port 0       # any free port (printed)\n  \
+deckforge serve                         # every deck of ./deckforge.toml: /deck/0/, /deck/1/, ...\n\n\
+The page is `deckforge preview`'s, with math drawn as MathML (rendered offline by the browser; \
+the Anki cards keep MathJax) and images served from the deck's source folder only. Nothing is \
+written, not even the lock file. Run `deckforge watch --push` beside it to update Anki as well.")]
+    Serve(live::ServeArgs),
+
     /// Print a shell completion script to standard output.
     #[command(after_help = "Examples:\n  \
 deckforge completions bash > ~/.local/share/bash-completion/completions/deckforge\n  \
@@ -358,6 +368,7 @@ pub fn run() -> ExitCode {
         Command::Prune { locks } => run_prune(&locks, quiet),
         Command::Push(args) => live::run_push(args, quiet),
         Command::Watch(args) => live::run_watch(args),
+        Command::Serve(args) => live::run_serve(args),
         Command::Inspect { file, json } => run_inspect(&file, json),
         Command::Diff {
             old,

@@ -22,7 +22,8 @@
 //! - [`config`]: `deckforge.toml`, the decks of a project and their options;
 //! - [`inspect`] and [`diff`]: read packages back and compare versions of a deck;
 //! - [`push`] (over [`anki_connect`]): deliver a build into a running Anki;
-//! - [`watch`]: which decks a changed file affects, for rebuilding as the author saves.
+//! - [`watch`]: which decks a changed file affects, for rebuilding as the author saves;
+//! - [`serve`]: the preview page served locally, its math as MathML, reloading on rebuilds.
 //!
 //! [`build::build`] runs the whole pipeline. The library never prints and never exits: it
 //! returns a [`build::BuildReport`] with [`Diagnostic`]s, or an [`Error`] naming the file.
@@ -58,6 +59,7 @@ pub mod preview;
 pub mod progress;
 pub mod push;
 pub mod render;
+pub mod serve;
 pub mod source;
 pub mod templates;
 pub mod watch;

@@ -44,9 +44,11 @@ pub fn affected(decks: &[BuildOptions], path: &Path) -> Vec<usize> {
     if path.file_name().is_some_and(|name| name == CONFIG_FILE) {
         return (0..decks.len()).collect();
     }
-    let markdown = path
+    let extension = path
         .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"));
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let media = crate::render::media::is_media_extension(&extension);
     (0..decks.len())
         .filter(|&i| {
             let deck = &decks[i];
@@ -56,9 +58,9 @@ pub fn affected(decks: &[BuildOptions], path: &Path) -> Vec<usize> {
                 .files
                 .iter()
                 .any(|file| path.starts_with(absolute(&parent(file))));
-            // Any other file beside or below a source may be an image it shows; another
-            // Markdown file there is another deck's source, or none.
-            let beside = !markdown
+            // An image, sound or video beside or below a source may be one it shows; other
+            // files there (another deck's source, a log) are not the deck's.
+            let beside = media
                 && deck
                     .inputs
                     .iter()
@@ -131,6 +133,7 @@ mod tests {
         assert_eq!(affected(&decks, Path::new("design/style.css")), [0, 1]);
         assert_eq!(affected(&decks, Path::new("deckforge.toml")), [0, 1]);
         assert!(affected(&decks, Path::new("a/other.md")).is_empty());
+        assert!(affected(&decks, Path::new("a/serve.log")).is_empty());
         assert!(affected(&decks, Path::new("a/one.apkg")).is_empty());
         assert!(affected(&decks, Path::new("out/two.csv")).is_empty());
         assert!(affected(&decks, Path::new("a/one.deckforge.lock")).is_empty());

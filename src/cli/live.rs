@@ -476,12 +476,24 @@ impl Fingerprints {
         Some((metadata.modified().ok()?, metadata.len()))
     }
 
-    /// Remembers the files directly in `folders` (sources, templates and images beside them).
+    /// Remembers the files in `folders` and below (sources, templates and images), up to a
+    /// bound: a file not seen yet counts as changed once.
     fn seed(&mut self, folders: &[PathBuf]) {
-        for folder in folders {
-            for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
+        let mut pending: Vec<PathBuf> = folders.to_vec();
+        while let Some(folder) = pending.pop() {
+            for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+                if self.0.len() >= 100_000 {
+                    return;
+                }
                 let path = entry.path();
-                self.0.insert(path.clone(), Self::of(&path));
+                let hidden = entry.file_name().to_string_lossy().starts_with('.');
+                match entry.file_type() {
+                    Ok(kind) if kind.is_dir() && !hidden => pending.push(path),
+                    Ok(kind) if kind.is_file() => {
+                        self.0.insert(path.clone(), Self::of(&path));
+                    }
+                    _ => {}
+                }
             }
         }
     }
@@ -547,5 +559,175 @@ fn rebuild(options: &BuildOptions, client: Option<&Client>, choices: PushChoices
     }
     if let Some(client) = client {
         let _ = deliver(options, client, choices, output);
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    decks: DeckSelection,
+
+    /// The port on 127.0.0.1 to serve on (0 picks a free one).
+    #[arg(long, value_name = "PORT", default_value_t = 8700)]
+    port: u16,
+}
+
+/// The served pages, replaced on every rebuild; `version` tells the pages to reload.
+struct Served {
+    decks: Vec<Option<deckforge::serve::ServedDeck>>,
+    version: u64,
+}
+
+type Shared = std::sync::Arc<std::sync::Mutex<Served>>;
+
+pub fn run_serve(args: ServeArgs) -> ExitCode {
+    use notify_debouncer_mini::new_debouncer;
+    use notify_debouncer_mini::notify::RecursiveMode;
+
+    let selection = args.decks;
+    let Ok(decks) = current_decks(&selection) else {
+        return ExitCode::from(super::FAILURE);
+    };
+    let server = match tiny_http::Server::http(("127.0.0.1", args.port)) {
+        Ok(server) => server,
+        Err(error) => return fail(&format!("cannot serve on 127.0.0.1:{}: {error}", args.port)),
+    };
+    let port = server.server_addr().to_ip().map_or(args.port, |a| a.port());
+    let shared: Shared = std::sync::Arc::new(std::sync::Mutex::new(Served {
+        decks: Vec::new(),
+        version: 0,
+    }));
+    render_all(&decks, &shared);
+    let (sender, changes) = std::sync::mpsc::channel();
+    let mut debouncer = match new_debouncer(Duration::from_millis(150), sender) {
+        Ok(debouncer) => debouncer,
+        Err(error) => return fail(&format!("cannot watch files: {error}")),
+    };
+    let folders = deckforge::watch::folders(&decks);
+    for folder in &folders {
+        if let Err(error) = debouncer.watcher().watch(folder, RecursiveMode::Recursive) {
+            return fail(&format!("cannot watch {}: {error}", folder.display()));
+        }
+    }
+    let watcher_state = std::sync::Arc::clone(&shared);
+    std::thread::spawn(move || {
+        let mut seen = Fingerprints::default();
+        seen.seed(&folders);
+        for events in changes.into_iter().flatten() {
+            let Ok(decks) = current_decks(&selection) else {
+                continue;
+            };
+            let touched = events.iter().any(|event| {
+                !deckforge::watch::affected(&decks, &event.path).is_empty()
+                    && seen.changed(&event.path)
+            });
+            if touched {
+                render_all(&decks, &watcher_state);
+            }
+        }
+    });
+    say!(
+        "serving the preview on http://127.0.0.1:{port}/ (it reloads itself when a source \
+         changes); stop with Ctrl-C"
+    );
+    for request in server.incoming_requests() {
+        answer(request, &shared);
+    }
+    drop(debouncer);
+    ExitCode::SUCCESS
+}
+
+/// Renders every deck's page and bumps the version; a deck that fails keeps its last page.
+fn render_all(decks: &[BuildOptions], shared: &Shared) {
+    let mut pages = Vec::with_capacity(decks.len());
+    for (index, options) in decks.iter().enumerate() {
+        match deckforge::serve::render(options, &format!("/deck/{index}/version")) {
+            Ok(page) => {
+                for diagnostic in &page.diagnostics {
+                    say!("{}", term::diagnostic(diagnostic));
+                }
+                say!(
+                    "rendered {} cards of {}",
+                    page.summary.cards,
+                    term::printable(&options.inputs[0].display().to_string())
+                );
+                pages.push(Some(page));
+            }
+            Err(error) => {
+                say!("{}", term::error_line(&error.to_string()));
+                say!("the page keeps showing the last version that built");
+                pages.push(None);
+            }
+        }
+    }
+    let mut served = shared.lock().unwrap_or_else(|e| e.into_inner());
+    for (index, page) in pages.into_iter().enumerate() {
+        match (page, served.decks.get_mut(index)) {
+            (Some(page), Some(slot)) => *slot = Some(page),
+            (page, None) => served.decks.push(page),
+            (None, Some(_)) => {}
+        }
+    }
+    served.version += 1;
+}
+
+/// Answers one request: `/` (to the first deck), `/deck/N/` (its page), `/deck/N/version`,
+/// and `/deck/N/FILE` (an image the page shows, from the deck's source folder only).
+fn answer(request: tiny_http::Request, shared: &Shared) {
+    use tiny_http::{Header, Response};
+    let url = request
+        .url()
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let header = |value: &str| Header::from_bytes("Content-Type", value).expect("a valid header");
+    if url == "/" {
+        let moved = Header::from_bytes("Location", "/deck/0/").expect("a valid header");
+        let _ = request.respond(Response::empty(302).with_header(moved));
+        return;
+    }
+    let reply = {
+        let served = shared.lock().unwrap_or_else(|e| e.into_inner());
+        route(&url, &served)
+    };
+    let _ = match reply {
+        Some((body, kind, page)) => {
+            if let Some((index, version)) = page {
+                say!("served deck {index}'s page (version {version})");
+            }
+            request.respond(
+                Response::from_data(body)
+                    .with_header(header(kind))
+                    .with_header(Header::from_bytes("Cache-Control", "no-store").expect("valid")),
+            )
+        }
+        None => request.respond(Response::from_string("not found").with_status_code(404)),
+    };
+}
+
+/// The body and Content-Type for `url`, and for a page its deck and version.
+type Reply = (Vec<u8>, &'static str, Option<(usize, u64)>);
+
+fn route(url: &str, served: &Served) -> Option<Reply> {
+    let rest = url.strip_prefix("/deck/")?;
+    let (index, file) = rest.split_once('/')?;
+    let index: usize = index.parse().ok()?;
+    let deck = served.decks.get(index)?.as_ref()?;
+    match file {
+        "" => Some((
+            deck.html.clone().into_bytes(),
+            "text/html; charset=utf-8",
+            Some((index, served.version)),
+        )),
+        "version" => Some((served.version.to_string().into_bytes(), "text/plain", None)),
+        name => {
+            let kind = deckforge::serve::content_type(name);
+            if let Some(media) = deck.media.iter().find(|m| m.name == name) {
+                return Some((media.data.clone(), kind, None));
+            }
+            let path = deckforge::serve::file_in_folder(&deck.folder, name)?;
+            Some((std::fs::read(path).ok()?, kind, None))
+        }
     }
 }

@@ -123,6 +123,12 @@ enum MediaKind {
     Matroska,
 }
 
+/// Whether a file with this (lowercase) extension may be packed: the watcher rebuilds a deck
+/// when such a file beside its sources changes.
+pub(crate) fn is_media_extension(extension: &str) -> bool {
+    MediaKind::of_extension(extension).is_some()
+}
+
 impl MediaKind {
     fn of_extension(extension: &str) -> Option<MediaKind> {
         Some(match extension {

@@ -30,6 +30,8 @@ mod presets;
 mod push;
 // deckforge watch as a child process, with and without --push.
 mod watch;
+// deckforge serve: the preview page on 127.0.0.1, in headless Chromium.
+mod serve;
 // That server, in its own venv under target/tmp/, started and killed by each test.
 mod connect;
 // Helpers: running the binary, golden files, reading packages, the Anki environment.
