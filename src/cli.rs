@@ -367,7 +367,7 @@ pub fn run() -> ExitCode {
         Command::Completions { shell } => author::run_completions(shell),
         Command::Prune { locks } => run_prune(&locks, quiet),
         Command::Push(args) => live::run_push(args, quiet),
-        Command::Watch(args) => live::run_watch(args),
+        Command::Watch(args) => live::run_watch(args, quiet),
         Command::Serve(args) => live::run_serve(args),
         Command::Inspect { file, json } => run_inspect(&file, json),
         Command::Diff {

@@ -31,6 +31,9 @@ pub struct DeckSelection {
 
     #[command(flatten)]
     deck: DeckArgs,
+
+    #[command(flatten)]
+    layout: super::options::LayoutArg,
 }
 
 impl DeckSelection {
@@ -49,6 +52,7 @@ impl DeckSelection {
                 .unwrap_or_else(|| self.inputs[0].with_extension("apkg"));
             let mut options = BuildOptions::new(self.inputs, output, now);
             self.deck.apply(&mut options)?;
+            options.layout = self.layout.layout;
             return Ok(vec![options]);
         };
         if let Some(option) = self
@@ -413,7 +417,8 @@ pub struct WatchArgs {
     anki: AnkiArgs,
 }
 
-pub fn run_watch(args: WatchArgs) -> ExitCode {
+/// `quiet` is the global `-q`: nothing but errors.
+pub fn run_watch(args: WatchArgs, quiet: bool) -> ExitCode {
     use notify_debouncer_mini::new_debouncer;
     use notify_debouncer_mini::notify::RecursiveMode;
 
@@ -432,6 +437,14 @@ pub fn run_watch(args: WatchArgs) -> ExitCode {
         yes: false,
         move_cards: args.move_cards,
     };
+    let output = BuildOutput {
+        verbosity: if quiet {
+            Verbosity::Quiet
+        } else {
+            Verbosity::Normal
+        },
+        json: false,
+    };
     let (sender, changes) = std::sync::mpsc::channel();
     let mut debouncer = match new_debouncer(Duration::from_millis(150), sender) {
         Ok(debouncer) => debouncer,
@@ -446,16 +459,24 @@ pub fn run_watch(args: WatchArgs) -> ExitCode {
     let mut seen = Fingerprints::default();
     seen.seed(&folders);
     for options in &decks {
-        rebuild(options, client.as_ref(), choices);
+        rebuild(options, client.as_ref(), choices, output);
     }
-    say!(
-        "watching {} folder(s) for changes to {} deck(s); stop with Ctrl-C",
-        folders.len(),
-        decks.len()
-    );
+    if !quiet {
+        say!(
+            "watching {} folder(s) for changes to {} deck(s); stop with Ctrl-C",
+            folders.len(),
+            decks.len()
+        );
+    }
     for batch in changes {
         match batch {
-            Ok(events) => on_changes(&selection, &events, &mut seen, client.as_ref(), choices),
+            Ok(events) => on_changes(
+                &selection,
+                &events,
+                &mut seen,
+                client.as_ref(),
+                (choices, output),
+            ),
             Err(error) => say!(
                 "{}",
                 term::warning_line(&format!("watching files: {error}"))
@@ -511,7 +532,7 @@ fn on_changes(
     events: &[notify_debouncer_mini::DebouncedEvent],
     seen: &mut Fingerprints,
     client: Option<&Client>,
-    choices: PushChoices,
+    (choices, output): (PushChoices, BuildOutput),
 ) {
     // Read again on every change: templates and deckforge.toml may be what changed.
     let Ok(decks) = current_decks(selection) else {
@@ -532,9 +553,11 @@ fn on_changes(
     }
     changed.sort();
     changed.dedup();
-    say!("changed: {}", term::printable(&changed.join(", ")));
+    if output.verbosity != Verbosity::Quiet {
+        say!("changed: {}", term::printable(&changed.join(", ")));
+    }
     for index in todo {
-        rebuild(&decks[index], client, choices);
+        rebuild(&decks[index], client, choices, output);
     }
 }
 
@@ -545,11 +568,12 @@ fn current_decks(selection: &DeckSelection) -> Result<Vec<BuildOptions>, ExitCod
 }
 
 /// One rebuild of a watched deck (and its push); a failure is printed and the watch goes on.
-fn rebuild(options: &BuildOptions, client: Option<&Client>, choices: PushChoices) {
-    let output = BuildOutput {
-        verbosity: Verbosity::Normal,
-        json: false,
-    };
+fn rebuild(
+    options: &BuildOptions,
+    client: Option<&Client>,
+    choices: PushChoices,
+    output: BuildOutput,
+) {
     if build_one(options, output).is_err() {
         say!(
             "the previous {} is kept; fix the problem and save again",

@@ -274,6 +274,8 @@ fn every_subcommand_shares_the_global_options() {
         "diff",
         "prune",
         "push",
+        "watch",
+        "serve",
         "templates",
         "completions",
     ] {
@@ -281,7 +283,10 @@ fn every_subcommand_shares_the_global_options() {
         assert_eq!(code, 0, "{command}");
         assert!(help.contains("-q, --quiet"), "{command}: {help}");
         assert!(help.contains("--color <WHEN>"), "{command}");
-        let reads_markdown = matches!(command, "build" | "check" | "preview" | "diff");
+        let reads_markdown = matches!(
+            command,
+            "build" | "check" | "preview" | "diff" | "push" | "watch" | "serve"
+        );
         assert_eq!(
             help.contains("--layout <NAME>"),
             reads_markdown,
