@@ -182,18 +182,30 @@ fn update_fields(
 
 /// The tags a learner added: those Anki had before the import that are neither the package's
 /// nor under the deck's own tag root (section tags, which follow the sources) or the retired tag.
+/// The root is the first level of the note's first tag (its section tag), and the name its
+/// note type is made from.
 fn learner_tags(note: &InspectedNote, before: &AnkiNote) -> Vec<String> {
-    let root = note
-        .notetype
-        .strip_prefix("deckforge-")
-        .unwrap_or(&note.notetype);
-    let nested = format!("{root}::");
+    let roots: Vec<&str> = [
+        note.tags.first().and_then(|tag| tag.split("::").next()),
+        note.notetype.strip_prefix("deckforge-"),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|root| !root.is_empty())
+    .collect();
+    let owned = |tag: &str| {
+        roots.iter().any(|root| {
+            tag == *root
+                || tag
+                    .strip_prefix(root)
+                    .is_some_and(|rest| rest.starts_with("::"))
+        })
+    };
     before
         .tags
         .iter()
         .filter(|tag| !note.tags.contains(tag))
-        .filter(|tag| tag.as_str() != root && !tag.starts_with(&nested))
-        .filter(|tag| tag.as_str() != REMOVED_TAG)
+        .filter(|tag| !owned(tag) && tag.as_str() != REMOVED_TAG)
         .cloned()
         .collect()
 }
@@ -294,17 +306,22 @@ pub struct RetiredNote {
     pub question: String,
 }
 
-/// The notes of this deck's note type that Anki holds tagged as retired ([`REMOVED_TAG`]).
+/// The notes of this deck's note types that Anki holds tagged as retired ([`REMOVED_TAG`]).
 pub fn retired_notes(
     client: &Client,
     notes: &[InspectedNote],
 ) -> Result<Vec<RetiredNote>, ConnectError> {
-    let Some(note_type) = notes.first().map(|n| n.notetype.as_str()) else {
+    let types = note_types(notes);
+    if types.is_empty() {
         return Ok(Vec::new());
-    };
+    }
+    let of_types: Vec<String> = types
+        .iter()
+        .map(|name| format!("\"note:{}\"", search_escape(name)))
+        .collect();
     let query = format!(
-        "\"note:{}\" \"tag:{}\"",
-        search_escape(note_type),
+        "({}) \"tag:{}\"",
+        of_types.join(" OR "),
         search_escape(REMOVED_TAG)
     );
     let ids = client.request("findNotes", json!({ "query": query }))?;
@@ -324,6 +341,11 @@ pub fn retired_notes(
         });
     }
     Ok(retired)
+}
+
+/// The distinct note types of `notes`.
+fn note_types(notes: &[InspectedNote]) -> BTreeSet<&str> {
+    notes.iter().map(|n| n.notetype.as_str()).collect()
 }
 
 /// Deletes notes (and their cards and review history) from Anki.
@@ -420,13 +442,24 @@ mod tests {
                 "exam::week1",
                 REMOVED_TAG,
                 "author",
+                "mlopsy",
             ]
             .into_iter()
             .map(str::to_string)
             .collect(),
         };
+        // The package's own tags and the deck root's are the author's; a tag that only starts
+        // like the root is the learner's.
         let kept = learner_tags(&note(&["mlops::New_section", "author"]), &held);
-        assert_eq!(kept, vec!["exam::week1", "hard", "marked"]);
+        assert_eq!(kept, vec!["exam::week1", "hard", "marked", "mlopsy"]);
+        // A note type named otherwise: the root still comes from the section tag.
+        let mut renamed = note(&["mlops::New_section"]);
+        renamed.notetype = "deckforge-mlops-reversed".into();
+        let kept = learner_tags(&renamed, &held);
+        assert_eq!(
+            kept,
+            vec!["author", "exam::week1", "hard", "marked", "mlopsy"]
+        );
     }
 
     #[test]

@@ -56,7 +56,7 @@ pub fn render(options: &BuildOptions, version_path: &str) -> Result<ServedDeck> 
         html: with_reload(&html, version_path),
         summary,
         diagnostics: plan.diagnostics,
-        media: plan.package.media,
+        media: plan.package.meta.media,
         folder,
     })
 }
