@@ -92,3 +92,8 @@ fn definitions() {
 fn quoted_answer() {
     check_layout("quoted-answer");
 }
+
+#[test]
+fn label_blocks() {
+    check_layout("label-blocks");
+}

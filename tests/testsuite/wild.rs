@@ -347,26 +347,30 @@ fn project_question_level_and_quiz_options_import_into_anki() {
     let dir = TempDir::new("wild-project-level");
     let steps_text = "# Workshop steps\n\n## Setup\n\n### Install the tools\n\nRun the installer.\n\n### Configure the path\n\nAdd the folder to `PATH`.\n\nQ: Where are the logs?\nA: In the state folder.\n";
     std::fs::write(dir.join("steps.md"), steps_text).unwrap();
-    for (fixture, name) in [("fr-quiz-reponse", "quiz"), ("zh-quote-answers", "quoted")] {
+    for (fixture, name) in [
+        ("wild/fr-quiz-reponse", "quiz"),
+        ("wild/zh-quote-answers", "quoted"),
+        ("layouts/label-blocks/input", "labels"),
+    ] {
         std::fs::copy(
-            root().join(format!("tests/fixtures/wild/{fixture}.md")),
+            root().join(format!("tests/fixtures/{fixture}.md")),
             dir.join(&format!("{name}.md")),
         )
         .unwrap();
     }
     std::fs::write(
         dir.join("deckforge.toml"),
-        "[[deck]]\nsources = [\"steps.md\"]\noutput = \"steps.apkg\"\nquestion_level = \"###\"\nlock = false\n\n[[deck]]\nsources = [\"quiz.md\"]\noutput = \"quiz.apkg\"\nlock = false\n\n[[deck]]\nsources = [\"quoted.md\"]\noutput = \"quoted.apkg\"\nlock = false\n",
+        "[[deck]]\nsources = [\"steps.md\"]\noutput = \"steps.apkg\"\nquestion_level = \"###\"\nlock = false\n\n[[deck]]\nsources = [\"quiz.md\"]\noutput = \"quiz.apkg\"\nlock = false\n\n[[deck]]\nsources = [\"quoted.md\"]\noutput = \"quoted.apkg\"\nlock = false\n\n[[deck]]\nsources = [\"labels.md\"]\noutput = \"labels.apkg\"\nlock = false\n",
     )
     .unwrap();
     let (code, _, stderr) = run(deckforge().current_dir(dir.path()).arg("build"));
     assert_eq!(code, 0, "{stderr}");
-    let steps: Vec<String> = ["steps.apkg", "quiz.apkg", "quoted.apkg"]
+    let steps: Vec<String> = ["steps.apkg", "quiz.apkg", "quoted.apkg", "labels.apkg"]
         .iter()
         .map(|name| format!("apkg:{}", dir.join(name).display()))
         .collect();
     let state = anki_check(&dir.join("collection.anki2"), &steps);
-    assert_eq!(state["counts"]["notes"], 2 + 4 + 3);
+    assert_eq!(state["counts"]["notes"], 2 + 4 + 3 + 3);
     let notes = state["notes"].as_array().unwrap();
     let field = |note: &Value, name: &str| {
         note["fields"][name]
@@ -395,6 +399,25 @@ fn project_question_level_and_quiz_options_import_into_anki() {
         "{back}"
     );
     assert!(!back.contains("quatre"), "{back}");
+    let vienna = notes
+        .iter()
+        .find(|n| field(n, "Question").starts_with("<p>Which river flows through Vienna?</p>"))
+        .expect("a question between label blocks, options on the front");
+    assert!(
+        field(vienna, "Question").contains("B. Danube"),
+        "{}",
+        field(vienna, "Question")
+    );
+    assert!(
+        field(vienna, "Answer").contains("B - Correct"),
+        "{}",
+        field(vienna, "Answer")
+    );
+    assert!(
+        !field(vienna, "Answer").contains("Suggested"),
+        "{}",
+        field(vienna, "Answer")
+    );
     let decorator = notes
         .iter()
         .find(|n| field(n, "Question") == "装饰器的作用是什么？")

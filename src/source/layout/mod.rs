@@ -22,6 +22,7 @@ mod definitions;
 mod details;
 mod explicit;
 mod headings;
+mod label_blocks;
 mod list_headings;
 mod qa;
 mod question;
@@ -54,6 +55,9 @@ pub enum Layout {
     Details,
     /// A question paragraph or one-item list, then its answer in a block quote.
     QuotedAnswer,
+    /// `**Question**` / `##### Question 1:` label blocks, the question, then an `**Answer**`
+    /// label block and the answer.
+    LabelBlocks,
     /// Table rows under a `| Question | Answer |` header.
     Table,
     /// Definition lists: a term, then `:   definition`.
@@ -70,12 +74,13 @@ pub enum Layout {
 impl Layout {
     /// Every layout, in the order ties are broken (most specific first).
     /// The last one is [`Layout::Explicit`], whose cards every layout reads.
-    pub const ALL: [Layout; 10] = [
+    pub const ALL: [Layout; 11] = [
         Layout::AnswerLabel,
         Layout::QA,
         Layout::ListHeadings,
         Layout::Details,
         Layout::QuotedAnswer,
+        Layout::LabelBlocks,
         Layout::Table,
         Layout::Definitions,
         Layout::BoldParagraph,
@@ -91,6 +96,7 @@ impl Layout {
             Layout::ListHeadings => "list-headings",
             Layout::Details => "details",
             Layout::QuotedAnswer => "quoted-answer",
+            Layout::LabelBlocks => "label-blocks",
             Layout::Table => "table",
             Layout::Definitions => "definitions",
             Layout::BoldParagraph => "bold-paragraph",
@@ -107,6 +113,7 @@ impl Layout {
             Layout::ListHeadings => "numbered list items holding a question heading",
             Layout::Details => "`<details><summary>Question</summary>` blocks",
             Layout::QuotedAnswer => "a question, then its answer in a `>` block quote",
+            Layout::LabelBlocks => "`**Question**` and `**Answer**` label blocks",
             Layout::Table => "tables with Question and Answer columns",
             Layout::Definitions => "definition lists (a term, then `:   definition`)",
             Layout::BoldParagraph => "bold paragraphs as questions",
@@ -122,6 +129,7 @@ impl Layout {
             Layout::ListHeadings => Box::new(list_headings::ListHeadings::default()),
             Layout::Details => Box::new(details::Details::default()),
             Layout::QuotedAnswer => Box::new(quoted::QuotedAnswer::default()),
+            Layout::LabelBlocks => Box::new(label_blocks::LabelBlocks::default()),
             Layout::Table => Box::new(table::Table::default()),
             Layout::Definitions => Box::new(definitions::Definitions::default()),
             Layout::BoldParagraph => Box::new(bold_paragraph::BoldParagraph::default()),
@@ -383,7 +391,10 @@ fn read_layouts(
         let plausible = extracted
             .cards
             .iter()
-            .filter(|c| question_like(&c.question, c.number.is_some()))
+            // A `**Question**` label vouches for the question whatever its wording.
+            .filter(|c| {
+                *layout == Layout::LabelBlocks || question_like(&c.question, c.number.is_some())
+            })
             .count()
             + extracted.placeholders.len();
         // Strictly greater: on ties the earlier, more specific layout stays.
