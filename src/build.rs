@@ -1069,8 +1069,18 @@ fn assign_identities(
     let Assigned {
         cards: assignments,
         removed,
-        mut lock,
-    } = identity::assign_owned(&identity.namespace, keys, previous, now);
+        notes,
+    } = identity::assign_owned(
+        &identity.namespace,
+        keys,
+        previous.map(|lock| lock.notes).unwrap_or_default(),
+        now,
+    );
+    let mut lock = Lock {
+        note_type: previous_note_type.clone(),
+        notes,
+        ..Lock::new(&identity.namespace)
+    };
     for (record, card) in lock.notes.iter_mut().zip(&maker.cards) {
         if keep_lock {
             record.text = card.draft.question.clone();
@@ -1117,7 +1127,11 @@ fn note_type_of(
     };
     let modified = match previous {
         Some(stamp) if stamp.content_hash == hash => stamp.modified,
-        Some(stamp) => options.now.max(stamp.modified.saturating_add(1)),
+        // Clamped: a time the lock reader refuses would make the next build fail.
+        Some(stamp) => options
+            .now
+            .max(stamp.modified.saturating_add(1))
+            .clamp(0, lock::LATEST_TIME),
         None => options.now,
     };
     lock.note_type = Some(Stamp {

@@ -15,46 +15,25 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::identity::ContentHash;
+pub use crate::identity::{LATEST_TIME, LockedNote};
 use crate::write::atomic::{PendingFile, write_error};
-
-/// The latest time deckforge accepts, in seconds (the last second of the year 9999): Anki
-/// stores some times in milliseconds, and later ones would overflow.
-pub const LATEST_TIME: i64 = 253_402_300_799;
 
 /// The lock format version; a lock with a newer version is refused rather than misread.
 /// Version 1 hashed the rendered HTML of each note (so the hash depended on the output format);
-/// version 2 hashes the source and remembers the note type id, tag root, decks and notices.
-pub const LOCK_VERSION: u32 = 2;
+/// version 2 hashes the source and remembers the note type id, tag root, decks and notices;
+/// version 3 keys questions by the Unicode-folded normalisation (NFKC, no invisible
+/// characters, `_` `*` `~` kept inside words), so older locks are re-keyed when read.
+pub const LOCK_VERSION: u32 = 3;
+
+/// The first version whose questions are keyed as this release keys them.
+const KEYED_VERSION: u32 = 3;
 
 /// A content hash and the time it last changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stamp {
     pub content_hash: ContentHash,
+    #[serde(deserialize_with = "crate::identity::record::checked_time")]
     pub modified: i64,
-}
-
-/// What the lock remembers about one note.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LockedNote {
-    pub guid: String,
-    /// The normalised question the GUID was matched by.
-    pub question: String,
-    /// The question as the author last wrote it.
-    pub text: String,
-    /// The author's explicit `<!-- id: … -->`, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    pub content_hash: ContentHash,
-    /// Breaks ties when matching a reworded question.
-    pub answer_hash: ContentHash,
-    pub modified: i64,
-    /// The question is gone from the sources; the note is shipped tagged `deckforge::removed`.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub removed: bool,
-    /// The subdeck below the main deck the note's card went to (`Top::Mid`); empty for the
-    /// main deck, and unknown in locks older than version 2.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub subdeck: String,
 }
 
 /// The whole lock file.
@@ -122,20 +101,6 @@ impl Lock {
                 ),
             },
         })?;
-        let times = lock
-            .notes
-            .iter()
-            .map(|n| n.modified)
-            .chain(lock.note_type.as_ref().map(|t| t.modified));
-        if let Some(bad) = times.into_iter().find(|t| !(0..=LATEST_TIME).contains(t)) {
-            return Err(Error::Malformed {
-                path: path.to_path_buf(),
-                message: format!(
-                    "the lock file is damaged (modification time {bad} is not between 0 and \
-                     {LATEST_TIME}); restore it from version control or delete it"
-                ),
-            });
-        }
         if lock.version > LOCK_VERSION {
             return Err(Error::Malformed {
                 path: path.to_path_buf(),
@@ -145,7 +110,28 @@ impl Lock {
                 ),
             });
         }
+        let mut lock = lock;
+        lock.rekey();
         Ok(Some(lock))
+    }
+
+    /// Re-keys the records of a lock written before [`KEYED_VERSION`] by normalising each
+    /// question as written, so every note still matches its question: same GUID, and no
+    /// modification time bumped, since the content hashes do not depend on the key.
+    pub fn rekey(&mut self) {
+        if self.version >= KEYED_VERSION {
+            return;
+        }
+        for note in &mut self.notes {
+            // A record without its text (never written by a release) keeps what it has,
+            // folded as far as the key allows.
+            let written = if note.text.is_empty() {
+                &note.question
+            } else {
+                &note.text
+            };
+            note.question = crate::identity::normalise_question(written);
+        }
     }
 
     /// The stable text form: sorted notes, one per line.
@@ -317,6 +303,73 @@ mod tests {
             error.contains("\"not-a-hash\" is not a 24-digit hex hash"),
             "{error}"
         );
+    }
+
+    /// Reads `text` as a lock file; the error message if it is refused.
+    fn read_error(text: &str, name: &str) -> String {
+        let dir =
+            std::env::temp_dir().join(format!("deckforge-lock-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("deck.deckforge.lock");
+        std::fs::write(&path, text).unwrap();
+        let result = Lock::read(&path);
+        std::fs::remove_dir_all(&dir).unwrap();
+        result.err().map(|e| e.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_guid_or_time_that_cannot_be_shipped_is_a_damaged_lock_on_its_line() {
+        let mut lock = Lock::new("deck");
+        lock.notes = vec![note("alpha?", "g1"), note("beta?", "g2")];
+        let text = lock.to_text();
+        assert_eq!(read_error(&text, "good"), "");
+        let long = "x".repeat(65);
+        for (guid, problem) in [
+            ("", "GUID is empty"),
+            ("g\\u0001", "U+0001"),
+            ("g\\u00092", "U+0009"),
+            ("g\\u200b", "U+200B"),
+            (long.as_str(), "65 bytes"),
+        ] {
+            let damaged = text.replace("\"g2\"", &format!("\"{guid}\""));
+            let error = read_error(&damaged, "guid");
+            assert!(
+                error.contains("deck.deckforge.lock:11:"),
+                "{guid:?}: {error}"
+            );
+            assert!(error.contains(problem), "{guid:?}: {error}");
+            assert!(error.contains("restore it from version control"), "{error}");
+        }
+        let late = text.replacen(
+            "\"modified\":5",
+            &format!("\"modified\":{}", LATEST_TIME + 1),
+            2,
+        );
+        let error = read_error(&late, "time");
+        assert!(error.contains("deck.deckforge.lock:10:"), "{error}");
+        assert!(error.contains("is not between 0 and"), "{error}");
+    }
+
+    #[test]
+    fn a_lock_keyed_by_an_older_release_is_rekeyed_from_the_written_questions() {
+        let mut lock = Lock::new("deck");
+        lock.version = 2;
+        let mut snake = note("snakecase?", "g1");
+        snake.text = "What is snake_case?".into();
+        let mut cafe = note("caf\u{e9}?", "g2");
+        cafe.text = "Cafe\u{301}\u{200b}?".into();
+        let mut textless = note("ｆｕｌｌ?", "g3");
+        textless.text = String::new();
+        lock.notes = vec![snake, cafe, textless];
+        let mut current = lock.clone();
+        current.version = LOCK_VERSION;
+        current.rekey();
+        assert_eq!(current.notes, lock.notes, "a current lock is keyed already");
+        lock.rekey();
+        let keys: Vec<&str> = lock.notes.iter().map(|n| n.question.as_str()).collect();
+        assert_eq!(keys, ["what is snake_case?", "caf\u{e9}?", "full?"]);
+        assert_eq!(lock.notes[0].guid, "g1");
+        assert_eq!(lock.notes[0].modified, 5);
     }
 
     #[test]

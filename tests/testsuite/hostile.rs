@@ -228,7 +228,8 @@ fn out_of_range_times_are_errors_not_panics() {
     assert!(stderr.contains("SOURCE_DATE_EPOCH must be a number of seconds between"));
     assert_eq!(dir.entries(), before);
 
-    // A damaged lock holding such a time is refused the same way, naming the lock.
+    // A damaged lock holding such a time is refused the same way, naming the lock and the line
+    // (line 8 holds the note type's time).
     let (code, _, stderr) = run(deckforge().arg("build").arg(&source).arg("-o").arg(&out));
     assert_eq!(code, 0, "{stderr}");
     let lock = dir.join("mlops-interview-questions.deckforge.lock");
@@ -243,7 +244,7 @@ fn out_of_range_times_are_errors_not_panics() {
     assert_build_fails(
         &dir,
         &[source.as_os_str(), "-o".as_ref(), out.as_os_str()],
-        "deckforge.lock: the lock file is damaged (modification time 9223372036854775807",
+        "deckforge.lock:8: the lock file is damaged (modification time 9223372036854775807",
     );
 }
 

@@ -16,6 +16,8 @@ mod hostile;
 mod kinds;
 // inspect and diff, including hostile packages.
 mod inspect;
+// Identity under look-alike text and large edits, with a lock from the previous release.
+mod identity;
 // Contents of the .apkg against a golden dump.
 mod package;
 // Property tests: any input builds or fails with an error; GUIDs survive formatting noise.

@@ -744,7 +744,7 @@ fn a_lock_from_the_previous_release_migrates_without_bumping_a_note() {
         "{stderr}"
     );
     let new: Value = serde_json::from_str(&fs::read_to_string(&lock).unwrap()).unwrap();
-    assert_eq!(new["version"], 2);
+    assert_eq!(new["version"], 3);
     assert_eq!(new["deck_id"], old["deck_id"]);
     let stamps = |lock: &Value| -> std::collections::BTreeMap<String, Value> {
         lock["notes"]

@@ -1,0 +1,24 @@
+//! Stable identities: the same question in the same deck always gets the same GUID and ids.
+//!
+//! Anki merges re-imported notes by GUID alone (docs: anki-format.md §3.1), so a GUID must
+//! survive typo fixes, reformatting, reordering and text that only looks different. The parts:
+//! [`hash`] derives GUIDs and ids, [`normalise`] the question text they are keyed by,
+//! [`record`] what a build remembers per note, and [`assign`] (with `matching` and `reword`)
+//! decides each card's identity from those records. The lock file builds on this module;
+//! nothing here reads or writes it.
+
+pub mod assign;
+pub mod hash;
+mod matching;
+pub mod normalise;
+pub mod record;
+mod reword;
+
+pub use assign::{Assigned, Assignment, CardKey, Change, assign, assign_owned};
+pub use hash::{
+    ContentHash, IdAllocator, IdHasher, base91, content_hash, explicit_guid, note_guid, stable_i64,
+    stable_id,
+};
+pub use normalise::{normalise_question, slug};
+pub use record::{LATEST_TIME, LockedNote};
+pub use reword::{REWORD_THRESHOLD, REWORD_THRESHOLD_SAME_ANSWER, question_similarity};
