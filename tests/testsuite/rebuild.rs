@@ -776,7 +776,8 @@ fn a_lock_from_the_previous_release_migrates_without_bumping_a_note() {
 
 /// Issue 14: a lock written by release 0.1.0 as it stood before the one-way pipeline (lock
 /// version 2, its hashes from the source, one question showing an image) is read by this
-/// build, which stamps no note newer: the lock comes out byte for byte the same, and Anki,
+/// build, which stamps no note newer: the lock comes out byte for byte the same (but for its
+/// version), and Anki,
 /// holding that release's package, updates nothing on import.
 #[test]
 fn a_lock_from_the_current_release_is_kept_as_it_is() {
@@ -807,9 +808,11 @@ fn a_lock_from_the_current_release_is_kept_as_it_is() {
         stderr.contains("updated 0") && stderr.contains("unchanged 100"),
         "{stderr}"
     );
+    // Only the version moves on (version 3 keys questions after Unicode folding, which
+    // changes no key of this ASCII deck).
     assert_eq!(
         fs::read_to_string(&lock).unwrap(),
-        old,
+        old.replacen("\"version\": 2,", "\"version\": 3,", 1),
         "the lock is unchanged"
     );
     let after = anki_check(&collection, &[format!("apkg:{}", out.display())]);
