@@ -537,11 +537,14 @@ fn a_changed_deck_id_is_refused_and_the_deck_keeps_updating() {
     assert!(after["imports"][0]["updated"].as_i64().unwrap() > 0);
     // A genuinely new deck, with its own lock: new notes, no conflict with the old ones.
     let other = s.dir.join("other.apkg");
+    // In the scenario's folder: a bare name would leave a lock in the repository.
+    let other_lock = s.dir.join("renamed.deckforge.lock");
+    let other_lock = other_lock.to_str().unwrap();
     let (code, stderr) = build_args(
         &s.source,
         &other,
         T2,
-        &["--deck-id", "renamed", "--lock", "renamed.deckforge.lock"],
+        &["--deck-id", "renamed", "--lock", other_lock],
     );
     assert_eq!(code, 0, "{stderr}");
     let both = anki_check(&collection, &[format!("apkg:{}", other.display())]);
