@@ -150,7 +150,7 @@ fn a_save_rebuilds_the_deck_and_a_broken_save_keeps_the_previous_output() {
 }
 
 #[test]
-fn with_push_an_edited_question_reaches_anki_within_a_second_or_two() {
+fn with_push_an_edited_question_reaches_anki_within_a_second_or_two_and_a_moved_one_moves() {
     let server = ConnectServer::start();
     let dir = TempDir::new("watch-push");
     fs::write(dir.join("notes.md"), NOTES).unwrap();
