@@ -154,13 +154,27 @@ fn with_push_an_edited_question_reaches_anki_within_a_second_or_two_and_a_moved_
     let server = ConnectServer::start();
     let dir = TempDir::new("watch-push");
     fs::write(dir.join("notes.md"), NOTES).unwrap();
-    let watch = Watch::start(&dir, &["notes.md", "--push", "--url", &server.url]);
+    let watch = Watch::start(
+        &dir,
+        &[
+            "notes.md",
+            "--subdecks",
+            "--push",
+            "--move",
+            "--url",
+            &server.url,
+        ],
+    );
     assert!(
         watch.stderr().contains("pushed to Anki"),
         "{}",
         watch.stderr()
     );
-    server.note("What is a port?");
+    let port = server.note("What is a port?");
+    server.call(
+        "addTags",
+        serde_json::json!({"notes": [port.id], "tags": "mine"}),
+    );
 
     let saved = Instant::now();
     fs::write(
@@ -189,4 +203,21 @@ fn with_push_an_edited_question_reaches_anki_within_a_second_or_two_and_a_moved_
         "the edited question reached Anki {:?} after the save",
         saved.elapsed()
     );
+    let port = server.note("What is a network port?");
+    assert!(port.tags.contains(&"mine".to_string()), "{port:?}");
+
+    // Moved to a new section: with --move its card follows, and the tag stays.
+    let pushes = watch.stderr().matches("pushed to Anki").count();
+    let moved = NOTES
+        .replace("Q: What is a port?\nA: A number naming an endpoint.\n", "")
+        .replace(
+            "## Transport",
+            "## Ports\n\nQ: What is a network port?\nA: A number naming an endpoint.\n\n## Transport",
+        );
+    fs::write(dir.join("notes.md"), moved).unwrap();
+    watch.wait_for("pushed to Anki", pushes + 1);
+    let port = server.note("What is a network port?");
+    assert_eq!(port.decks, ["Networking::Ports"], "{}", watch.stderr());
+    assert!(port.tags.contains(&"mine".to_string()), "{port:?}");
+    assert_eq!(server.notes().len(), 2);
 }
