@@ -70,6 +70,8 @@ pub struct BuildOptions {
     pub subdecks: bool,
     /// Keep raw HTML from the sources instead of sanitising it.
     pub allow_html: bool,
+    /// Colour fenced code in a known language at build time (classed spans, no script).
+    pub highlight: bool,
     /// Fail instead of warning.
     pub strict: bool,
     pub lock: LockMode,
@@ -101,6 +103,7 @@ impl BuildOptions {
             deck_id: None,
             subdecks: false,
             allow_html: false,
+            highlight: true,
             strict: false,
             lock: LockMode::BesideSource,
             locked: false,
@@ -1246,7 +1249,7 @@ impl<'a> Planned<'a> {
         let (decks, cards) = decks_and_cards(documents, options.subdecks, &deck_name);
         let maker = NoteMaker {
             cards,
-            renderer: HtmlRenderer::new(options.allow_html),
+            renderer: HtmlRenderer::new(options.allow_html).with_highlighting(options.highlight),
             media: apkg.then(Mutex::default),
             tag_root: input.identity.tag_root.clone(),
             keep_markdown: !apkg,
@@ -1624,6 +1627,8 @@ fn card_key(
 ) -> (CardKey, Option<Migration>, Option<Box<[String]>>) {
     let card = maker.cards[index].draft;
     let images = may_show_image(card);
+    let highlighted =
+        maker.renderer.highlights(&card.question) || maker.renderer.highlights(&card.answer);
     let mut kept = None;
     let (hashes, migration) = if images || legacy {
         let rendered = maker.fields_with(index, media, legacy);
@@ -1638,6 +1643,7 @@ fn card_key(
             &rendered.tags,
             &image_sources(&rendered.fields),
             allow_html,
+            highlighted,
         );
         let migration = legacy.then(|| Migration {
             rendered: rendered_hashes(&rendered),
@@ -1651,7 +1657,10 @@ fn card_key(
         (hashes, migration)
     } else {
         let tags = maker.tags(index);
-        (source_hashes(card, &tags, "", allow_html), None)
+        (
+            source_hashes(card, &tags, "", allow_html, highlighted),
+            None,
+        )
     };
     let key = CardKey {
         normalised: normalise_question(&card.question),
@@ -1706,12 +1715,19 @@ fn source_hashes(
     tags: &[String],
     images: &str,
     allow_html: bool,
+    highlighted: bool,
 ) -> (identity::ContentHash, identity::ContentHash) {
     let question = folded_markdown(&card.question);
     let answer = folded_markdown(&card.answer);
     let section = card.section.join("\u{1f}");
     let tags = tags.join(" ");
-    let version = RENDER_VERSION.to_string();
+    // Highlighted code changed these notes' rendering (and `--no-highlight` changes it back):
+    // they alone are updated, as a version bump would update every note.
+    let version = if highlighted {
+        format!("{RENDER_VERSION}+highlight")
+    } else {
+        RENDER_VERSION.to_string()
+    };
     let content = content_hash([
         "source",
         version.as_str(),

@@ -253,6 +253,12 @@ pub(crate) struct DeckArgs {
     #[arg(long)]
     allow_html: bool,
 
+    /// Leave fenced code uncoloured. By default code in a known language (```rust, ```python,
+    /// ```sh, …) is highlighted when the deck is built, as classed spans the card's CSS colours
+    /// in day and night mode: no JavaScript runs in the card.
+    #[arg(long)]
+    no_highlight: bool,
+
     /// Folder whose front.html, back.html and style.css replace the built-in card design
     /// (any subset). A change updates the note type in Anki without forking it.
     #[arg(long, value_name = "DIR")]
@@ -271,6 +277,7 @@ impl DeckArgs {
         options.deck_id = self.deck_id;
         options.subdecks = self.subdecks;
         options.allow_html = self.allow_html;
+        options.highlight = !self.no_highlight;
         Ok(())
     }
 
@@ -281,6 +288,7 @@ impl DeckArgs {
             (self.deck_id.is_some(), "--deck-id"),
             (self.subdecks, "--subdecks"),
             (self.allow_html, "--allow-html"),
+            (self.no_highlight, "--no-highlight"),
             (self.templates.is_some(), "--templates"),
         ]
         .into_iter()

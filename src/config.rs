@@ -57,6 +57,8 @@ struct RawDeck {
     #[serde(default)]
     allow_html: bool,
     #[serde(default)]
+    no_highlight: bool,
+    #[serde(default)]
     strict: bool,
     templates: Option<Spanned<PathBuf>>,
     preset: Option<Spanned<String>>,
@@ -120,6 +122,8 @@ pub struct DeckConfig {
     pub subdecks: bool,
     /// Keep raw HTML from the sources.
     pub allow_html: bool,
+    /// Leave fenced code uncoloured (`no_highlight = true`).
+    pub no_highlight: bool,
     /// Treat warnings as errors.
     pub strict: bool,
     /// A folder of templates replacing the defaults.
@@ -150,6 +154,7 @@ impl DeckConfig {
             deck_id: self.deck_id.clone(),
             subdecks: self.subdecks,
             allow_html: self.allow_html,
+            highlight: !self.no_highlight,
             strict: self.strict,
             lock: self.lock.clone(),
             locked: self.locked,
@@ -321,6 +326,7 @@ impl Config {
                 deck_id: deck.deck_id.map(Spanned::into_inner),
                 subdecks: deck.subdecks,
                 allow_html: deck.allow_html,
+                no_highlight: deck.no_highlight,
                 strict: deck.strict,
                 templates: deck.templates.map(|t| resolve(t.get_ref())),
                 text: text_options,

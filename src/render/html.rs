@@ -23,20 +23,41 @@ use crate::source::markdown::parser_options;
 /// Renders question and answer Markdown to HTML.
 pub struct HtmlRenderer {
     sanitizer: Option<ammonia::Builder<'static>>,
+    highlight: bool,
 }
 
 impl HtmlRenderer {
     /// `allow_raw_html` skips sanitising (the `--allow-html` escape hatch for trusted sources).
     pub fn new(allow_raw_html: bool) -> Self {
         let sanitizer = (!allow_raw_html).then(sanitizer);
-        HtmlRenderer { sanitizer }
+        HtmlRenderer {
+            sanitizer,
+            highlight: true,
+        }
+    }
+
+    /// Whether fenced code in a language the highlighter knows gets coloured spans (on by
+    /// default; `--no-highlight` turns it off).
+    pub fn with_highlighting(mut self, highlight: bool) -> Self {
+        self.highlight = highlight;
+        self
+    }
+
+    /// Whether rendering `markdown` colours some of its code: a fenced block in a known language.
+    pub(crate) fn highlights(&self, markdown: &str) -> bool {
+        self.highlight && super::highlight::has_known_fence(markdown)
     }
 
     /// Renders block Markdown (an answer).
     pub fn block(&self, markdown: &str) -> String {
-        match &self.sanitizer {
+        let html = match &self.sanitizer {
             Some(builder) => fast_path(markdown).unwrap_or_else(|| sanitised(builder, markdown)),
             None => unsanitised(markdown),
+        };
+        if self.highlight && markdown.contains(['`', '~']) {
+            super::highlight::highlight_code_blocks(&html)
+        } else {
+            html
         }
     }
 
@@ -560,7 +581,8 @@ mod tests {
                 fast += 1;
                 assert_eq!(html, expected, "fast path differs for {markdown:?}");
             }
-            assert_eq!(HtmlRenderer::new(false).block(&markdown), expected);
+            let plain = HtmlRenderer::new(false).with_highlighting(false);
+            assert_eq!(plain.block(&markdown), expected);
         }
         assert!(
             fast > 2 * cards.len(),

@@ -122,3 +122,131 @@ fn tags_from_front_matter_questions_and_answers_reach_anki_and_leave_the_text() 
     assert_eq!(rebuilt["counts"]["notes"], 2);
     assert!(tags(note(&rebuilt, "What is X?")).contains(&"added"));
 }
+
+const CODE: &str = "# Code
+
+1. **What does this print?**
+
+   - **Answer:** A greeting:
+
+     ```rust
+     // say hello
+     fn main() { let n = 42; println!(\"hi <{}>\", n); }
+     ```
+
+     ```python
+     def f(x: int) -> str:
+         return \"x\" * x  # repeat
+     ```
+";
+
+/// Measures, in the page, the contrast of every highlighted token against its code block's
+/// background (WCAG's ratio) and counts the distinct colours, into `data-` attributes.
+const CONTRAST_PROBE: &str = r#"<script>
+(() => {
+  const lum = (c) => {
+    const [r, g, b] = c.match(/[\d.]+/g).slice(0, 3).map((v) => {
+      v = v / 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  let min = 99, colours = new Set(), tokens = 0;
+  for (const span of document.querySelectorAll('.df-answer pre span[class^="hl-"]')) {
+    if (span.children.length || !span.textContent.trim()) continue;
+    const fg = getComputedStyle(span).color;
+    const bg = getComputedStyle(span.closest('pre')).backgroundColor;
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    min = Math.min(min, (a + 0.05) / (b + 0.05));
+    colours.add(fg);
+    tokens++;
+  }
+  document.body.dataset.minContrast = min.toFixed(2);
+  document.body.dataset.colours = colours.size;
+  document.body.dataset.tokens = tokens;
+})();
+</script></body>"#;
+
+fn data_attribute(dom: &str, name: &str) -> f64 {
+    let key = format!("data-{name}=\"");
+    let start = dom
+        .find(&key)
+        .unwrap_or_else(|| panic!("no {key} in the page"))
+        + key.len();
+    let end = start + dom[start..].find('"').unwrap();
+    dom[start..end].parse().unwrap()
+}
+
+#[test]
+fn highlighted_code_reads_well_in_day_and_night_mode_in_chromium() {
+    let Some(browser) = crate::preview::chromium() else {
+        eprintln!("\n\n*** SKIPPED: no chromium (apt-get install chromium) ***\n\n");
+        return;
+    };
+    let dir = TempDir::new("kinds-highlight");
+    let source = dir.join("code.md");
+    fs::write(&source, CODE).unwrap();
+    let page = dir.join("page.html");
+    let (code, _, stderr) = run(deckforge().arg("preview").arg(&source).arg("-o").arg(&page));
+    assert_eq!(code, 0, "{stderr}");
+    let html = fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("hl-keyword"),
+        "the preview shows the highlighted code"
+    );
+    fs::write(&page, html.replacen("</body>", CONTRAST_PROBE, 1)).unwrap();
+    let url = format!("file://{}", page.canonicalize().unwrap().display());
+    for mode in ["", "#night"] {
+        let profile = TempDir::new("kinds-chromium-profile");
+        let dom = crate::preview::run_chromium(
+            browser,
+            &profile,
+            &["--dump-dom"],
+            &format!("{url}{mode}"),
+        );
+        assert_eq!(mode == "#night", dom.contains("card1 nightMode"), "{mode}");
+        let tokens = data_attribute(&dom, "tokens");
+        let colours = data_attribute(&dom, "colours");
+        let contrast = data_attribute(&dom, "min-contrast");
+        assert!(tokens >= 20.0, "{mode}: {tokens} tokens");
+        assert!(colours >= 5.0, "{mode}: only {colours} colours");
+        assert!(
+            contrast >= 4.5,
+            "{mode}: a token's contrast is {contrast} (WCAG AA: 4.5)"
+        );
+        eprintln!("highlight{mode}: {tokens} tokens, {colours} colours, contrast >= {contrast}");
+    }
+}
+
+#[test]
+fn highlighted_code_reaches_anki_without_script_and_no_highlight_turns_it_off() {
+    let dir = TempDir::new("kinds-highlight-anki");
+    let apkg = build(&dir, "code", CODE, &[]);
+    let collection = dir.join("collection.anki2");
+    let state = anki_check(&collection, std::slice::from_ref(&apkg));
+    let note = note(&state, "What does this print?");
+    let answer = note["cards"][0]["answer"].as_str().unwrap();
+    assert!(answer.contains("<span class=\"hl-keyword"), "{answer}");
+    assert!(answer.contains("<span class=\"hl-comment"), "{answer}");
+    assert!(!answer.contains("<script"), "no script in the card");
+    let css = state["notetypes"][0]["css"].as_str().unwrap();
+    assert!(
+        css.contains(".hl-keyword") && css.contains("--df-hl-keyword"),
+        "{css}"
+    );
+    assert!(side(note, 0, "answer").contains("println!(\"hi <{}>\", n);"));
+
+    // Turning it off updates that note in place, with the same text.
+    let plain = build(&dir, "code", CODE, &["--no-highlight"]);
+    let rebuilt = anki_check(&collection, &[plain]);
+    assert_eq!(
+        rebuilt["imports"][0]["updated"], 1,
+        "{:#}",
+        rebuilt["imports"]
+    );
+    assert_eq!(rebuilt["imports"][0]["new"], 0);
+    let note = self::note(&rebuilt, "What does this print?");
+    let answer = note["cards"][0]["answer"].as_str().unwrap();
+    assert!(!answer.contains("<span class=\"hl-"), "{answer}");
+    assert!(side(note, 0, "answer").contains("println!(\"hi <{}>\", n);"));
+}
