@@ -303,7 +303,8 @@ fn new_shapes_import_into_anki_as_read() {
     };
     let quiz = notes
         .iter()
-        .find(|n| field(n, "Question").contains("shape.radius"))
+        // The quiz's code is highlighted: its text is split into spans.
+        .find(|n| crate::support::visible_text(&field(n, "Question")).contains("shape.radius"))
         .expect("the first quiz question");
     let front = field(quiz, "Question");
     assert!(front.starts_with("<p>What's the output?</p>"), "{front}");
