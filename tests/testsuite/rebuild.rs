@@ -812,10 +812,18 @@ fn a_lock_from_the_current_release_is_kept_as_it_is() {
         "{stderr}"
     );
     // Only the version moves on (version 3 keys questions after Unicode folding, which
-    // changes no key of this ASCII deck).
+    // changes no key of this ASCII deck), and the card design's record, which follows the
+    // built-in templates and CSS a release may improve (the note type then updates in Anki,
+    // never forks); every note's record stays.
+    let notes_only = |lock: &str| -> Vec<String> {
+        lock.lines()
+            .filter(|line| !line.starts_with("  \"note_type\":"))
+            .map(str::to_string)
+            .collect()
+    };
     assert_eq!(
-        fs::read_to_string(&lock).unwrap(),
-        old.replacen("\"version\": 2,", "\"version\": 3,", 1),
+        notes_only(&fs::read_to_string(&lock).unwrap()),
+        notes_only(&old.replacen("\"version\": 2,", "\"version\": 3,", 1)),
         "the lock is unchanged"
     );
     let after = anki_check(&collection, &[format!("apkg:{}", out.display())]);
