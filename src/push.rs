@@ -48,6 +48,9 @@ pub struct PushReport {
     pub added: Vec<String>,
     /// Questions whose fields Anki's copy got from the sources.
     pub updated: Vec<String>,
+    /// Media files stored for notes given the sources' fields (the import copies only those of
+    /// the notes it adds or updates).
+    pub media_stored: Vec<String>,
     /// Questions whose learner tags were put back after the import.
     pub tags_kept: Vec<String>,
     /// Cards moved: question, from deck, to deck.
@@ -78,6 +81,7 @@ impl PushReport {
             || !self.updated.is_empty()
             || !self.tags_kept.is_empty()
             || !self.moved.is_empty()
+            || !self.media_stored.is_empty()
     }
 }
 
@@ -143,18 +147,20 @@ fn deliver(
             _ => {}
         }
     }
-    update_fields(client, notes, &after, report)?;
+    let given = update_fields(client, notes, &after, report)?;
+    store_media(client, package, &given, report)?;
     keep_tags(client, notes, &before, &after, report)?;
     place_cards(client, notes, &after, options, report)
 }
 
-/// Gives the sources' fields to notes whose copy in Anki differs.
+/// Gives the sources' fields to notes whose copy in Anki differs; returns the values given.
 fn update_fields(
     client: &Client,
     notes: &[InspectedNote],
     anki: &HashMap<i64, AnkiNote>,
     report: &mut PushReport,
-) -> Result<(), ConnectError> {
+) -> Result<Vec<String>, ConnectError> {
+    let mut given = Vec::new();
     for note in notes {
         let Some(held) = note.note_id.and_then(|id| anki.get(&id)) else {
             continue;
@@ -171,11 +177,81 @@ fn update_fields(
         if changed.is_empty() {
             continue;
         }
+        given.extend(
+            changed
+                .values()
+                .filter_map(Value::as_str)
+                .map(str::to_string),
+        );
         client.request(
             "updateNoteFields",
             json!({"note": {"id": note.note_id, "fields": changed}}),
         )?;
         report.updated.push(question(note));
+    }
+    Ok(given)
+}
+
+/// The media file names `html` refers to: `src="…"` and `[sound:…]`.
+fn media_names(html: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    for (open, close) in [("src=\"", '"'), ("[sound:", ']')] {
+        let mut rest = html;
+        while let Some(at) = rest.find(open) {
+            rest = &rest[at + open.len()..];
+            if let Some(end) = rest.find(close) {
+                names.push(&rest[..end]);
+                rest = &rest[end..];
+            }
+        }
+    }
+    names
+}
+
+/// Stores in Anki the package's media that fields given with `updateNoteFields` show: an
+/// import copies media only for the notes it adds or updates itself. Each file is extracted
+/// beside the package (a folder the add-on can read) and stored by path.
+fn store_media(
+    client: &Client,
+    package: &Path,
+    given: &[String],
+    report: &mut PushReport,
+) -> Result<(), ConnectError> {
+    let wanted: BTreeSet<&str> = given.iter().flat_map(|field| media_names(field)).collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let unreadable = |error: String| ConnectError::Action {
+        action: "storeMediaFile".to_string(),
+        message: format!("cannot read the media of {}: {error}", package.display()),
+    };
+    let file = std::fs::File::open(package).map_err(|e| unreadable(e.to_string()))?;
+    let mut zip = zip::ZipArchive::new(file).map_err(|e| unreadable(e.to_string()))?;
+    let map: BTreeMap<String, String> = {
+        let entry = zip
+            .by_name("media")
+            .map_err(|e| unreadable(e.to_string()))?;
+        serde_json::from_reader(entry).map_err(|e| unreadable(e.to_string()))?
+    };
+    let folder = package.with_extension("media");
+    std::fs::create_dir_all(&folder).map_err(|e| unreadable(e.to_string()))?;
+    for (index, name) in map
+        .iter()
+        .filter(|(_, name)| wanted.contains(name.as_str()))
+    {
+        // The entry's number names the extracted file, never the name from the package.
+        let number: u64 = index
+            .parse()
+            .map_err(|_| unreadable(format!("entry {index:?}")))?;
+        let path = folder.join(format!("{number}.bin"));
+        let mut entry = zip.by_name(index).map_err(|e| unreadable(e.to_string()))?;
+        let mut out = std::fs::File::create(&path).map_err(|e| unreadable(e.to_string()))?;
+        std::io::copy(&mut entry, &mut out).map_err(|e| unreadable(e.to_string()))?;
+        client.request(
+            "storeMediaFile",
+            json!({"filename": name, "path": path.to_string_lossy()}),
+        )?;
+        report.media_stored.push(name.clone());
     }
     Ok(())
 }
@@ -467,6 +543,14 @@ mod tests {
         assert_eq!(search_escape("deckforge-my_deck"), r"deckforge-my\_deck");
         assert_eq!(search_escape("deckforge::removed"), "deckforge::removed");
         assert_eq!(search_escape("a\"b*"), r#"a\"b\*"#);
+    }
+
+    #[test]
+    fn media_names_are_found_in_images_and_sounds() {
+        assert_eq!(
+            media_names(r#"<img src="a1.png" alt="x"> [sound:b2.mp3] <img src="c3.svg">"#),
+            ["a1.png", "c3.svg", "b2.mp3"]
+        );
     }
 
     #[test]

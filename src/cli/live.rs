@@ -323,6 +323,12 @@ fn report_lines(report: &PushReport) -> Vec<String> {
             .iter()
             .map(|q| format!("Anki: updated {:?}", term::printable(q))),
     );
+    lines.extend(
+        report
+            .media_stored
+            .iter()
+            .map(|name| format!("Anki: stored the media file {}", term::printable(name))),
+    );
     lines.extend(report.moved.iter().map(|(q, from, to)| {
         format!(
             "Anki: moved {:?} from {} to {}",

@@ -83,6 +83,53 @@ fn push_adds_updates_moves_and_prunes_only_when_asked_and_keeps_the_learners_tag
         assert!(tcp.tags.contains(&tag.to_string()), "{tag} lost: {tcp:?}");
     }
 
+    // An image added to a note Anki kept (it is newer): the file reaches Anki's media folder.
+    fs::write(
+        dir.join("dot.svg"),
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><circle cx="2" cy="2" r="2"/></svg>"#,
+    )
+    .unwrap();
+    write_notes(
+        &dir,
+        &NOTES.replace(
+            "Ordered, reliable delivery.",
+            "Ordered, reliable, checked delivery. ![a dot](dot.svg)",
+        ),
+    );
+    let (code, stderr) = push(&dir, &server, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("Anki: updated \"What does TCP guarantee?\""),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Anki: stored the media file "), "{stderr}");
+    let info = server.call("notesInfo", json!({"notes": [tcp.id]}));
+    let answer = info[0]["fields"]["Answer"]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let name = answer
+        .split("src=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let stored = server.call("retrieveMediaFile", json!({ "filename": name }));
+    assert!(
+        stored.as_str().is_some_and(|data| !data.is_empty()),
+        "{name} is not in Anki's media: {stored}"
+    );
+    write_notes(
+        &dir,
+        &NOTES.replace(
+            "Ordered, reliable delivery.",
+            "Ordered, reliable, checked delivery.",
+        ),
+    );
+    let (code, stderr) = push(&dir, &server, &[]);
+    assert_eq!(code, 0, "{stderr}");
+
     // A question moved to the other section: its card moves only with --move.
     let moved = NOTES
         .replace(
