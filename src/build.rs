@@ -985,7 +985,12 @@ impl NoteMaker<'_> {
         let mut problems = Vec::new();
         let mut unpacked = None;
         let (question, answer) = match media {
-            Some(media) if shows_image(&question) || shows_image(&answer) => {
+            Some(media)
+                if shows_image(&question)
+                    || shows_image(&answer)
+                    || plays_sound(&question)
+                    || plays_sound(&answer) =>
+            {
                 if keep_unpacked {
                     unpacked = Some([question.clone(), answer.clone()]);
                 }
@@ -1155,7 +1160,17 @@ fn note_type_of(
 fn may_show_image(card: &source::CardDraft) -> bool {
     [&card.question, &card.answer]
         .iter()
-        .any(|markdown| markdown.contains("![") || shows_image(markdown))
+        .any(|markdown| markdown.contains("![") || shows_image(markdown) || plays_sound(markdown))
+}
+
+/// Whether Markdown or HTML may play a sound (`[sound:…]`, inert or not, or `<audio>`/`<video>`),
+/// which packing turns into a packed `[sound:…]`.
+fn plays_sound(text: &str) -> bool {
+    text.contains("sound:")
+        || text
+            .as_bytes()
+            .windows(6)
+            .any(|w| w.eq_ignore_ascii_case(b"<audio") || w.eq_ignore_ascii_case(b"<video"))
 }
 
 /// Whether `html` may show an image (a cheap test before taking the media lock).
@@ -1695,6 +1710,12 @@ fn media_warnings(maker: &NoteMaker, mut problems: Vec<(usize, Vec<String>)>) ->
 fn image_sources(fields: &[String]) -> String {
     let mut images = String::new();
     for html in &fields[..=field::ANSWER] {
+        // Packed sounds are named by their content, so a changed recording updates the note.
+        for (at, _) in html.match_indices("[sound:") {
+            let name = &html[at + 7..];
+            images.push_str(&name[..name.find(']').unwrap_or(name.len())]);
+            images.push('\u{1f}');
+        }
         if shows_image(html) {
             crate::render::media::rewrite_img_sources(html, |src| {
                 images.push_str(src);

@@ -287,6 +287,10 @@ impl HtmlRules {
             match event {
                 Event::Html(html) | Event::InlineHtml(html) => {
                     for (tag, attributes) in start_tags(&html) {
+                        // Rendering turns these into Anki's `[sound:…]` (render::html).
+                        if matches!(tag.as_str(), "audio" | "video" | "source") {
+                            continue;
+                        }
                         if self.dropped_with_content.contains(tag.as_str()) {
                             push(format!("<{tag}> and its content"));
                             continue;

@@ -99,6 +99,7 @@ fn events(markdown: &str, trusted: bool) -> impl Iterator<Item = Event<'_>> {
         next: None,
     }
     .map(math_to_mathjax)
+    .map(audio_to_sound)
     .peekable();
     std::iter::from_fn(move || {
         let event = events.next()?;
@@ -173,6 +174,75 @@ fn inert_anki_tags(text: CowStr<'_>) -> Event<'_> {
         out.push_str(&escape(piece));
     }
     Event::InlineHtml(CowStr::from(out))
+}
+
+/// `<audio src>`, `<video src>` and `<source src>` become an inert `[sound:src]` (closing tags
+/// go): Anki plays media from that tag, on every client, and packing makes it active once the
+/// file is packed ([`super::media::MediaCollector::pack`]). The sanitiser would drop the tags.
+fn audio_to_sound(event: Event<'_>) -> Event<'_> {
+    let (Event::Html(html) | Event::InlineHtml(html)) = &event else {
+        return event;
+    };
+    let lower = html.to_ascii_lowercase();
+    // pulldown-cmark hands inline tags over one by one: `<source>` comes alone.
+    if !["<audio", "<video", "<source"].iter().any(|t| lower.contains(t)) {
+        return event;
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut at = 0;
+    while let Some(i) = lower[at..].find('<') {
+        let start = at + i;
+        let Some(len) = html[start..].find('>') else {
+            break;
+        };
+        let tag = &lower[start + 1..start + len];
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '/')
+            .collect();
+        out.push_str(&html[at..start]);
+        match name.as_str() {
+            "audio" | "video" | "source" => {
+                if let Some(src) = attribute(&html[start + 1..start + len], "src") {
+                    out.push_str(&format!("[<span></span>sound:{}]", escape(&src)));
+                }
+            }
+            "/audio" | "/video" | "/source" => {}
+            _ => out.push_str(&html[start..start + len + 1]),
+        }
+        at = start + len + 1;
+    }
+    out.push_str(&html[at..]);
+    Event::InlineHtml(CowStr::from(out))
+}
+
+/// The value of attribute `name` in a tag's inside (`audio src="x.mp3" controls`), quoted or not.
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let lower = tag.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(i) = lower[from..].find(name) {
+        let at = from + i;
+        from = at + name.len();
+        let before = lower[..at].chars().next_back();
+        if !before.is_some_and(char::is_whitespace) {
+            continue;
+        }
+        let rest = tag[from..].trim_start();
+        let Some(value) = rest.strip_prefix('=') else {
+            continue;
+        };
+        let value = value.trim_start();
+        let quoted = value.chars().next().filter(|c| *c == '"' || *c == '\'');
+        let raw = match quoted {
+            Some(q) => value[1..].split(q).next().unwrap_or_default(),
+            None => value
+                .split(|c: char| c.is_whitespace() || c == '/')
+                .next()
+                .unwrap_or_default(),
+        };
+        return Some(raw.replace("&amp;", "&"));
+    }
+    None
 }
 
 fn unsanitised(markdown: &str) -> String {
@@ -668,6 +738,25 @@ mod tests {
         assert!(html.contains("<table>"), "{html}");
         assert!(html.contains("<td>1</td>"), "{html}");
         assert!(html.contains("H<sub>2</sub>O <strong>x</strong>"), "{html}");
+    }
+
+    #[test]
+    fn audio_and_video_tags_become_inert_sound_tags() {
+        let html = HtmlRenderer::new(false).block(
+            "Hear it:\n\n<audio controls src=\"a b.mp3\"></audio>\n\n<video><source src='c.webm'></video> <AUDIO SRC=d.ogg>",
+        );
+        assert!(html.contains("[<span></span>sound:a b.mp3]"), "{html}");
+        assert!(html.contains("[<span></span>sound:c.webm]"), "{html}");
+        assert!(html.contains("[<span></span>sound:d.ogg]"), "{html}");
+        assert!(
+            !html.contains("<audio") && !html.contains("<video"),
+            "{html}"
+        );
+        assert_eq!(
+            attribute(" controls src=\"x\"", "src").as_deref(),
+            Some("x")
+        );
+        assert_eq!(attribute(" datasrc=\"x\"", "src"), None);
     }
 
     #[test]

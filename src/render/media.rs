@@ -29,6 +29,11 @@ impl MediaCollector {
     /// Packs the local images that rendered `html` shows (relative to `folder`, the source
     /// document's folder), pointing their `src` at the packed names. Returns the HTML and a
     /// message per image that could not be packed.
+    ///
+    /// Sound and video become Anki's `[sound:…]` tag, which plays them on every client: an
+    /// `![](x.mp3)` image, and the `[sound:x.mp3]` the author wrote (which rendering left inert,
+    /// see [`crate::render::html`]) once its file is packed. A sound that is not packed stays
+    /// inert text, so a card never plays a name the deck does not hold.
     pub fn pack(&mut self, html: String, folder: &Path) -> (String, Vec<String>) {
         let mut problems = Vec::new();
         let html = rewrite_img_sources(&html, |src| match self.resolve(folder, src) {
@@ -38,7 +43,48 @@ impl MediaCollector {
                 None
             }
         });
+        let html = sounds_from_images(&html);
+        let html = if html.contains(INERT_SOUND) {
+            self.activate_sounds(&html, folder, &mut problems)
+        } else {
+            html
+        };
         (html, problems)
+    }
+
+    /// `html` with every inert `[sound:path]` whose file packs as sound or video made active.
+    fn activate_sounds(&mut self, html: &str, folder: &Path, problems: &mut Vec<String>) -> String {
+        let mut out = String::with_capacity(html.len());
+        let mut rest = html;
+        while let Some(start) = rest.find(INERT_SOUND) {
+            let after = &rest[start + INERT_SOUND.len()..];
+            let Some(end) = after.find(']').filter(|&end| !after[..end].contains('<')) else {
+                out.push_str(&rest[..start + INERT_SOUND.len()]);
+                rest = after;
+                continue;
+            };
+            out.push_str(&rest[..start]);
+            let src = unescape(&after[..end]);
+            match self.resolve(folder, &src) {
+                Ok(Some(name)) if is_sound_name(&name) => {
+                    out.push_str(&format!("[sound:{name}]"));
+                }
+                Ok(Some(_)) => {
+                    problems.push(format!(
+                        "sound {src:?} is not a sound or video file; left as text"
+                    ));
+                    out.push_str(&rest[start..start + INERT_SOUND.len() + end + 1]);
+                }
+                Ok(None) => out.push_str(&rest[start..start + INERT_SOUND.len() + end + 1]),
+                Err(problem) => {
+                    problems.push(problem.replacen("image ", "sound ", 1));
+                    out.push_str(&rest[start..start + INERT_SOUND.len() + end + 1]);
+                }
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        out
     }
 
     /// The media name for `src` as written in a document in `folder`, or why it cannot be packed.
@@ -105,6 +151,47 @@ impl MediaCollector {
     }
 }
 
+/// How rendering writes an author's `[sound:…]`: broken by an empty span, so Anki does not play it.
+pub(crate) const INERT_SOUND: &str = "[<span></span>sound:";
+
+/// Whether `name` is a packed media name (content hash and extension) of a sound or video.
+fn is_sound_name(name: &str) -> bool {
+    let Some((hash, extension)) = name.split_once('.') else {
+        return false;
+    };
+    hash.len() == 64
+        && hash.bytes().all(|b| b.is_ascii_hexdigit())
+        && MediaKind::of_extension(extension).is_some_and(MediaKind::is_sound)
+}
+
+/// `html` with every `<img>` whose source is a packed sound or video replaced by Anki's
+/// `[sound:…]` tag: `![](x.mp3)` is how Markdown writes a media file.
+fn sounds_from_images(html: &str) -> String {
+    let lower = html.to_ascii_lowercase();
+    let mut out = String::with_capacity(html.len());
+    let mut at = 0;
+    while let Some(start) = find_img(&lower, at) {
+        out.push_str(&html[at..start]);
+        let Some(end) = tag_end(&html[start..]) else {
+            out.push_str(&html[start..]);
+            return out;
+        };
+        let tag = &html[start..start + end];
+        let mut sound = None;
+        rewrite_src(tag, &mut |src: &str| {
+            sound = is_sound_name(src).then(|| src.to_string());
+            None
+        });
+        match sound {
+            Some(name) => out.push_str(&format!("[sound:{name}]")),
+            None => out.push_str(tag),
+        }
+        at = start + end;
+    }
+    out.push_str(&html[at..]);
+    out
+}
+
 /// What a media file's extension promises, checked against its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum MediaKind {
@@ -147,6 +234,19 @@ impl MediaKind {
             "webm" | "mkv" => MediaKind::Matroska,
             _ => return None,
         })
+    }
+
+    /// Sound and video, which Anki plays from a `[sound:…]` tag rather than shows.
+    fn is_sound(self) -> bool {
+        matches!(
+            self,
+            MediaKind::Mp3
+                | MediaKind::Ogg
+                | MediaKind::Wav
+                | MediaKind::Flac
+                | MediaKind::Mp4
+                | MediaKind::Matroska
+        )
     }
 
     fn describe(self) -> &'static str {
@@ -456,6 +556,21 @@ mod tests {
         assert!(!MediaKind::Png.matches(b"-----BEGIN OPENSSH PRIVATE KEY-----"));
         assert_eq!(MediaKind::of_extension("md"), None);
         assert_eq!(MediaKind::of_extension("env"), None);
+    }
+
+    #[test]
+    fn packed_sounds_leave_img_tags_and_others_stay() {
+        let hash = "a".repeat(64);
+        let html = format!(
+            "<p><img src=\"{hash}.mp3\" alt=\"\"> <img src=\"{hash}.png\"> <img src=\"x.mp3\"></p>"
+        );
+        assert_eq!(
+            sounds_from_images(&html),
+            format!("<p>[sound:{hash}.mp3] <img src=\"{hash}.png\"> <img src=\"x.mp3\"></p>")
+        );
+        assert!(is_sound_name(&format!("{hash}.webm")));
+        assert!(!is_sound_name(&format!("{hash}.png")));
+        assert!(!is_sound_name("x].mp3"));
     }
 
     #[test]

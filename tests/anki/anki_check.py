@@ -105,6 +105,8 @@ def dump(col):
             rendered = col.get_card(card["id"])
             card["question"] = rendered.question()
             card["answer"] = rendered.answer()
+            # The files the engine plays for each side ([sound:…] becomes a play button).
+            card["answer_sounds"] = [getattr(tag, "filename", None) for tag in rendered.answer_av_tags()]
         notes.append({
             "guid": guid, "mod": mod, "notetype": notetype["name"] if notetype else None,
             "fields": dict(zip(names, values)) if len(names) == len(values) else values,

@@ -250,3 +250,70 @@ fn highlighted_code_reaches_anki_without_script_and_no_highlight_turns_it_off() 
     assert!(!answer.contains("<span class=\"hl-"), "{answer}");
     assert!(side(note, 0, "answer").contains("println!(\"hi <{}>\", n);"));
 }
+
+#[test]
+fn sound_and_video_are_packed_and_played_by_anki_and_unsafe_ones_stay_text() {
+    let dir = TempDir::new("kinds-sound");
+    fs::write(
+        dir.join("hello.mp3"),
+        b"ID3\x04\x00\x00\x00\x00\x00\x00 mp3 frames",
+    )
+    .unwrap();
+    fs::write(dir.join("bell.ogg"), b"OggS\x00\x02 ogg pages").unwrap();
+    fs::write(dir.join("clip.mp4"), b"\x00\x00\x00\x18ftypmp42 mp4 boxes").unwrap();
+    fs::write(dir.join("fake.mp3"), b"#!/bin/sh\necho not audio\n").unwrap();
+    let markdown = "# Sounds
+
+1. **How is it said?**
+
+   - **Answer:** Like this: ![](hello.mp3)
+
+2. **What rings?**
+
+   - **Answer:** The bell. [sound:bell.ogg]
+
+3. **What does the clip show?**
+
+   - **Answer:** A demo.
+
+     <video controls src=\"clip.mp4\"></video>
+
+4. **What stays text?**
+
+   - **Answer:** [sound:../outside.mp3] and [sound:missing.mp3] and [sound:fake.mp3].
+";
+    let apkg = build(&dir, "sounds", markdown, &[]);
+    let collection = dir.join("collection.anki2");
+    let state = anki_check(&collection, std::slice::from_ref(&apkg));
+    let media: Vec<&str> = state["media"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert_eq!(media.len(), 3, "{media:?}");
+    for (question, extension) in [
+        ("How is it said?", ".mp3"),
+        ("What rings?", ".ogg"),
+        ("What does the clip show?", ".mp4"),
+    ] {
+        let note = note(&state, question);
+        let sounds = note["cards"][0]["answer_sounds"].as_array().unwrap();
+        assert_eq!(sounds.len(), 1, "{question}: {note:#}");
+        let file = sounds[0].as_str().unwrap();
+        assert!(file.ends_with(extension) && media.contains(&file), "{file}");
+        let field = note["fields"]["Answer"].as_str().unwrap();
+        assert!(field.contains(&format!("[sound:{file}]")), "{field}");
+        assert!(
+            !field.contains("<img") && !field.contains("<video"),
+            "{field}"
+        );
+    }
+    let text = note(&state, "What stays text?");
+    assert_eq!(text["cards"][0]["answer_sounds"], serde_json::json!([]));
+    let shown = side(text, 0, "answer");
+    assert!(
+        shown.contains("[sound:../outside.mp3] and [sound:missing.mp3] and [sound:fake.mp3]"),
+        "{shown}"
+    );
+}
