@@ -981,7 +981,10 @@ impl NoteMaker<'_> {
             ..
         } = self.cards[index];
         let question = self.renderer.inline(&card.question);
-        let answer = self.renderer.block(&card.answer);
+        let answer = match crate::render::extra::mark(&card.answer) {
+            Some(marked) => self.renderer.block(&marked),
+            None => self.renderer.block(&card.answer),
+        };
         let mut problems = Vec::new();
         let mut unpacked = None;
         let (question, answer) = match media {
@@ -1644,6 +1647,15 @@ fn card_key(
     let images = may_show_image(card);
     let highlighted =
         maker.renderer.highlights(&card.question) || maker.renderer.highlights(&card.answer);
+    let variant = match (
+        highlighted,
+        crate::render::extra::mark(&card.answer).is_some(),
+    ) {
+        (false, false) => "",
+        (true, false) => "+highlight",
+        (false, true) => "+extra",
+        (true, true) => "+highlight+extra",
+    };
     let mut kept = None;
     let (hashes, migration) = if images || legacy {
         let rendered = maker.fields_with(index, media, legacy);
@@ -1658,7 +1670,7 @@ fn card_key(
             &rendered.tags,
             &image_sources(&rendered.fields),
             allow_html,
-            highlighted,
+            variant,
         );
         let migration = legacy.then(|| Migration {
             rendered: rendered_hashes(&rendered),
@@ -1672,10 +1684,7 @@ fn card_key(
         (hashes, migration)
     } else {
         let tags = maker.tags(index);
-        (
-            source_hashes(card, &tags, "", allow_html, highlighted),
-            None,
-        )
+        (source_hashes(card, &tags, "", allow_html, variant), None)
     };
     let key = CardKey {
         normalised: normalise_question(&card.question),
@@ -1736,19 +1745,15 @@ fn source_hashes(
     tags: &[String],
     images: &str,
     allow_html: bool,
-    highlighted: bool,
+    variant: &str,
 ) -> (identity::ContentHash, identity::ContentHash) {
     let question = folded_markdown(&card.question);
     let answer = folded_markdown(&card.answer);
     let section = card.section.join("\u{1f}");
     let tags = tags.join(" ");
-    // Highlighted code changed these notes' rendering (and `--no-highlight` changes it back):
-    // they alone are updated, as a version bump would update every note.
-    let version = if highlighted {
-        format!("{RENDER_VERSION}+highlight")
-    } else {
-        RENDER_VERSION.to_string()
-    };
+    // Highlighted code and extra notes changed these notes' rendering (and `--no-highlight`
+    // changes it back): they alone are updated, as a version bump would update every note.
+    let version = format!("{RENDER_VERSION}{variant}");
     let content = content_hash([
         "source",
         version.as_str(),

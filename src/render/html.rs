@@ -185,7 +185,10 @@ fn audio_to_sound(event: Event<'_>) -> Event<'_> {
     };
     let lower = html.to_ascii_lowercase();
     // pulldown-cmark hands inline tags over one by one: `<source>` comes alone.
-    if !["<audio", "<video", "<source"].iter().any(|t| lower.contains(t)) {
+    if !["<audio", "<video", "<source"]
+        .iter()
+        .any(|t| lower.contains(t))
+    {
         return event;
     }
     let mut out = String::with_capacity(html.len());

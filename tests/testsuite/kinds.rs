@@ -317,3 +317,59 @@ fn sound_and_video_are_packed_and_played_by_anki_and_unsafe_ones_stay_text() {
         "{shown}"
     );
 }
+
+#[test]
+fn extra_notes_show_on_the_back_only_set_apart_in_the_answer_field() {
+    let dir = TempDir::new("kinds-extra");
+    let markdown = "# Extra
+
+1. **What is a mutex?**
+
+   - **Answer:** A lock only one thread holds at a time.
+
+     Note: think of a talking stick.
+
+2. **What is a semaphore?**
+
+   - **Answer:** A counter of permits.
+
+     > [!note] Origin
+     > Dijkstra, 1962.
+";
+    let apkg = build(&dir, "extra", markdown, &[]);
+    let collection = dir.join("collection.anki2");
+    let state = anki_check(&collection, std::slice::from_ref(&apkg));
+    assert_eq!(state["counts"]["cards"], 2);
+    for (question, extra, hidden) in [
+        ("What is a mutex?", "think of a talking stick.", "Note:"),
+        ("What is a semaphore?", "Origin Dijkstra, 1962.", "[!note]"),
+    ] {
+        let note = note(&state, question);
+        assert!(
+            !side(note, 0, "question").contains(extra),
+            "{question}: not on the front"
+        );
+        let back = side(note, 0, "answer");
+        assert!(back.contains(extra), "{back}");
+        assert!(!back.contains(hidden), "{back}");
+        let field = note["fields"]["Answer"].as_str().unwrap();
+        assert!(field.contains("<div class=\"df-extra\">"), "{field}");
+    }
+    let fields = &state["notetypes"][0]["fields"];
+    assert_eq!(
+        fields.as_array().unwrap().len(),
+        5,
+        "no new field: {fields}"
+    );
+
+    // Editing the note updates it in place.
+    let edited = markdown.replace("talking stick", "talking stick in a meeting");
+    let rebuilt = anki_check(&collection, &[build(&dir, "extra", &edited, &[])]);
+    assert_eq!(
+        rebuilt["imports"][0]["updated"], 1,
+        "{:#}",
+        rebuilt["imports"]
+    );
+    assert_eq!(rebuilt["imports"][0]["new"], 0);
+    assert!(side(note(&rebuilt, "What is a mutex?"), 0, "answer").contains("in a meeting"));
+}
