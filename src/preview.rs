@@ -301,7 +301,11 @@ pub fn preview_cards(package: &Package) -> (Vec<PreviewCard>, Vec<TemplateError>
                 .fields
                 .iter()
                 .cloned()
-                .zip(note.fields.iter().cloned())
+                .zip(
+                    note.fields
+                        .iter()
+                        .map(|f| crate::render::media::preview_players(f)),
+                )
                 .collect(),
             tags: note.tags.join(" "),
             deck: deck.clone(),

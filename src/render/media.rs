@@ -192,6 +192,49 @@ fn sounds_from_images(html: &str) -> String {
     out
 }
 
+/// For the preview page, which is no Anki: every `<img>` of a sound or video file (by its
+/// extension; the preview packs nothing) becomes a player, so the page plays what Anki will.
+pub(crate) fn preview_players(html: &str) -> String {
+    if !html.contains("<img") {
+        return html.to_string();
+    }
+    let lower = html.to_ascii_lowercase();
+    let mut out = String::with_capacity(html.len());
+    let mut at = 0;
+    while let Some(start) = find_img(&lower, at) {
+        out.push_str(&html[at..start]);
+        let Some(end) = tag_end(&html[start..]) else {
+            out.push_str(&html[start..]);
+            return out;
+        };
+        let tag = &html[start..start + end];
+        let mut src = None;
+        rewrite_src(tag, &mut |value: &str| {
+            src = Some(value.to_string());
+            None
+        });
+        let kind = src.as_deref().and_then(|src| {
+            let extension = src.rsplit_once('.')?.1.to_ascii_lowercase();
+            MediaKind::of_extension(&extension).filter(|k| k.is_sound())
+        });
+        match (kind, src) {
+            (Some(kind), Some(src)) => {
+                let element = if matches!(kind, MediaKind::Mp4 | MediaKind::Matroska) {
+                    "video"
+                } else {
+                    "audio"
+                };
+                let src = crate::html::escape(&src);
+                out.push_str(&format!("<{element} controls src=\"{src}\"></{element}>"));
+            }
+            _ => out.push_str(tag),
+        }
+        at = start + end;
+    }
+    out.push_str(&html[at..]);
+    out
+}
+
 /// What a media file's extension promises, checked against its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum MediaKind {
@@ -571,6 +614,16 @@ mod tests {
         assert!(is_sound_name(&format!("{hash}.webm")));
         assert!(!is_sound_name(&format!("{hash}.png")));
         assert!(!is_sound_name("x].mp3"));
+    }
+
+    #[test]
+    fn the_preview_plays_sound_and_video() {
+        assert_eq!(
+            preview_players(
+                "<p><img src=\"a.mp3\" alt=\"\"> <img src=\"b.webm\"> <img src=\"c.png\"></p>"
+            ),
+            "<p><audio controls src=\"a.mp3\"></audio> <video controls src=\"b.webm\"></video> <img src=\"c.png\"></p>"
+        );
     }
 
     #[test]
