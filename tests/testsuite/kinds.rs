@@ -318,7 +318,10 @@ fn sound_and_video_are_packed_and_played_by_anki_and_unsafe_ones_stay_text() {
         .arg(&page));
     assert_eq!(code, 0, "{stderr}");
     let page = fs::read_to_string(&page).unwrap();
-    assert!(page.contains("audio controls src=\\\"hello.mp3\\\""), "the preview plays it");
+    assert!(
+        page.contains("audio controls src=\\\"hello.mp3\\\""),
+        "the preview plays it"
+    );
 
     let text = note(&state, "What stays text?");
     assert_eq!(text["cards"][0]["answer_sounds"], serde_json::json!([]));
