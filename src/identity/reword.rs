@@ -18,8 +18,12 @@ pub const REWORD_THRESHOLD: f64 = 0.5;
 /// "Is Python compiled?" and "Is Rust garbage collected?" (both "No.") are not one note.
 pub const REWORD_THRESHOLD_SAME_ANSWER: f64 = 0.4;
 
-/// How many of a new question's rarest features propose candidates.
+/// How many of a new question's rarest features propose candidates, at most.
 const SIGNATURE: usize = 6;
+/// Past its two rarest features, a new question's features propose candidates only while they
+/// total this many: a word found in one vanished question (its own, usually) says more than a
+/// trigram found in five hundred, and 100,000 rewordings compared 2,000 candidates each.
+const CANDIDATE_BUDGET: usize = 256;
 /// A word or trigram in more vanished questions than this tells none of them apart (`what`,
 /// `the`), so it proposes no candidates; the question's rarer features still do.
 const COMMON_FEATURE: usize = 1_000;
@@ -144,7 +148,13 @@ fn candidate_pairs(new: &Groups, vanished: &Groups) -> Vec<(f64, usize, usize)> 
             .filter(|list| list.len() <= COMMON_FEATURE)
             .collect();
         lists.sort_by_key(|list| (list.len(), list[0]));
-        for &v in lists.into_iter().take(SIGNATURE).flatten() {
+        let mut proposed = 0;
+        let signature = lists.into_iter().take(SIGNATURE).enumerate();
+        let signature = signature.take_while(|(rank, list)| {
+            proposed += list.len();
+            *rank < 2 || proposed <= CANDIDATE_BUDGET
+        });
+        for &v in signature.flat_map(|(_, list)| list) {
             let v = v as usize;
             if std::mem::replace(&mut seen[v], n) == n {
                 continue;
