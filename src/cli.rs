@@ -10,6 +10,8 @@ macro_rules! say {
 }
 
 mod author;
+mod init;
+mod inputs;
 mod live;
 mod options;
 mod term;
@@ -32,7 +34,7 @@ use deckforge::write::presets::{Preset, TextOptions};
 use deckforge::{Error, Severity};
 
 use author::{PreviewArgs, TemplatesCommand};
-use options::{GlobalArgs, LayoutArg};
+use options::{ExcludeArg, GlobalArgs, LayoutArg};
 
 /// Exit status for problems with input or output files (usage errors exit with 2, from clap).
 const FAILURE: u8 = 1;
@@ -196,6 +198,28 @@ the Anki cards keep MathJax) and images served from the deck's source folder onl
 written, not even the lock file. Run `deckforge watch --push` beside it to update Anki as well.")]
     Serve(live::ServeArgs),
 
+    /// Start a project: write a deckforge.toml and a first notes.md to build at once.
+    #[command(after_help = "Examples:\n  \
+deckforge init                 # in the current folder\n  \
+deckforge init my-deck && cd my-deck && deckforge build\n\n\
+Nothing is written when either file exists already.")]
+    Init {
+        /// The folder to start the project in (created if missing).
+        #[arg(value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+    },
+
+    /// Print the manual page (roff) to standard output.
+    #[command(after_help = "Examples:\n  \
+deckforge man > deckforge.1 && man ./deckforge.1\n  \
+deckforge man build > deckforge-build.1\n  \
+deckforge man | sudo tee /usr/local/share/man/man1/deckforge.1 >/dev/null")]
+    Man {
+        /// A command to print the page of (deckforge-build, ...) instead of deckforge's.
+        #[arg(value_name = "COMMAND")]
+        command: Option<String>,
+    },
+
     /// Print a shell completion script to standard output.
     #[command(after_help = "Examples:\n  \
 deckforge completions bash > ~/.local/share/bash-completion/completions/deckforge\n  \
@@ -212,9 +236,12 @@ deckforge completions elvish >> ~/.config/elvish/rc.elv")]
 
 #[derive(Debug, Args)]
 struct CheckArgs {
-    /// Markdown files to check.
+    /// Markdown files to check: files, folders (every .md file below) or globs.
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
+
+    #[command(flatten)]
+    exclude: ExcludeArg,
 
     #[command(flatten)]
     layout: LayoutArg,
@@ -299,10 +326,13 @@ impl DeckArgs {
 
 #[derive(Debug, Args)]
 struct BuildArgs {
-    /// Markdown files to read; their cards go into one deck, in order. Without any, every deck
-    /// of the nearest deckforge.toml is built.
+    /// Markdown files to read, folders (every .md file below, sorted) or globs; their cards go
+    /// into one deck, in order. Without any, every deck of the nearest deckforge.toml is built.
     #[arg(value_name = "INPUT", requires = "output")]
     inputs: Vec<PathBuf>,
+
+    #[command(flatten)]
+    exclude: ExcludeArg,
 
     /// Output file: `.apkg` for an Anki package, `.csv` for Anki's text import.
     #[arg(short, long, value_name = "OUT", requires = "inputs")]
@@ -373,6 +403,8 @@ pub fn run() -> ExitCode {
         Command::Preview(args) => author::run_preview(args, quiet),
         Command::Templates { command } => author::run_templates(command),
         Command::Completions { shell } => author::run_completions(shell),
+        Command::Init { dir } => init::run_init(&dir, quiet),
+        Command::Man { command } => init::run_man(command.as_deref()),
         Command::Prune { locks } => run_prune(&locks, quiet),
         Command::Push(args) => live::run_push(args, quiet),
         Command::Watch(args) => live::run_watch(args, quiet),
@@ -530,7 +562,11 @@ fn one_line(html: &str) -> String {
 }
 
 fn run_check(args: CheckArgs, quiet: bool) -> ExitCode {
-    let report = check_report(&args.inputs, args.layout.layout, args.allow_html);
+    let inputs = match args.exclude.expand(&args.inputs) {
+        Ok(inputs) => inputs,
+        Err(code) => return code,
+    };
+    let report = check_report(&inputs, args.layout.layout, args.allow_html);
     let text = if args.json {
         serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
     } else {
@@ -577,7 +613,11 @@ fn run_build(args: BuildArgs, quiet: bool) -> ExitCode {
     let Some(output_path) = args.output else {
         return author::run_project(&args_for_project(&args), now, output);
     };
-    let mut options = BuildOptions::new(args.inputs, output_path, now);
+    let inputs = match args.exclude.expand(&args.inputs) {
+        Ok(inputs) => inputs,
+        Err(code) => return code,
+    };
+    let mut options = BuildOptions::new(inputs, output_path, now);
     if let Err(code) = args.deck.apply(&mut options) {
         return code;
     }
@@ -612,6 +652,7 @@ fn args_for_project(args: &BuildArgs) -> author::ProjectArgs {
             (args.preset.is_some(), "--preset"),
             (args.bom, "--bom"),
             (args.changed_only, "--changed-only"),
+            (!args.exclude.exclude.is_empty(), "--exclude"),
         ]
         .into_iter()
         .filter_map(|(given, name)| given.then_some(name)),
@@ -700,10 +741,10 @@ fn print_report(report: &BuildReport, verbosity: Verbosity) {
     for notice in &report.notices {
         say!("note: {}", term::printable(notice));
     }
-    if verbosity == Verbosity::Verbose {
-        if let Some(lock) = &report.lock {
-            say!("lock: {}", lock.display());
-        }
+    if verbosity == Verbosity::Verbose
+        && let Some(lock) = &report.lock
+    {
+        say!("lock: {}", lock.display());
     }
     say!(
         "wrote {}: {} notes in deck \"{}\" ({})",
@@ -833,4 +874,16 @@ fn usage(message: &str) -> ExitCode {
 fn fail(message: &str) -> ExitCode {
     say!("{}", term::error_line(message));
     ExitCode::from(FAILURE)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own consistency checks of the whole definition (conflicting shorts, a global
+    /// option clashing with a command's, missing value names), which it only runs when asked.
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

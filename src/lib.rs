@@ -42,6 +42,12 @@
 //! # Ok::<(), deckforge::Error>(())
 //! ```
 
+// `rust-version` 1.89 (the dependencies' real floor) turns on two style lints that the code,
+// written against 1.85, predates: let-chains for nested `if let` and `is_multiple_of`. They are
+// allowed until the modules being refactored in parallel have settled, rather than rewriting
+// nineteen places in other people's files at once.
+#![allow(clippy::collapsible_if, clippy::manual_is_multiple_of)]
+
 pub mod anki_connect;
 pub mod build;
 pub mod check;

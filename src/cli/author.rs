@@ -10,16 +10,20 @@ use deckforge::build::{BuildOptions, LockMode};
 use deckforge::config::{CONFIG_FILE, Config};
 use deckforge::templates::Templates;
 
-use super::options::LayoutArg;
+use super::options::{ExcludeArg, LayoutArg};
 use super::{
     BuildOutput, Cli, DeckArgs, USAGE, build_one, emit, fail, fail_with, report_json, term,
 };
 
 #[derive(Debug, Args)]
 pub struct PreviewArgs {
-    /// Markdown files to read; their cards go into one deck, in order.
+    /// Markdown files to read, folders (every .md file below) or globs; their cards go into
+    /// one deck, in order.
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
+
+    #[command(flatten)]
+    exclude: ExcludeArg,
 
     /// The HTML page to write.
     #[arg(short, long, value_name = "PAGE")]
@@ -53,7 +57,11 @@ Without --force, nothing is written if any of the three files exists already.")]
 
 pub fn run_preview(args: PreviewArgs, quiet: bool) -> ExitCode {
     // A preview has no build time of its own; timestamps do not show on the page.
-    let mut options = BuildOptions::new(args.inputs, args.output, 0);
+    let inputs = match args.exclude.expand(&args.inputs) {
+        Ok(inputs) => inputs,
+        Err(code) => return code,
+    };
+    let mut options = BuildOptions::new(inputs, args.output, 0);
     if let Err(code) = args.deck.apply(&mut options) {
         return code;
     }
@@ -171,6 +179,19 @@ pub fn run_project(args: &ProjectArgs, now: i64, output: BuildOutput) -> ExitCod
         };
         options.strict |= args.strict;
         options.locked |= args.locked;
+        // A project names its output folders (`build/notes.apkg`); a fresh clone has none.
+        if let Some(parent) = options
+            .output
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            && let Err(error) = std::fs::create_dir_all(parent)
+        {
+            failed = Some(fail(&format!(
+                "cannot create the output folder {}: {error}",
+                parent.display()
+            )));
+            continue;
+        }
         match build_one(&options, output) {
             Ok(report) => reports.push(report_json(&report)),
             Err(code) => failed = Some(code),

@@ -40,3 +40,23 @@ fn layout_parser() -> impl TypedValueParser<Value = LayoutChoice> {
             .expect("only listed names get through")
     })
 }
+
+/// `--exclude`, for every command whose INPUT may be a folder or a glob.
+#[derive(Debug, Clone, Args)]
+pub struct ExcludeArg {
+    /// Leave out the files a folder or glob INPUT finds that match GLOB (`drafts/**`,
+    /// `*.draft.md`), matched against the path below the folder or the file name; repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+}
+
+impl ExcludeArg {
+    /// `inputs` with folders and unexpanded globs replaced by their files; an error is printed
+    /// and returned as the exit code.
+    pub fn expand(
+        &self,
+        inputs: &[std::path::PathBuf],
+    ) -> Result<Vec<std::path::PathBuf>, std::process::ExitCode> {
+        super::inputs::expand(inputs, &self.exclude).map_err(|message| super::fail(&message))
+    }
+}

@@ -167,11 +167,11 @@ pub fn diagnostic(diagnostic: &Diagnostic) -> String {
         paint(colour, word),
         printable(&diagnostic.message)
     );
-    if style().snippets {
-        if let Some(snippet) = snippet(&diagnostic.path, diagnostic.line, diagnostic.column) {
-            out.push('\n');
-            out.push_str(&snippet);
-        }
+    if style().snippets
+        && let Some(snippet) = snippet(&diagnostic.path, diagnostic.line, diagnostic.column)
+    {
+        out.push('\n');
+        out.push_str(&snippet);
     }
     out
 }

@@ -374,7 +374,8 @@ fn local_file(folder: &Path, src: &str) -> Result<Option<(PathBuf, PathBuf)>, St
         return Ok(None);
     }
     let path_part = src.split(['?', '#']).next().unwrap_or(src);
-    let decoded = percent_decode(path_part);
+    // `img\a.png`, as Windows users write it, names the same file on every system.
+    let decoded = percent_decode(path_part).replace('\\', "/");
     let relative = Path::new(&decoded);
     if relative.is_absolute()
         || relative
@@ -560,7 +561,8 @@ mod tests {
             .expect("local");
         assert_eq!(name.len(), 64 + 4);
         assert!(name.ends_with(".png"));
-        assert_eq!(media.resolve(&dir, "./img/a b.PNG"), Ok(Some(name)));
+        assert_eq!(media.resolve(&dir, "./img/a b.PNG"), Ok(Some(name.clone())));
+        assert_eq!(media.resolve(&dir, "img\\a b.PNG"), Ok(Some(name)));
         assert_eq!(media.into_media().len(), 1);
 
         let mut media = MediaCollector::default();

@@ -36,6 +36,8 @@ mod watch;
 mod serve;
 // That server, in its own venv under target/tmp/, started and killed by each test.
 mod connect;
+// A new user's first steps: --help snapshots, init, man, folder and glob inputs.
+mod start;
 // Helpers: running the binary, golden files, reading packages, the Anki environment.
 mod support;
 
