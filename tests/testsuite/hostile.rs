@@ -67,12 +67,13 @@ fn set_mode(path: &Path, mode: u32) {
 fn input_errors_name_the_file_and_write_nothing() {
     let dir = TempDir::new("hostile-input");
     let out = dir.join("out.apkg");
+    // A folder stands for the Markdown files below it; one without any is named.
     let folder = dir.join("notes.md");
     fs::create_dir(&folder).unwrap();
     assert_build_fails(
         &dir,
         &[folder.as_os_str(), "-o".as_ref(), out.as_os_str()],
-        "notes.md: cannot read the input",
+        "notes.md: the folder holds no Markdown (.md) file",
     );
 
     let blank = dir.join("blank.md");
