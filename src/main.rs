@@ -2,7 +2,6 @@
 
 // A binary has no API: every item of its modules is reachable only from here.
 #![allow(unreachable_pub)]
-
 // As in lib.rs: rust-version 1.89 turns on let-chain and `is_multiple_of` style lints that code
 // written against 1.85 predates.
 #![allow(clippy::collapsible_if, clippy::manual_is_multiple_of)]
