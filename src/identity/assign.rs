@@ -393,6 +393,39 @@ mod tests {
     }
 
     #[test]
+    fn a_new_subject_in_the_same_words_is_a_new_note_not_a_rewording() {
+        let deck = [
+            key("What is a trait?", "A set of methods a type implements."),
+            key("What is ownership?", "Each value has one owner."),
+            key(
+                "What is a closure?",
+                "A function that captures its environment.",
+            ),
+        ];
+        let v1 = assign("ns", &deck, &[], 1);
+        // The trait question is replaced by another subject, answer and all.
+        let replaced = [
+            key("What is a lifetime?", "How long a reference is valid."),
+            deck[1].clone(),
+            deck[2].clone(),
+        ];
+        let v2 = rebuild(&v1, &replaced, 2);
+        assert_eq!(v2.cards[0].change, Change::Added, "{:?}", v2.cards[0]);
+        assert_eq!(v2.removed.len(), 1);
+        // The same subject reworded keeps its note, with or without the same answer.
+        for answer in ["A set of methods a type implements.", "An interface."] {
+            let reworded = [
+                key("What is a trait in Rust?", answer),
+                deck[1].clone(),
+                deck[2].clone(),
+            ];
+            let v2 = rebuild(&v1, &reworded, 2);
+            assert_eq!(v2.cards[0].change, Change::Reworded, "answer {answer:?}");
+            assert_eq!(v2.cards[0].guid, v1.cards[0].guid);
+        }
+    }
+
+    #[test]
     fn explicit_ids_outrank_the_question_and_survive_rewrites() {
         let mut card = key("What is X?", "x");
         card.explicit_id = Some("x-def".into());

@@ -65,13 +65,52 @@ fn profile(question: &str) -> Profile {
     Profile { words, trigrams }
 }
 
+/// How much each word or trigram tells the deck's questions apart: `ln(1 + questions / questions
+/// with it)`. Without it, `what is a trait?` and `what is a lifetime?` (different answers) shared
+/// enough of `what is a` to count as one note reworded, and the trait card's review history went
+/// to the lifetime question. Weighted this way, the words and trigrams most questions share count
+/// for little and the subject of the question for much.
+struct Rarity {
+    questions: f64,
+    with_feature: HashMap<u32, u32>,
+}
+
+impl Rarity {
+    /// Every feature alike: for comparing two questions with no deck around them.
+    fn uniform() -> Self {
+        Rarity {
+            questions: 0.0,
+            with_feature: HashMap::new(),
+        }
+    }
+
+    fn of<'a>(questions: impl Iterator<Item = &'a str>) -> Self {
+        let mut rarity = Rarity::uniform();
+        for question in questions {
+            rarity.questions += 1.0;
+            for feature in features(&profile(question)) {
+                *rarity.with_feature.entry(feature).or_default() += 1;
+            }
+        }
+        rarity
+    }
+
+    fn weight(&self, feature: u32) -> f64 {
+        if self.questions == 0.0 {
+            return 1.0;
+        }
+        let with = self.with_feature.get(&feature).copied().unwrap_or(1).max(1);
+        (1.0 + self.questions / f64::from(with)).ln()
+    }
+}
+
 /// Sørensen–Dice of two sorted feature lists, each feature weighted by `weight`.
-fn dice<T, K: Ord>(a: &[T], b: &[T], key: impl Fn(&T) -> K, weight: impl Fn(&T) -> u32) -> f64 {
-    let total: u32 = a.iter().chain(b).map(&weight).sum();
-    if total == 0 {
+fn dice<T, K: Ord>(a: &[T], b: &[T], key: impl Fn(&T) -> K, weight: impl Fn(&T) -> f64) -> f64 {
+    let total: f64 = a.iter().chain(b).map(&weight).sum();
+    if total <= 0.0 {
         return 0.0;
     }
-    let (mut i, mut j, mut shared) = (0, 0, 0u32);
+    let (mut i, mut j, mut shared) = (0, 0, 0.0);
     while i < a.len() && j < b.len() {
         match key(&a[i]).cmp(&key(&b[j])) {
             std::cmp::Ordering::Less => i += 1,
@@ -83,12 +122,17 @@ fn dice<T, K: Ord>(a: &[T], b: &[T], key: impl Fn(&T) -> K, weight: impl Fn(&T) 
             }
         }
     }
-    f64::from(shared) / f64::from(total)
+    shared / total
 }
 
-fn similarity(a: &Profile, b: &Profile) -> f64 {
-    let words = dice(&a.words, &b.words, |w| w.0, |w| w.1);
-    let trigrams = dice(&a.trigrams, &b.trigrams, |&t| t, |_| 1);
+fn similarity(a: &Profile, b: &Profile, rarity: &Rarity) -> f64 {
+    let words = dice(
+        &a.words,
+        &b.words,
+        |w| w.0,
+        |w| f64::from(w.1) * rarity.weight(w.0),
+    );
+    let trigrams = dice(&a.trigrams, &b.trigrams, |&t| t, |&t| rarity.weight(t));
     words.max(trigrams)
 }
 
@@ -96,7 +140,7 @@ fn similarity(a: &Profile, b: &Profile) -> f64 {
 /// words, weighted by length, and of their character trigrams (Sørensen–Dice), so one-word
 /// swaps and small spelling changes score high and shared little words do not.
 pub fn question_similarity(a: &str, b: &str) -> f64 {
-    similarity(&profile(a), &profile(b))
+    similarity(&profile(a), &profile(b), &Rarity::uniform())
 }
 
 /// Items grouped by identical question text, groups in order of first appearance.
@@ -132,8 +176,8 @@ fn features(p: &Profile) -> impl Iterator<Item = u32> + '_ {
 }
 
 /// Pairs of (new group, vanished group) alike enough to match with the same answer, with
-/// their similarity, most alike first.
-fn candidate_pairs(new: &Groups, vanished: &Groups) -> Vec<(f64, usize, usize)> {
+/// their similarity, most alike first: `.0` every feature alike, `.1` weighted by rarity.
+fn candidate_pairs(new: &Groups, vanished: &Groups, rarity: &Rarity) -> Vec<Pair> {
     let mut postings: HashMap<u32, Vec<u32>> = HashMap::new();
     for (g, p) in vanished.profiles.iter().enumerate() {
         for feature in features(p) {
@@ -159,14 +203,35 @@ fn candidate_pairs(new: &Groups, vanished: &Groups) -> Vec<(f64, usize, usize)> 
             if std::mem::replace(&mut seen[v], n) == n {
                 continue;
             }
-            let score = similarity(p, &vanished.profiles[v]);
+            let score = similarity(p, &vanished.profiles[v], &Rarity::uniform());
             if score >= REWORD_THRESHOLD_SAME_ANSWER {
-                pairs.push((score, n, v));
+                let rare = similarity(p, &vanished.profiles[v], rarity);
+                pairs.push(Pair {
+                    score,
+                    rare,
+                    new: n,
+                    vanished: v,
+                });
             }
         }
     }
-    pairs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    pairs.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.order(b)));
     pairs
+}
+
+/// A vanished and a new question alike enough to be one note if their answers agree (`score`);
+/// with different answers, the subject must be alike too (`rare`, see [`Rarity`]).
+struct Pair {
+    score: f64,
+    rare: f64,
+    new: usize,
+    vanished: usize,
+}
+
+impl Pair {
+    fn order(&self, other: &Pair) -> std::cmp::Ordering {
+        (self.new, self.vanished).cmp(&(other.new, other.vanished))
+    }
 }
 
 /// The free records of one vanished question, found by answer without a scan per card.
@@ -236,17 +301,34 @@ pub(super) fn match_rewordings(records: &[&LockedNote], cards: &[LockedNote], m:
             .filter(|&r| !m.claimed[r])
             .map(|r| (r, records[r].question.as_str())),
     );
-    let pairs = candidate_pairs(&new, &vanished);
+    if vanished.members.is_empty() {
+        return;
+    }
+    // Rarity over the whole deck, old and new: within the few questions of one edit every
+    // word would look rare.
+    let rarity = Rarity::of(
+        records
+            .iter()
+            .map(|r| r.question.as_str())
+            .chain(cards.iter().map(|c| c.question.as_str())),
+    );
+    let mut pairs = candidate_pairs(&new, &vanished, &rarity);
     let mut pools: Vec<Pool> = vanished
         .members
         .iter()
         .map(|members| Pool::new(members))
         .collect();
     for same_answer in [true, false] {
-        for &(score, n, v) in &pairs {
-            if !same_answer && score < REWORD_THRESHOLD {
-                continue;
-            }
+        if !same_answer {
+            pairs.retain(|pair| pair.rare >= REWORD_THRESHOLD);
+            pairs.sort_by(|a, b| b.rare.total_cmp(&a.rare).then(a.order(b)));
+        }
+        for &Pair {
+            new: n,
+            vanished: v,
+            ..
+        } in &pairs
+        {
             for &card in &new.members[n] {
                 if m.matched[card].is_some() {
                     continue;
