@@ -115,7 +115,7 @@ impl Lock {
         Ok(Some(lock))
     }
 
-    /// Re-keys the records of a lock written before [`KEYED_VERSION`] by normalising each
+    /// Re-keys the records of a lock written before `KEYED_VERSION` by normalising each
     /// question as written, so every note still matches its question: same GUID, and no
     /// modification time bumped, since the content hashes do not depend on the key.
     pub fn rekey(&mut self) {

@@ -3,7 +3,7 @@
 //! Anki merges re-imported notes by GUID alone (docs: anki-format.md §3.1), so a GUID must
 //! survive typo fixes, reformatting, reordering and text that only looks different. The parts:
 //! [`hash`] derives GUIDs and ids, [`normalise`] the question text they are keyed by,
-//! [`record`] what a build remembers per note, and [`assign`] (with `matching` and `reword`)
+//! [`record`] what a build remembers per note, and [`assign`](mod@assign) (with `matching` and `reword`)
 //! decides each card's identity from those records. The lock file builds on this module;
 //! nothing here reads or writes it.
 
