@@ -440,27 +440,8 @@ fn refuse_output_over(options: &BuildOptions, files: &[(&Path, &'static str)]) -
 /// `path` made absolute, with `.` and `..` resolved and symbolic links followed as far as the
 /// path exists, so two spellings of one file compare equal.
 fn normalised(path: &Path) -> PathBuf {
-    use std::path::Component;
-    if let Ok(real) = path.canonicalize() {
-        return real;
-    }
-    let absolute = std::env::current_dir()
-        .map(|dir| dir.join(path))
-        .unwrap_or_else(|_| path.to_path_buf());
-    let mut out = PathBuf::new();
-    for component in absolute.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    match (out.parent().map(Path::canonicalize), out.file_name()) {
-        (Some(Ok(parent)), Some(name)) => parent.join(name),
-        _ => out,
-    }
+    path.canonicalize()
+        .unwrap_or_else(|_| crate::write::atomic::resolved_path(path))
 }
 
 /// The previous lock and the file it was read from. The first time after an upgrade that is

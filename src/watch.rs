@@ -5,7 +5,11 @@
 //! and the images beside or below its sources. Its own output, lock and the hidden temporary
 //! files and journal a build writes are not dependencies, or every build would start another.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
+
+// The watcher's paths are absolute and real (/tmp may be a link), the options' often relative:
+// both are compared resolved.
+use crate::write::atomic::resolved_path;
 
 use crate::build::BuildOptions;
 use crate::config::CONFIG_FILE;
@@ -16,7 +20,7 @@ pub fn folders(decks: &[BuildOptions]) -> Vec<PathBuf> {
     let mut folders: Vec<PathBuf> = decks
         .iter()
         .flat_map(|deck| deck.inputs.iter().chain(&deck.templates.files))
-        .map(|file| absolute(&parent(file)))
+        .map(|file| resolved_path(&parent(file)))
         .collect();
     folders.sort();
     folders.dedup();
@@ -33,7 +37,7 @@ pub fn folders(decks: &[BuildOptions]) -> Vec<PathBuf> {
 /// (the project may have changed), none for a folder or a deck's own output, lock or
 /// temporary files.
 pub fn affected(decks: &[BuildOptions], path: &Path) -> Vec<usize> {
-    let path = absolute(path);
+    let path = resolved_path(path);
     let hidden = path
         .file_name()
         .is_some_and(|name| name.to_string_lossy().starts_with('.'));
@@ -52,19 +56,19 @@ pub fn affected(decks: &[BuildOptions], path: &Path) -> Vec<usize> {
     (0..decks.len())
         .filter(|&i| {
             let deck = &decks[i];
-            let source = deck.inputs.iter().any(|input| absolute(input) == path);
+            let source = deck.inputs.iter().any(|input| resolved_path(input) == path);
             let template = deck
                 .templates
                 .files
                 .iter()
-                .any(|file| path.starts_with(absolute(&parent(file))));
+                .any(|file| path.starts_with(resolved_path(&parent(file))));
             // An image, sound or video beside or below a source may be one it shows; other
             // files there (another deck's source, a log) are not the deck's.
             let beside = media
                 && deck
                     .inputs
                     .iter()
-                    .any(|input| path.starts_with(absolute(&parent(input))));
+                    .any(|input| path.starts_with(resolved_path(&parent(input))));
             source || template || beside
         })
         .collect()
@@ -72,41 +76,16 @@ pub fn affected(decks: &[BuildOptions], path: &Path) -> Vec<usize> {
 
 /// Whether a build of `deck` writes `path`.
 fn is_written_by(deck: &BuildOptions, path: &Path) -> bool {
-    absolute(&deck.output) == path || deck.lock_path().is_some_and(|lock| absolute(&lock) == path)
+    resolved_path(&deck.output) == path
+        || deck
+            .lock_path()
+            .is_some_and(|lock| resolved_path(&lock) == path)
 }
 
 fn parent(file: &Path) -> PathBuf {
     match file.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
-    }
-}
-
-/// `path` absolute with `.` and `..` resolved lexically, so the watcher's paths (absolute)
-/// compare with the options' (often relative); symbolic links resolved where they exist.
-fn absolute(path: &Path) -> PathBuf {
-    let joined = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map(|dir| dir.join(path))
-            .unwrap_or_else(|_| path.to_path_buf())
-    };
-    let mut out = PathBuf::new();
-    for component in joined.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    // The watcher reports real paths (/tmp may be a link); the folder is resolved, the file
-    // may be gone (a deleted image).
-    match (out.parent().map(Path::canonicalize), out.file_name()) {
-        (Some(Ok(dir)), Some(name)) => dir.join(name),
-        _ => out,
     }
 }
 

@@ -423,11 +423,30 @@ pub struct WatchArgs {
     anki: AnkiArgs,
 }
 
+type Debouncer =
+    notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>;
+
+/// Watches every folder the decks depend on (debounced: an editor's burst of writes is one
+/// change); the folders are returned to fingerprint their files.
+fn watch_folders(
+    decks: &[BuildOptions],
+    sender: std::sync::mpsc::Sender<notify_debouncer_mini::DebounceEventResult>,
+) -> Result<(Debouncer, Vec<PathBuf>), String> {
+    use notify_debouncer_mini::notify::RecursiveMode;
+    let mut debouncer = notify_debouncer_mini::new_debouncer(Duration::from_millis(150), sender)
+        .map_err(|error| format!("cannot watch files: {error}"))?;
+    let folders = deckforge::watch::folders(decks);
+    for folder in &folders {
+        debouncer
+            .watcher()
+            .watch(folder, RecursiveMode::Recursive)
+            .map_err(|error| format!("cannot watch {}: {error}", folder.display()))?;
+    }
+    Ok((debouncer, folders))
+}
+
 /// `quiet` is the global `-q`: nothing but errors.
 pub fn run_watch(args: WatchArgs, quiet: bool) -> ExitCode {
-    use notify_debouncer_mini::new_debouncer;
-    use notify_debouncer_mini::notify::RecursiveMode;
-
     let selection = args.decks;
     let Ok(decks) = current_decks(&selection) else {
         return ExitCode::from(super::FAILURE);
@@ -452,16 +471,11 @@ pub fn run_watch(args: WatchArgs, quiet: bool) -> ExitCode {
         json: false,
     };
     let (sender, changes) = std::sync::mpsc::channel();
-    let mut debouncer = match new_debouncer(Duration::from_millis(150), sender) {
-        Ok(debouncer) => debouncer,
-        Err(error) => return fail(&format!("cannot watch files: {error}")),
+    // Held to the end: dropping the debouncer stops the watching.
+    let (_watching, folders) = match watch_folders(&decks, sender) {
+        Ok(watching) => watching,
+        Err(message) => return fail(&message),
     };
-    let folders = deckforge::watch::folders(&decks);
-    for folder in &folders {
-        if let Err(error) = debouncer.watcher().watch(folder, RecursiveMode::Recursive) {
-            return fail(&format!("cannot watch {}: {error}", folder.display()));
-        }
-    }
     let mut seen = Fingerprints::default();
     seen.seed(&folders);
     for options in &decks {
@@ -611,9 +625,6 @@ struct Served {
 type Shared = std::sync::Arc<std::sync::Mutex<Served>>;
 
 pub fn run_serve(args: ServeArgs) -> ExitCode {
-    use notify_debouncer_mini::new_debouncer;
-    use notify_debouncer_mini::notify::RecursiveMode;
-
     let selection = args.decks;
     let Ok(decks) = current_decks(&selection) else {
         return ExitCode::from(super::FAILURE);
@@ -629,16 +640,10 @@ pub fn run_serve(args: ServeArgs) -> ExitCode {
     }));
     render_all(&decks, &shared);
     let (sender, changes) = std::sync::mpsc::channel();
-    let mut debouncer = match new_debouncer(Duration::from_millis(150), sender) {
-        Ok(debouncer) => debouncer,
-        Err(error) => return fail(&format!("cannot watch files: {error}")),
+    let (debouncer, folders) = match watch_folders(&decks, sender) {
+        Ok(watching) => watching,
+        Err(message) => return fail(&message),
     };
-    let folders = deckforge::watch::folders(&decks);
-    for folder in &folders {
-        if let Err(error) = debouncer.watcher().watch(folder, RecursiveMode::Recursive) {
-            return fail(&format!("cannot watch {}: {error}", folder.display()));
-        }
-    }
     let watcher_state = std::sync::Arc::clone(&shared);
     std::thread::spawn(move || {
         let mut seen = Fingerprints::default();

@@ -167,29 +167,10 @@ fn is_sound_name(name: &str) -> bool {
 /// `html` with every `<img>` whose source is a packed sound or video replaced by Anki's
 /// `[sound:…]` tag: `![](x.mp3)` is how Markdown writes a media file.
 fn sounds_from_images(html: &str) -> String {
-    let lower = html.to_ascii_lowercase();
-    let mut out = String::with_capacity(html.len());
-    let mut at = 0;
-    while let Some(start) = find_img(&lower, at) {
-        out.push_str(&html[at..start]);
-        let Some(end) = tag_end(&html[start..]) else {
-            out.push_str(&html[start..]);
-            return out;
-        };
-        let tag = &html[start..start + end];
-        let mut sound = None;
-        rewrite_src(tag, &mut |src: &str| {
-            sound = is_sound_name(src).then(|| src.to_string());
-            None
-        });
-        match sound {
-            Some(name) => out.push_str(&format!("[sound:{name}]")),
-            None => out.push_str(tag),
-        }
-        at = start + end;
-    }
-    out.push_str(&html[at..]);
-    out
+    replace_img_tags(html, |tag| {
+        let name = img_src(tag).filter(|src| is_sound_name(src))?;
+        Some(format!("[sound:{name}]"))
+    })
 }
 
 /// For the preview page, which is no Anki: every `<img>` of a sound or video file (by its
@@ -198,41 +179,18 @@ pub(crate) fn preview_players(html: &str) -> String {
     if !html.contains("<img") {
         return html.to_string();
     }
-    let lower = html.to_ascii_lowercase();
-    let mut out = String::with_capacity(html.len());
-    let mut at = 0;
-    while let Some(start) = find_img(&lower, at) {
-        out.push_str(&html[at..start]);
-        let Some(end) = tag_end(&html[start..]) else {
-            out.push_str(&html[start..]);
-            return out;
+    replace_img_tags(html, |tag| {
+        let src = img_src(tag)?;
+        let extension = src.rsplit_once('.')?.1.to_ascii_lowercase();
+        let kind = MediaKind::of_extension(&extension).filter(|k| k.is_sound())?;
+        let element = if matches!(kind, MediaKind::Mp4 | MediaKind::Matroska) {
+            "video"
+        } else {
+            "audio"
         };
-        let tag = &html[start..start + end];
-        let mut src = None;
-        rewrite_src(tag, &mut |value: &str| {
-            src = Some(value.to_string());
-            None
-        });
-        let kind = src.as_deref().and_then(|src| {
-            let extension = src.rsplit_once('.')?.1.to_ascii_lowercase();
-            MediaKind::of_extension(&extension).filter(|k| k.is_sound())
-        });
-        match (kind, src) {
-            (Some(kind), Some(src)) => {
-                let element = if matches!(kind, MediaKind::Mp4 | MediaKind::Matroska) {
-                    "video"
-                } else {
-                    "audio"
-                };
-                let src = crate::html::escape(&src);
-                out.push_str(&format!("<{element} controls src=\"{src}\"></{element}>"));
-            }
-            _ => out.push_str(tag),
-        }
-        at = start + end;
-    }
-    out.push_str(&html[at..]);
-    out
+        let src = crate::html::escape(&src);
+        Some(format!("<{element} controls src=\"{src}\"></{element}>"))
+    })
 }
 
 /// What a media file's extension promises, checked against its first bytes.
@@ -459,6 +417,11 @@ fn percent_decode(text: &str) -> String {
 /// value and returns the new one, or `None` to keep it). `html` is expected to be the
 /// sanitiser's output, whose attributes are always double-quoted.
 pub fn rewrite_img_sources(html: &str, mut rewrite: impl FnMut(&str) -> Option<String>) -> String {
+    replace_img_tags(html, |tag| Some(rewrite_src(tag, &mut rewrite)))
+}
+
+/// `html` with every `<img>` tag for which `replace` returns something replaced by it.
+fn replace_img_tags(html: &str, mut replace: impl FnMut(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(html.len());
     // Lower-cased once: searching a fresh lower-case copy of the rest for every image made an
     // answer with thousands of images quadratic. ASCII lower-casing keeps byte offsets.
@@ -470,11 +433,25 @@ pub fn rewrite_img_sources(html: &str, mut rewrite: impl FnMut(&str) -> Option<S
             out.push_str(&html[start..]);
             return out;
         };
-        out.push_str(&rewrite_src(&html[start..start + end], &mut rewrite));
+        let tag = &html[start..start + end];
+        match replace(tag) {
+            Some(replacement) => out.push_str(&replacement),
+            None => out.push_str(tag),
+        }
         at = start + end;
     }
     out.push_str(&html[at..]);
     out
+}
+
+/// The decoded `src` of an `<img>` tag, if it has one.
+fn img_src(tag: &str) -> Option<String> {
+    let mut src = None;
+    rewrite_src(tag, &mut |value: &str| {
+        src = Some(value.to_string());
+        None
+    });
+    src
 }
 
 /// The offset of the next `<img` tag in `lower` at or after `from`.

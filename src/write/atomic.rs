@@ -323,26 +323,30 @@ pub fn disk_full_at(point: &str) -> bool {
 /// Whether two paths name the same file once `.` and `..` are resolved (`sub/../out.apkg` is
 /// `out.apkg`) and existing folders are followed through symlinks.
 pub fn same_file_path(a: &Path, b: &Path) -> bool {
-    fn normal(path: &Path) -> PathBuf {
-        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-        let mut out = PathBuf::new();
-        for component in path.components() {
-            match component {
-                std::path::Component::CurDir => {}
-                std::path::Component::ParentDir => {
-                    out.pop();
-                }
-                other => out.push(other),
+    a == b || resolved_path(a) == resolved_path(b)
+}
+
+/// `path` made absolute with `.` and `..` resolved lexically and its folder followed through
+/// symlinks where it exists; the file itself need not exist (an output not yet written, a
+/// deleted image).
+pub(crate) fn resolved_path(path: &Path) -> PathBuf {
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
             }
-        }
-        match (out.parent(), out.file_name()) {
-            (Some(folder), Some(name)) => fs::canonicalize(folder)
-                .map(|f| f.join(name))
-                .unwrap_or(out),
-            _ => out,
+            other => out.push(other),
         }
     }
-    a == b || normal(a) == normal(b)
+    match (out.parent(), out.file_name()) {
+        (Some(folder), Some(name)) => fs::canonicalize(folder)
+            .map(|f| f.join(name))
+            .unwrap_or(out),
+        _ => out,
+    }
 }
 
 /// The folder a relative or absolute path lives in (`.` for a bare file name).

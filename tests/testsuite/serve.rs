@@ -4,12 +4,11 @@
 use std::fs;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::preview::{chromium, run_chromium};
-use crate::support::{TempDir, deckforge, run};
+use crate::support::{Running, TempDir, deckforge, run};
 
 const NOTES: &str = "# Geometry\n\n## Circles\n\n\
 Q: What is the area of a circle?\nA: $\\pi r^2$, drawn here: ![a circle](img/circle.svg)\n\n\
@@ -28,60 +27,6 @@ fn deck(dir: &TempDir) {
     .unwrap();
 }
 
-/// A child process killed when dropped, its standard error collected.
-struct Running {
-    child: Child,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Running {
-    fn spawn(command: &mut Command) -> Running {
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the child");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut pipe = child.stderr.take().unwrap();
-        let sink = Arc::clone(&stderr);
-        std::thread::spawn(move || {
-            let mut buffer = [0u8; 4096];
-            while let Ok(n) = pipe.read(&mut buffer) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buffer[..n]));
-            }
-        });
-        Running { child, stderr }
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
-    }
-
-    fn wait_for(&self, text: &str) {
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(60) {
-            if self.stderr().contains(text) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("never printed {text:?}; printed:\n{}", self.stderr());
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Starts `deckforge serve` on a free port; returns it and its address.
 fn serve(dir: &TempDir) -> (Running, String) {
     let server = Running::spawn(
@@ -89,7 +34,7 @@ fn serve(dir: &TempDir) -> (Running, String) {
             .current_dir(dir.path())
             .args(["serve", "notes.md", "--port", "0"]),
     );
-    server.wait_for("serving the preview on ");
+    server.wait_for("serving the preview on ", 1);
     let url = server
         .stderr()
         .split("serving the preview on ")
@@ -194,7 +139,7 @@ fn chromium_shows_math_as_mathml_and_the_page_reloads_itself_on_a_rebuild() {
             .arg(format!("--user-data-dir={}", profile.join("p").display()))
             .arg(&url),
     );
-    server.wait_for("served deck 0's page");
+    server.wait_for("served deck 0's page", 1);
     std::thread::sleep(Duration::from_millis(700));
     let loads = server.stderr().matches("served deck 0's page").count();
     let saved = Instant::now();

@@ -3,79 +3,20 @@
 //! real AnkiConnect-compatible server (tests/testsuite/connect.rs) within a second or two.
 
 use std::fs;
-use std::io::Read;
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::connect::ConnectServer;
-use crate::support::{TempDir, deckforge};
+use crate::support::{Running, TempDir, deckforge};
 
 const NOTES: &str = "# Networking\n\n## Transport\n\n\
 Q: What does TCP guarantee?\nA: Ordered, reliable delivery.\n\n\
 Q: What is a port?\nA: A number naming an endpoint.\n";
 
-/// A running `deckforge watch`, killed when dropped; its standard error is collected.
-struct Watch {
-    child: Child,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Watch {
-    fn start(dir: &TempDir, args: &[&str]) -> Watch {
-        let mut child = deckforge()
-            .current_dir(dir.path())
-            .arg("watch")
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start deckforge watch");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut pipe = child.stderr.take().unwrap();
-        let sink = Arc::clone(&stderr);
-        std::thread::spawn(move || {
-            let mut buffer = [0u8; 4096];
-            while let Ok(n) = pipe.read(&mut buffer) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buffer[..n]));
-            }
-        });
-        let watch = Watch { child, stderr };
-        watch.wait_for("watching", 1);
-        watch
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
-    }
-
-    /// Waits until `text` appears `count` times on standard error.
-    fn wait_for(&self, text: &str, count: usize) {
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(30) {
-            if self.stderr().matches(text).count() >= count {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!(
-            "watch never printed {text:?} {count} time(s); it printed:\n{}",
-            self.stderr()
-        );
-    }
-}
-
-impl Drop for Watch {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Starts `deckforge watch ARGS` in `dir` (killed when dropped) once it is watching.
+fn start_watch(dir: &TempDir, args: &[&str]) -> Running {
+    let watch = Running::spawn(deckforge().current_dir(dir.path()).arg("watch").args(args));
+    watch.wait_for("watching", 1);
+    watch
 }
 
 fn answers(path: &std::path::Path) -> Vec<String> {
@@ -91,7 +32,7 @@ fn answers(path: &std::path::Path) -> Vec<String> {
 fn a_save_rebuilds_the_deck_and_a_broken_save_keeps_the_previous_output() {
     let dir = TempDir::new("watch");
     fs::write(dir.join("notes.md"), NOTES).unwrap();
-    let watch = Watch::start(&dir, &["notes.md"]);
+    let watch = start_watch(&dir, &["notes.md"]);
     let output = dir.join("notes.apkg");
     assert!(
         watch.stderr().contains("wrote notes.apkg: 2 notes"),
@@ -154,7 +95,7 @@ fn with_push_an_edited_question_reaches_anki_within_a_second_or_two_and_a_moved_
     let server = ConnectServer::start();
     let dir = TempDir::new("watch-push");
     fs::write(dir.join("notes.md"), NOTES).unwrap();
-    let watch = Watch::start(
+    let watch = start_watch(
         &dir,
         &[
             "notes.md",
