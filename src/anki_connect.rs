@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 /// The protocol version deckforge speaks; older add-ons lack the actions push needs.
-pub const API_VERSION: u64 = 6;
+pub(crate) const API_VERSION: u64 = 6;
 
 /// Where AnkiConnect listens unless configured otherwise.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:8765";
@@ -25,7 +25,7 @@ pub enum ConnectError {
     NotRunning { url: String },
     /// Something answered, but not as AnkiConnect does.
     NotAnkiConnect { url: String, detail: String },
-    /// The add-on speaks an older protocol than [`API_VERSION`].
+    /// The add-on speaks an older protocol than `API_VERSION`.
     TooOld { url: String, version: u64 },
     /// The add-on refused access (an API key, or a permission prompt answered "no").
     PermissionDenied { url: String, detail: String },
@@ -101,7 +101,7 @@ impl Client {
         &self.url
     }
 
-    /// Checks that AnkiConnect answers and speaks [`API_VERSION`] or later; returns its version.
+    /// Checks that AnkiConnect answers and speaks `API_VERSION` or later; returns its version.
     pub fn check_version(&self) -> Result<u64, ConnectError> {
         let version = self.request("version", json!({}))?;
         let version = version

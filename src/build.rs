@@ -27,13 +27,14 @@ use crate::render::media::MediaCollector;
 use crate::source::{self, Document, LayoutChoice, file_stem};
 use crate::templates::Templates;
 // Re-exported: progress is part of the build API the command line draws from.
-pub use crate::progress::{Progress, ProgressFn, Stage};
+pub(crate) use crate::progress::ProgressFn;
+pub use crate::progress::{Progress, Stage};
 use crate::write::OutputFormat;
 use crate::write::atomic::{self, PendingFile};
 use crate::write::presets::TextOptions;
 
 /// The tag every note removed from the sources carries, so one search finds them all.
-pub const REMOVED_TAG: &str = "deckforge::removed";
+pub(crate) const REMOVED_TAG: &str = "deckforge::removed";
 
 /// How long a removed question's note keeps shipping (without a card) after its removal: long
 /// enough for learners who import now and then to learn it was retired, short enough that a
@@ -128,7 +129,7 @@ impl BuildOptions {
     /// The lock a preview shows GUIDs and tags from: a preview's output is a page, not the
     /// deck's output, so without a lock of its name the one named after the first source (the
     /// usual `notes.md` → `notes.apkg`) is read.
-    pub fn read_lock_for_preview(&self) -> Result<Option<Lock>> {
+    pub(crate) fn read_lock_for_preview(&self) -> Result<Option<Lock>> {
         let Some(path) = self.lock_path() else {
             return Ok(None);
         };
@@ -566,7 +567,7 @@ fn known_questions(lock: &Lock, documents: &[Document]) -> (usize, usize) {
 
 /// A deck's permanent identity: what its GUIDs, note type and tags derive from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeckIdentity {
+pub(crate) struct DeckIdentity {
     /// The GUID namespace.
     pub namespace: String,
     /// The note type's id; it never changes under a deck's notes.
@@ -579,7 +580,7 @@ pub struct DeckIdentity {
 /// as `Err((locked, given))`), else the explicit deck id, else a default that differs between
 /// decks (the first source's folder and the sources' names). Without a lock the default stays
 /// what older releases used, the first source's name, so such builds keep their GUIDs.
-pub fn deck_identity(
+pub(crate) fn deck_identity(
     documents: &[Document],
     options: &BuildOptions,
     lock: Option<&Lock>,
@@ -791,7 +792,7 @@ pub fn plan(documents: &[Document], options: &BuildOptions, previous: Option<&Lo
 }
 
 /// What would change against `previous`, without rendering a note (`deckforge diff`).
-pub fn plan_changes(
+pub(crate) fn plan_changes(
     documents: &[Document],
     options: &BuildOptions,
     previous: Option<&Lock>,
@@ -807,7 +808,7 @@ pub fn plan_changes(
 
 /// The next lock and the changes of a plan that renders nothing.
 #[derive(Debug, Clone)]
-pub struct ChangePlan {
+pub(crate) struct ChangePlan {
     pub lock: Lock,
     pub counts: ChangeCounts,
     pub changes: Vec<ChangedNote>,
@@ -1986,7 +1987,7 @@ fn note_content_hash(fields: &[String], tags: &[String]) -> identity::ContentHas
 /// them in its deck list and browser, so markup is removed rather than trusted to be escaped
 /// there: tags go (their text stays), then any `<` or `>` an entity produced, and control
 /// characters; whitespace is collapsed.
-pub fn plain_deck_name(name: &str) -> String {
+pub(crate) fn plain_deck_name(name: &str) -> String {
     let text = crate::write::anki_text::strip_html_preserving_media_filenames(name);
     let text: String = text
         .chars()

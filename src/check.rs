@@ -32,13 +32,9 @@ pub struct CheckReport {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Loads `paths` and checks them: a file that cannot be read or holds no questions is an error
-/// diagnostic, everything else a warning.
-pub fn check_files(paths: &[PathBuf], layout: LayoutChoice, allow_html: bool) -> Vec<Diagnostic> {
-    check_report(paths, layout, allow_html).diagnostics
-}
-
-/// [`check_files`] with a summary of how each file was read, in input order.
+/// Loads `paths` and checks them, with a summary of how each file was read, in input order: a
+/// file that cannot be read or holds no questions is an error diagnostic, everything else a
+/// warning.
 pub fn check_report(paths: &[PathBuf], layout: LayoutChoice, allow_html: bool) -> CheckReport {
     let mut documents = Vec::with_capacity(paths.len());
     let mut errors = Vec::new();
@@ -74,7 +70,7 @@ pub fn check_report(paths: &[PathBuf], layout: LayoutChoice, allow_html: bool) -
 }
 
 /// Everything `deckforge check` reports: each document's own diagnostics (unanswered and
-/// placeholder questions), duplicates across all documents, and [`lint`].
+/// placeholder questions), duplicates across all documents, and `lint`.
 pub fn check(documents: &[Document], allow_html: bool) -> Vec<Diagnostic> {
     let mut diagnostics: Vec<Diagnostic> = documents
         .iter()
@@ -88,7 +84,7 @@ pub fn check(documents: &[Document], allow_html: bool) -> Vec<Diagnostic> {
 
 /// The checks `build` adds to the diagnostics it already makes while assembling (which cover
 /// unanswered questions and duplicates): truncated answers, numbering and unsafe HTML.
-pub fn lint(documents: &[Document], allow_html: bool) -> Vec<Diagnostic> {
+pub(crate) fn lint(documents: &[Document], allow_html: bool) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     let html = (!allow_html).then(HtmlRules::new);
     for document in documents {
@@ -207,7 +203,7 @@ fn numbering(document: &Document, diagnostics: &mut Vec<Diagnostic>) {
 
 /// Whether an answer's last block is a paragraph that ends mid-sentence: on a letter, a digit,
 /// a comma or a colon that announces something that never comes.
-pub fn looks_truncated(answer: &str) -> bool {
+pub(crate) fn looks_truncated(answer: &str) -> bool {
     let mut depth = 0usize;
     let mut last_top_block_is_paragraph = false;
     let mut last_text = String::new();

@@ -10,10 +10,10 @@ use crate::error::{Error, Result};
 
 /// The largest source read unless `DECKFORGE_MAX_INPUT_BYTES` says otherwise: far above any
 /// deck (the 100-question example is 60 KB), far below what would exhaust memory.
-pub const MAX_SOURCE_BYTES: u64 = 64 << 20;
+pub(crate) const MAX_SOURCE_BYTES: u64 = 64 << 20;
 
 /// The source size limit in force: `DECKFORGE_MAX_INPUT_BYTES` when it is a number.
-pub fn source_limit() -> u64 {
+pub(crate) fn source_limit() -> u64 {
     std::env::var("DECKFORGE_MAX_INPUT_BYTES")
         .ok()
         .and_then(|v| v.trim().parse().ok())
@@ -22,7 +22,7 @@ pub fn source_limit() -> u64 {
 
 /// Opens `path` for reading if it is a regular file (symlinks followed); anything else is an
 /// `InvalidInput` error that says what it is. A missing file stays `NotFound`.
-pub fn open_regular(path: &Path) -> io::Result<File> {
+pub(crate) fn open_regular(path: &Path) -> io::Result<File> {
     let refuse = |metadata: &fs::Metadata| {
         let what = kind(metadata);
         io::Error::new(
@@ -65,7 +65,7 @@ fn kind(metadata: &fs::Metadata) -> &'static str {
 }
 
 /// Reads a source: a regular file of at most [`source_limit`] bytes.
-pub fn read_source(path: &Path) -> Result<Vec<u8>> {
+pub(crate) fn read_source(path: &Path) -> Result<Vec<u8>> {
     const ACTION: &str = "read the input";
     let limit = source_limit();
     let file = open_regular(path).map_err(|e| Error::io(path, ACTION, e))?;

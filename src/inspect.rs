@@ -20,9 +20,9 @@ use crate::error::{Error, Result};
 use crate::model::FIELD_NAMES;
 
 /// The largest collection deckforge will decompress (a zip bomb stops here).
-pub const MAX_COLLECTION_BYTES: u64 = 2 << 30;
+pub(crate) const MAX_COLLECTION_BYTES: u64 = 2 << 30;
 /// The most entries a package may hold.
-pub const MAX_ENTRIES: usize = 100_000;
+pub(crate) const MAX_ENTRIES: usize = 100_000;
 
 /// One note as stored in a package or CSV.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -50,7 +50,7 @@ impl InspectedNote {
     }
 
     /// The first field, which is the question for deckforge notes.
-    pub fn first_field(&self) -> &str {
+    pub(crate) fn first_field(&self) -> &str {
         self.fields
             .first()
             .map(|(_, v)| v.as_str())
@@ -98,7 +98,7 @@ fn malformed(path: &Path, message: impl Into<String>) -> Error {
     }
 }
 
-/// Reads the notes of a legacy package from any reader, with the [`MAX_COLLECTION_BYTES`] cap.
+/// Reads the notes of a legacy package from any reader, with the `MAX_COLLECTION_BYTES` cap.
 pub fn read_package<R: Read + Seek>(reader: R, label: &Path) -> Result<Vec<InspectedNote>> {
     read_package_with_limit(reader, label, MAX_COLLECTION_BYTES)
 }
@@ -532,7 +532,7 @@ fn read_notes(db: &Connection) -> std::result::Result<Vec<InspectedNote>, Collec
 }
 
 /// Reads an Anki CSV with `#` headers as deckforge writes it (or any with a GUID column).
-pub fn read_anki_csv(path: &Path) -> Result<Vec<InspectedNote>> {
+pub(crate) fn read_anki_csv(path: &Path) -> Result<Vec<InspectedNote>> {
     let text = fs::read_to_string(path).map_err(|e| Error::io(path, "read the CSV", e))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let headers = CsvHeaders::read(text);

@@ -1,7 +1,7 @@
 //! The lock file: what the previous build decided, so the next one keeps GUIDs and modification times.
 //!
 //! It lives beside the first source as `<deck id>.deckforge.lock`, else named after the sources
-//! (one memory per deck, not per first input; see [`default_path`]), and is meant to be committed
+//! (one memory per deck, not per first input; see `default_path`), and is meant to be committed
 //! with the Markdown. It is JSON with one note per line, sorted by question, so a diff shows one
 //! line per changed note. Per note it records the GUID, the normalised question, the question as
 //! written (to label removed notes), hashes of the content and of the answer, the modification
@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::identity::ContentHash;
-pub use crate::identity::{LATEST_TIME, LockedNote};
+pub use crate::identity::LATEST_TIME;
+pub(crate) use crate::identity::LockedNote;
 use crate::write::atomic::{PendingFile, write_error};
 
 /// The lock format version; a lock with a newer version is refused rather than misread.
@@ -23,7 +24,7 @@ use crate::write::atomic::{PendingFile, write_error};
 /// version 2 hashes the source and remembers the note type id, tag root, decks and notices;
 /// version 3 keys questions by the Unicode-folded normalisation (NFKC, no invisible
 /// characters, `_` `*` `~` kept inside words), so older locks are re-keyed when read.
-pub const LOCK_VERSION: u32 = 3;
+pub(crate) const LOCK_VERSION: u32 = 3;
 
 /// The first version whose questions are keyed as this release keys them.
 const KEYED_VERSION: u32 = 3;
@@ -74,7 +75,7 @@ impl Lock {
     }
 
     /// Whether the content hashes are of the rendered notes (version 1), not of the sources.
-    pub fn has_rendered_hashes(&self) -> bool {
+    pub(crate) fn has_rendered_hashes(&self) -> bool {
         self.version < 2
     }
 
@@ -143,7 +144,7 @@ impl Lock {
     }
 
     /// Writes [`Lock::to_text`] to `out` a note at a time: a million-note lock is 200 MB.
-    pub fn write_text(&self, out: &mut impl Write) -> std::io::Result<()> {
+    pub(crate) fn write_text(&self, out: &mut impl Write) -> std::io::Result<()> {
         let mut notes: Vec<&LockedNote> = self.notes.iter().collect();
         notes.sort_by(|a, b| (&a.question, &a.guid).cmp(&(&b.question, &b.guid)));
         let note_type = self
@@ -177,7 +178,7 @@ impl Lock {
     }
 
     /// Writes the lock into a temporary file created earlier beside `path`, then renames it.
-    pub fn write_pending(&self, pending: PendingFile, path: &Path) -> Result<()> {
+    pub(crate) fn write_pending(&self, pending: PendingFile, path: &Path) -> Result<()> {
         pending.write(|out| self.write_text(out).map_err(write_error(path)))
     }
 }
@@ -192,7 +193,7 @@ fn json<T: Serialize + ?Sized>(value: &T) -> String {
 /// (as older releases named it), `<stem>+<stem>….deckforge.lock` for several. So the `.apkg`
 /// and the `.csv` of a deck, and its versioned outputs, share a lock, while `rust.md git.md`
 /// and `rust.md` alone are two decks with two locks.
-pub fn default_path(inputs: &[PathBuf], deck_id: Option<&str>) -> Option<PathBuf> {
+pub(crate) fn default_path(inputs: &[PathBuf], deck_id: Option<&str>) -> Option<PathBuf> {
     let first = inputs.first()?;
     let name = match deck_id {
         Some(id) => {
@@ -219,7 +220,7 @@ pub fn default_path(inputs: &[PathBuf], deck_id: Option<&str>) -> Option<PathBuf
 }
 
 /// Where releases before lock version 2 kept the lock: beside the first source, named after it.
-pub fn legacy_path(first_input: &Path) -> PathBuf {
+pub(crate) fn legacy_path(first_input: &Path) -> PathBuf {
     first_input.with_file_name(format!("{}.deckforge.lock", stem_or_deck(first_input)))
 }
 

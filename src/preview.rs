@@ -162,7 +162,7 @@ fn parse(template: &str) -> Result<Vec<Node<'_>>, TemplateError> {
 
 /// Anki's notion of an empty field: nothing but whitespace and bare `<br>`/`<div>` tags
 /// (a `<div>` with attributes is content).
-pub fn field_is_empty(html: &str) -> bool {
+pub(crate) fn field_is_empty(html: &str) -> bool {
     const EMPTY_MARKUP: [&str; 5] = ["<br>", "<br/>", "<br />", "<div>", "</div>"];
     let mut rest = html;
     loop {
@@ -246,7 +246,7 @@ pub fn render_template(template: &str, context: &TemplateContext) -> Result<Stri
 
 /// One card as the preview shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PreviewCard {
+pub(crate) struct PreviewCard {
     /// The rendered front (or the template problem, shown as Anki would).
     pub front: String,
     /// The rendered back.
@@ -268,7 +268,7 @@ pub struct PreviewCard {
 /// Renders every note of a package through its note type's templates. Notes that were removed
 /// from the sources (kept in packages for Anki's sake) are left out: the preview shows the
 /// sources. Returns the cards and the template problems found (each reported once).
-pub fn preview_cards(package: &Package) -> (Vec<PreviewCard>, Vec<TemplateError>) {
+pub(crate) fn preview_cards(package: &Package) -> (Vec<PreviewCard>, Vec<TemplateError>) {
     let mut problems: Vec<TemplateError> = Vec::new();
     let mut note_problem = |result: Result<String, TemplateError>| match result {
         Ok(html) => html,

@@ -24,4 +24,4 @@ pub struct Progress {
 }
 
 /// Receives progress reports; the library itself never prints, the command line draws a bar.
-pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
+pub(crate) type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);

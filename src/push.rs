@@ -382,7 +382,7 @@ pub struct RetiredNote {
     pub question: String,
 }
 
-/// The notes of this deck's note types that Anki holds tagged as retired ([`REMOVED_TAG`]).
+/// The notes of this deck's note types that Anki holds tagged as retired (`REMOVED_TAG`).
 pub fn retired_notes(
     client: &Client,
     notes: &[InspectedNote],

@@ -90,7 +90,7 @@ const RELOAD_JS: &str = r#"<script id="df-reload">
 
 /// `html` with the reload poll before `</body>`, and its Content-Security-Policy allowing the
 /// poll (and only it) to reach the server the page came from.
-pub fn with_reload(html: &str, version_path: &str) -> String {
+pub(crate) fn with_reload(html: &str, version_path: &str) -> String {
     let script = RELOAD_JS.replace(
         "VERSION_PATH",
         &serde_json::Value::from(version_path).to_string(),
@@ -108,7 +108,7 @@ pub fn with_reload(html: &str, version_path: &str) -> String {
 
 /// Field HTML with every `\(…\)` and `\[…\]` outside `<code>` and `<pre>` replaced by MathML;
 /// math the converter cannot read stays as it was.
-pub fn math_to_mathml(html: &str) -> String {
+pub(crate) fn math_to_mathml(html: &str) -> String {
     let mut out = String::with_capacity(html.len() * 2);
     let mut code_depth = 0usize;
     let mut rest = html;

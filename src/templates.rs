@@ -12,7 +12,7 @@ use crate::model::{CardTemplate, FIELD_NAMES};
 use crate::write::atomic::{write_error, write_file};
 
 /// The files a template folder may hold; each one present replaces the default.
-pub const TEMPLATE_FILES: [&str; 3] = ["front.html", "back.html", "style.css"];
+pub(crate) const TEMPLATE_FILES: [&str; 3] = ["front.html", "back.html", "style.css"];
 
 /// Front, back and styling of the single card template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +28,7 @@ pub struct Templates {
 }
 
 /// The template name is part of the note type's schema; it never changes.
-pub const CARD_TEMPLATE_NAME: &str = "Question → Answer";
+pub(crate) const CARD_TEMPLATE_NAME: &str = "Question → Answer";
 
 impl Default for Templates {
     fn default() -> Self {
@@ -181,7 +181,7 @@ impl Templates {
     /// Checks both templates against the note type's fields (see the module documentation),
     /// naming the template file and line of the first problem. Builds call it; previews do not,
     /// since they show a broken template on the page as Anki would.
-    pub fn check_fields(&self) -> Result<()> {
+    pub(crate) fn check_fields(&self) -> Result<()> {
         for (text, back, name) in [
             (&self.front, false, "front.html"),
             (&self.back, true, "back.html"),
@@ -200,7 +200,7 @@ impl Templates {
     }
 
     /// The note type's card templates: one, named [`CARD_TEMPLATE_NAME`].
-    pub fn card_templates(&self) -> Vec<CardTemplate> {
+    pub(crate) fn card_templates(&self) -> Vec<CardTemplate> {
         vec![CardTemplate {
             name: CARD_TEMPLATE_NAME.to_string(),
             front: self.front.clone(),

@@ -23,7 +23,7 @@ const BASE91: &[u8; 91] =
 const ID_RANGE: std::ops::Range<i64> = 1_000_000_000_000..1_600_000_000_000;
 
 /// Encodes `n` the way Anki writes GUIDs.
-pub fn base91(mut n: u64) -> String {
+pub(crate) fn base91(mut n: u64) -> String {
     let mut digits = Vec::with_capacity(11);
     while n > 0 {
         digits.push(BASE91[(n % 91) as usize]);
@@ -46,13 +46,13 @@ fn sha256_u64(parts: &[&str]) -> u64 {
 }
 
 /// A deterministic id in Anki's timestamp-like id range, derived from a stable key.
-pub fn stable_id(kind: &str, key: &str) -> i64 {
+pub(crate) fn stable_id(kind: &str, key: &str) -> i64 {
     let span = (ID_RANGE.end - ID_RANGE.start) as u64;
     ID_RANGE.start + (sha256_u64(&[kind, key]) % span) as i64
 }
 
 /// A deterministic signed id for note type field and template ids (any i64 is valid there).
-pub fn stable_i64(kind: &str, key: &str) -> i64 {
+pub(crate) fn stable_i64(kind: &str, key: &str) -> i64 {
     sha256_u64(&[kind, key]) as i64
 }
 
@@ -74,7 +74,7 @@ pub fn note_guid(namespace: &str, normalised_question: &str, occurrence: usize) 
 }
 
 /// The GUID of a question with an explicit author id: independent of the question's wording.
-pub fn explicit_guid(namespace: &str, id: &str) -> String {
+pub(crate) fn explicit_guid(namespace: &str, id: &str) -> String {
     base91(sha256_u64(&["id", namespace, id]))
 }
 
@@ -151,24 +151,25 @@ pub fn content_hash<'a>(parts: impl IntoIterator<Item = &'a str>) -> ContentHash
 /// Ids are not an identity across imports (Anki matches on GUID), so probing is harmless as
 /// long as it is deterministic, which it is for the same input order.
 #[derive(Debug, Default)]
-pub struct IdAllocator {
+pub(crate) struct IdAllocator {
     used: HashSet<i64, BuildHasherDefault<IdHasher>>,
 }
 
 impl IdAllocator {
-    pub fn with_capacity(capacity: usize) -> Self {
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
         IdAllocator {
             used: HashSet::with_capacity_and_hasher(capacity, BuildHasherDefault::default()),
         }
     }
 
-    pub fn allocate(&mut self, kind: &str, key: &str) -> i64 {
+    #[cfg(test)]
+    pub(crate) fn allocate(&mut self, kind: &str, key: &str) -> i64 {
         self.place(stable_id(kind, key))
     }
 
     /// Hands out `id` (a [`stable_id`]), or the next free one after it. Hashing the ids apart
     /// from placing them lets a caller hash on every core.
-    pub fn place(&mut self, mut id: i64) -> i64 {
+    pub(crate) fn place(&mut self, mut id: i64) -> i64 {
         while !self.used.insert(id) {
             id = if id + 1 >= ID_RANGE.end {
                 ID_RANGE.start
@@ -183,7 +184,7 @@ impl IdAllocator {
 /// Hashes an id for [`IdAllocator`]'s set: ids are already hashes, so one multiplication
 /// spreads them (SipHash made placing a million notes' ids take a third of a second).
 #[derive(Debug, Default)]
-pub struct IdHasher(u64);
+pub(crate) struct IdHasher(u64);
 
 impl std::hash::Hasher for IdHasher {
     fn finish(&self) -> u64 {

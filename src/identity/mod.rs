@@ -14,11 +14,11 @@ pub mod normalise;
 pub mod record;
 mod reword;
 
-pub use assign::{Assigned, Assignment, CardKey, Change, assign, assign_owned};
-pub use hash::{
-    ContentHash, IdAllocator, IdHasher, base91, content_hash, explicit_guid, note_guid, stable_i64,
-    stable_id,
-};
-pub use normalise::{normalise_question, slug};
-pub use record::{LATEST_TIME, LockedNote};
-pub use reword::{REWORD_THRESHOLD, REWORD_THRESHOLD_SAME_ANSWER, question_similarity};
+pub(crate) use assign::{Assigned, Assignment};
+pub use assign::{CardKey, Change, assign, assign_owned};
+pub(crate) use hash::{ContentHash, IdAllocator, stable_i64, stable_id};
+pub use hash::{content_hash, note_guid};
+pub use normalise::normalise_question;
+pub(crate) use normalise::slug;
+pub use record::LATEST_TIME;
+pub(crate) use record::LockedNote;

@@ -43,7 +43,7 @@ fn is_script_position(c: char) -> bool {
 /// Characters that show nothing (or only at a line break) but change the text: format
 /// characters (Unicode category Cf: zero-width space, joiners, bidi marks, BOM, soft hyphen,
 /// tag characters), the combining grapheme joiner and variation selectors.
-pub fn is_invisible(c: char) -> bool {
+pub(crate) fn is_invisible(c: char) -> bool {
     matches!(
         c,
         '\u{ad}'
@@ -136,7 +136,7 @@ fn is_punctuation(c: char) -> bool {
 
 /// A deck-friendly slug: lowercase ASCII letters and digits separated by single dashes.
 /// Non-ASCII letters are kept, so non-English sections still get distinct slugs.
-pub fn slug(text: &str) -> String {
+pub(crate) fn slug(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if c.is_alphanumeric() {

@@ -14,7 +14,7 @@ pub const LATEST_TIME: i64 = 253_402_300_799;
 
 /// The longest GUID accepted from a lock. deckforge writes at most 10 characters; Anki's own
 /// are as short, so anything much longer is damage, not an identity.
-pub const MAX_GUID_LEN: usize = 64;
+pub(crate) const MAX_GUID_LEN: usize = 64;
 
 /// What the lock remembers about one note.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,7 +76,7 @@ fn checked_guid<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D:
 }
 
 /// Reads a modification time, refusing one that [`time_problem`] rejects.
-pub fn checked_time<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+pub(crate) fn checked_time<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
     let time = i64::deserialize(deserializer)?;
     match time_problem(time) {
         Some(problem) => Err(serde::de::Error::custom(problem)),

@@ -13,10 +13,10 @@ use super::matching::Matching;
 use super::record::LockedNote;
 
 /// Similarity at or above which a vanished question counts as reworded into a new one.
-pub const REWORD_THRESHOLD: f64 = 0.5;
+pub(crate) const REWORD_THRESHOLD: f64 = 0.5;
 /// The bar when the answer is unchanged. It is lower, but the questions must still be alike:
 /// "Is Python compiled?" and "Is Rust garbage collected?" (both "No.") are not one note.
-pub const REWORD_THRESHOLD_SAME_ANSWER: f64 = 0.4;
+pub(crate) const REWORD_THRESHOLD_SAME_ANSWER: f64 = 0.4;
 
 /// How many of a new question's rarest features propose candidates, at most.
 const SIGNATURE: usize = 6;
@@ -139,7 +139,8 @@ fn similarity(a: &Profile, b: &Profile, rarity: &Rarity) -> f64 {
 /// How alike two normalised questions are, from 0 to 1: the better of the overlap of their
 /// words, weighted by length, and of their character trigrams (Sørensen–Dice), so one-word
 /// swaps and small spelling changes score high and shared little words do not.
-pub fn question_similarity(a: &str, b: &str) -> f64 {
+#[cfg(test)]
+pub(crate) fn question_similarity(a: &str, b: &str) -> f64 {
     similarity(&profile(a), &profile(b), &Rarity::uniform())
 }
 

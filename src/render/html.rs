@@ -38,7 +38,7 @@ impl HtmlRenderer {
 
     /// Whether fenced code in a language the highlighter knows gets coloured spans (on by
     /// default; `--no-highlight` turns it off).
-    pub fn with_highlighting(mut self, highlight: bool) -> Self {
+    pub(crate) fn with_highlighting(mut self, highlight: bool) -> Self {
         self.highlight = highlight;
         self
     }

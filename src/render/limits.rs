@@ -5,9 +5,9 @@ use pulldown_cmark::{CowStr, Event, Tag};
 
 /// Containers (lists, items, block quotes, footnotes) deeper than this lose their markup but
 /// keep their text.
-pub const MAX_CONTAINER_DEPTH: usize = 48;
+pub(crate) const MAX_CONTAINER_DEPTH: usize = 48;
 /// Raw HTML nested deeper than this is shown as text instead of being interpreted.
-pub const MAX_RAW_HTML_DEPTH: usize = 256;
+pub(crate) const MAX_RAW_HTML_DEPTH: usize = 256;
 
 const VOID_ELEMENTS: [&str; 14] = [
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
@@ -15,7 +15,7 @@ const VOID_ELEMENTS: [&str; 14] = [
 ];
 
 /// An event adapter that enforces [`MAX_CONTAINER_DEPTH`] and [`MAX_RAW_HTML_DEPTH`].
-pub struct LimitNesting<I> {
+pub(crate) struct LimitNesting<I> {
     inner: I,
     /// For every open tag: whether it is a container, and whether its markup was dropped.
     open: Vec<(bool, bool)>,
@@ -25,7 +25,7 @@ pub struct LimitNesting<I> {
 }
 
 impl<I> LimitNesting<I> {
-    pub fn new(inner: I) -> Self {
+    pub(crate) fn new(inner: I) -> Self {
         LimitNesting {
             inner,
             open: Vec::new(),

@@ -19,7 +19,7 @@ pub const MAX_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
 
 /// Collects the media a deck needs, each file once.
 #[derive(Debug, Default)]
-pub struct MediaCollector {
+pub(crate) struct MediaCollector {
     media: Vec<Media>,
     /// Resolved file → media name, so a file used twice is read once.
     by_path: HashMap<PathBuf, String>,
@@ -34,7 +34,7 @@ impl MediaCollector {
     /// `![](x.mp3)` image, and the `[sound:x.mp3]` the author wrote (which rendering left inert,
     /// see [`crate::render::html`]) once its file is packed. A sound that is not packed stays
     /// inert text, so a card never plays a name the deck does not hold.
-    pub fn pack(&mut self, html: String, folder: &Path) -> (String, Vec<String>) {
+    pub(crate) fn pack(&mut self, html: String, folder: &Path) -> (String, Vec<String>) {
         let mut problems = Vec::new();
         let html = rewrite_img_sources(&html, |src| match self.resolve(folder, src) {
             Ok(name) => name,
@@ -89,7 +89,7 @@ impl MediaCollector {
 
     /// The media name for `src` as written in a document in `folder`, or why it cannot be packed.
     /// `Ok(None)` means a remote or data URL, which stays as it is.
-    pub fn resolve(&mut self, folder: &Path, src: &str) -> Result<Option<String>, String> {
+    pub(crate) fn resolve(&mut self, folder: &Path, src: &str) -> Result<Option<String>, String> {
         let src = src.trim();
         let Some((base, file)) = local_file(folder, src)? else {
             return Ok(None);
@@ -141,11 +141,11 @@ impl MediaCollector {
     /// The media, sorted by name: cards are rendered on several threads, so the order images
     /// are first seen in varies, and the package must not.
     /// The files read so far, so a build never writes its output over one.
-    pub fn files(&self) -> impl Iterator<Item = &Path> {
+    pub(crate) fn files(&self) -> impl Iterator<Item = &Path> {
         self.by_path.keys().map(PathBuf::as_path)
     }
 
-    pub fn into_media(mut self) -> Vec<Media> {
+    pub(crate) fn into_media(mut self) -> Vec<Media> {
         self.media.sort_by(|a, b| a.name.cmp(&b.name));
         self.media
     }
@@ -416,7 +416,10 @@ fn percent_decode(text: &str) -> String {
 /// Rewrites the `src` of every `<img>` tag in `html` with `rewrite` (which gets the decoded
 /// value and returns the new one, or `None` to keep it). `html` is expected to be the
 /// sanitiser's output, whose attributes are always double-quoted.
-pub fn rewrite_img_sources(html: &str, mut rewrite: impl FnMut(&str) -> Option<String>) -> String {
+pub(crate) fn rewrite_img_sources(
+    html: &str,
+    mut rewrite: impl FnMut(&str) -> Option<String>,
+) -> String {
     replace_img_tags(html, |tag| Some(rewrite_src(tag, &mut rewrite)))
 }
 

@@ -11,7 +11,7 @@ use crate::source::markdown::parser_options;
 use crate::write::anki_text::strip_html_preserving_media_filenames;
 
 /// The marker of an unordered list item.
-pub const BULLET: &str = "•";
+pub(crate) const BULLET: &str = "•";
 
 /// Renders Markdown as plain text lines joined by `\n`, without trailing whitespace.
 pub fn to_text(markdown: &str) -> String {

@@ -29,7 +29,7 @@ impl FrontMatter {
 }
 
 /// Strips whitespace and a Jekyll-style `2024-09-25-` date prefix.
-pub fn clean_title(raw: &str) -> String {
+pub(crate) fn clean_title(raw: &str) -> String {
     let trimmed = raw.trim();
     let bytes = trimmed.as_bytes();
     let is_date_prefix = bytes.len() > 11

@@ -11,7 +11,7 @@ use pulldown_cmark::Options;
 /// Metadata blocks stay off: pulldown-cmark recognises a `---` line anywhere as the start of
 /// one and swallows everything up to the next `---` or `...` line. Front matter is blanked out
 /// before parsing instead (see [`super::layout`]).
-pub fn parser_options() -> Options {
+pub(crate) fn parser_options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS
@@ -20,13 +20,13 @@ pub fn parser_options() -> Options {
 }
 
 /// Joins soft line breaks and runs of whitespace into single spaces.
-pub fn collapse_whitespace(text: &str) -> String {
+pub(crate) fn collapse_whitespace(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Removes up to `columns` columns of leading whitespace from every line but the first,
 /// which starts mid-line (after a label or question) and is left as it is.
-pub fn dedent(text: &str, columns: usize) -> String {
+pub(crate) fn dedent(text: &str, columns: usize) -> String {
     let mut out = String::with_capacity(text.len());
     for (index, line) in text.split_inclusive('\n').enumerate() {
         if index == 0 || columns == 0 {

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
-pub use frontmatter::FrontMatter;
+pub(crate) use frontmatter::FrontMatter;
 pub use layout::{Layout, LayoutChoice};
 
 /// One question and its answer as the author wrote them (Markdown), with where they came from.
@@ -42,7 +42,7 @@ pub struct CardDraft {
 }
 
 /// A question's first paragraph, for messages: a quiz question's code and options follow it.
-pub fn headline(question: &str) -> &str {
+pub(crate) fn headline(question: &str) -> &str {
     question.split("\n\n").next().unwrap_or(question).trim()
 }
 
@@ -119,7 +119,7 @@ impl Document {
     }
 
     /// The permanent deck id the document declares in its front matter, if any.
-    pub fn declared_deck_id(&self) -> Option<&str> {
+    pub(crate) fn declared_deck_id(&self) -> Option<&str> {
         self.front_matter
             .get("deck_id")
             .or_else(|| self.front_matter.get("deck-id"))
@@ -138,13 +138,13 @@ pub fn load(path: &Path) -> Result<Document> {
 }
 
 /// Reads and parses one Markdown file in the given layout.
-pub fn load_with(path: &Path, layout: LayoutChoice) -> Result<Document> {
+pub(crate) fn load_with(path: &Path, layout: LayoutChoice) -> Result<Document> {
     load_pinned(path, layout, None)
 }
 
 /// [`load_with`] with the level of the question headings fixed by the project
 /// (`question_level` in `deckforge.toml`); the file's front matter still wins.
-pub fn load_pinned(
+pub(crate) fn load_pinned(
     path: &Path,
     layout: LayoutChoice,
     question_level: Option<usize>,
@@ -196,7 +196,7 @@ pub fn parse_with(path: &Path, text: &str, layout: LayoutChoice) -> Document {
 }
 
 /// [`parse_with`] with a default question heading level (the front matter's wins).
-pub fn parse_pinned(
+pub(crate) fn parse_pinned(
     path: &Path,
     text: &str,
     layout: LayoutChoice,

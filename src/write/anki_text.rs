@@ -7,7 +7,7 @@
 use sha1::{Digest, Sha1};
 
 /// `notes.csum`: the first four bytes of SHA-1 of the stripped first field, big-endian.
-pub fn field_checksum(first_field: &str) -> u32 {
+pub(crate) fn field_checksum(first_field: &str) -> u32 {
     let digest = Sha1::digest(strip_html_preserving_media_filenames(first_field).as_bytes());
     u32::from_be_bytes(digest[..4].try_into().expect("SHA-1 has 20 bytes"))
 }
@@ -151,7 +151,7 @@ fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
 }
 
 /// Decodes the entities HTML renderers and sanitisers emit; unknown ones stay as written.
-pub fn decode_entities(text: &str) -> String {
+pub(crate) fn decode_entities(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(amp) = rest.find('&') {

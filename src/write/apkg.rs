@@ -22,7 +22,7 @@ const COLLECTION_CREATED: i64 = 1_600_000_000;
 
 /// Writes an `.apkg` of `notes` up to a complete, synced temporary file beside `target`,
 /// renamed by the caller (with the lock, through [`super::atomic::persist_together`]).
-pub fn fill_apkg(
+pub(crate) fn fill_apkg(
     meta: &DeckMeta,
     notes: &dyn NoteSource,
     target: &Path,

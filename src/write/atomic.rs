@@ -4,8 +4,8 @@
 //! As SQLite and cargo do, a build that replaces two files (the package and the lock) writes
 //! both temporary files, then a small journal naming them, then renames them and removes the
 //! journal; the next build of the same target finishes the renames a crash interrupted
-//! ([`recover`]) and removes temporary files a killed build left ([`remove_stale`]). An
-//! advisory lock ([`BuildLock`]) keeps two builds of one target from interleaving, which is
+//! (`recover`) and removes temporary files a killed build left (`remove_stale`). An
+//! advisory lock (`BuildLock`) keeps two builds of one target from interleaving, which is
 //! also why every temporary file named for a locked target is known to be stale.
 
 use std::fs::{self, File, OpenOptions};
@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// A file in the target's folder that is deleted on drop unless it was renamed into place.
-pub struct TempFile {
+pub(crate) struct TempFile {
     path: PathBuf,
     keep: bool,
 }
@@ -26,7 +26,7 @@ pub struct TempFile {
 impl TempFile {
     /// Creates a fresh hidden file beside `target` (`.name.deckforge-PID-N.suffix`, with a long
     /// name shortened so the temporary name fits where the target's does).
-    pub fn beside(target: &Path, suffix: &str) -> Result<(TempFile, File)> {
+    pub(crate) fn beside(target: &Path, suffix: &str) -> Result<(TempFile, File)> {
         let folder = parent_folder(target);
         if !folder.is_dir() {
             return Err(Error::OutputFolderMissing {
@@ -53,12 +53,12 @@ impl TempFile {
         }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// The file, complete and synced, waiting to be renamed over `target`.
-    pub fn filled(self, target: &Path) -> FilledFile {
+    pub(crate) fn filled(self, target: &Path) -> FilledFile {
         FilledFile {
             temp: self,
             target: target.to_path_buf(),
@@ -66,7 +66,7 @@ impl TempFile {
     }
 
     /// Renames the file over `target`.
-    pub fn persist(mut self, target: &Path) -> Result<()> {
+    pub(crate) fn persist(mut self, target: &Path) -> Result<()> {
         fs::rename(&self.path, target).map_err(|e| Error::io(target, "replace the output", e))?;
         self.keep = true;
         Ok(())
@@ -115,7 +115,7 @@ fn sidecar(target: &Path, kind: &str) -> PathBuf {
 /// file, such as `/dev/stdout` (a symlink to a device) or a symlink elsewhere, which a rename
 /// would replace instead of writing through. `action` names the file in the error ("write
 /// the output").
-pub fn check_target(target: &Path, action: &'static str) -> Result<()> {
+pub(crate) fn check_target(target: &Path, action: &'static str) -> Result<()> {
     let refuse = |message: &str| {
         Err(Error::io(
             target,
@@ -140,9 +140,9 @@ pub fn check_target(target: &Path, action: &'static str) -> Result<()> {
 }
 
 /// Removes the temporary files an interrupted build of `target` left beside it. Call only with
-/// the [`BuildLock`] of its folder held (no other build can be writing them) and after [`recover`]
+/// the `BuildLock` of its folder held (no other build can be writing them) and after `recover`
 /// (which may still need them). Returns how many were removed.
-pub fn remove_stale(target: &Path) -> usize {
+pub(crate) fn remove_stale(target: &Path) -> usize {
     let start = format!("{}.deckforge-", hidden_prefix(target));
     let Ok(entries) = fs::read_dir(parent_folder(target)) else {
         return 0;
@@ -173,7 +173,7 @@ pub fn remove_stale(target: &Path) -> usize {
 /// waits. Folders are locked rather than files beside the targets so no lock file is left in
 /// the author's folder; builds of other decks in the same folder wait their turn too. Where a
 /// folder cannot be opened as a file (Windows), there is no lock.
-pub struct BuildLock {
+pub(crate) struct BuildLock {
     _folders: Vec<File>,
 }
 
@@ -181,7 +181,7 @@ impl BuildLock {
     /// Takes the locks in a fixed order (sorted paths, so two builds cannot deadlock); calls
     /// `waiting` with the folder first if another build holds one. A missing folder is not
     /// locked: the build reports it when it writes there.
-    pub fn acquire(targets: &[&Path], waiting: &dyn Fn(&Path)) -> Result<BuildLock> {
+    pub(crate) fn acquire(targets: &[&Path], waiting: &dyn Fn(&Path)) -> Result<BuildLock> {
         let mut folders: Vec<PathBuf> = targets
             .iter()
             .map(|t| fs::canonicalize(parent_folder(t)).unwrap_or_else(|_| parent_folder(t).into()))
@@ -211,10 +211,10 @@ impl BuildLock {
 }
 
 /// Renames complete temporary files over their targets so that a crash at any point leaves
-/// either all the old files or, after the next build's [`recover`], all the new ones. The
+/// either all the old files or, after the next build's `recover`, all the new ones. The
 /// journal beside `journal_for` names every rename before the first; it is removed after the
 /// last. The files are renamed in the order given.
-pub fn persist_together(files: Vec<FilledFile>, journal_for: &Path) -> Result<()> {
+pub(crate) fn persist_together(files: Vec<FilledFile>, journal_for: &Path) -> Result<()> {
     fault("written");
     if files.len() < 2 {
         return files.into_iter().try_for_each(FilledFile::persist);
@@ -243,9 +243,9 @@ pub fn persist_together(files: Vec<FilledFile>, journal_for: &Path) -> Result<()
 
 /// Finishes the renames of a build of `journal_for` that was interrupted after writing its
 /// journal: every temporary file still there is renamed over its target (all were complete
-/// before the journal was written). Call with the [`BuildLock`] held. Returns whether there
+/// before the journal was written). Call with the `BuildLock` held. Returns whether there
 /// was a journal.
-pub fn recover(journal_for: &Path) -> Result<bool> {
+pub(crate) fn recover(journal_for: &Path) -> Result<bool> {
     let journal = sidecar(journal_for, "journal");
     let text = match fs::read_to_string(&journal) {
         Ok(text) => text,
@@ -315,14 +315,14 @@ pub fn fault(point: &str) {
 
 /// Whether a failure is injected at `point` (`DECKFORGE_FAULT=full:POINT`): the write there
 /// fails as on a full disk. Debug builds only.
-pub fn disk_full_at(point: &str) -> bool {
+pub(crate) fn disk_full_at(point: &str) -> bool {
     cfg!(debug_assertions)
         && std::env::var("DECKFORGE_FAULT").is_ok_and(|f| f.strip_prefix("full:") == Some(point))
 }
 
 /// Whether two paths name the same file once `.` and `..` are resolved (`sub/../out.apkg` is
 /// `out.apkg`) and existing folders are followed through symlinks.
-pub fn same_file_path(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_file_path(a: &Path, b: &Path) -> bool {
     a == b || resolved_path(a) == resolved_path(b)
 }
 
@@ -350,7 +350,7 @@ pub(crate) fn resolved_path(path: &Path) -> PathBuf {
 }
 
 /// The folder a relative or absolute path lives in (`.` for a bare file name).
-pub fn parent_folder(path: &Path) -> &Path {
+pub(crate) fn parent_folder(path: &Path) -> &Path {
     match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -392,7 +392,7 @@ impl PendingFile {
 
     /// Runs `write` against the buffered file and syncs it without renaming it yet, so the
     /// caller can put the file in place after something else succeeded.
-    pub fn fill_with(
+    pub(crate) fn fill_with(
         self,
         write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
     ) -> Result<FilledFile> {
@@ -429,7 +429,7 @@ pub struct FilledFile {
 
 impl FilledFile {
     /// Renames the file over its target.
-    pub fn persist(self) -> Result<()> {
+    pub(crate) fn persist(self) -> Result<()> {
         self.temp.persist(&self.target)
     }
 }

@@ -13,7 +13,7 @@ use std::io::Write;
 use crate::model::{DeckMeta, NoteSource};
 
 /// Writes the headers and one row per note.
-pub fn write_anki_csv<W: Write>(
+pub(crate) fn write_anki_csv<W: Write>(
     meta: &DeckMeta,
     notes: &dyn NoteSource,
     out: &mut W,

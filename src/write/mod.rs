@@ -21,7 +21,7 @@ use presets::{Preset, TextOptions};
 
 /// One output format. `fill` writes the deck into a complete, synced temporary file beside
 /// `target`, which the caller renames into place (with the lock, through
-/// [`atomic::persist_together`]), so a failed write leaves the previous output.
+/// `atomic::persist_together`), so a failed write leaves the previous output.
 pub trait Writer {
     fn fill(
         &self,
@@ -34,7 +34,7 @@ pub trait Writer {
 
 /// The `.apkg` writer (see [`apkg`]).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ApkgWriter;
+pub(crate) struct ApkgWriter;
 
 impl Writer for ApkgWriter {
     fn fill(
@@ -50,7 +50,7 @@ impl Writer for ApkgWriter {
 
 /// A text writer: Anki's CSV or another app's format ([`Preset`]), with or without a BOM.
 #[derive(Debug, Clone, Copy)]
-pub struct TextWriter {
+pub(crate) struct TextWriter {
     pub preset: Preset,
     pub bom: bool,
 }

@@ -118,7 +118,7 @@ pub struct TextOptions {
 pub(crate) const BOM: &str = "\u{feff}";
 
 /// Writes the deck's notes in `preset`'s format.
-pub fn write_preset<W: Write>(
+pub(crate) fn write_preset<W: Write>(
     meta: &DeckMeta,
     notes: &dyn NoteSource,
     preset: Preset,
@@ -157,7 +157,7 @@ fn is_line_break(c: char) -> bool {
 
 /// Quizlet splits cards on newlines and term from definition on the tab, with no quoting, so
 /// each field becomes one line: its lines joined with ` / `, tabs and other breaks as spaces.
-pub fn quizlet_field(text: &str) -> String {
+pub(crate) fn quizlet_field(text: &str) -> String {
     let joined = text
         .split('\n')
         .map(str::trim_end)
@@ -210,7 +210,7 @@ fn write_brainscape<W: Write>(notes: &dyn NoteSource, out: &mut W) -> io::Result
 /// one field. So the field's HTML goes on one line with `<br>` for breaks, tabs become
 /// spaces, numeric character references are decoded here (and `<`, `>`, `&` kept escaped),
 /// and an empty field becomes `<br>`, as Mnemosyne's own exporter writes it.
-pub fn mnemosyne_field(html: &str) -> String {
+pub(crate) fn mnemosyne_field(html: &str) -> String {
     let html = decode_numeric_references(html);
     let mut out = String::with_capacity(html.len());
     let mut in_pre = false;
@@ -341,7 +341,7 @@ const FORMULA_TRIGGERS: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\n'];
 
 /// Prefixes `'` to a cell a spreadsheet would otherwise run as a formula; spreadsheets show
 /// the cell as text without the quote.
-pub fn neutralise_formula(cell: &str) -> String {
+pub(crate) fn neutralise_formula(cell: &str) -> String {
     if cell.starts_with(FORMULA_TRIGGERS) {
         format!("'{cell}")
     } else {

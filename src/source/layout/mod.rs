@@ -40,7 +40,7 @@ use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use super::markdown::{collapse_whitespace, dedent, parser_options};
 use super::{CardDraft, LineIndex};
 use clutter::Clutter;
-pub use question::{QuestionParts, clean_question, question_like};
+pub(crate) use question::{QuestionParts, clean_question, question_like};
 
 /// A way of writing questions and answers in Markdown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -177,7 +177,7 @@ impl FromStr for LayoutChoice {
 
 /// What extraction found in one document.
 #[derive(Debug, Default)]
-pub struct Extracted {
+pub(crate) struct Extracted {
     /// The layout the cards were read with (`None` when nothing was found).
     pub layout: Option<Layout>,
     pub cards: Vec<CardDraft>,
@@ -206,13 +206,14 @@ pub struct Extracted {
 }
 
 /// Extracts the questions of `text` (the whole file, front matter included).
-pub fn extract(text: &str, choice: LayoutChoice) -> Extracted {
+#[cfg(test)]
+pub(crate) fn extract(text: &str, choice: LayoutChoice) -> Extracted {
     extract_in(text, choice, None, true)
 }
 
 /// [`extract`] with the level of the headings that are questions fixed by the author (in the
 /// `headings` layout every heading with content at that level is a question).
-pub fn extract_pinned(
+pub(crate) fn extract_pinned(
     text: &str,
     choice: LayoutChoice,
     question_level: Option<usize>,
@@ -589,13 +590,13 @@ impl<'a> Walk<'a> {
     }
 
     /// Outside every list and block quote.
-    pub fn top_level(&self) -> bool {
+    pub(crate) fn top_level(&self) -> bool {
         self.containers.is_empty()
     }
 
     /// Whether `event` happens outside every list and block quote (a container's own start and
     /// end tags count as outside it).
-    pub fn event_top_level(&self, event: &Event<'_>) -> bool {
+    pub(crate) fn event_top_level(&self, event: &Event<'_>) -> bool {
         let own = matches!(
             event,
             Event::Start(Tag::List(_) | Tag::BlockQuote(_) | Tag::FootnoteDefinition(_))
@@ -720,7 +721,7 @@ impl Sections {
     }
 
     /// Closes the sections at `level` and below (a question heading at that level ends them).
-    pub fn pop_to(&mut self, level: usize) {
+    pub(crate) fn pop_to(&mut self, level: usize) {
         while self.stack.last().is_some_and(|(l, _)| *l >= level) {
             self.stack.pop();
             self.shared = None;

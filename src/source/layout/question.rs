@@ -7,7 +7,7 @@ use crate::source::markdown::{collapse_whitespace, parser_options};
 
 /// A question split into its parts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct QuestionParts {
+pub(crate) struct QuestionParts {
     /// Inline Markdown, whitespace collapsed.
     pub text: String,
     pub number: Option<u32>,
@@ -32,7 +32,7 @@ const SOURCE_WORDS: [&str; 6] = ["src", "source", "ref", "reference", "link", "c
 
 /// Splits `markdown` (a question as written) into its parts. `number` is a number already
 /// known from the list item holding the question.
-pub fn clean_question(markdown: &str, number: Option<u32>) -> QuestionParts {
+pub(crate) fn clean_question(markdown: &str, number: Option<u32>) -> QuestionParts {
     let text = collapse_whitespace(markdown);
     let text = strip_anchors(&text);
     let text = strip_attributes(&text);
@@ -64,7 +64,7 @@ pub fn clean_question(markdown: &str, number: Option<u32>) -> QuestionParts {
 
 /// Whether `question` reads like a question: it ends with `?`, is numbered, or opens with an
 /// interrogative or an exam-style instruction ("Explain …").
-pub fn question_like(question: &str, numbered: bool) -> bool {
+pub(crate) fn question_like(question: &str, numbered: bool) -> bool {
     if numbered || ends_with_question_mark(question) {
         return true;
     }
@@ -210,7 +210,7 @@ fn asks_in_chinese(text: &str) -> bool {
 }
 
 /// Whether the text ends with `?`, ignoring closing emphasis, quotes and brackets.
-pub fn ends_with_question_mark(text: &str) -> bool {
+pub(crate) fn ends_with_question_mark(text: &str) -> bool {
     // `？（了解即可）`: a remark in brackets after the question mark.
     let text = text.trim_end();
     let text = match text.strip_suffix('）').and_then(|t| t.rsplit_once('（')) {
