@@ -50,6 +50,7 @@ impl HtmlRenderer {
 
     /// Renders block Markdown (an answer).
     pub fn block(&self, markdown: &str) -> String {
+        let markdown = &*super::keep_lone_markers(markdown);
         let html = match &self.sanitizer {
             Some(builder) => fast_path(markdown).unwrap_or_else(|| sanitised(builder, markdown)),
             None => unsanitised(markdown),

@@ -5,7 +5,9 @@ pub(crate) mod extra;
 pub(crate) mod highlight;
 pub mod html;
 pub mod limits;
+mod literal;
 pub mod media;
 pub mod text;
 
 pub use html::HtmlRenderer;
+pub(crate) use literal::keep_lone_markers;

@@ -19,7 +19,8 @@ pub fn to_text(markdown: &str) -> String {
         at_line_start: true,
         ..TextWriter::default()
     };
-    for event in Parser::new_ext(markdown, parser_options()) {
+    let markdown = crate::render::keep_lone_markers(markdown);
+    for event in Parser::new_ext(&markdown, parser_options()) {
         writer.event(event);
     }
     writer.finish()

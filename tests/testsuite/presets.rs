@@ -511,3 +511,53 @@ fn removed_questions_stay_only_in_packages() {
         "the retired note ships without a card"
     );
 }
+
+/// An answer that is only a number, `#` or `*` is what the author wrote, not an empty list
+/// item or heading: every output shows it.
+#[test]
+fn answers_that_look_like_bare_markers_are_shown_as_written() {
+    let dir = TempDir::new("lone-markers");
+    let source = dir.join("markers.md");
+    fs::write(
+        &source,
+        "Q: What port does HTTPS use?\nA: 443.\n\nQ: Which character starts a Markdown heading?\nA: #\n\n\
+         Q: Which glob matches any name?\nA: *\n",
+    )
+    .unwrap();
+    let anki = dir.join("markers.csv");
+    let (code, _, stderr) = run(deckforge()
+        .arg("build")
+        .arg(&source)
+        .arg("-o")
+        .arg(&anki)
+        .arg("--no-lock"));
+    assert_eq!(code, 0, "{stderr}");
+    let plain = dir.join("plain.csv");
+    let (code, _, stderr) = run(deckforge()
+        .arg("build")
+        .arg(&source)
+        .arg("-o")
+        .arg(&plain)
+        .args(["--preset", "plain", "--no-lock"]));
+    assert_eq!(code, 0, "{stderr}");
+
+    let answers = |path: &Path, column: usize| -> Vec<String> {
+        let text = fs::read_to_string(path).unwrap();
+        let body: String = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(body.as_bytes());
+        reader
+            .records()
+            .map(|r| r.unwrap()[column].to_string())
+            .collect()
+    };
+    assert_eq!(answers(&anki, 1), ["<p>443.</p>", "<p>#</p>", "<p>*</p>"]);
+    let plain_answers = answers(&plain, 2);
+    assert_eq!(&plain_answers[1..], ["443.", "#", "*"], "{plain_answers:?}");
+}
