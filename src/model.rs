@@ -164,12 +164,27 @@ pub struct NoteMarkdown {
     pub section: Vec<String>,
 }
 
-/// A media file to ship inside an `.apkg`.
+/// A media file to ship inside an `.apkg`, under its packed name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Media {
     pub name: String,
     #[serde(skip)]
-    pub data: Vec<u8>,
+    pub source: MediaSource,
+}
+
+/// Where a media file's bytes are: a deck's images can outweigh memory (100 photos of 10 MiB),
+/// so a local file stays on disk and is streamed into the package as it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaSource {
+    /// A file of `size` bytes whose CRC-32 was `crc` when it was named by its content: a
+    /// writer that finds other bytes there (the file changed during the build) fails.
+    File {
+        path: std::path::PathBuf,
+        size: u64,
+        crc: u32,
+    },
+    /// Bytes held in memory (downloaded images, whose total is capped, and tests).
+    Bytes(Vec<u8>),
 }
 
 /// Everything about a deck but its notes: what a writer needs besides a [`NoteSource`].

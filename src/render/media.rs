@@ -12,7 +12,7 @@ use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::model::Media;
+use crate::model::{Media, MediaSource};
 
 /// The largest image packed into a deck.
 pub const MAX_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
@@ -116,22 +116,22 @@ impl MediaCollector {
                 "image {src:?} is not an image, audio or video file by its extension; not packed"
             ));
         };
-        let data = read_image(&file).map_err(|problem| format!("image {src:?} {problem}"))?;
-        if !kind.matches(&data) {
+        let read = read_image(&file).map_err(|problem| format!("image {src:?} {problem}"))?;
+        if !kind.matches(&read.head) {
             return Err(format!(
                 "image {src:?} does not hold {} data, whatever its name says; not packed",
                 kind.describe()
             ));
         }
-        let hash: String = Sha256::digest(&data)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let name = format!("{hash}.{extension}");
+        let name = format!("{}.{extension}", read.hash);
         if !self.media.iter().any(|m| m.name == name) {
             self.media.push(Media {
                 name: name.clone(),
-                data,
+                source: MediaSource::File {
+                    path: file.clone(),
+                    size: read.size,
+                    crc: read.crc,
+                },
             });
         }
         self.by_path.insert(file, name.clone());
@@ -361,10 +361,24 @@ fn local_file(folder: &Path, src: &str) -> Result<Option<(PathBuf, PathBuf)>, St
     Ok(Some((base, file)))
 }
 
-/// Reads a regular file of at most [`MAX_IMAGE_BYTES`]. A folder, a named pipe (which would
-/// block the build forever) or a device is refused, and the cap holds even if the file grows
-/// between the size check and the read.
-fn read_image(file: &Path) -> Result<Vec<u8>, String> {
+/// What reading a media file once tells: its first bytes (enough for every format's
+/// signature), its SHA-256 (its packed name), its CRC-32 and size (to check that the file the
+/// package later streams is still the one named).
+struct ReadImage {
+    head: Vec<u8>,
+    hash: String,
+    crc: u32,
+    size: u64,
+}
+
+/// How many of a file's first bytes the content checks look at ([`is_svg`] reads the most).
+const HEAD_BYTES: usize = 4096;
+
+/// Reads a regular file of at most [`MAX_IMAGE_BYTES`] through a small buffer, keeping only its
+/// first bytes and its hashes: a deck's media is never held in memory. A folder, a named pipe
+/// (which would block the build forever) or a device is refused, and the cap holds even if the
+/// file grows between the size check and the read.
+fn read_image(file: &Path) -> Result<ReadImage, String> {
     use std::io::Read;
     let metadata = std::fs::metadata(file).map_err(|e| format!("cannot be read: {e}"))?;
     if !metadata.is_file() {
@@ -383,15 +397,61 @@ fn read_image(file: &Path) -> Result<Vec<u8>, String> {
         return Err(too_big(metadata.len()));
     }
     let opened = std::fs::File::open(file).map_err(|e| format!("cannot be read: {e}"))?;
-    let mut data = Vec::with_capacity(metadata.len() as usize);
-    opened
-        .take(MAX_IMAGE_BYTES + 1)
-        .read_to_end(&mut data)
-        .map_err(|e| format!("cannot be read: {e}"))?;
-    if data.len() as u64 > MAX_IMAGE_BYTES {
-        return Err(too_big(data.len() as u64));
+    let mut reader = opened.take(MAX_IMAGE_BYTES + 1);
+    let mut sha = Sha256::new();
+    let mut crc = crc32fast::Hasher::new();
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    let mut size = 0u64;
+    let mut buffer = vec![0u8; 64 << 10];
+    loop {
+        let n = match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(format!("cannot be read: {e}")),
+        };
+        let chunk = &buffer[..n];
+        sha.update(chunk);
+        crc.update(chunk);
+        let wanted = HEAD_BYTES.saturating_sub(head.len()).min(n);
+        head.extend_from_slice(&chunk[..wanted]);
+        size += n as u64;
     }
-    Ok(data)
+    if size > MAX_IMAGE_BYTES {
+        return Err(too_big(size));
+    }
+    Ok(ReadImage {
+        head,
+        hash: hex(&sha.finalize()),
+        crc: crc.finalize(),
+        size,
+    })
+}
+
+/// A packed media file's bytes, for the preview server, which sends one file at a time: read
+/// from disk (at most [`MAX_IMAGE_BYTES`]) when it is a local file.
+pub fn read_media(media: &Media) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    match &media.source {
+        MediaSource::Bytes(data) => Ok(data.clone()),
+        MediaSource::File { path, .. } => {
+            let mut data = Vec::new();
+            crate::input::open_regular(path)?
+                .take(MAX_IMAGE_BYTES)
+                .read_to_end(&mut data)?;
+            Ok(data)
+        }
+    }
+}
+
+/// Lower-case hex digits of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 fn percent_decode(text: &str) -> String {

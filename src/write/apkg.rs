@@ -13,7 +13,7 @@ use super::atomic::{FilledFile, TempFile, write_error};
 use super::parallel_zip::ZipOut;
 use crate::error::{Error, Result};
 use crate::identity::stable_i64;
-use crate::model::{CardRule, DeckMeta, Note, NoteSource, NoteType};
+use crate::model::{CardRule, DeckMeta, Media, MediaSource, Note, NoteSource, NoteType};
 use crate::progress::{Progress, ProgressFn, Stage};
 
 /// Collection creation time (seconds). Fixed, because it only anchors review due dates and we
@@ -78,10 +78,40 @@ fn write_zip(
         .map_err(write_error(target))?;
     // Media is usually compressed already, so it is stored.
     for (i, media) in meta.media.iter().enumerate() {
-        zip.add_bytes(&i.to_string(), &media.data, None)
-            .map_err(write_error(target))?;
+        add_media(&mut zip, &i.to_string(), media, target)?;
     }
     zip.finish().map_err(write_error(target))
+}
+
+/// Streams one media file into the zip: a file from disk is read through a small buffer, never
+/// whole, and must still be the file its content-hash name was taken from.
+fn add_media(zip: &mut ZipOut, entry: &str, media: &Media, target: &Path) -> Result<()> {
+    let (path, size, crc) = match &media.source {
+        MediaSource::Bytes(data) => {
+            return zip
+                .add_bytes(entry, data, None)
+                .map_err(write_error(target));
+        }
+        MediaSource::File { path, size, crc } => (path, *size, *crc),
+    };
+    const ACTION: &str = "pack the media file";
+    let mut file = crate::input::open_regular(path).map_err(|e| Error::io(path, ACTION, e))?;
+    // One byte past the size is read, so a file that grew is noticed without reading it all.
+    let mut reader = std::io::Read::take(&mut file, size + 1);
+    let written = zip
+        .add_stored_reader(entry, &mut reader)
+        .map_err(write_error(target))?;
+    if written != (crc, size) {
+        return Err(Error::io(
+            path,
+            ACTION,
+            std::io::Error::other(
+                "it changed while the deck was being built (its name follows its content); \
+                 build again",
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Creates the schema-11 collection at `path` and inserts every note and card in one
@@ -501,6 +531,35 @@ mod tests {
         assert_eq!(models["11"]["flds"][4]["name"], "Source");
         assert_eq!(models["11"]["type"], 0);
         drop(db);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A media file that changed after its content named it is not packed under that name.
+    #[test]
+    fn a_media_file_changed_during_the_build_fails_it() {
+        let dir = std::env::temp_dir().join(format!("deckforge-apkg-media-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let image = dir.join("a.png");
+        std::fs::write(&image, b"\x89PNG\r\n\x1a\n first").unwrap();
+        let out = dir.join("out.zip");
+        let media = |crc| Media {
+            name: "x.png".into(),
+            source: MediaSource::File {
+                path: image.clone(),
+                size: 14,
+                crc,
+            },
+        };
+        let mut zip = ZipOut::new(File::create(&out).unwrap());
+        let crc = crc32fast::hash(b"\x89PNG\r\n\x1a\n first");
+        add_media(&mut zip, "0", &media(crc), &out).unwrap();
+        let error = add_media(&mut zip, "1", &media(crc ^ 1), &out).unwrap_err();
+        assert!(error.to_string().contains("a.png"), "{error}");
+        assert!(error.to_string().contains("changed while"), "{error}");
+        std::fs::write(&image, b"\x89PNG\r\n\x1a\n first, then more").unwrap();
+        let error = add_media(&mut zip, "2", &media(crc), &out).unwrap_err();
+        assert!(error.to_string().contains("changed while"), "{error}");
+        drop(zip);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

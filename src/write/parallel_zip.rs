@@ -208,6 +208,37 @@ impl ZipOut {
         )
     }
 
+    /// Adds everything `source` reads as a stored entry, streamed through a small buffer (media
+    /// can outweigh memory); returns the CRC-32 and size of what was read.
+    pub(crate) fn add_stored_reader(
+        &mut self,
+        name: &str,
+        source: &mut dyn Read,
+    ) -> io::Result<(u32, u64)> {
+        let header_at = self.begin_entry(name, STORED)?;
+        let mut crc = crc32fast::Hasher::new();
+        let mut size = 0u64;
+        let mut buffer = vec![0u8; 64 << 10];
+        loop {
+            let n = match source.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            size += n as u64;
+            if size > MAX_ENTRY_BYTES {
+                return Err(too_large());
+            }
+            crc.update(&buffer[..n]);
+            self.out.write_all(&buffer[..n])?;
+        }
+        self.written += size;
+        let crc = crc.finalize();
+        self.finish_entry(header_at, crc, size as u32, size as u32)?;
+        Ok((crc, size))
+    }
+
     /// Writes the central directory and returns the file, flushed (not synced).
     pub(crate) fn finish(mut self) -> io::Result<File> {
         let directory_at = self.offset()?;
@@ -394,6 +425,9 @@ mod tests {
             .unwrap();
         zip.add_bytes("media", b"{}", Some(2)).unwrap();
         zip.add_bytes("0", b"\x89PNG stored", None).unwrap();
+        let streamed: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let (crc, size) = zip.add_stored_reader("1", &mut &streamed[..]).unwrap();
+        assert_eq!((crc, size), (crc32fast::hash(&streamed), 200_000));
         let mut file = zip.finish().unwrap();
         file.rewind().unwrap();
         let mut bytes = Vec::new();
@@ -431,7 +465,7 @@ mod tests {
                 "{threads} threads, {reads:?}"
             );
             let mut archive = zip::ZipArchive::new(io::Cursor::new(bytes)).unwrap();
-            assert_eq!(archive.len(), 3);
+            assert_eq!(archive.len(), 4);
             let mut collection = archive.by_name("collection.anki2").unwrap();
             assert!(collection.compressed_size() < data.len() as u64 / 2);
             let mut read = Vec::new();
@@ -449,6 +483,15 @@ mod tests {
             let stored = archive.by_name("0").unwrap();
             assert_eq!(stored.compression(), zip::CompressionMethod::Stored);
             assert_eq!(stored.unix_mode(), Some(0o100644));
+            drop(stored);
+            let mut streamed = Vec::new();
+            archive
+                .by_name("1")
+                .unwrap()
+                .read_to_end(&mut streamed)
+                .unwrap();
+            assert_eq!(streamed.len(), 200_000);
+            assert!(streamed.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8));
         }
     }
 

@@ -12,6 +12,8 @@ mod cli;
 // Bad and hostile input: clear errors, pathological documents, sanitised HTML, media rules,
 // malformed packages.
 mod hostile;
+// Media streamed into the package; remote images downloaded on request from a local server.
+mod media;
 // Every kind of card: tags, highlighted code, sound, extra fields, in the real Anki engine.
 mod kinds;
 // inspect and diff, including hostile packages.
