@@ -92,6 +92,9 @@ pub struct BuildOptions {
     /// Text outputs only: write just the notes added or changed since the lock, so a CSV
     /// import leaves every other note (and the edits made to it in Anki) alone.
     pub changed_only: bool,
+    /// Packages only: download remote images into the package within these limits
+    /// (`--download-images`). `None` (the default) writes each remote image as a link to it.
+    pub download_images: Option<crate::render::remote::DownloadLimits>,
 }
 
 impl BuildOptions {
@@ -114,6 +117,7 @@ impl BuildOptions {
             layout: LayoutChoice::default(),
             question_level: None,
             changed_only: false,
+            download_images: None,
         }
     }
 
@@ -936,6 +940,9 @@ struct CardFields {
 struct NoteMaker<'a> {
     cards: Vec<SourceCard<'a>>,
     renderer: HtmlRenderer,
+    /// The renderer of fields whose media is packed when remote images are downloaded: it
+    /// keeps them as images for the collector, which links any it cannot download.
+    packing_renderer: Option<HtmlRenderer>,
     /// The images packed so far; `None` for text outputs, which do not pack images.
     media: Option<Mutex<MediaCollector>>,
     tag_root: String,
@@ -962,10 +969,14 @@ impl NoteMaker<'_> {
             draft: card,
             ..
         } = self.cards[index];
-        let question = self.renderer.inline(&card.question);
+        let renderer = match (media, &self.packing_renderer) {
+            (Some(_), Some(packing)) => packing,
+            _ => &self.renderer,
+        };
+        let question = renderer.inline(&card.question);
         let answer = match crate::render::extra::mark(&card.answer) {
-            Some(marked) => self.renderer.block(&marked),
-            None => self.renderer.block(&card.answer),
+            Some(marked) => renderer.block(&marked),
+            None => renderer.block(&card.answer),
         };
         let mut problems = Vec::new();
         let mut unpacked = None;
@@ -1247,10 +1258,19 @@ impl<'a> Planned<'a> {
             .flat_map(|d| d.diagnostics.clone())
             .collect();
         let (decks, cards) = decks_and_cards(documents, options.subdecks, &deck_name);
+        let renderer =
+            || HtmlRenderer::new(options.allow_html).with_highlighting(options.highlight);
+        let downloads = options.download_images.filter(|_| apkg);
         let maker = NoteMaker {
             cards,
-            renderer: HtmlRenderer::new(options.allow_html).with_highlighting(options.highlight),
-            media: apkg.then(Mutex::default),
+            renderer: renderer(),
+            packing_renderer: downloads.map(|_| renderer().with_remote_images(true)),
+            media: apkg.then(|| {
+                Mutex::new(match downloads {
+                    Some(limits) => MediaCollector::downloading(limits),
+                    None => MediaCollector::default(),
+                })
+            }),
             tag_root: input.identity.tag_root.clone(),
             keep_markdown: !apkg,
         };

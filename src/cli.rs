@@ -384,6 +384,15 @@ struct BuildArgs {
     #[arg(short, long, conflicts_with = "quiet")]
     verbose: bool,
 
+    /// Download remote images (`![](https://…)`) into the package: up to 10 MiB each and
+    /// 100 MiB in all, 20 s each (DECKFORGE_DOWNLOAD_TIMEOUT sets other seconds), packed only
+    /// if they are images by content. One that cannot be downloaded stays a link, with a
+    /// warning. Without this flag every remote image is written as a link to it: an image that
+    /// loaded from the web whenever a card is shown would tell its host. Use it only for
+    /// sources you trust: it fetches whatever URLs they name.
+    #[arg(long)]
+    download_images: bool,
+
     /// Print the build report as JSON on standard output (an array with one report per deck
     /// when building a deckforge.toml project).
     #[arg(long)]
@@ -629,6 +638,9 @@ fn run_build(args: BuildArgs, quiet: bool) -> ExitCode {
     options.strict = args.strict;
     options.locked = args.locked;
     options.changed_only = args.changed_only;
+    options.download_images = args
+        .download_images
+        .then(deckforge::render::remote::DownloadLimits::from_env);
     options.text = TextOptions {
         preset: args.preset,
         bom: args.bom,
@@ -652,6 +664,7 @@ fn args_for_project(args: &BuildArgs) -> author::ProjectArgs {
             (args.preset.is_some(), "--preset"),
             (args.bom, "--bom"),
             (args.changed_only, "--changed-only"),
+            (args.download_images, "--download-images"),
             (!args.exclude.exclude.is_empty(), "--exclude"),
         ]
         .into_iter()

@@ -59,6 +59,8 @@ struct RawDeck {
     #[serde(default)]
     no_highlight: bool,
     #[serde(default)]
+    download_images: bool,
+    #[serde(default)]
     strict: bool,
     templates: Option<Spanned<PathBuf>>,
     preset: Option<Spanned<String>>,
@@ -124,6 +126,8 @@ pub struct DeckConfig {
     pub allow_html: bool,
     /// Leave fenced code uncoloured (`no_highlight = true`).
     pub no_highlight: bool,
+    /// Download remote images into the package (`download_images = true`).
+    pub download_images: bool,
     /// Treat warnings as errors.
     pub strict: bool,
     /// A folder of templates replacing the defaults.
@@ -164,6 +168,9 @@ impl DeckConfig {
             layout: self.layout,
             question_level: self.question_level,
             changed_only: false,
+            download_images: self
+                .download_images
+                .then(crate::render::remote::DownloadLimits::from_env),
         })
     }
 }
@@ -327,6 +334,7 @@ impl Config {
                 subdecks: deck.subdecks,
                 allow_html: deck.allow_html,
                 no_highlight: deck.no_highlight,
+                download_images: deck.download_images,
                 strict: deck.strict,
                 templates: deck.templates.map(|t| resolve(t.get_ref())),
                 text: text_options,

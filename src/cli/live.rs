@@ -759,7 +759,11 @@ fn route(url: &str, served: &Served) -> Option<Reply> {
         name => {
             let kind = deckforge::serve::content_type(name);
             if let Some(media) = deck.media.iter().find(|m| m.name == name) {
-                return Some((deckforge::render::media::read_media(media).ok()?, kind, None));
+                return Some((
+                    deckforge::render::media::read_media(media).ok()?,
+                    kind,
+                    None,
+                ));
             }
             let path = deckforge::serve::file_in_folder(&deck.folder, name)?;
             Some((std::fs::read(path).ok()?, kind, None))

@@ -24,6 +24,9 @@ use crate::source::markdown::parser_options;
 pub struct HtmlRenderer {
     sanitizer: Option<ammonia::Builder<'static>>,
     highlight: bool,
+    /// Whether remote images stay images (for a build that downloads them, which turns any it
+    /// cannot pack into links); otherwise a remote image is written as a link to it.
+    keep_remote_images: bool,
 }
 
 impl HtmlRenderer {
@@ -33,7 +36,20 @@ impl HtmlRenderer {
         HtmlRenderer {
             sanitizer,
             highlight: true,
+            keep_remote_images: false,
         }
+    }
+
+    /// Keeps remote images (`![](https://…)`, `<img src="https://…">`) as images, for a build
+    /// that downloads them into the package ([`crate::render::media::MediaCollector::pack`]
+    /// makes a link of any it cannot). By default a remote image, which would load (and tell
+    /// its host) whenever the card is shown, is written as a link to it.
+    pub fn with_remote_images(mut self, keep: bool) -> Self {
+        self.keep_remote_images = keep;
+        if self.sanitizer.is_some() {
+            self.sanitizer = Some(sanitizer_with(keep));
+        }
+        self
     }
 
     /// Whether fenced code in a language the highlighter knows gets coloured spans (on by
@@ -52,7 +68,8 @@ impl HtmlRenderer {
     pub fn block(&self, markdown: &str) -> String {
         let markdown = &*super::keep_lone_markers(markdown);
         let html = match &self.sanitizer {
-            Some(builder) => fast_path(markdown).unwrap_or_else(|| sanitised(builder, markdown)),
+            Some(builder) => fast_path(markdown)
+                .unwrap_or_else(|| sanitised(builder, markdown, !self.keep_remote_images)),
             None => unsanitised(markdown),
         };
         if self.highlight && markdown.contains(['`', '~']) {
@@ -120,6 +137,76 @@ fn events(markdown: &str, trusted: bool) -> impl Iterator<Item = Event<'_>> {
             other => other,
         })
     })
+}
+
+/// Markdown images with a remote URL written as links to it (`![alt](https://…)` becomes a
+/// link showing the alt text, or the URL if there is none): a remote image in a card loads,
+/// and tells its host, whenever the card is shown.
+struct RemoteImagesAsLinks<'a, I: Iterator<Item = Event<'a>>> {
+    inner: std::iter::Peekable<I>,
+    /// For each image open: whether it became a link.
+    open: Vec<bool>,
+    /// The URL to show as the text of a link whose image has no alt text.
+    pending: Option<Event<'a>>,
+}
+
+impl<'a, I: Iterator<Item = Event<'a>>> RemoteImagesAsLinks<'a, I> {
+    fn new(inner: I) -> Self {
+        RemoteImagesAsLinks {
+            inner: inner.peekable(),
+            open: Vec::new(),
+            pending: None,
+        }
+    }
+}
+
+/// Whether an image URL is remote: it would load from another host.
+pub(crate) fn is_remote_url(url: &str) -> bool {
+    let url = url.trim_start().to_ascii_lowercase();
+    url.starts_with("http:") || url.starts_with("https:") || url.starts_with("ftp:")
+}
+
+impl<'a, I: Iterator<Item = Event<'a>>> Iterator for RemoteImagesAsLinks<'a, I> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        if let Some(event) = self.pending.take() {
+            return Some(event);
+        }
+        match self.inner.next()? {
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                let remote = is_remote_url(&dest_url);
+                self.open.push(remote);
+                if !remote {
+                    return Some(Event::Start(Tag::Image {
+                        link_type,
+                        dest_url,
+                        title,
+                        id,
+                    }));
+                }
+                if matches!(self.inner.peek(), Some(Event::End(TagEnd::Image))) {
+                    self.pending = Some(Event::Text(dest_url.clone()));
+                }
+                Some(Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }))
+            }
+            Event::End(TagEnd::Image) => match self.open.pop() {
+                Some(true) => Some(Event::End(TagEnd::Link)),
+                _ => Some(Event::End(TagEnd::Image)),
+            },
+            other => Some(other),
+        }
+    }
 }
 
 /// `$5-$10`: pulldown-cmark reads `$5-$` as math. As in Pandoc, a closing `$` followed by a
@@ -256,9 +343,13 @@ fn unsanitised(markdown: &str) -> String {
     out
 }
 
-fn sanitised(builder: &ammonia::Builder<'static>, markdown: &str) -> String {
+fn sanitised(builder: &ammonia::Builder<'static>, markdown: &str, remote_links: bool) -> String {
     let mut out = String::with_capacity(markdown.len() + markdown.len() / 4);
-    html::push_html(&mut out, events(markdown, false));
+    if remote_links && markdown.contains("![") {
+        html::push_html(&mut out, RemoteImagesAsLinks::new(events(markdown, false)));
+    } else {
+        html::push_html(&mut out, events(markdown, false));
+    }
     builder.clean(out.trim_end()).to_string()
 }
 
@@ -387,6 +478,12 @@ fn safe_href(href: &str) -> bool {
 
 /// The allow-list sanitiser fields go through; [`crate::check`] asks it what it would strip.
 pub(crate) fn sanitizer() -> ammonia::Builder<'static> {
+    sanitizer_with(false)
+}
+
+/// The sanitiser, keeping `http` and `https` image sources if `remote_images` (a build that
+/// downloads them).
+fn sanitizer_with(remote_images: bool) -> ammonia::Builder<'static> {
     let mut builder = ammonia::Builder::default();
     // Code blocks carry their language as a class (`language-rust`) for highlighters.
     builder.add_tag_attributes("code", ["class"]);
@@ -397,18 +494,22 @@ pub(crate) fn sanitizer() -> ammonia::Builder<'static> {
     builder.link_rel(Some("noopener noreferrer"));
     builder.url_relative(ammonia::UrlRelative::PassThrough);
     builder.generic_attributes(HashSet::from(["lang", "title", "align"]));
-    builder.attribute_filter(anki_web_view_filter);
+    builder.attribute_filter(move |element: &str, attribute: &str, value: &str| {
+        anki_web_view_filter(element, attribute, value, remote_images)
+    });
     builder
 }
 
 /// What ammonia's defaults allow but Anki's web view should not get: a task list's checkbox
 /// is the only `<input>` (a password field in a card is a phishing form), protocol-relative
 /// URLs (`//evil.example`, which reach another host) are dropped, and remote images, which
-/// load (and tell a tracker) whenever the card is shown, lose their source.
+/// load (and tell a tracker) whenever the card is shown, lose their source unless they are to
+/// be downloaded (`remote_images`, plain `http` and `https` only).
 fn anki_web_view_filter<'a>(
     element: &str,
     attribute: &str,
     value: &'a str,
+    remote_images: bool,
 ) -> Option<std::borrow::Cow<'a, str>> {
     if element == "input" && attribute == "type" {
         return Some("checkbox".into());
@@ -419,7 +520,11 @@ fn anki_web_view_filter<'a>(
             .trim_start_matches(|c: char| c.is_ascii_whitespace() || c.is_ascii_control())
             .replace('\\', "/")
             .to_ascii_lowercase();
+        let downloaded = remote_images
+            && (value.starts_with("http://") || value.starts_with("https://"))
+            && !value.contains(|c: char| c.is_ascii_whitespace() || c.is_ascii_control());
         let remote_image = element == "img"
+            && !downloaded
             && (url.starts_with("http:") || url.starts_with("https:") || url.starts_with("ftp:"));
         if url.starts_with("//") || remote_image {
             return None;
@@ -583,8 +688,33 @@ mod tests {
         );
         assert!(!html.contains("password"), "{html}");
         assert!(!html.contains("evil.example"), "{html}");
-        assert!(!html.contains("tracker.example"), "{html}");
+        assert!(!html.contains("<img src=\"https"), "{html}");
+        assert!(
+            html.contains(
+                "<a href=\"https://tracker.example/p.png\" rel=\"noopener noreferrer\">r</a>"
+            ),
+            "a remote image is a link to it: {html}"
+        );
         assert!(html.contains("src=\"img/ok.png\""), "{html}");
+        let raw = HtmlRenderer::new(false).block("<img src=\"https://tracker.example/q.png\">");
+        assert!(!raw.contains("tracker.example"), "{raw}");
+        let untitled = HtmlRenderer::new(false).block("![](https://x.example/u.png)");
+        assert_eq!(
+            untitled,
+            "<p><a href=\"https://x.example/u.png\" rel=\"noopener noreferrer\">https://x.example/u.png</a></p>"
+        );
+        let kept = HtmlRenderer::new(false)
+            .with_remote_images(true)
+            .block("![k](https://x.example/k.png) <img src=\"http://x.example/r.png\"> ![f](ftp://x.example/f.png)");
+        assert!(
+            kept.contains("<img src=\"https://x.example/k.png\" alt=\"k\">"),
+            "{kept}"
+        );
+        assert!(
+            kept.contains("<img src=\"http://x.example/r.png\">"),
+            "{kept}"
+        );
+        assert!(!kept.contains("ftp:"), "{kept}");
         assert!(
             html.contains("type=\"checkbox\""),
             "task lists keep their box: {html}"
@@ -632,7 +762,7 @@ mod tests {
 
     fn sanitiser_only(markdown: &str) -> String {
         let renderer = HtmlRenderer::new(false);
-        sanitised(renderer.sanitizer.as_ref().unwrap(), markdown)
+        sanitised(renderer.sanitizer.as_ref().unwrap(), markdown, true)
     }
 
     #[test]

@@ -12,20 +12,43 @@ use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use super::html::is_remote_url;
+use super::remote::{DownloadLimits, Downloader};
 use crate::model::{Media, MediaSource};
 
 /// The largest image packed into a deck.
 pub const MAX_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
 
 /// Collects the media a deck needs, each file once.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct MediaCollector {
     media: Vec<Media>,
     /// Resolved file → media name, so a file used twice is read once.
     by_path: HashMap<PathBuf, String>,
+    /// Remote images are downloaded only when the author asks.
+    downloads: Option<Downloader>,
+}
+
+impl std::fmt::Debug for MediaCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaCollector")
+            .field("media", &self.media)
+            .field("downloads", &self.downloads.is_some())
+            .finish()
+    }
 }
 
 impl MediaCollector {
+    /// A collector that also downloads remote images into the package, within `limits`.
+    /// Their HTML must keep them as images ([`crate::render::HtmlRenderer::with_remote_images`]);
+    /// [`Self::pack`] makes a link of any it cannot download.
+    pub(crate) fn downloading(limits: DownloadLimits) -> Self {
+        MediaCollector {
+            downloads: Some(Downloader::new(limits)),
+            ..MediaCollector::default()
+        }
+    }
+
     /// Packs the local images that rendered `html` shows (relative to `folder`, the source
     /// document's folder), pointing their `src` at the packed names. Returns the HTML and a
     /// message per image that could not be packed.
@@ -36,13 +59,22 @@ impl MediaCollector {
     /// inert text, so a card never plays a name the deck does not hold.
     pub(crate) fn pack(&mut self, html: String, folder: &Path) -> (String, Vec<String>) {
         let mut problems = Vec::new();
-        let html = rewrite_img_sources(&html, |src| match self.resolve(folder, src) {
-            Ok(name) => name,
-            Err(problem) => {
+        let html = rewrite_img_sources(&html, |src| {
+            let resolved = if is_remote_url(src) {
+                self.download(src)
+            } else {
+                self.resolve(folder, src)
+            };
+            resolved.unwrap_or_else(|problem| {
                 problems.push(problem);
                 None
-            }
+            })
         });
+        let html = if self.downloads.is_some() {
+            remote_images_to_links(&html)
+        } else {
+            html
+        };
         let html = sounds_from_images(&html);
         let html = if html.contains(INERT_SOUND) {
             self.activate_sounds(&html, folder, &mut problems)
@@ -85,6 +117,26 @@ impl MediaCollector {
         }
         out.push_str(rest);
         out
+    }
+
+    /// The packed name of the remote image at `url` if downloads are on, or why it cannot be
+    /// packed; `Ok(None)` when they are off.
+    fn download(&mut self, url: &str) -> Result<Option<String>, String> {
+        let Some(downloads) = &mut self.downloads else {
+            return Ok(None);
+        };
+        let (name, data) = downloads
+            .fetch(url)
+            .map_err(|problem| format!("image {url:?} {problem}; kept as a link"))?;
+        if let Some(data) = data {
+            if !self.media.iter().any(|m| m.name == name) {
+                self.media.push(Media {
+                    name: name.clone(),
+                    source: MediaSource::Bytes(data),
+                });
+            }
+        }
+        Ok(Some(name))
     }
 
     /// The media name for `src` as written in a document in `folder`, or why it cannot be packed.
@@ -149,6 +201,40 @@ impl MediaCollector {
         self.media.sort_by(|a, b| a.name.cmp(&b.name));
         self.media
     }
+}
+
+/// `html` with every remote `<img>` left (one that could not be downloaded) written as a link
+/// to it showing its alt text or URL, as rendering writes remote images when nothing is
+/// downloaded.
+fn remote_images_to_links(html: &str) -> String {
+    replace_img_tags(html, |tag| {
+        let src = img_src(tag).filter(|src| is_remote_url(src))?;
+        let text = attribute(tag, "alt")
+            .filter(|alt| !alt.trim().is_empty())
+            .unwrap_or_else(|| src.clone());
+        Some(format!(
+            "<a href=\"{}\" rel=\"noopener noreferrer\">{}</a>",
+            crate::html::escape(&src),
+            crate::html::escape(&text)
+        ))
+    })
+}
+
+/// The extension an image is packed under, from its first bytes; `None` for anything that is
+/// not an image (a page, a script, a sound).
+pub(crate) fn image_extension(data: &[u8]) -> Option<&'static str> {
+    [
+        (MediaKind::Png, "png"),
+        (MediaKind::Jpeg, "jpg"),
+        (MediaKind::Gif, "gif"),
+        (MediaKind::Webp, "webp"),
+        (MediaKind::Avif, "avif"),
+        (MediaKind::Svg, "svg"),
+        (MediaKind::Bmp, "bmp"),
+    ]
+    .into_iter()
+    .find(|(kind, _)| kind.matches(data))
+    .map(|(_, extension)| extension)
 }
 
 /// How rendering writes an author's `[sound:…]`: broken by an empty span, so Anki does not play it.
@@ -509,12 +595,17 @@ fn replace_img_tags(html: &str, mut replace: impl FnMut(&str) -> Option<String>)
 
 /// The decoded `src` of an `<img>` tag, if it has one.
 fn img_src(tag: &str) -> Option<String> {
-    let mut src = None;
-    rewrite_src(tag, &mut |value: &str| {
-        src = Some(value.to_string());
+    attribute(tag, "src")
+}
+
+/// The decoded value of attribute `name` of a tag, if it has one.
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let mut found = None;
+    rewrite_attribute(tag, name, &mut |value: &str| {
+        found = Some(value.to_string());
         None
     });
-    src
+    found
 }
 
 /// The offset of the next `<img` tag in `lower` at or after `from`.
@@ -544,12 +635,22 @@ fn tag_end(html: &str) -> Option<usize> {
 }
 
 fn rewrite_src(tag: &str, rewrite: &mut impl FnMut(&str) -> Option<String>) -> String {
+    rewrite_attribute(tag, "src", rewrite)
+}
+
+/// `tag` with the value of its attribute `name` (lower case) rewritten by `rewrite`.
+fn rewrite_attribute(
+    tag: &str,
+    name: &str,
+    rewrite: &mut impl FnMut(&str) -> Option<String>,
+) -> String {
     let lower = tag.to_ascii_lowercase();
+    let needle = format!("{name}=");
     let mut from = 0;
-    while let Some(i) = lower[from..].find("src=") {
+    while let Some(i) = lower[from..].find(&needle) {
         let at = from + i;
         let boundary = lower[..at].ends_with(|c: char| c.is_whitespace());
-        let value_start = at + 4;
+        let value_start = at + needle.len();
         let quote = tag[value_start..].chars().next();
         if boundary && matches!(quote, Some('"') | Some('\'')) {
             let quote = quote.unwrap_or('"');
@@ -567,7 +668,7 @@ fn rewrite_src(tag: &str, rewrite: &mut impl FnMut(&str) -> Option<String>) -> S
                 };
             }
         }
-        from = at + 4;
+        from = at + needle.len();
     }
     tag.to_string()
 }

@@ -7,6 +7,7 @@ pub mod html;
 pub mod limits;
 mod literal;
 pub mod media;
+pub mod remote;
 pub mod text;
 
 pub use html::HtmlRenderer;

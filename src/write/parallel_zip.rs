@@ -491,7 +491,12 @@ mod tests {
                 .read_to_end(&mut streamed)
                 .unwrap();
             assert_eq!(streamed.len(), 200_000);
-            assert!(streamed.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8));
+            assert!(
+                streamed
+                    .iter()
+                    .enumerate()
+                    .all(|(i, &b)| b == (i % 251) as u8)
+            );
         }
     }
 

@@ -136,3 +136,227 @@ fn a_rebuilt_image_gets_a_new_name() {
     assert_eq!(code, 0, "{stderr}");
     assert_ne!(first, names(&out));
 }
+
+/// A server on 127.0.0.1 for one test: each path gives one kind of answer, counted, and it
+/// stops when dropped (every request is answered within a few seconds, loops are bounded).
+struct ImageServer {
+    port: u16,
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+const GOOD_PNG: &[u8] = b"\x89PNG\r\n\x1a\n good image";
+const MOVED_PNG: &[u8] = b"\x89PNG\r\n\x1a\n reached through a redirect";
+
+impl ImageServer {
+    fn start() -> ImageServer {
+        use std::sync::atomic::Ordering;
+        let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+        let port = server.server_addr().to_ip().unwrap().port();
+        let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (count, stopping) = (requests.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            // At most 5 minutes and 1,000 requests, whatever happens to the test.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+            let mut handled = 0;
+            while !stopping.load(Ordering::Relaxed)
+                && std::time::Instant::now() < deadline
+                && handled < 1000
+            {
+                let Ok(Some(request)) = server.recv_timeout(std::time::Duration::from_millis(50))
+                else {
+                    continue;
+                };
+                handled += 1;
+                count.fetch_add(1, Ordering::Relaxed);
+                // Each answer on its own thread, so the slow one holds up no other.
+                std::thread::spawn(move || answer(request, port));
+            }
+        });
+        ImageServer {
+            port,
+            requests,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}/{path}", self.port)
+    }
+
+    fn requests(&self) -> usize {
+        self.requests.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Drop for ImageServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn answer(request: tiny_http::Request, port: u16) {
+    use tiny_http::{Header, Response};
+    let png = Header::from_bytes("Content-Type", "image/png").unwrap();
+    let _ = match request.url() {
+        "/good.png" => request.respond(Response::from_data(GOOD_PNG).with_header(png)),
+        "/moved.png" => request.respond(Response::from_data(MOVED_PNG).with_header(png)),
+        "/redirect" => request.respond(Response::empty(302).with_header(
+            Header::from_bytes("Location", format!("http://127.0.0.1:{port}/moved.png")).unwrap(),
+        )),
+        "/huge.png" => {
+            let mut data = GOOD_PNG.to_vec();
+            data.resize(11 << 20, 0);
+            request.respond(Response::from_data(data).with_header(png))
+        }
+        // No length given: the limit must hold while the body is read.
+        "/endless.png" => {
+            let reader = std::io::Read::chain(GOOD_PNG, std::io::repeat(0).take(12 << 20));
+            request.respond(Response::new(200.into(), vec![png], reader, None, None))
+        }
+        "/slow.png" => {
+            std::thread::sleep(std::time::Duration::from_secs(4));
+            request.respond(Response::from_data(GOOD_PNG).with_header(png))
+        }
+        "/page.png" => request.respond(Response::from_string(
+            "<html><body>Sign in to see this image</body></html>",
+        )),
+        _ => request.respond(Response::from_string("not found").with_status_code(404)),
+    };
+}
+
+/// Issue 15 item 5: remote images stay links unless the author opts in; with
+/// `--download-images` they are packed, bounded in size and time and checked as images, and
+/// each one that is not gets a warning naming its file, line and URL, and stays a link.
+#[test]
+fn remote_images_are_links_unless_downloaded_within_bounds() {
+    let server = ImageServer::start();
+    let dir = TempDir::new("media-remote");
+    let cases = [
+        ("good", server.url("good.png")),
+        ("missing", server.url("missing.png")),
+        ("huge", server.url("huge.png")),
+        ("endless", server.url("endless.png")),
+        ("slow", server.url("slow.png")),
+        ("redirect", server.url("redirect")),
+        ("page", server.url("page.png")),
+    ];
+    let mut markdown = String::from("# Remote\n");
+    for (name, url) in &cases {
+        markdown.push_str(&format!("\n## What is {name}?\n\n![{name}]({url})\n"));
+    }
+    // The same image twice is downloaded once.
+    markdown.push_str(&format!(
+        "\n## What is good again?\n\n![]({})\n",
+        cases[0].1
+    ));
+    let source = dir.join("remote.md");
+    fs::write(&source, &markdown).unwrap();
+    let line_of = |name: &str| {
+        1 + markdown
+            .lines()
+            .position(|l| l == format!("## What is {name}?"))
+            .unwrap()
+    };
+    let answer_of = |dump: &serde_json::Value, name: &str| {
+        dump["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["fields"][0] == format!("What is {name}?"))
+            .unwrap()["fields"][1]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+
+    // By default: no request, every remote image a link to it, no warning.
+    let out = dir.join("links.apkg");
+    let (code, _, stderr) = run(deckforge().arg("build").arg(&source).arg("-o").arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+    assert_eq!(server.requests(), 0, "nothing is downloaded unless asked");
+    let dump = crate::support::dump_apkg(&out);
+    assert_eq!(dump["media"], serde_json::json!({}));
+    for (name, url) in &cases {
+        assert_eq!(
+            answer_of(&dump, name),
+            format!("<p><a href=\"{url}\" rel=\"noopener noreferrer\">{name}</a></p>")
+        );
+    }
+
+    let out = dir.join("downloaded.apkg");
+    let started = std::time::Instant::now();
+    let (code, _, stderr) = run(deckforge()
+        .env("DECKFORGE_DOWNLOAD_TIMEOUT", "1")
+        .arg("build")
+        .arg(&source)
+        .arg("-o")
+        .arg(&out)
+        .arg("--download-images"));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "bounded in time"
+    );
+    let dump = crate::support::dump_apkg(&out);
+    let media = dump["media"].as_object().unwrap();
+    let names: Vec<&str> = media.values().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(
+        names.len(),
+        2,
+        "the good image and the redirected one: {names:?}"
+    );
+    for (name, bytes) in [("good", GOOD_PNG), ("redirect", MOVED_PNG)] {
+        let field = answer_of(&dump, name);
+        let packed = names
+            .iter()
+            .find(|n| field.contains(&format!("<img src=\"{n}\"")))
+            .unwrap_or_else(|| panic!("{name}: {field}"));
+        let entry = media.iter().find(|(_, v)| v == packed).unwrap().0;
+        let mut archive = zip::ZipArchive::new(fs::File::open(&out).unwrap()).unwrap();
+        let mut data = Vec::new();
+        archive
+            .by_name(entry)
+            .unwrap()
+            .read_to_end(&mut data)
+            .unwrap();
+        assert_eq!(data, bytes);
+        assert!(!stderr.contains(&server.url(if name == "good" {
+            "good.png"
+        } else {
+            "redirect"
+        })));
+    }
+    assert!(
+        answer_of(&dump, "good again").contains(names[0])
+            || answer_of(&dump, "good again").contains(names[1])
+    );
+    for (name, problem) in [
+        ("missing", "the server answered 404"),
+        ("huge", "more than the 10485760-byte limit"),
+        ("endless", "more than the 10485760-byte limit"),
+        ("slow", "took longer than 1 s"),
+        ("page", "is not an image"),
+    ] {
+        let url = server.url(&format!("{name}.png"));
+        let expected = format!("remote.md:{}:", line_of(name));
+        let warning = stderr
+            .lines()
+            .find(|l| l.contains(&url))
+            .unwrap_or_else(|| panic!("no warning for {name}: {stderr}"));
+        assert!(warning.contains(&expected), "{warning}");
+        assert!(warning.contains(problem), "{name}: {warning}");
+        assert!(warning.contains("kept as a link"), "{warning}");
+        assert_eq!(
+            answer_of(&dump, name),
+            format!("<p><a href=\"{url}\" rel=\"noopener noreferrer\">{name}</a></p>")
+        );
+    }
+}
