@@ -243,13 +243,78 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
     build_with_progress(options, &|_| {})
 }
 
-/// [`build`], reporting progress to `progress` as it goes.
+/// [`build`], reporting progress to `progress` as it goes. An output of standard output
+/// (`-`, `/dev/stdout`) is refused here: [`build_into`] writes it.
 pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Result<BuildReport> {
+    if crate::input::is_stdout(&options.output) {
+        return Err(stdio_error(
+            &options.output,
+            "write the output",
+            "standard output takes a text output of `deckforge build` only (Anki's CSV or a \
+             --preset); name a file such as deck.apkg",
+        ));
+    }
+    build_to(options, progress, None)
+}
+
+/// [`build_with_progress`] for a text output written to `out` when the output is standard
+/// output (`-` or `/dev/stdout`; a package, which is no text, is refused): the notes stream
+/// to `out`, then the lock, if any, is replaced. An output that is a file is written as
+/// [`build_with_progress`] writes it.
+pub fn build_into(
+    options: &BuildOptions,
+    progress: ProgressFn,
+    out: &mut dyn std::io::Write,
+) -> Result<BuildReport> {
+    build_to(options, progress, Some(out))
+}
+
+fn stdio_error(path: &Path, action: &'static str, message: &str) -> Error {
+    Error::io(
+        path,
+        action,
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, message.to_string()),
+    )
+}
+
+/// Refuses what standard input cannot do: be read twice, or hold a lock beside it. (Standard
+/// output always gets a text format: it has no `.apkg` extension.)
+fn check_stdio(options: &BuildOptions) -> Result<()> {
+    let mut stdin = options.inputs.iter().filter(|p| crate::input::is_stdin(p));
+    if let Some(first) = stdin.next() {
+        if stdin.next().is_some() {
+            return Err(stdio_error(
+                first,
+                "read the input",
+                "standard input can be read only once; name it once",
+            ));
+        }
+        if options.lock == LockMode::BesideSource && options.inputs[0] == *first {
+            return Err(stdio_error(
+                first,
+                "read the input",
+                "standard input has no folder to keep the deck's lock in: name the lock with \
+                 --lock PATH (commit it, and give it every build) or pass --no-lock",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn build_to(
+    options: &BuildOptions,
+    progress: ProgressFn,
+    stdout: Option<&mut dyn std::io::Write>,
+) -> Result<BuildReport> {
     let format = output_format(options)?;
+    check_stdio(options)?;
+    let stdout = stdout.filter(|_| crate::input::is_stdout(&options.output));
     let lock_path = options.lock_path();
-    refuse_output_over(options, &inputs_of(options, lock_path.as_deref()))?;
+    if stdout.is_none() {
+        refuse_output_over(options, &inputs_of(options, lock_path.as_deref()))?;
+    }
     // Held to the end: the lock read below is the one this build replaces.
-    let _held = crash_safety(options, lock_path.as_deref(), progress)?;
+    let _held = crash_safety(options, lock_path.as_deref(), stdout.is_some(), progress)?;
     let documents = options
         .inputs
         .iter()
@@ -261,7 +326,7 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
         &mut planned,
         format,
         options,
-        lock_path.as_deref(),
+        (lock_path.as_deref(), stdout),
         progress,
     )?;
     // The report copies the changed notes' questions only now that the package is written.
@@ -281,7 +346,13 @@ pub fn build_with_progress(options: &BuildOptions, progress: ProgressFn) -> Resu
 /// The output format, decided once for the whole build, and the checks of the request that
 /// need nothing read.
 fn output_format(options: &BuildOptions) -> Result<OutputFormat> {
-    let format = OutputFormat::for_output(&options.output, &options.text)?;
+    let format = match options.text.preset {
+        // Standard output has no extension: Anki's CSV unless a preset says otherwise.
+        None if crate::input::is_stdout(&options.output) => {
+            OutputFormat::Text(crate::write::presets::Preset::Anki)
+        }
+        _ => OutputFormat::for_output(&options.output, &options.text)?,
+    };
     if options.changed_only && format == OutputFormat::Apkg {
         return Err(Error::TextOptionOnPackage {
             path: options.output.clone(),
@@ -355,12 +426,13 @@ fn plan_build<'a>(
     Ok((planned, notices))
 }
 
-/// Writes the output, and the lock if it changed, renaming both into place together.
+/// Writes the output (to `stdout` when given), and the lock if it changed, renaming both into
+/// place together; the lock of an output sent to `stdout` is replaced once all of it was sent.
 fn write_planned(
     planned: &mut Planned,
     format: OutputFormat,
     options: &BuildOptions,
-    lock_path: Option<&Path>,
+    (lock_path, stdout): (Option<&Path>, Option<&mut dyn std::io::Write>),
     progress: ProgressFn,
 ) -> Result<()> {
     // With --no-lock there is nothing to compare or write. The lock is compared with the file
@@ -398,14 +470,41 @@ fn write_planned(
                 })
             })
         });
-        let written = write_output(planned, format, options, progress);
+        let written = match stdout {
+            Some(out) => write_stream(planned, format, options, out).map(|()| None),
+            None => write_output(planned, format, options, progress).map(Some),
+        };
         let filled = filling.map(|job| job.join().expect("writing the lock does not panic"));
         (written, filled.transpose())
     });
-    let mut files = vec![written?];
+    let mut files: Vec<_> = written?.into_iter().collect();
     files.extend(filled_lock?);
     atomic::persist_together(files, &options.output)?;
     Ok(())
+}
+
+/// Writes a text output to a stream (standard output), flushed.
+fn write_stream(
+    planned: &Planned,
+    format: OutputFormat,
+    options: &BuildOptions,
+    out: &mut dyn std::io::Write,
+) -> Result<()> {
+    let OutputFormat::Text(preset) = format else {
+        unreachable!("check_stdio refuses a package on standard output");
+    };
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    let notes: &dyn NoteSource = if options.changed_only {
+        &Subset {
+            notes: planned,
+            indices: planned.changed.iter().map(|change| change.card).collect(),
+        }
+    } else {
+        planned
+    };
+    crate::write::write_text(&planned.header, notes, preset, options.text.bom, &mut out)
+        .and_then(|()| std::io::Write::flush(&mut out))
+        .map_err(|e| Error::io(&options.output, "write the output", e))
 }
 
 /// The files a build reads before planning, by role, for [`refuse_output_over`].
@@ -711,12 +810,14 @@ impl std::io::Write for SameAsFile {
 fn crash_safety(
     options: &BuildOptions,
     lock_path: Option<&Path>,
+    to_stdout: bool,
     progress: ProgressFn,
 ) -> Result<atomic::BuildLock> {
-    let targets: Vec<&Path> = std::iter::once(options.output.as_path())
-        .chain(lock_path)
-        .collect();
-    atomic::check_target(&options.output, "write the output")?;
+    let output = (!to_stdout).then_some(options.output.as_path());
+    let targets: Vec<&Path> = output.into_iter().chain(lock_path).collect();
+    if let Some(output) = output {
+        atomic::check_target(output, "write the output")?;
+    }
     if let Some(lock) = lock_path {
         atomic::check_target(lock, "write the lock file")?;
     }
@@ -728,7 +829,9 @@ fn crash_safety(
         })
     };
     let held = atomic::BuildLock::acquire(&targets, &waiting)?;
-    atomic::recover(&options.output)?;
+    if let Some(output) = output {
+        atomic::recover(output)?;
+    }
     for target in targets {
         atomic::remove_stale(target);
     }

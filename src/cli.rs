@@ -24,7 +24,8 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
 use deckforge::build::{
-    BuildOptions, BuildReport, ChangeKind, LockMode, Progress, Stage, build_with_progress,
+    BuildOptions, BuildReport, ChangeKind, LockMode, Progress, Stage, build_into,
+    build_with_progress,
 };
 use deckforge::check::check_report;
 use deckforge::lock::LATEST_TIME;
@@ -334,7 +335,9 @@ struct BuildArgs {
     #[command(flatten)]
     exclude: ExcludeArg,
 
-    /// Output file: `.apkg` for an Anki package, `.csv` for Anki's text import.
+    /// Output file: `.apkg` for an Anki package, `.csv` for Anki's text import. `-` (or
+    /// /dev/stdout) writes a text output (Anki's CSV, or --preset) to standard output. An INPUT
+    /// of `-` (or /dev/stdin) is read from standard input, with --lock PATH or --no-lock.
     #[arg(short, long, value_name = "OUT", requires = "inputs")]
     output: Option<PathBuf>,
 
@@ -646,6 +649,13 @@ fn run_build(args: BuildArgs, quiet: bool) -> ExitCode {
         bom: args.bom,
     };
     options.layout = args.layout.layout;
+    if output.json && deckforge::input::is_stdout(&options.output) {
+        return fail(&format!(
+            "{}: --json and a text output on standard output would both write there; name an \
+             output file, or leave out --json",
+            options.output.display()
+        ));
+    }
     match build_one(&options, output) {
         Ok(report) if output.json => emit(&format!("{:#}\n", report_json(&report))),
         Ok(_) => ExitCode::SUCCESS,
@@ -704,7 +714,13 @@ fn report_json(report: &BuildReport) -> serde_json::Value {
 /// Runs one build and prints its messages; on failure the error is already printed.
 fn build_one(options: &BuildOptions, output: BuildOutput) -> Result<BuildReport, ExitCode> {
     let bar = BuildProgress::new(output.verbosity == Verbosity::Quiet);
-    let result = build_with_progress(options, &|progress| bar.report(progress));
+    let result = if deckforge::input::is_stdout(&options.output) {
+        let stdout = std::io::stdout();
+        let mut stdout = stdout.lock();
+        build_into(options, &|progress| bar.report(progress), &mut stdout)
+    } else {
+        build_with_progress(options, &|progress| bar.report(progress))
+    };
     bar.bar.finish_and_clear();
     match result {
         Ok(report) => {
@@ -759,9 +775,14 @@ fn print_report(report: &BuildReport, verbosity: Verbosity) {
     {
         say!("lock: {}", lock.display());
     }
+    let output = if deckforge::input::is_stdout(&report.output) {
+        "standard output".to_string()
+    } else {
+        report.output.display().to_string()
+    };
     say!(
         "wrote {}: {} notes in deck \"{}\" ({})",
-        term::printable(&report.output.display().to_string()),
+        term::printable(&output),
         report.notes,
         term::printable(&report.deck_name),
         report.summary()

@@ -64,10 +64,49 @@ fn kind(metadata: &fs::Metadata) -> &'static str {
     "not a file"
 }
 
-/// Reads a source: a regular file of at most [`source_limit`] bytes.
+/// Whether `path` names standard input: `-`, or a name of the descriptor such as `/dev/stdin`
+/// (read as a stream, never as a file in `/dev` with a lock beside it).
+pub(crate) fn is_stdin(path: &Path) -> bool {
+    let name = path.as_os_str();
+    name == "-"
+        || ["/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"].contains(&&*name.to_string_lossy())
+}
+
+/// Whether `path` names standard output: `-`, or a name of the descriptor such as
+/// `/dev/stdout` (written as a stream; a rename would replace the device's link with a file).
+pub fn is_stdout(path: &Path) -> bool {
+    let name = path.as_os_str();
+    name == "-"
+        || ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"].contains(&&*name.to_string_lossy())
+}
+
+/// Reads a source: a regular file, or standard input ([`is_stdin`]) to its end, of at most
+/// [`source_limit`] bytes.
 pub(crate) fn read_source(path: &Path) -> Result<Vec<u8>> {
     const ACTION: &str = "read the input";
     let limit = source_limit();
+    if is_stdin(path) {
+        let mut bytes = Vec::new();
+        io::stdin()
+            .lock()
+            .take(limit + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io(path, ACTION, e))?;
+        if bytes.len() as u64 > limit {
+            return Err(Error::io(
+                path,
+                ACTION,
+                io::Error::new(
+                    io::ErrorKind::FileTooLarge,
+                    format!(
+                        "standard input holds more than the {limit}-byte limit \
+                         (DECKFORGE_MAX_INPUT_BYTES raises it)"
+                    ),
+                ),
+            ));
+        }
+        return Ok(bytes);
+    }
     let file = open_regular(path).map_err(|e| Error::io(path, ACTION, e))?;
     let too_big = |size: u64| {
         Error::io(

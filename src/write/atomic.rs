@@ -110,8 +110,8 @@ fn sidecar(target: &Path, kind: &str) -> PathBuf {
     parent_folder(target).join(format!("{}.deckforge-{kind}", hidden_prefix(target)))
 }
 
-/// Refuses an output that deckforge must not replace: `-` (standard output is not written;
-/// the name would become a file called `-`), and anything that exists and is not a regular
+/// Refuses an output that deckforge must not replace: `-` (standard output, which only a text
+/// build writes, as a stream; the name would become a file called `-`), and anything that exists and is not a regular
 /// file, such as `/dev/stdout` (a symlink to a device) or a symlink elsewhere, which a rename
 /// would replace instead of writing through. `action` names the file in the error ("write
 /// the output").
@@ -125,7 +125,8 @@ pub(crate) fn check_target(target: &Path, action: &'static str) -> Result<()> {
     };
     if target.as_os_str() == "-" {
         return refuse(
-            "writing to standard output is not supported; name a file such as deck.apkg",
+            "`-` is standard output, which takes only the text output of `deckforge build`; \
+             name a file",
         );
     }
     match fs::symlink_metadata(target) {

@@ -10,7 +10,6 @@ mod parallel_zip;
 pub mod presets;
 
 use std::borrow::Cow;
-use std::io::Write;
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -63,13 +62,23 @@ impl Writer for TextWriter {
         target: &Path,
         _progress: ProgressFn,
     ) -> Result<FilledFile> {
-        PendingFile::create(target)?.fill_with(|out| {
-            if self.bom {
-                out.write_all(presets::BOM.as_bytes())?;
-            }
-            presets::write_preset(meta, notes, self.preset, out)
-        })
+        PendingFile::create(target)?
+            .fill_with(|out| write_text(meta, notes, self.preset, self.bom, out))
     }
+}
+
+/// Writes `notes` in `preset`'s text format to `out`, after a BOM if `bom`.
+pub(crate) fn write_text<W: std::io::Write>(
+    meta: &DeckMeta,
+    notes: &dyn NoteSource,
+    preset: Preset,
+    bom: bool,
+    out: &mut W,
+) -> std::io::Result<()> {
+    if bom {
+        out.write_all(presets::BOM.as_bytes())?;
+    }
+    presets::write_preset(meta, notes, preset, out)
 }
 
 /// Calls `each` with every note in order, the notes made (for a build: rendered) on every core

@@ -14,6 +14,8 @@ mod cli;
 mod hostile;
 // Media streamed into the package; remote images downloaded on request from a local server.
 mod media;
+// Standard input as INPUT, standard output as OUT.
+mod stdio;
 // Every kind of card: tags, highlighted code, sound, extra fields, in the real Anki engine.
 mod kinds;
 // inspect and diff, including hostile packages.
