@@ -568,6 +568,9 @@ fn read_previous(
         (LockMode::BesideSource, Some(first)) => first,
         _ => return Ok(None),
     };
+    if let Some(taken) = ambiguous_lock(options, path, documents, notices)? {
+        return Ok(Some(taken));
+    }
     let legacy = lock::legacy_path(first);
     if legacy != path {
         if let Some(lock) = Lock::read(&legacy)? {
@@ -597,6 +600,42 @@ fn read_previous(
         notices.push(warning);
     }
     Ok(None)
+}
+
+/// The lock a release before the unambiguous lock names kept for this deck at its old name
+/// (`ml-ops.deckforge.lock` for `ML Ops`, a lossy name for a Latin-1 file), when it is this
+/// deck's: it records this deck id, or (named after the sources) knows most of its questions.
+/// Another deck's lock of that name is left alone.
+fn ambiguous_lock(
+    options: &BuildOptions,
+    path: &Path,
+    documents: &[Document],
+    notices: &mut Vec<String>,
+) -> Result<Option<(Lock, PathBuf)>> {
+    let Some(old) = lock::ambiguous_default_path(&options.inputs, options.deck_id.as_deref())
+    else {
+        return Ok(None);
+    };
+    let Some(lock) = Lock::read(&old)? else {
+        return Ok(None);
+    };
+    let ours = match &options.deck_id {
+        Some(given) => *given == lock.deck_id,
+        None => {
+            let (known, total) = known_questions(&lock, documents);
+            known * 2 > total
+        }
+    };
+    if !ours {
+        return Ok(None);
+    }
+    notices.push(format!(
+        "read this deck's lock from {}, its name before deck ids and file names were kept \
+         apart; from now on it is {}: commit it, and delete the old one once no other deck uses it",
+        old.display(),
+        path.display()
+    ));
+    Ok(Some((lock, old)))
 }
 
 /// A warning when another `*.deckforge.lock` beside `path` knows these questions: a renamed
@@ -695,6 +734,12 @@ pub(crate) fn deck_identity(
     });
     let source_stem = documents.first().map(|d| slug(&file_stem(&d.path)));
     let root_of = |namespace: &str| Some(slug(namespace)).filter(|root| !root.is_empty());
+    // A new deck's tag root keeps deck ids apart (`ML Ops` and `ml-ops`); a lock keeps the
+    // root it was built with, and without one the older rule stays, as the namespace does.
+    let new_root_of = |id: &str| match options.lock {
+        LockMode::Off => root_of(id),
+        _ => Some(identity::unambiguous_slug(id)),
+    };
     if let Some(lock) = lock {
         if let Some(given) = explicit.filter(|given| *given != lock.deck_id) {
             return Err((lock.deck_id.clone(), given));
@@ -717,7 +762,7 @@ pub(crate) fn deck_identity(
         (None, _) => default_namespace(options),
     };
     let tag_root = match &explicit {
-        Some(id) => root_of(id),
+        Some(id) => new_root_of(id),
         None => source_stem.filter(|root| !root.is_empty()),
     };
     Ok(DeckIdentity {
@@ -738,7 +783,7 @@ fn default_namespace(options: &BuildOptions) -> String {
             input
                 .parent()
                 .and_then(Path::file_name)
-                .map(|n| slug(&n.to_string_lossy()))
+                .map(|n| slug(&identity::unambiguous_name(n)))
         })
         .filter(|name| !name.is_empty())
         .unwrap_or_else(|| "deck".to_string());

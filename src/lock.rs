@@ -193,9 +193,31 @@ fn json<T: Serialize + ?Sized>(value: &T) -> String {
 /// (as older releases named it), `<stem>+<stem>….deckforge.lock` for several. So the `.apkg`
 /// and the `.csv` of a deck, and its versioned outputs, share a lock, while `rust.md git.md`
 /// and `rust.md` alone are two decks with two locks.
+///
+/// Names never collide: a deck id is written by [`crate::identity::unambiguous_slug`] (`ML Ops`
+/// and `ml-ops` get two locks) and a file name that is not UTF-8 by
+/// [`crate::identity::unambiguous_name`]. Releases before that slugged ids and read names
+/// lossily; [`ambiguous_default_path`] gives where they put the lock.
 pub(crate) fn default_path(inputs: &[PathBuf], deck_id: Option<&str>) -> Option<PathBuf> {
+    default_path_by(inputs, deck_id, true)
+}
+
+/// Where releases before the unambiguous names kept a deck's default lock, if that differs
+/// from [`default_path`]: a build that finds no lock at the new place takes that one over when
+/// it is this deck's.
+pub(crate) fn ambiguous_default_path(inputs: &[PathBuf], deck_id: Option<&str>) -> Option<PathBuf> {
+    let old = default_path_by(inputs, deck_id, false)?;
+    (Some(&old) != default_path(inputs, deck_id).as_ref()).then_some(old)
+}
+
+fn default_path_by(
+    inputs: &[PathBuf],
+    deck_id: Option<&str>,
+    unambiguous: bool,
+) -> Option<PathBuf> {
     let first = inputs.first()?;
     let name = match deck_id {
+        Some(id) if unambiguous => crate::identity::unambiguous_slug(id),
         Some(id) => {
             let slug = crate::identity::slug(id);
             if slug.is_empty() {
@@ -205,7 +227,10 @@ pub(crate) fn default_path(inputs: &[PathBuf], deck_id: Option<&str>) -> Option<
             }
         }
         None => {
-            let stems: Vec<String> = inputs.iter().map(|input| stem_or_deck(input)).collect();
+            let stems: Vec<String> = inputs
+                .iter()
+                .map(|input| stem_or_deck(input, unambiguous))
+                .collect();
             let joined = stems.join("+");
             // File names have a length limit; a long list is named by its first and a hash.
             if joined.len() <= 100 {
@@ -221,12 +246,21 @@ pub(crate) fn default_path(inputs: &[PathBuf], deck_id: Option<&str>) -> Option<
 
 /// Where releases before lock version 2 kept the lock: beside the first source, named after it.
 pub(crate) fn legacy_path(first_input: &Path) -> PathBuf {
-    first_input.with_file_name(format!("{}.deckforge.lock", stem_or_deck(first_input)))
+    first_input.with_file_name(format!(
+        "{}.deckforge.lock",
+        stem_or_deck(first_input, false)
+    ))
 }
 
-fn stem_or_deck(path: &Path) -> String {
+fn stem_or_deck(path: &Path, unambiguous: bool) -> String {
     path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
+        .map(|s| {
+            if unambiguous {
+                crate::identity::unambiguous_name(s)
+            } else {
+                s.to_string_lossy().into_owned()
+            }
+        })
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "deck".to_string())
 }
@@ -388,9 +422,33 @@ mod tests {
             Path::new("notes/rust+git.deckforge.lock")
         );
         assert_eq!(
-            path(&["notes/ml.md"], Some("ML Ops")),
+            path(&["notes/ml.md"], Some("ml-ops")),
             Path::new("notes/ml-ops.deckforge.lock")
         );
+        // Two ids, two locks; an older release kept the first beside the second's.
+        assert_eq!(
+            path(&["notes/ml.md"], Some("ML Ops")),
+            Path::new("notes/ml-ops-499b4f.deckforge.lock")
+        );
+        let inputs = [PathBuf::from("notes/ml.md")];
+        assert_eq!(
+            ambiguous_default_path(&inputs, Some("ML Ops")),
+            Some(PathBuf::from("notes/ml-ops.deckforge.lock"))
+        );
+        assert_eq!(ambiguous_default_path(&inputs, Some("ml-ops")), None);
+        assert_eq!(ambiguous_default_path(&inputs, None), None);
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let latin = |b: &[u8]| vec![PathBuf::from(std::ffi::OsStr::from_bytes(b))];
+            let acute = default_path(&latin(b"caf\xe9.md"), None).unwrap();
+            let grave = default_path(&latin(b"caf\xe8.md"), None).unwrap();
+            assert_ne!(acute, grave);
+            assert_eq!(
+                ambiguous_default_path(&latin(b"caf\xe9.md"), None),
+                Some(PathBuf::from("caf\u{fffd}.deckforge.lock"))
+            );
+        }
         let many: Vec<String> = (0..40).map(|i| format!("chapter-{i}.md")).collect();
         let many: Vec<&str> = many.iter().map(String::as_str).collect();
         let long = path(&many, None);

@@ -19,6 +19,6 @@ pub use assign::{CardKey, Change, assign, assign_owned};
 pub(crate) use hash::{ContentHash, IdAllocator, stable_i64, stable_id};
 pub use hash::{content_hash, note_guid};
 pub use normalise::normalise_question;
-pub(crate) use normalise::slug;
+pub(crate) use normalise::{slug, unambiguous_name, unambiguous_slug};
 pub use record::LATEST_TIME;
 pub(crate) use record::LockedNote;

@@ -151,9 +151,66 @@ pub(crate) fn slug(text: &str) -> String {
     out
 }
 
+/// A name for files and tags that no other text shares: the [`slug`] of `text` when that is
+/// `text` itself (`ml-ops`), else the slug and the first six hex digits of a hash of `text`
+/// (`ML Ops` gives `ml-ops-` and six digits), so two deck ids never share a tag or a lock.
+pub fn unambiguous_slug(text: &str) -> String {
+    let slug = slug(text);
+    if slug == text {
+        return slug;
+    }
+    let hash = super::content_hash(["deck id", text]).to_string();
+    if slug.is_empty() {
+        format!("deck-{}", &hash[..6])
+    } else {
+        format!("{slug}-{}", &hash[..6])
+    }
+}
+
+/// A file name as text that no other name shares: as it is when it is UTF-8, else with each
+/// byte that is not shown as U+FFFD and followed by `~` and eight hex digits of a hash of its
+/// bytes, so `caf\xe9` and `caf\xe8` (Latin-1) stay apart.
+pub fn unambiguous_name(name: &std::ffi::OsStr) -> String {
+    if let Some(text) = name.to_str() {
+        return text.to_string();
+    }
+    let lossy = name.to_string_lossy();
+    let hash = super::content_hash([
+        "file name",
+        &name
+            .as_encoded_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>(),
+    ])
+    .to_string();
+    format!("{lossy}~{}", &hash[..8])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Known answers: these names appear in users' lock files and tags, so they never change.
+    #[test]
+    fn unambiguous_names_keep_apart_what_a_slug_or_lossy_text_joins() {
+        assert_eq!(unambiguous_slug("ml-ops"), "ml-ops");
+        let spaced = unambiguous_slug("ML Ops");
+        assert_eq!(spaced, "ml-ops-499b4f");
+        assert_ne!(spaced, unambiguous_slug("ml ops"));
+        assert_ne!(spaced, unambiguous_slug("ml-ops"));
+        assert_eq!(spaced, unambiguous_slug("ML Ops"), "stable");
+        assert!(unambiguous_slug("???").starts_with("deck-"));
+        assert_eq!(unambiguous_name("café".as_ref()), "café");
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let e_acute = unambiguous_name(std::ffi::OsStr::from_bytes(b"caf\xe9"));
+            let e_grave = unambiguous_name(std::ffi::OsStr::from_bytes(b"caf\xe8"));
+            assert!(e_acute.starts_with("caf\u{fffd}~"), "{e_acute}");
+            assert_ne!(e_acute, e_grave);
+        }
+    }
 
     #[test]
     fn normalisation_folds_formatting_noise() {

@@ -242,3 +242,144 @@ fn a_lock_with_an_empty_guid_is_refused_naming_its_line() {
     );
     assert!(!out.exists());
 }
+
+/// The GUID and tags of each row of a CSV deckforge wrote (columns 7 and 6).
+fn csv_guids_and_tags(csv: &Path) -> Vec<(String, String)> {
+    let text = fs::read_to_string(csv).unwrap();
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes());
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[6].to_string(), r[5].to_string())
+        })
+        .collect()
+}
+
+/// Issue 18 item 10: `--deck-id 'ML Ops'` and `'ml-ops'` got different GUIDs but one tag and
+/// one lock. Each id gets its own lock and tag root; a lock an older release kept under the
+/// shared name is taken over by the deck whose id it records, GUIDs and tags kept.
+#[test]
+fn deck_ids_that_slug_alike_get_their_own_lock_and_tags() {
+    let dir = TempDir::new("identity-deck-ids");
+    let source = dir.join("ops.md");
+    fs::write(
+        &source,
+        "# Ops\n\n## What is MLOps?\n\nOperations for ML.\n",
+    )
+    .unwrap();
+    let build_as = |id: &str, out: &str| {
+        let (code, _, stderr) = run(deckforge().current_dir(dir.path()).args([
+            "build",
+            "ops.md",
+            "-o",
+            out,
+            "--deck-id",
+            id,
+        ]));
+        assert_eq!(code, 0, "{stderr}");
+        (csv_guids_and_tags(&dir.join(out)), stderr)
+    };
+    let (spaced, _) = build_as("ML Ops", "spaced.csv");
+    let (plain, _) = build_as("ml-ops", "plain.csv");
+    assert_ne!(spaced[0].0, plain[0].0, "GUIDs differ");
+    assert_eq!(spaced[0].1, "ml-ops-499b4f");
+    assert_eq!(plain[0].1, "ml-ops");
+    assert!(dir.join("ml-ops-499b4f.deckforge.lock").is_file());
+    assert!(dir.join("ml-ops.deckforge.lock").is_file());
+
+    // An older release kept `ML Ops`'s lock as ml-ops.deckforge.lock, with tag root ml-ops.
+    fs::remove_file(dir.join("ml-ops.deckforge.lock")).unwrap();
+    let old = fs::read_to_string(dir.join("ml-ops-499b4f.deckforge.lock"))
+        .unwrap()
+        .replace(
+            "\"tag_root\": \"ml-ops-499b4f\"",
+            "\"tag_root\": \"ml-ops\"",
+        );
+    assert!(old.contains("\"tag_root\": \"ml-ops\""), "{old}");
+    fs::write(dir.join("ml-ops.deckforge.lock"), old).unwrap();
+    fs::remove_file(dir.join("ml-ops-499b4f.deckforge.lock")).unwrap();
+    let (kept, stderr) = build_as("ML Ops", "kept.csv");
+    assert!(
+        stderr.contains("read this deck's lock from") && stderr.contains("ml-ops.deckforge.lock"),
+        "{stderr}"
+    );
+    assert_eq!(
+        kept[0],
+        (spaced[0].0.clone(), "ml-ops".to_string()),
+        "GUID and tags kept"
+    );
+    assert!(dir.join("ml-ops-499b4f.deckforge.lock").is_file());
+    let (again, stderr) = build_as("ML Ops", "kept.csv");
+    assert!(!stderr.contains("read this deck's lock"), "once: {stderr}");
+    assert_eq!(again, kept);
+}
+
+/// Two Latin-1 file names that differ only in bytes that are not UTF-8 shared one lock (both
+/// read as `caf\u{fffd}`). Each gets its own; the lock an older release kept under the lossy
+/// name goes to the deck whose questions it knows.
+#[cfg(unix)]
+#[test]
+fn latin_1_file_names_get_their_own_locks() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = TempDir::new("identity-latin-1");
+    let acute = std::ffi::OsStr::from_bytes(b"caf\xe9.md");
+    let grave = std::ffi::OsStr::from_bytes(b"caf\xe8.md");
+    fs::write(
+        dir.path().join(acute),
+        "## What is a latte?\n\nMilk coffee.\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join(grave),
+        "## What is a mocha?\n\nChocolate coffee.\n",
+    )
+    .unwrap();
+    let build_one = |input: &std::ffi::OsStr, out: &str| {
+        let (code, _, stderr) = run(deckforge()
+            .current_dir(dir.path())
+            .arg("build")
+            .arg(input)
+            .args(["-o", out]));
+        assert_eq!(code, 0, "{stderr}");
+        (csv_guids_and_tags(&dir.join(out)), stderr)
+    };
+    let locks = || -> Vec<String> {
+        dir.entries()
+            .into_iter()
+            .filter(|n| n.ends_with(".deckforge.lock"))
+            .collect()
+    };
+    let (latte, _) = build_one(acute, "latte.csv");
+    let (mocha, _) = build_one(grave, "mocha.csv");
+    assert_eq!(locks().len(), 2, "{:?}", locks());
+    assert_ne!(latte[0].0, mocha[0].0);
+
+    // An older release's lossy name: the latte deck's lock, which the mocha deck must not take.
+    let latte_lock = locks()
+        .into_iter()
+        .find(|n| fs::read_to_string(dir.join(n)).unwrap().contains("latte"))
+        .unwrap();
+    for lock in locks() {
+        if lock != latte_lock {
+            fs::remove_file(dir.join(&lock)).unwrap();
+        }
+    }
+    fs::rename(
+        dir.join(&latte_lock),
+        dir.join("caf\u{fffd}.deckforge.lock"),
+    )
+    .unwrap();
+    let (mocha_again, stderr) = build_one(grave, "mocha.csv");
+    assert!(!stderr.contains("read this deck's lock"), "{stderr}");
+    assert_eq!(
+        mocha_again, mocha,
+        "a new deck as before, with its own namespace"
+    );
+    let (latte_again, stderr) = build_one(acute, "latte.csv");
+    assert!(stderr.contains("read this deck's lock from"), "{stderr}");
+    assert_eq!(latte_again, latte, "the latte deck keeps its GUID");
+}
