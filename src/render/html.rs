@@ -32,7 +32,9 @@ pub struct HtmlRenderer {
 impl HtmlRenderer {
     /// `allow_raw_html` skips sanitising (the `--allow-html` escape hatch for trusted sources).
     pub fn new(allow_raw_html: bool) -> Self {
-        let sanitizer = (!allow_raw_html).then(sanitizer);
+        // Remote image sources pass the sanitiser: rendering then makes links of them, or
+        // leaves them to a build that downloads them.
+        let sanitizer = (!allow_raw_html).then(|| sanitizer_with(true));
         HtmlRenderer {
             sanitizer,
             highlight: true,
@@ -41,14 +43,11 @@ impl HtmlRenderer {
     }
 
     /// Keeps remote images (`![](https://…)`, `<img src="https://…">`) as images, for a build
-    /// that downloads them into the package ([`crate::render::media::MediaCollector::pack`]
-    /// makes a link of any it cannot). By default a remote image, which would load (and tell
-    /// its host) whenever the card is shown, is written as a link to it.
+    /// that downloads them into the package (the media collector makes a link of any it
+    /// cannot). By default a remote image, which would load (and tell its host) whenever the
+    /// card is shown, is written as a link to it.
     pub fn with_remote_images(mut self, keep: bool) -> Self {
         self.keep_remote_images = keep;
-        if self.sanitizer.is_some() {
-            self.sanitizer = Some(sanitizer_with(keep));
-        }
         self
     }
 
@@ -137,76 +136,6 @@ fn events(markdown: &str, trusted: bool) -> impl Iterator<Item = Event<'_>> {
             other => other,
         })
     })
-}
-
-/// Markdown images with a remote URL written as links to it (`![alt](https://…)` becomes a
-/// link showing the alt text, or the URL if there is none): a remote image in a card loads,
-/// and tells its host, whenever the card is shown.
-struct RemoteImagesAsLinks<'a, I: Iterator<Item = Event<'a>>> {
-    inner: std::iter::Peekable<I>,
-    /// For each image open: whether it became a link.
-    open: Vec<bool>,
-    /// The URL to show as the text of a link whose image has no alt text.
-    pending: Option<Event<'a>>,
-}
-
-impl<'a, I: Iterator<Item = Event<'a>>> RemoteImagesAsLinks<'a, I> {
-    fn new(inner: I) -> Self {
-        RemoteImagesAsLinks {
-            inner: inner.peekable(),
-            open: Vec::new(),
-            pending: None,
-        }
-    }
-}
-
-/// Whether an image URL is remote: it would load from another host.
-pub(crate) fn is_remote_url(url: &str) -> bool {
-    let url = url.trim_start().to_ascii_lowercase();
-    url.starts_with("http:") || url.starts_with("https:") || url.starts_with("ftp:")
-}
-
-impl<'a, I: Iterator<Item = Event<'a>>> Iterator for RemoteImagesAsLinks<'a, I> {
-    type Item = Event<'a>;
-
-    fn next(&mut self) -> Option<Event<'a>> {
-        if let Some(event) = self.pending.take() {
-            return Some(event);
-        }
-        match self.inner.next()? {
-            Event::Start(Tag::Image {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => {
-                let remote = is_remote_url(&dest_url);
-                self.open.push(remote);
-                if !remote {
-                    return Some(Event::Start(Tag::Image {
-                        link_type,
-                        dest_url,
-                        title,
-                        id,
-                    }));
-                }
-                if matches!(self.inner.peek(), Some(Event::End(TagEnd::Image))) {
-                    self.pending = Some(Event::Text(dest_url.clone()));
-                }
-                Some(Event::Start(Tag::Link {
-                    link_type,
-                    dest_url,
-                    title,
-                    id,
-                }))
-            }
-            Event::End(TagEnd::Image) => match self.open.pop() {
-                Some(true) => Some(Event::End(TagEnd::Link)),
-                _ => Some(Event::End(TagEnd::Image)),
-            },
-            other => Some(other),
-        }
-    }
 }
 
 /// `$5-$10`: pulldown-cmark reads `$5-$` as math. As in Pandoc, a closing `$` followed by a
@@ -343,14 +272,17 @@ fn unsanitised(markdown: &str) -> String {
     out
 }
 
+/// Sanitised HTML of `markdown`; the sanitiser keeps remote image sources, and unless they are
+/// to be downloaded (`!remote_links`) each such image is written as a link to it.
 fn sanitised(builder: &ammonia::Builder<'static>, markdown: &str, remote_links: bool) -> String {
     let mut out = String::with_capacity(markdown.len() + markdown.len() / 4);
-    if remote_links && markdown.contains("![") {
-        html::push_html(&mut out, RemoteImagesAsLinks::new(events(markdown, false)));
+    html::push_html(&mut out, events(markdown, false));
+    let clean = builder.clean(out.trim_end()).to_string();
+    if remote_links && clean.contains("<img") {
+        super::media::remote_images_to_links(&clean)
     } else {
-        html::push_html(&mut out, events(markdown, false));
+        clean
     }
-    builder.clean(out.trim_end()).to_string()
 }
 
 /// The sanitiser's output without running it, or `None` when the Markdown needs it: see the
@@ -696,8 +628,12 @@ mod tests {
             "a remote image is a link to it: {html}"
         );
         assert!(html.contains("src=\"img/ok.png\""), "{html}");
-        let raw = HtmlRenderer::new(false).block("<img src=\"https://tracker.example/q.png\">");
-        assert!(!raw.contains("tracker.example"), "{raw}");
+        let raw = HtmlRenderer::new(false)
+            .block("<img src=\"https://tracker.example/q.png\" alt=\"q\"> <img src=\"ftp://t.example/f.png\">");
+        assert_eq!(
+            raw,
+            "<p><a href=\"https://tracker.example/q.png\" rel=\"noopener noreferrer\">q</a> <img></p>"
+        );
         let untitled = HtmlRenderer::new(false).block("![](https://x.example/u.png)");
         assert_eq!(
             untitled,

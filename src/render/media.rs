@@ -12,7 +12,6 @@ use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::html::is_remote_url;
 use super::remote::{DownloadLimits, Downloader};
 use crate::model::{Media, MediaSource};
 
@@ -203,10 +202,16 @@ impl MediaCollector {
     }
 }
 
-/// `html` with every remote `<img>` left (one that could not be downloaded) written as a link
-/// to it showing its alt text or URL, as rendering writes remote images when nothing is
-/// downloaded.
-fn remote_images_to_links(html: &str) -> String {
+/// Whether an image URL is remote: it would load from another host.
+pub(crate) fn is_remote_url(url: &str) -> bool {
+    let url = url.trim_start().to_ascii_lowercase();
+    url.starts_with("http:") || url.starts_with("https:") || url.starts_with("ftp:")
+}
+
+/// `html` (sanitised, so every attribute is quoted) with every remote `<img>` written as a link
+/// to it showing its alt text or URL: how rendering writes remote images, and what becomes of
+/// one a build could not download.
+pub(crate) fn remote_images_to_links(html: &str) -> String {
     replace_img_tags(html, |tag| {
         let src = img_src(tag).filter(|src| is_remote_url(src))?;
         let text = attribute(tag, "alt")

@@ -251,9 +251,9 @@ fn remote_images_are_links_unless_downloaded_within_bounds() {
     for (name, url) in &cases {
         markdown.push_str(&format!("\n## What is {name}?\n\n![{name}]({url})\n"));
     }
-    // The same image twice is downloaded once.
+    // The same image twice is downloaded once, written in HTML too.
     markdown.push_str(&format!(
-        "\n## What is good again?\n\n![]({})\n",
+        "\n## What is good again?\n\nSee <img src=\"{}\" alt=\"raw\">\n",
         cases[0].1
     ));
     let source = dir.join("remote.md");
@@ -284,6 +284,13 @@ fn remote_images_are_links_unless_downloaded_within_bounds() {
     assert_eq!(server.requests(), 0, "nothing is downloaded unless asked");
     let dump = crate::support::dump_apkg(&out);
     assert_eq!(dump["media"], serde_json::json!({}));
+    assert_eq!(
+        answer_of(&dump, "good again"),
+        format!(
+            "<p>See <a href=\"{}\" rel=\"noopener noreferrer\">raw</a></p>",
+            cases[0].1
+        )
+    );
     for (name, url) in &cases {
         assert_eq!(
             answer_of(&dump, name),
@@ -334,9 +341,17 @@ fn remote_images_are_links_unless_downloaded_within_bounds() {
             "redirect"
         })));
     }
+    let again = answer_of(&dump, "good again");
     assert!(
-        answer_of(&dump, "good again").contains(names[0])
-            || answer_of(&dump, "good again").contains(names[1])
+        names
+            .iter()
+            .any(|n| again.contains(&format!("<img src=\"{n}\" alt=\"raw\">"))),
+        "{again}"
+    );
+    assert_eq!(
+        server.requests(),
+        cases.len() + 1,
+        "each URL once, and the redirect's target"
     );
     for (name, problem) in [
         ("missing", "the server answered 404"),
