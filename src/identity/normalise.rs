@@ -154,7 +154,7 @@ pub(crate) fn slug(text: &str) -> String {
 /// A name for files and tags that no other text shares: the [`slug`] of `text` when that is
 /// `text` itself (`ml-ops`), else the slug and the first six hex digits of a hash of `text`
 /// (`ML Ops` gives `ml-ops-` and six digits), so two deck ids never share a tag or a lock.
-pub fn unambiguous_slug(text: &str) -> String {
+pub(crate) fn unambiguous_slug(text: &str) -> String {
     let slug = slug(text);
     if slug == text {
         return slug;
@@ -170,7 +170,7 @@ pub fn unambiguous_slug(text: &str) -> String {
 /// A file name as text that no other name shares: as it is when it is UTF-8, else with each
 /// byte that is not shown as U+FFFD and followed by `~` and eight hex digits of a hash of its
 /// bytes, so `caf\xe9` and `caf\xe8` (Latin-1) stay apart.
-pub fn unambiguous_name(name: &std::ffi::OsStr) -> String {
+pub(crate) fn unambiguous_name(name: &std::ffi::OsStr) -> String {
     if let Some(text) = name.to_str() {
         return text.to_string();
     }
