@@ -174,3 +174,44 @@ fn standard_input_is_read_with_a_named_lock_or_none() {
         "{stderr}"
     );
 }
+
+/// A reader that stops early (`deckforge build … -o - | head`) leaves the output incomplete:
+/// the build fails and the lock is not replaced, so the next build compares with what was
+/// last delivered whole.
+#[test]
+fn a_closed_standard_output_fails_the_build_and_keeps_the_lock() {
+    let dir = TempDir::new("stdio-closed");
+    let mut markdown = String::from("# Many\n");
+    for i in 0..3000 {
+        markdown.push_str(&format!("\n## What is item {i}?\n\nAnswer {i}.\n"));
+    }
+    fs::write(dir.join("many.md"), &markdown).unwrap();
+    let (code, _, stderr) = run(deckforge()
+        .current_dir(dir.path())
+        .args(["build", "many.md", "-o", "-"]));
+    assert_eq!(code, 0, "{stderr}");
+    let lock = fs::read(dir.join("many.deckforge.lock")).unwrap();
+    fs::write(
+        dir.join("many.md"),
+        markdown.replace("Answer 7.", "Answer seven."),
+    )
+    .unwrap();
+    let mut child = deckforge()
+        .current_dir(dir.path())
+        .args(["build", "many.md", "-o", "-"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Far more than a pipe holds is written, and nothing reads it.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("-: cannot write the output: Broken pipe"),
+        "{stderr}"
+    );
+    assert_eq!(fs::read(dir.join("many.deckforge.lock")).unwrap(), lock);
+    assert_eq!(dir.entries(), ["many.deckforge.lock", "many.md"]);
+}
