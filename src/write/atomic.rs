@@ -378,6 +378,9 @@ impl PendingFile {
     /// Creates the temporary file; fails as [`write_file`] would if the folder is missing or
     /// not writable, or if `target` is a folder.
     pub fn create(target: &Path) -> Result<PendingFile> {
+        // Every file deckforge writes goes through here: `-` (a file named `-`), a device or a
+        // symbolic link is refused, not replaced, whichever command writes it.
+        check_target(target, "write the output")?;
         if target.is_dir() {
             return Err(Error::OutputIsFolder {
                 path: target.to_path_buf(),

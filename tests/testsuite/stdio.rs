@@ -215,3 +215,21 @@ fn a_closed_standard_output_fails_the_build_and_keeps_the_lock() {
     assert_eq!(fs::read(dir.join("many.deckforge.lock")).unwrap(), lock);
     assert_eq!(dir.entries(), ["many.deckforge.lock", "many.md"]);
 }
+
+/// Only a text build writes standard output; another command given `-o -` says so instead of
+/// writing a file named `-` (as `preview` did).
+#[test]
+fn other_commands_refuse_a_dash_output() {
+    let dir = TempDir::new("stdio-preview");
+    fs::write(dir.join("pipes.md"), DECK).unwrap();
+    let (code, stdout, stderr) = run(deckforge()
+        .current_dir(dir.path())
+        .args(["preview", "pipes.md", "-o", "-"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("-: cannot write the output: `-` is standard output, which takes only the text output of `deckforge build`"),
+        "{stderr}"
+    );
+    assert_eq!(dir.entries(), ["pipes.md"]);
+}
