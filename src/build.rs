@@ -139,7 +139,17 @@ impl BuildOptions {
         };
         match (Lock::read(&path)?, &self.lock, self.inputs.first()) {
             (Some(lock), _, _) => Ok(Some(lock)),
-            (None, LockMode::BesideSource, Some(first)) => Lock::read(&lock::legacy_path(first)),
+            (None, LockMode::BesideSource, Some(first)) => {
+                // Before deck ids were kept apart, `ML Ops` kept its lock as ml-ops.deckforge.lock.
+                let old = lock::ambiguous_default_path(&self.inputs, self.deck_id.as_deref())
+                    .filter(|_| self.deck_id.is_some());
+                if let Some(lock) = old.map(|old| Lock::read(&old)).transpose()?.flatten() {
+                    if Some(&lock.deck_id) == self.deck_id.as_ref() {
+                        return Ok(Some(lock));
+                    }
+                }
+                Lock::read(&lock::legacy_path(first))
+            }
             (None, _, _) => Ok(None),
         }
     }

@@ -302,6 +302,18 @@ fn deck_ids_that_slug_alike_get_their_own_lock_and_tags() {
     assert!(old.contains("\"tag_root\": \"ml-ops\""), "{old}");
     fs::write(dir.join("ml-ops.deckforge.lock"), old).unwrap();
     fs::remove_file(dir.join("ml-ops-499b4f.deckforge.lock")).unwrap();
+    // A preview reads it too: the old lock's tags, not a new deck's.
+    let (code, _, stderr) = run(deckforge().current_dir(dir.path()).args([
+        "preview",
+        "ops.md",
+        "-o",
+        "page.html",
+        "--deck-id",
+        "ML Ops",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let page = fs::read_to_string(dir.join("page.html")).unwrap();
+    assert!(page.contains("ml-ops") && !page.contains("ml-ops-499b4f"));
     let (kept, stderr) = build_as("ML Ops", "kept.csv");
     assert!(
         stderr.contains("read this deck's lock from") && stderr.contains("ml-ops.deckforge.lock"),
