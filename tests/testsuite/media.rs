@@ -379,4 +379,31 @@ fn remote_images_are_links_unless_downloaded_within_bounds() {
             format!("<p><a href=\"{url}\" rel=\"noopener noreferrer\">{name}</a></p>")
         );
     }
+
+    // Anki itself imports the downloaded images into its media folder, and the cards show them.
+    let collection = dir.join("collection.anki2");
+    let state = crate::support::anki_check(&collection, &[format!("apkg:{}", out.display())]);
+    let mut in_anki: Vec<&str> = state["media"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    in_anki.sort_unstable();
+    let mut packed = names.clone();
+    packed.sort_unstable();
+    assert_eq!(in_anki, packed);
+    let good = state["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["fields"]["Question"] == "What is good?")
+        .unwrap();
+    let answer = good["fields"]["Answer"].as_str().unwrap();
+    assert!(
+        packed
+            .iter()
+            .any(|n| answer.contains(&format!("src=\"{n}\""))),
+        "{answer}"
+    );
 }
