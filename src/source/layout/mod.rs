@@ -27,6 +27,7 @@ mod list_headings;
 mod qa;
 mod question;
 mod quoted;
+mod rewrite;
 mod table;
 mod unanswered;
 
@@ -233,10 +234,11 @@ fn extract_in(
     question_level: Option<usize>,
     in_chunks: bool,
 ) -> Extracted {
-    let src = text;
     // The parser starts after the front matter, so it never sees the `---` fences while every
     // offset and line number stays that of the file.
-    let body = front_matter_len(src);
+    let body = front_matter_len(text);
+    let rewritten = rewrite::rewrite(text, body);
+    let src: &str = &rewritten;
     // Explicit cards are read in every document, so their extractor always runs (last).
     let layouts: Vec<Layout> = match choice {
         LayoutChoice::Auto => Layout::ALL.to_vec(),
