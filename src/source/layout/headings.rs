@@ -196,9 +196,11 @@ impl Extractor for Headings {
                             let misplaced = *question_like
                                 && *has_content
                                 && !holds_headings(&self.marks, index);
-                            (*ends_with_question_mark || misplaced)
+                            // `## Question 47.` then `### 48.`: one numbering over two levels.
+                            let runs_on = *has_content && numbering_runs_on(&self.marks, index);
+                            (*ends_with_question_mark || misplaced || runs_on)
                                 && !is_chrome(text)
-                                && !holds_questions(&self.marks, index, level)
+                                && (runs_on || !holds_questions(&self.marks, index, level))
                         }
                         Some(_) => *ends_with_question_mark && open_level.is_none(),
                     };
@@ -639,6 +641,25 @@ fn holds_headings(marks: &[Mark], index: usize) -> bool {
             _ => None,
         })
         .unwrap_or(false)
+}
+
+/// Whether the heading at `index` is numbered and the next numbered heading carries the next
+/// number: a question in the document's numbering, not a numbered section whose questions
+/// start again at 1.
+fn numbering_runs_on(marks: &[Mark], index: usize) -> bool {
+    let Some(Mark::Heading { question, .. }) = marks.get(index) else {
+        return false;
+    };
+    let Some(number) = question.number else {
+        return false;
+    };
+    marks[index + 1..]
+        .iter()
+        .find_map(|mark| match mark {
+            Mark::Heading { question, .. } => question.number,
+            _ => None,
+        })
+        .is_some_and(|next| next == number + 1)
 }
 
 /// Whether the heading at `index` has question headings at `level` below it.

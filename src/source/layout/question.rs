@@ -243,6 +243,12 @@ fn strip_number(text: &str) -> (Option<u32>, &str) {
     }
     let after = &body[digits..];
     let after = after.strip_prefix('\\').unwrap_or(after);
+    // `17a.` (a question added between 17 and 18) and `42 .` (a space before the dot).
+    let after = match after.as_bytes() {
+        [b'a'..=b'z', b'.' | b')', ..] => &after[1..],
+        [b' ', b'.' | b')', b' ', ..] => &after[1..],
+        _ => after,
+    };
     // `36一个…`: a number run straight into Chinese text (no separator) is a number too.
     if after.starts_with(is_ideograph) {
         return (body[..digits].parse().ok(), after);
@@ -404,6 +410,9 @@ pub(crate) fn has_question_label(text: &str) -> bool {
 }
 
 fn strip_label(text: &str) -> &str {
+    if let Some(numbered) = numbered_label(text) {
+        return numbered;
+    }
     for label in ["Q. ", "Q: ", "Q.", "Ques. ", "Ques: ", "Question: "] {
         if let Some(rest) = text.strip_prefix(label) {
             let rest = rest.trim_start();
@@ -413,6 +422,49 @@ fn strip_label(text: &str) -> &str {
         }
     }
     text
+}
+
+/// Words that label a numbered question (`Question 3.`, `Pregunta 2:`, `Frage #4`, `问题 5`).
+const NUMBERED_LABELS: [&str; 16] = [
+    "question",
+    "ques",
+    "q",
+    "problem",
+    "exercise",
+    "pregunta",
+    "questão",
+    "questao",
+    "frage",
+    "domanda",
+    "vraag",
+    "вопрос",
+    "soru",
+    "질문",
+    "问题",
+    "題",
+];
+
+/// `Question 3. What …`: the text from the number on, so the number is read as a number.
+fn numbered_label(text: &str) -> Option<&str> {
+    let head = text
+        .char_indices()
+        .nth(12)
+        .map_or(text, |(at, _)| &text[..at]);
+    let lower = head.to_lowercase();
+    let word = NUMBERED_LABELS
+        .iter()
+        .filter(|w| lower.starts_with(*w))
+        .max_by_key(|w| w.len())?;
+    // Lowercasing keeps these words' byte lengths, so the offset holds in `text`.
+    let rest = text.get(word.len()..)?;
+    let rest = rest.trim_start_matches([' ', '#', '\u{a0}']);
+    let rest = rest
+        .strip_prefix("No.")
+        .or_else(|| rest.strip_prefix("Nº"))
+        .unwrap_or(rest)
+        .trim_start();
+    // `Question 3 asks …` or `Q3D` is no label: the number must be one.
+    strip_number(rest).0.map(|_| rest)
 }
 
 /// In-page anchors around or inside a question: `<a href="#q">Question</a>` keeps its text,
@@ -542,6 +594,36 @@ mod tests {
         assert_eq!(parts.text, "Quand le RGPD s'applique-t-il ?");
         let parts = clean_question("Sets {a, b} and {c}", None);
         assert_eq!(parts.text, "Sets {a, b} and {c}");
+    }
+
+    #[test]
+    fn numbered_labels_come_off_in_several_languages() {
+        for (question, number, text) in [
+            (
+                "Question 12. What is a closure?",
+                Some(12),
+                "What is a closure?",
+            ),
+            ("Pregunta 3: ¿Qué es?", Some(3), "¿Qué es?"),
+            ("Frage #4) Wie geht das?", Some(4), "Wie geht das?"),
+            ("问题 5：什么是进程？", Some(5), "什么是进程？"),
+            (
+                "Question 3 asks for a proof",
+                None,
+                "Question 3 asks for a proof",
+            ),
+            ("Quebec 12. is a place", None, "Quebec 12. is a place"),
+            (
+                "Question 17a. What is hoisting?",
+                Some(17),
+                "What is hoisting?",
+            ),
+            ("42 . What is NaN?", Some(42), "What is NaN?"),
+            ("3 .14 is pi", None, "3 .14 is pi"),
+        ] {
+            let parts = clean_question(question, None);
+            assert_eq!((parts.number, parts.text.as_str()), (number, text));
+        }
     }
 
     #[test]
