@@ -46,6 +46,9 @@ enum Probe {
         item_start: usize,
         text: Range<usize>,
         depth: usize,
+        /// A tight item (`1. Question?` then a nested `- answer` list): its text has no
+        /// paragraph, and the nested list ends it.
+        tight: bool,
     },
     /// Something follows the bold span; the item is still a question if that is only a
     /// source link such as `[[src](url)]`. `end` is where the inline content seen so far ends.
@@ -120,14 +123,59 @@ impl AnswerLabel {
                     item_start,
                     text: range.clone(),
                     depth: 0,
+                    tight: false,
                 };
                 // The text may still hold an `Answer:` label for the open card.
+                false
+            }
+            Probe::ItemStart { item_start } if matches!(event, Event::Text(_)) => {
+                self.probe = Probe::Plain {
+                    item_start,
+                    text: range.clone(),
+                    depth: 0,
+                    tight: true,
+                };
                 false
             }
             Probe::Plain {
                 item_start,
                 text,
                 depth,
+                tight: true,
+            } => {
+                match event {
+                    // The answer nested, or written as a list after the item (`  - answer`
+                    // under `1. `, too shallow to nest).
+                    Event::Start(Tag::List(_)) | Event::End(TagEnd::Item) if depth == 0 => {
+                        let question = walk.src[text.clone()].trim();
+                        let answered = matches!(event, Event::Start(_))
+                            || bullet_follows(&walk.src[range.end..]);
+                        if answered && super::question::ends_with_question_mark(question) {
+                            self.open_question(walk.src, item_start, text.clone(), text.end);
+                        }
+                    }
+                    Event::End(_) if depth == 0 => {}
+                    _ => {
+                        let depth = match event {
+                            Event::Start(_) => depth + 1,
+                            Event::End(_) => depth - 1,
+                            _ => depth,
+                        };
+                        self.probe = Probe::Plain {
+                            item_start,
+                            text: text.start..text.end.max(range.end),
+                            depth,
+                            tight: true,
+                        };
+                    }
+                }
+                false
+            }
+            Probe::Plain {
+                item_start,
+                text,
+                depth,
+                ..
             } => {
                 if depth == 0 && matches!(event, Event::End(TagEnd::Paragraph)) {
                     let question = walk.src[text.clone()].trim();
@@ -145,6 +193,7 @@ impl AnswerLabel {
                     item_start,
                     text: text.start..text.end.max(range.end),
                     depth,
+                    tight: false,
                 };
                 false
             }
@@ -390,6 +439,18 @@ fn inline_answer(src: &str, strong: &Range<usize>, end: usize) -> Option<usize> 
 }
 
 /// Whether `text` (between a bold question and its answer) is only the dash that separates them.
+/// Whether the first non-blank line of `rest` is a bullet item (`- answer` written under a
+/// numbered question, not indented enough to nest in it).
+fn bullet_follows(rest: &str) -> bool {
+    rest.lines()
+        .map(str::trim_start)
+        .find(|line| !line.is_empty())
+        .is_some_and(|line| {
+            line.strip_prefix(['-', '*', '+'])
+                .is_some_and(|after| after.starts_with([' ', '\t']))
+        })
+}
+
 fn is_answer_dash(text: &str) -> bool {
     matches!(text.trim(), "-" | "–" | "—" | ":")
 }

@@ -39,6 +39,15 @@ enum Probe {
         after_boundary: bool,
         strong: Range<usize>,
         trailer: Range<usize>,
+        /// The first line break after the bold span.
+        broken: Option<usize>,
+    },
+    /// `**1. Question?**` on the paragraph's first line, its answer on the lines after it.
+    Continued {
+        paragraph: usize,
+        strong: Range<usize>,
+        trailer: Range<usize>,
+        answer: usize,
     },
     /// A paragraph made only of `<br>` tags, a separator.
     Break { paragraph: usize },
@@ -76,9 +85,16 @@ impl Extractor for BoldParagraph {
                         after_boundary,
                         strong,
                         trailer,
+                        ..
                     } => {
                         self.question(src, paragraph, after_boundary, &strong, &trailer, range.end)
                     }
+                    Probe::Continued {
+                        paragraph,
+                        strong,
+                        trailer,
+                        answer,
+                    } => self.continued(src, paragraph, &strong, &trailer, answer),
                     Probe::Break { paragraph } => {
                         self.cards.close(paragraph);
                         self.not_after_boundary = false;
@@ -139,6 +155,7 @@ impl Extractor for BoldParagraph {
                             after_boundary,
                             strong,
                             trailer: range.end..range.end,
+                            broken: None,
                         }
                     } else {
                         Probe::Other
@@ -184,6 +201,7 @@ impl Extractor for BoldParagraph {
                 after_boundary,
                 strong,
                 trailer,
+                broken,
             } => match event {
                 Event::Text(text)
                     if text
@@ -194,7 +212,12 @@ impl Extractor for BoldParagraph {
                         paragraph,
                         after_boundary,
                         strong,
-                        trailer: trailer.start..range.end,
+                        trailer: if broken.is_some() {
+                            trailer
+                        } else {
+                            trailer.start..range.end
+                        },
+                        broken,
                     }
                 }
                 Event::SoftBreak | Event::HardBreak => Probe::AfterStrong {
@@ -202,6 +225,7 @@ impl Extractor for BoldParagraph {
                     after_boundary,
                     strong,
                     trailer,
+                    broken: broken.or(Some(range.start)),
                 },
                 Event::InlineHtml(html) if crate::source::explicit_id(html).is_some() => {
                     Probe::AfterStrong {
@@ -209,10 +233,20 @@ impl Extractor for BoldParagraph {
                         after_boundary,
                         strong,
                         trailer,
+                        broken,
                     }
                 }
-                _ => Probe::Other,
+                _ => match broken {
+                    Some(at) => Probe::Continued {
+                        paragraph,
+                        strong,
+                        trailer,
+                        answer: at,
+                    },
+                    None => Probe::Other,
+                },
             },
+            continued @ Probe::Continued { .. } => continued,
             Probe::Other => Probe::Other,
         };
     }
@@ -257,6 +291,34 @@ impl BoldParagraph {
             at: paragraph.start,
             section: self.sections.path(),
             answer: line_end(src, paragraph.end)..src.len(),
+            dedent: 0,
+        });
+    }
+
+    /// A bold question on a paragraph's first line, answered by the paragraph's other lines:
+    /// only a question that surely asks (numbered or ending with `?`), as a bold `**Note:**`
+    /// line opens many an answer's paragraph.
+    fn continued(
+        &mut self,
+        src: &str,
+        paragraph: usize,
+        strong: &Range<usize>,
+        trailer: &Range<usize>,
+        answer: usize,
+    ) {
+        let mut markdown = strong_inner(src, strong).to_string();
+        markdown.push(' ');
+        markdown.push_str(&src[trailer.clone()]);
+        let question = clean_question(&markdown, None);
+        if question.number.is_none() && !ends_with_question_mark(&question.text) {
+            return;
+        }
+        self.sections.seen_question = true;
+        self.cards.open(RawCard {
+            question,
+            at: paragraph,
+            section: self.sections.path(),
+            answer: line_end(src, answer)..src.len(),
             dedent: 0,
         });
     }
