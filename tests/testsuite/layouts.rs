@@ -97,3 +97,22 @@ fn quoted_answer() {
 fn label_blocks() {
     check_layout("label-blocks");
 }
+
+#[test]
+fn comment_markers() {
+    check_layout("comment-markers");
+    // The cloze card has no back: it is named, not dropped in silence.
+    let document = parse_fixture("tests/fixtures/layouts/comment-markers/input.md");
+    let warned: Vec<(usize, &str)> = document
+        .diagnostics
+        .iter()
+        .map(|d| (d.line, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        warned,
+        [(
+            18,
+            "question has no answer and was left out: Plants release {{oxygen}} during photosynthesis."
+        )]
+    );
+}

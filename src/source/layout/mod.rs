@@ -17,6 +17,7 @@ mod answer_label;
 mod bold_paragraph;
 mod chunks;
 mod clutter;
+mod comments;
 mod continued;
 mod definitions;
 mod details;
@@ -46,6 +47,8 @@ pub(crate) use question::{QuestionParts, clean_question, question_like};
 /// A way of writing questions and answers in Markdown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Layout {
+    /// `<!-- front -->` / `<!-- back -->` comments before each side of a card.
+    CommentMarkers,
     /// `1. **Question?**` items followed by `- **Answer:** …` bullets.
     AnswerLabel,
     /// `Q: …` / `A: …` lines, also `**Q:**` / `**A:**` and `Question:` / `Answer:`.
@@ -75,7 +78,8 @@ pub enum Layout {
 impl Layout {
     /// Every layout, in the order ties are broken (most specific first).
     /// The last one is [`Layout::Explicit`], whose cards every layout reads.
-    pub const ALL: [Layout; 11] = [
+    pub const ALL: [Layout; 12] = [
+        Layout::CommentMarkers,
         Layout::AnswerLabel,
         Layout::QA,
         Layout::ListHeadings,
@@ -92,6 +96,7 @@ impl Layout {
     /// The name used by `--layout`.
     pub fn name(self) -> &'static str {
         match self {
+            Layout::CommentMarkers => "comment-markers",
             Layout::AnswerLabel => "answer-label",
             Layout::QA => "q-a",
             Layout::ListHeadings => "list-headings",
@@ -109,6 +114,7 @@ impl Layout {
     /// One line describing the layout, for help texts and error messages.
     pub fn describe(self) -> &'static str {
         match self {
+            Layout::CommentMarkers => "`<!-- front -->` and `<!-- back -->` comments",
             Layout::AnswerLabel => "numbered bold questions followed by `Answer:` bullets",
             Layout::QA => "`Q:` and `A:` lines",
             Layout::ListHeadings => "numbered list items holding a question heading",
@@ -125,6 +131,7 @@ impl Layout {
 
     fn extractor(self, question_level: Option<usize>) -> Box<dyn Extractor> {
         match self {
+            Layout::CommentMarkers => Box::new(comments::Comments::default()),
             Layout::AnswerLabel => Box::new(answer_label::AnswerLabel::default()),
             Layout::QA => Box::new(qa::QuestionAnswer::default()),
             Layout::ListHeadings => Box::new(list_headings::ListHeadings::default()),
@@ -394,9 +401,11 @@ fn read_layouts(
         let plausible = extracted
             .cards
             .iter()
-            // A `**Question**` label vouches for the question whatever its wording.
+            // A `**Question**` label or a `<!-- front -->` marker vouches for the question
+            // whatever its wording.
             .filter(|c| {
-                *layout == Layout::LabelBlocks || question_like(&c.question, c.number.is_some())
+                matches!(*layout, Layout::LabelBlocks | Layout::CommentMarkers)
+                    || question_like(&c.question, c.number.is_some())
             })
             .count()
             + extracted.placeholders.len();

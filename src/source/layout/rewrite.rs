@@ -69,12 +69,10 @@ fn lines(src: &str, body: usize) -> Vec<Range<usize>> {
     out
 }
 
-/// A code fence line: its marker, run length and info string.
+/// A code fence line: its marker, run length and info string. Fences nested in list items
+/// are indented by any amount, so indentation is not looked at.
 fn fence(line: &str) -> Option<(u8, usize, &str)> {
-    let trimmed = line.trim_start_matches(' ');
-    if line.len() - trimmed.len() > 3 {
-        return None;
-    }
+    let trimmed = line.trim_start_matches([' ', '\t']);
     let marker = *trimmed.as_bytes().first()?;
     if marker != b'`' && marker != b'~' {
         return None;
@@ -172,9 +170,9 @@ const WRAPPERS: [&str; 11] = [
     "div", "section", "article", "main", "header", "footer", "aside", "span", "dl", "ul", "ol",
 ];
 
-/// A FAQ written in HTML: at least two lines that are whole `<h2>`…`<h6>` elements, one of them
-/// a question. Then every such line becomes an ATX heading, lines of wrapper tags only are
-/// blanked and lines inside wrappers move to the first column (outside `<pre>` and fences).
+/// A FAQ written in HTML: at least two lines that are whole `<h1>`…`<h6>` elements and ask.
+/// Then every such line becomes an ATX heading, lines of wrapper tags only are blanked and
+/// lines inside wrappers move to the first column (outside `<pre>` and fences).
 fn html_structure(
     src: &str,
     lines: &[Range<usize>],
@@ -210,8 +208,9 @@ fn html_structure(
     }
     let asking = headings
         .iter()
-        .any(|(_, _, inner)| question_like(src[inner.clone()].trim(), false));
-    if headings.len() < 2 || !asking {
+        .filter(|(_, _, inner)| question_like(src[inner.clone()].trim(), false))
+        .count();
+    if asking < 2 {
         return;
     }
     let mut heading = headings.into_iter().peekable();
@@ -287,7 +286,8 @@ fn wrapper_tags(lower: &str) -> (usize, usize, bool) {
         let Some(tag_end) = rest.strip_prefix('<').and_then(|r| r.find('>')) else {
             only = false;
             // Count the tags further on the line all the same.
-            let next = rest[1..].find('<').map_or(rest.len(), |i| i + 1);
+            let first = rest.chars().next().map_or(1, char::len_utf8);
+            let next = rest[first..].find('<').map_or(rest.len(), |i| i + first);
             rest = rest[next..].trim_start();
             continue;
         };
@@ -381,5 +381,6 @@ mod tests {
         assert_eq!(wrapper_tags("</div></div>"), (0, 2, true));
         assert_eq!(wrapper_tags("<div><p>x</p></div>"), (1, 1, false));
         assert_eq!(wrapper_tags("<div id=\"q3\" />"), (0, 0, true));
+        assert_eq!(wrapper_tags("├─ avatar.js <div>"), (1, 0, false));
     }
 }
