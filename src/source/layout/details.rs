@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use pulldown_cmark::Event;
 
-use super::question::ends_with_question_mark;
+use super::question::{ends_with_question_mark, is_ideograph};
 use super::{
     Cards, Extractor, Found, Heading, RawCard, Sections, Walk, clean_question, visual_column,
 };
@@ -157,7 +157,26 @@ pub(crate) fn reveals_answer(summary: &str) -> bool {
         "回答",
     ];
     let lower = summary.trim().to_lowercase();
-    !lower.is_empty() && !ends_with_question_mark(&lower) && WORDS.iter().any(|w| lower.contains(w))
+    if lower.is_empty() || ends_with_question_mark(&lower) {
+        return false;
+    }
+    // Whole words only, so "Describe DNS resolution" is no reveal; ideographic
+    // words stand without spaces around them.
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    WORDS.iter().any(|w| {
+        if w.chars().any(is_ideograph) || w.chars().any(|c| !c.is_ascii() && !c.is_alphabetic()) {
+            lower.contains(w)
+        } else {
+            // "Show me how DNS works" asks; "Click to show the answer" reveals.
+            words.len() <= 5
+                && words
+                    .iter()
+                    .any(|word| word == w || word.strip_suffix('s') == Some(w))
+        }
+    })
 }
 
 /// The text of an HTML fragment without its tags.
@@ -196,5 +215,26 @@ mod tests {
             ]
         );
         assert_eq!(strip_tags("<b>Q?</b>"), "Q?");
+    }
+
+    #[test]
+    fn reveals_are_told_from_questions_by_whole_words() {
+        for reveal in [
+            "Answer",
+            "Show answer",
+            "Click to expand",
+            "第 1 题的答案",
+            "Resposta",
+        ] {
+            assert!(reveals_answer(reveal), "{reveal}");
+        }
+        for question in [
+            "Describe DNS resolution workflow in high-level",
+            "What is the resolution sequence of: www.site.com",
+            "Show me how a resolver walks the tree, step by step, from the root",
+            "What is the answer to everything?",
+        ] {
+            assert!(!reveals_answer(question), "{question}");
+        }
     }
 }

@@ -55,10 +55,16 @@ impl Explicit {
         let turn = lines
             .iter()
             .position(|line| matches!(src[line.clone()].trim(), "?" | "??"));
-        if let Some(turn) = turn.filter(|&t| t > 0 && t + 1 < lines.len()) {
+        if let Some(turn) = turn.filter(|&t| t > 0) {
             let question = lines[0].start..lines[turn - 1].end;
-            let answer = lines[turn + 1].start..paragraph.end;
-            self.card(src, question, answer);
+            // The card runs on to the first blank line, over a list that follows its last
+            // line (`Where method can be:` then `- Input …`) or that is its whole back.
+            let end = run_end(src, paragraph.end);
+            let start = lines.get(turn + 1).map_or(lines[turn].end, |l| l.start);
+            if src[start..end].trim().is_empty() {
+                return;
+            }
+            self.card(src, question, start..end);
             return;
         }
         for line in lines {
@@ -83,6 +89,25 @@ impl Explicit {
         });
         self.cards.close(answer.end);
     }
+}
+
+/// The end of the run of non-blank lines that goes on at `from` (a block's end), before a
+/// heading or a blank line.
+fn run_end(src: &str, from: usize) -> usize {
+    let mut at = match src[..from].ends_with('\n') {
+        true => from,
+        false => src[from..].find('\n').map_or(src.len(), |i| from + i + 1),
+    };
+    let mut end = from;
+    for line in src[at..].split_inclusive('\n') {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            break;
+        }
+        at += line.len();
+        end = at - (line.len() - line.trim_end().len());
+    }
+    end.max(from)
 }
 
 /// The byte ranges of the lines of `range`, without their line breaks.

@@ -115,8 +115,53 @@ pub(crate) fn question_like(question: &str, numbered: bool) -> bool {
         .to_lowercase();
     OPENERS.contains(&first.as_str())
         || OTHER_OPENERS.contains(&first.as_str())
+        || SLAVIC_DUTCH_OPENERS.contains(&first.as_str())
         || asks_in_chinese(question)
 }
+
+/// Question words and exam instructions that open a question in Russian, Polish and Dutch
+/// (`Что такое …`, `Объясните …`, `Wyjaśnij …`, `Waarom …`).
+const SLAVIC_DUTCH_OPENERS: [&str; 39] = [
+    "что",
+    "как",
+    "какой",
+    "какая",
+    "какое",
+    "какие",
+    "каково",
+    "почему",
+    "зачем",
+    "когда",
+    "где",
+    "кто",
+    "чем",
+    "объясните",
+    "объясни",
+    "опишите",
+    "опиши",
+    "расскажите",
+    "назовите",
+    "сравните",
+    "co",
+    "jak",
+    "jaki",
+    "jakie",
+    "dlaczego",
+    "kiedy",
+    "gdzie",
+    "który",
+    "wyjaśnij",
+    "opisz",
+    "wat",
+    "waarom",
+    "hoe",
+    "wanneer",
+    "welke",
+    "wie",
+    "leg",
+    "beschrijf",
+    "noem",
+];
 
 /// Question words that open a question in French, Spanish, Portuguese, Italian and German
 /// (`Est-ce que …`, `Qué es …`, `Wie …`): headings are often written without the `?`.
@@ -634,6 +679,14 @@ mod tests {
             "Est-ce que mon blog est concerné",
             "Cómo funciona el servicio",
             "Wie funktioniert das",
+        ] {
+            assert!(question_like(question, false), "{question}");
+        }
+        for question in [
+            "Объясните разницу между cookie и localStorage.",
+            "Что такое прогрессивный рендеринг",
+            "Wyjaśnij różnicę",
+            "Waarom werkt dit niet",
         ] {
             assert!(question_like(question, false), "{question}");
         }
