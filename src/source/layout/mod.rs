@@ -926,6 +926,14 @@ fn materialise(src: &str, layout: Layout, found: Found, clutter: &[Range<usize>]
             out.unanswered.push((line, column, question));
             continue;
         }
+        // "Other answers" then a list of links: a pointer elsewhere, not a question (a
+        // numbered question answered by one `[Answer](url)` link is one).
+        if number.is_none() && !question::ends_with_question_mark(&question) && links_only(&answer)
+        {
+            out.dropped
+                .push((line, column, question, "its answer is only a list of links"));
+            continue;
+        }
         if let Some(placeholder) = placeholder(&answer) {
             out.placeholders
                 .push((line, column, question, placeholder.to_string()));
@@ -948,6 +956,32 @@ fn materialise(src: &str, layout: Layout, found: Found, clutter: &[Range<usize>]
         out.dropped.push((line, column, question, why));
     }
     out
+}
+
+/// Whether an answer is a list of links and nothing else: two lines or more, each one link
+/// (a bare URL, `<url>` or `[text](url)`, bulleted or not).
+fn links_only(answer: &str) -> bool {
+    let mut lines = answer.lines().map(str::trim).filter(|l| !l.is_empty());
+    lines.clone().nth(1).is_some()
+        && lines.all(|line| {
+            let line = line
+                .strip_prefix(['-', '*', '+'])
+                .map_or(line, str::trim_start);
+            let line = line.trim_end_matches(['.', ',', ';']);
+            let bare = |l: &str| {
+                (l.starts_with("http://") || l.starts_with("https://")) && !l.contains(' ')
+            };
+            let angled = line
+                .strip_prefix('<')
+                .and_then(|l| l.strip_suffix('>'))
+                .is_some_and(bare);
+            let markdown = line.starts_with('[')
+                && line.ends_with(')')
+                && line
+                    .find("](")
+                    .is_some_and(|at| !line[at + 2..].contains(['(', ' ']));
+            bare(line) || angled || markdown
+        })
 }
 
 /// Whether an answer is only empty HTML (`<div></div>`, `<br><b></b>`): nothing to show.
@@ -1127,6 +1161,22 @@ mod tests {
         );
         assert_eq!(found.cards.len(), 1);
         assert_eq!(found.unanswered.len(), 1);
+    }
+
+    #[test]
+    fn answers_of_links_only() {
+        assert!(links_only(
+            "- https://a.example/x\n- <https://b.example>\n- [Blog](https://c.example/y)"
+        ));
+        assert!(!links_only("See [the guide](https://a.example) first."));
+        assert!(!links_only(""));
+        assert!(!links_only("[Answer](https://a.example/x)"));
+        let found = extract(
+            "### What is X?\n\nX.\n\n### What is Y?\n\nY.\n\n### Other answers\n\n- https://a.example/faq\n- https://b.example/faq\n",
+            LayoutChoice::Auto,
+        );
+        assert_eq!(found.cards.len(), 2);
+        assert_eq!(found.dropped.len(), 1);
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub(crate) struct QuotedAnswer {
     first_item: Option<Range<usize>>,
     /// The question whose quote is being read.
     quoting: Option<Candidate>,
+    /// The question paragraph whose answer is the bullet list being read.
+    listing: Option<(Candidate, usize)>,
     cuts: Vec<Range<usize>>,
     sections: Sections,
     cards: Cards,
@@ -53,6 +55,23 @@ impl Extractor for QuotedAnswer {
             }
             Event::End(TagEnd::Paragraph) if depth == 0 => {
                 self.candidate = asks(walk.src, range.clone(), range.start);
+            }
+            // `What is Markdown?` then `* a way to format text`: a paragraph that ends with
+            // `?`, answered by the bullet list right after it.
+            Event::Start(Tag::List(None)) if depth == 1 => {
+                self.listing = self
+                    .candidate
+                    .take()
+                    .filter(|c| ends_with_question_mark(walk.src[c.text.clone()].trim()))
+                    .filter(|c| c.text.start == c.at)
+                    .map(|c| (c, range.start));
+            }
+            Event::End(TagEnd::List(_)) if depth == 1 && self.listing.is_some() => {
+                if let Some((question, start)) = self.listing.take() {
+                    self.list(walk.src, question, start..range.end);
+                }
+                self.items = 0;
+                self.first_item = None;
             }
             Event::End(TagEnd::List(_)) if depth == 1 => {
                 let item = self.first_item.take().filter(|_| self.items == 1);
@@ -116,6 +135,20 @@ impl QuotedAnswer {
             dedent: 0,
         });
         self.cards.close(quote.end);
+    }
+}
+
+impl QuotedAnswer {
+    fn list(&mut self, src: &str, question: Candidate, list: Range<usize>) {
+        self.sections.seen_question = true;
+        self.cards.open(RawCard {
+            question: clean_question(src[question.text.clone()].trim(), None),
+            at: question.at,
+            section: self.sections.path(),
+            answer: list.clone(),
+            dedent: 0,
+        });
+        self.cards.close(list.end);
     }
 }
 

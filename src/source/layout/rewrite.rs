@@ -147,11 +147,10 @@ fn wrapper_end(
     for (index, range) in lines.iter().enumerate() {
         let line = &src[range.clone()];
         match (fence(line), inner) {
-            (Some((m, r, info)), Some((im, ir))) => {
-                if m == im && r >= ir && info.is_empty() {
-                    inner = None;
-                }
+            (Some((m, r, info)), Some((im, ir))) if m == im && r >= ir && info.is_empty() => {
+                inner = None;
             }
+            (Some(_), Some(_)) => {}
             (Some((m, r, info)), None) => {
                 if m == marker && r >= run && info.is_empty() {
                     return (Some(index), questions);
