@@ -127,7 +127,21 @@ pub(crate) fn tags(src: &str, range: &Range<usize>) -> Vec<(Tag, bool, Range<usi
 
 /// Whether a `<summary>` text announces the answer rather than asking a question.
 pub(crate) fn reveals_answer(summary: &str) -> bool {
-    const WORDS: [&str; 27] = [
+    const WORDS: [&str; 41] = [
+        "展开",
+        "展開",
+        "显示",
+        "点击",
+        "點擊",
+        "펼치기",
+        "보기",
+        "показать",
+        "развернуть",
+        "mostrar",
+        "ver",
+        "afficher",
+        "voir",
+        "anzeigen",
         "resposta",
         "solução",
         "risposta",

@@ -202,7 +202,11 @@ impl Extractor for Headings {
                                 && !is_chrome(text)
                                 && (runs_on || !holds_questions(&self.marks, index, level))
                         }
-                        Some(_) => *ends_with_question_mark && open_level.is_none(),
+                        // A sub-question under a question (`# ¿Qué símbolo …?` then
+                        // `## ¿Cuántos …?`) with content of its own is a card of its own.
+                        Some(_) => {
+                            *ends_with_question_mark && (open_level.is_none() || *has_content)
+                        }
                     };
                     (*h_level, range, text, question, is_question)
                 }
@@ -248,7 +252,6 @@ fn dropped_why(mark: &Mark, level: Option<usize>, open: Option<usize>) -> Option
         level: at,
         text,
         ends_with_question_mark: true,
-        has_content: true,
         ..
     } = mark
     else {
@@ -259,7 +262,7 @@ fn dropped_why(mark: &Mark, level: Option<usize>, open: Option<usize>) -> Option
         return None;
     }
     (*at > level && open.is_some_and(|open| *at > open)).then_some(
-        "question heading read as part of the answer above it (it is deeper than the question headings)",
+        "question heading read as part of the answer above it (it is deeper than the question headings and has no answer of its own)",
     )
 }
 
@@ -692,12 +695,35 @@ mod tests {
     use crate::source::parse;
 
     #[test]
-    fn a_question_heading_inside_an_answer_is_warned_about() {
+    fn a_sub_question_with_content_is_a_card_of_its_own() {
         let text = "## What is a process?\n\nA running program.\n\n#### Why not a thread?\n\nThreads share memory.\n\n## What is a thread?\n\nA path of execution.\n";
         let document = parse(Path::new("os.md"), text);
+        let cards: Vec<(&str, &str)> = document
+            .cards
+            .iter()
+            .map(|c| (c.question.as_str(), c.answer.as_str()))
+            .collect();
+        assert_eq!(
+            cards,
+            [
+                ("What is a process?", "A running program."),
+                ("Why not a thread?", "Threads share memory."),
+                ("What is a thread?", "A path of execution.")
+            ]
+        );
+        assert!(document.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn a_question_heading_inside_an_answer_is_warned_about() {
+        let text = "## What is a process?\n\nA running program.\n\n#### Why not a thread?\n#### Or a fiber?\n\nThreads share memory.\n\n## What is a thread?\n\nA path of execution.\n";
+        let document = parse(Path::new("os.md"), text);
         let questions: Vec<&str> = document.cards.iter().map(|c| c.question.as_str()).collect();
-        assert_eq!(questions, ["What is a process?", "What is a thread?"]);
-        assert!(document.cards[0].answer.contains("Threads share memory"));
+        assert_eq!(
+            questions,
+            ["What is a process?", "Or a fiber?", "What is a thread?"]
+        );
+        assert!(document.cards[0].answer.contains("Why not a thread?"));
         let warned: Vec<(usize, &str)> = document
             .diagnostics
             .iter()
@@ -707,7 +733,7 @@ mod tests {
             warned,
             [(
                 5,
-                "question heading read as part of the answer above it (it is deeper than the question headings): Why not a thread?"
+                "question heading read as part of the answer above it (it is deeper than the question headings and has no answer of its own): Why not a thread?"
             )]
         );
     }
