@@ -34,6 +34,8 @@ enum Mark {
         certain: bool,
         ends_with_question_mark: bool,
         has_content: bool,
+        /// Blocks of its own before any sub-heading.
+        own_content: bool,
     },
     Rule(usize),
     /// A top-level task list (`- [ ]` / `- [x]` on every item): a quiz question's options.
@@ -84,17 +86,27 @@ pub(crate) struct Headings {
 impl Extractor for Headings {
     fn event(&mut self, walk: &Walk<'_>, event: &Event<'_>, range: &Range<usize>) {
         self.follow_tasks(walk, event, range);
-        if !walk.event_top_level(event) {
-            return;
-        }
+        let top_level = walk.event_top_level(event);
+        // A `</details>` written right under a list's last line belongs to that list item.
         if let Event::Html(_) | Event::InlineHtml(_) = event {
-            self.details(walk.src, range);
+            if top_level || self.details.depth > 0 {
+                self.details(walk.src, range);
+            }
+        }
+        if !top_level {
+            return;
         }
         match event {
             Event::Rule => self.marks.push(Mark::Rule(range.start)),
             Event::Start(tag) if !matches!(tag, pulldown_cmark::Tag::Heading { .. }) => {
-                if let Some(Mark::Heading { has_content, .. }) = self.marks.last_mut() {
+                if let Some(Mark::Heading {
+                    has_content,
+                    own_content,
+                    ..
+                }) = self.marks.last_mut()
+                {
                     *has_content = true;
+                    *own_content = true;
                 }
             }
             _ => {}
@@ -131,6 +143,7 @@ impl Extractor for Headings {
             ends_with_question_mark: ends_with_question_mark(&question.text),
             question,
             has_content: false,
+            own_content: false,
         });
     }
 
@@ -181,13 +194,19 @@ impl Extractor for Headings {
                     certain,
                     ends_with_question_mark,
                     has_content,
+                    own_content,
                 } => {
                     let is_question = match level {
                         None => false,
                         Some(level) if *h_level == level => {
                             let among_questions = self.pinned.is_some()
                                 || asking_groups.as_ref().is_some_and(|g| g[index]);
-                            let by_wording = *question_like || statements && *has_content;
+                            // A statement whose first content is a sub-heading is a section
+                            // ("Exercises" then "Fill in the blanks"), not a question.
+                            let by_wording = *question_like
+                                || statements
+                                    && *has_content
+                                    && (*own_content || !holds_headings(&self.marks, index));
                             (*certain || by_wording && among_questions) && !is_chrome(text)
                         }
                         // A stray `### What is a Higher Order Function? and how…` among

@@ -930,8 +930,12 @@ fn materialise(src: &str, layout: Layout, found: Found, clutter: &[Range<usize>]
         // numbered question answered by one `[Answer](url)` link is one).
         if number.is_none() && !question::ends_with_question_mark(&question) && links_only(&answer)
         {
-            out.dropped
-                .push((line, column, question, "its answer is only a list of links"));
+            out.dropped.push((
+                line,
+                column,
+                question,
+                "left out, its answer being only a list of links",
+            ));
             continue;
         }
         if let Some(placeholder) = placeholder(&answer) {

@@ -288,11 +288,12 @@ fn strip_number(text: &str) -> (Option<u32>, &str) {
     }
     let after = &body[digits..];
     let after = after.strip_prefix('\\').unwrap_or(after);
-    // `17a.` (a question added between 17 and 18) and `42 .` (a space before the dot).
-    let after = match after.as_bytes() {
-        [b'a'..=b'z', b'.' | b')', ..] => &after[1..],
-        [b' ', b'.' | b')', b' ', ..] => &after[1..],
-        _ => after,
+    // `17a.` (a question added between 17 and 18) and `42 .` (a space before the dot); `17a.`
+    // has no number of its own, as it would read as a repeat of 17.
+    let (after, lettered) = match after.as_bytes() {
+        [b'a'..=b'z', b'.' | b')', ..] => (&after[1..], true),
+        [b' ', b'.' | b')', b' ', ..] => (&after[1..], false),
+        _ => (after, false),
     };
     // `36一个…`: a number run straight into Chinese text (no separator) is a number too.
     if after.starts_with(is_ideograph) {
@@ -314,7 +315,8 @@ fn strip_number(text: &str) -> (Option<u32>, &str) {
     if !(rest.is_empty() || rest.starts_with(char::is_whitespace) || run_on) {
         return (None, text);
     }
-    (body[..digits].parse().ok(), rest.trim_start())
+    let number = body[..digits].parse().ok().filter(|_| !lettered);
+    (number, rest.trim_start())
 }
 
 /// Removes difficulty emoji from both ends, returning them as `difficulty::…` tags.
@@ -509,7 +511,7 @@ fn numbered_label(text: &str) -> Option<&str> {
         .unwrap_or(rest)
         .trim_start();
     // `Question 3 asks …` or `Q3D` is no label: the number must be one.
-    strip_number(rest).0.map(|_| rest)
+    (strip_number(rest).1.len() < rest.len()).then_some(rest)
 }
 
 /// In-page anchors around or inside a question: `<a href="#q">Question</a>` keeps its text,
@@ -658,11 +660,7 @@ mod tests {
                 "Question 3 asks for a proof",
             ),
             ("Quebec 12. is a place", None, "Quebec 12. is a place"),
-            (
-                "Question 17a. What is hoisting?",
-                Some(17),
-                "What is hoisting?",
-            ),
+            ("Question 17a. What is hoisting?", None, "What is hoisting?"),
             ("42 . What is NaN?", Some(42), "What is NaN?"),
             ("3 .14 is pi", None, "3 .14 is pi"),
         ] {
