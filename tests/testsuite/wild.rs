@@ -197,7 +197,12 @@ fn score(name: &str, document: Option<&Document>, wanted: &Expectations) -> Scor
 
 /// Documents whose layout the reader does not read yet. Each must still fall short, so the list
 /// shrinks as the reader grows and never hides a regression.
-const NOT_YET: &[&str] = &[];
+/// The two real documents there: `real-en-question-n-details` (its list, written for the
+/// scorer's HTML words, leaves out the `Question 17a.` and `Question 42 .` questions and wants a
+/// question's own text and options off its front; a `## Want to buy a book …?` promo heading is
+/// read as a question) and `real-en-quiz-checkbox-mixed` (quizdown's `> hint` options and
+/// ordering questions are not read yet).
+const NOT_YET: &[&str] = &["real-en-question-n-details", "real-en-quiz-checkbox-mixed"];
 
 #[test]
 fn wild_documents_read_as_their_expected_lists() {
