@@ -344,6 +344,77 @@ fn new_shapes_import_into_anki_as_read() {
     assert!(notes.iter().all(|n| !field(n, "Answer").contains("SR:")));
 }
 
+/// This round's shapes as the real Anki imports them: the HTML FAQ's answers without its
+/// wrapper markup, the unwrapped ```` ```markdown ```` document's code answers, and the
+/// comment-marked cards with their tags and without their comments.
+#[test]
+fn rewritten_and_comment_marked_documents_import_into_anki_as_read() {
+    use crate::support::{TempDir, anki_check, deckforge, run};
+    let dir = TempDir::new("wild-anki-rewritten");
+    let mut steps = Vec::new();
+    for name in ["html-faq-divs", "markdown-wrapper", "comment-front-back"] {
+        let source = dir.join(&format!("{name}.md"));
+        std::fs::copy(
+            root().join(format!("tests/fixtures/wild/{name}.md")),
+            &source,
+        )
+        .unwrap();
+        let apkg = dir.join(&format!("{name}.apkg"));
+        let (code, _, stderr) = run(deckforge()
+            .arg("build")
+            .arg(&source)
+            .arg("--no-lock")
+            .arg("-o")
+            .arg(&apkg));
+        assert_eq!(code, 0, "{name}: {stderr}");
+        steps.push(format!("apkg:{}", apkg.display()));
+    }
+    let state = anki_check(&dir.join("collection.anki2"), &steps);
+    assert_eq!(state["counts"]["notes"], 4 + 5 + 3);
+    let notes = state["notes"].as_array().unwrap();
+    let field = |note: &Value, name: &str| {
+        note["fields"][name]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let find = |question: &str| {
+        notes
+            .iter()
+            .find(|n| crate::support::visible_text(&field(n, "Question")).starts_with(question))
+            .unwrap_or_else(|| panic!("no note for {question}"))
+    };
+    let yearly = field(find("Can I pay yearly?"), "Answer");
+    assert!(
+        yearly.contains("forty euros") && yearly.contains("<li>"),
+        "{yearly}"
+    );
+    assert!(
+        !yearly.contains("class=") && !yearly.contains("<div"),
+        "{yearly}"
+    );
+    let undo = field(find("How do you undo the last commit"), "Answer");
+    assert!(
+        undo.contains("<pre><code")
+            && crate::support::visible_text(&undo).contains("git reset --soft HEAD~1"),
+        "{undo}"
+    );
+    let alkali = find("Which of these is an alkali metal?");
+    let front = field(alkali, "Question");
+    assert!(
+        front.contains("Sodium") && !front.contains("<!--"),
+        "{front}"
+    );
+    let tags: Vec<&str> = alkali["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t.as_str())
+        .collect();
+    assert!(tags.contains(&"elements"), "{tags:?}");
+    assert!(notes.iter().all(|n| !field(n, "Answer").contains("<!--")));
+}
+
 /// `question_level` in deckforge.toml makes the statement headings at that level questions (a
 /// file's front matter would win), and a quiz's options stay on the front of the imported note
 /// while the answer keeps its `Réponse : 2` label.
