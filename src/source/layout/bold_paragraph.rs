@@ -252,7 +252,8 @@ impl Extractor for BoldParagraph {
     }
 
     fn heading(&mut self, _walk: &Walk<'_>, heading: &Heading) {
-        if heading.top_level {
+        // A lone `#` is an answer (the symbol asked for), not a heading that ends one.
+        if heading.top_level && !heading.text.is_empty() {
             self.not_after_boundary = false;
             self.cards.close(heading.range.start);
             self.sections.heading(heading.level, &heading.text);
@@ -383,6 +384,17 @@ fn is_break(html: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::is_break;
+    use crate::source::layout::{LayoutChoice, extract};
+
+    #[test]
+    fn a_lone_hash_answers_instead_of_ending_the_answer() {
+        let found = extract(
+            "**Which symbol makes a heading?**\n\n#\n\n**Which makes a list?**\n\n*\n",
+            LayoutChoice::Auto,
+        );
+        let answers: Vec<&str> = found.cards.iter().map(|c| c.answer.as_str()).collect();
+        assert_eq!(answers, ["#", "*"]);
+    }
 
     #[test]
     fn break_tags() {
