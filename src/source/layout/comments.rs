@@ -120,7 +120,7 @@ impl Comments {
         let (first, rest) = text.split_once("\n\n").unwrap_or((text, ""));
         let mut question = clean_question(first, None);
         if !rest.trim().is_empty() {
-            question.text = format!("{}\n\n{}", question.text, rest.trim());
+            question.text = format!("{}\n\n{}", question.text, options(rest.trim()));
         }
         self.sections.seen_question = true;
         self.cards.open(RawCard {
@@ -163,6 +163,33 @@ fn marker(html: &str) -> Option<Marker> {
     })
 }
 
+/// The front's blocks after the question, with a paragraph of one option a line (`Helium`,
+/// `Neon`, …) written as a list: as a paragraph its lines would run into one.
+fn options(blocks: &str) -> String {
+    blocks
+        .split("\n\n")
+        .map(|block| {
+            let lines: Vec<&str> = block.lines().map(str::trim).collect();
+            let plain = lines.len() > 1
+                && lines.iter().all(|l| {
+                    !l.is_empty()
+                        && !l.starts_with(['-', '*', '+', '|', '!', '`', '~', '<', '#', '>'])
+                        && !l.starts_with(|c: char| c.is_ascii_digit())
+                });
+            if plain {
+                lines
+                    .iter()
+                    .map(|l| format!("- {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            } else {
+                block.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
 /// `text` without its `<!-- … -->` comments (`Nitrogen <!-- correct -->`).
 fn without_comments(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -202,6 +229,16 @@ mod tests {
         assert_eq!(marker("<!-- type: basic -->"), Some(Marker::Other));
         assert_eq!(marker("<div>"), None);
         assert_eq!(marker("<!-- a --> text <!-- b -->"), None);
+    }
+
+    #[test]
+    fn one_option_a_line_becomes_a_list() {
+        assert_eq!(options("Oak\nPine\nTulip"), "- Oak\n- Pine\n- Tulip");
+        assert_eq!(
+            options("![](a.png)\n\n1. x\n2. y"),
+            "![](a.png)\n\n1. x\n2. y"
+        );
+        assert_eq!(options("One line only"), "One line only");
     }
 
     #[test]
