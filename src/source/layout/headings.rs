@@ -215,8 +215,12 @@ impl Extractor for Headings {
                             let misplaced = *question_like
                                 && *has_content
                                 && !holds_headings(&self.marks, index);
-                            // `## Question 47.` then `### 48.`: one numbering over two levels.
-                            let runs_on = *has_content && numbering_runs_on(&self.marks, index);
+                            // `## Question 47.` then `### 48.`: one numbering over two levels;
+                            // a quiz question's options or revealed answer right under it.
+                            let runs_on = *has_content
+                                && (numbering_runs_on(&self.marks, index)
+                                    || *ends_with_question_mark
+                                        && answered_as_quiz(&self.marks, index));
                             (*ends_with_question_mark || misplaced || runs_on)
                                 && !is_chrome(text)
                                 && (runs_on || !holds_questions(&self.marks, index, level))
@@ -663,6 +667,15 @@ fn holds_headings(marks: &[Mark], index: usize) -> bool {
             _ => None,
         })
         .unwrap_or(false)
+}
+
+/// Whether the heading at `index` is followed, before the next heading, by quiz options
+/// (`- [x]`) or a `<details>` block that reveals its answer.
+fn answered_as_quiz(marks: &[Mark], index: usize) -> bool {
+    marks[index + 1..]
+        .iter()
+        .take_while(|m| !matches!(m, Mark::Heading { .. }))
+        .any(|m| matches!(m, Mark::Options(_) | Mark::Reveal { close: Some(_), .. }))
 }
 
 /// Whether the heading at `index` is numbered and the next numbered heading carries the next
