@@ -128,7 +128,10 @@ impl AnswerLabel {
                 // The text may still hold an `Answer:` label for the open card.
                 false
             }
-            Probe::ItemStart { item_start } if matches!(event, Event::Text(_)) => {
+            // Only in a top-level list: a nested `1. Why?` is part of an answer.
+            Probe::ItemStart { item_start }
+                if matches!(event, Event::Text(_)) && walk.containers.len() == 2 =>
+            {
                 self.probe = Probe::Plain {
                     item_start,
                     text: range.clone(),
@@ -490,6 +493,32 @@ mod tests {
             LayoutChoice::Auto,
         );
         assert_eq!(doc.cards.len(), 2);
+    }
+
+    #[test]
+    fn plain_numbered_questions_answered_by_the_list_under_them() {
+        let cards = |text: &str| -> Vec<(String, String)> {
+            parse_with(Path::new("x.md"), text, LayoutChoice::Auto)
+                .cards
+                .into_iter()
+                .map(|c| (c.question, c.answer))
+                .collect()
+        };
+        let want = vec![
+            ("What is A?".to_string(), "- A is a letter.".to_string()),
+            ("What is B?".to_string(), "- B is one too.".to_string()),
+        ];
+        // Nested under the item, and written under it too shallow to nest.
+        assert_eq!(
+            cards("1. What is A?\n   - A is a letter.\n2. What is B?\n   - B is one too.\n"),
+            want
+        );
+        assert_eq!(
+            cards("1. What is A?\n  - A is a letter.\n2. What is B?\n  - B is one too.\n"),
+            want
+        );
+        // A list of questions with nothing under them, then prose: no card.
+        assert!(cards("Study:\n\n1. What is A?\n2. What is B?\n\nThe end.\n").is_empty());
     }
 
     #[test]
