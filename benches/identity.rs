@@ -14,6 +14,7 @@ fn key(question: &str, answer: &str) -> CardKey {
         explicit_id: None,
         content_hash: content_hash([question, answer]),
         answer_hash: content_hash([answer]),
+        kind: Default::default(),
     }
 }
 

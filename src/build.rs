@@ -19,8 +19,8 @@ use crate::identity::{
 };
 use crate::lock::{self, Lock, Stamp};
 use crate::model::{
-    Card, DeckInfo, DeckMeta, FIELD_NAMES, Note, NoteMarkdown, NoteSource, NoteStub, NoteType,
-    Package, field,
+    Card, DeckInfo, DeckMeta, FIELD_NAMES, Note, NoteKind, NoteMarkdown, NoteSource, NoteStub,
+    NoteType, Package, cloze_field, field,
 };
 use crate::render::HtmlRenderer;
 use crate::render::media::MediaCollector;
@@ -95,6 +95,9 @@ pub struct BuildOptions {
     /// Packages only: download remote images into the package within these limits
     /// (`--download-images`). `None` (the default) writes each remote image as a link to it.
     pub download_images: Option<crate::render::remote::DownloadLimits>,
+    /// Every question also makes its reverse card (`cards = "both"` in `deckforge.toml`),
+    /// unless its document's front matter says `cards: basic`.
+    pub reversed: bool,
 }
 
 impl BuildOptions {
@@ -118,6 +121,7 @@ impl BuildOptions {
             question_level: None,
             changed_only: false,
             download_images: None,
+            reversed: false,
         }
     }
 
@@ -204,6 +208,11 @@ pub struct ChangedNote {
     /// The question it replaced, for rewordings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous: Option<String>,
+    /// For a removed note whose question is still in the sources as another kind of note (it
+    /// gained a cloze, or became reversed): that kind. Anki cannot change a note's type, so the
+    /// question's new note is added and this one retired.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub now_kind: Option<NoteKind>,
 }
 
 /// What a build produced, for the command line to summarise.
@@ -1053,32 +1062,82 @@ fn parallel_map<T: Send>(
     made
 }
 
-/// Note and card ids for notes with these GUIDs, in order: exactly what an [`IdAllocator`] gives
-/// one GUID after another (note id, then card id), with the hashing done on every core first.
-fn note_and_card_ids(guids: &[&str]) -> Vec<(i64, i64)> {
+/// Note and card ids for notes with these GUIDs and card ordinals, in order: exactly what an
+/// [`IdAllocator`] gives one GUID after another (note id, then each card's id), with the
+/// hashing done on every core first. The first card's key is the GUID, as it was when every
+/// note had one card; a further card's is the GUID and its ordinal.
+fn note_and_card_ids(notes: &[(&str, &[u16])]) -> Vec<(i64, Vec<i64>)> {
     let hashed = parallel_map(
-        guids.len(),
+        notes.len(),
         |index| {
-            (
-                stable_id("note", guids[index]),
-                stable_id("card", guids[index]),
-            )
+            let (guid, ords) = notes[index];
+            let cards: Vec<i64> = ords
+                .iter()
+                .enumerate()
+                .map(|(i, ord)| match i {
+                    0 => stable_id("card", guid),
+                    _ => stable_id("card", &format!("{guid}/{ord}")),
+                })
+                .collect();
+            (stable_id("note", guid), cards)
         },
         |_| {},
     );
-    let mut allocator = IdAllocator::with_capacity(guids.len() * 2);
+    let mut allocator = IdAllocator::with_capacity(notes.len() * 2);
     hashed
         .into_iter()
-        .map(|(note, card)| (allocator.place(note), allocator.place(card)))
+        .map(|(note, cards)| {
+            let note = allocator.place(note);
+            (
+                note,
+                cards.into_iter().map(|c| allocator.place(c)).collect(),
+            )
+        })
         .collect()
 }
 
-/// A card of the sources, with the document it is in and the deck it goes to.
+/// A card of the sources, with the document it is in, the deck it goes to and the kind of
+/// note it makes.
 #[derive(Clone, Copy)]
 struct SourceCard<'a> {
     document: &'a Document,
     draft: &'a source::CardDraft,
     deck: usize,
+    kind: NoteKind,
+}
+
+/// The kind of note a card makes: its own (cloze, or marked reversed), else reversed when its
+/// document says `cards: both`, or says nothing and the project asks for both.
+fn kind_of(document: &Document, draft: &source::CardDraft, reversed: bool) -> NoteKind {
+    match draft.kind {
+        NoteKind::Basic if document.reversed.unwrap_or(reversed) => NoteKind::Reversed,
+        kind => kind,
+    }
+}
+
+/// The key a card's identity is matched by: its normalised question, read without cloze
+/// markup for a cloze note, so adding, renumbering or hinting a cloze keeps the note.
+fn question_key(card: &source::CardDraft, kind: NoteKind) -> String {
+    match kind {
+        NoteKind::Cloze => normalise_question(&source::cloze::plain(&card.question)),
+        _ => normalise_question(&card.question),
+    }
+}
+
+/// The card ordinals a note of `kind` makes from `card`: one, two (the reverse), or one per
+/// cloze number (the number minus one), read from the source as Anki will from the field.
+fn card_ords(card: &source::CardDraft, kind: NoteKind) -> Vec<u16> {
+    match kind {
+        NoteKind::Basic => vec![0],
+        NoteKind::Reversed => vec![0, 1],
+        NoteKind::Cloze => {
+            let mut numbers = crate::model::cloze_numbers(&card.question);
+            numbers.extend(crate::model::cloze_numbers(&card.answer));
+            numbers.sort_unstable();
+            numbers.dedup();
+            numbers.into_iter().map(|n| n - 1).collect()
+        }
+    }
 }
 
 /// A card's note fields and tags, and the images that could not be packed.
@@ -1160,8 +1219,17 @@ impl NoteMaker<'_> {
             _ => (question, answer),
         };
         let mut fields = vec![String::new(); FIELD_NAMES.len()];
-        fields[field::QUESTION] = question;
-        fields[field::ANSWER] = answer;
+        match self.cards[index].kind {
+            NoteKind::Cloze => {
+                let [text, extra] = cloze_fields(card, question, answer);
+                fields[cloze_field::TEXT] = text;
+                fields[cloze_field::EXTRA] = extra;
+            }
+            NoteKind::Basic | NoteKind::Reversed => {
+                fields[field::QUESTION] = question;
+                fields[field::ANSWER] = answer;
+            }
+        }
         fields[field::SECTION] = escape(&card.section.join(" › "));
         fields[field::NUMBER] = card.number.map(|n| n.to_string()).unwrap_or_default();
         if let Some(link) = &card.source_link {
@@ -1200,7 +1268,22 @@ impl NoteMaker<'_> {
             question: card.question.clone(),
             answer: card.answer.clone(),
             section: card.section.to_vec(),
+            kind: self.cards[index].kind,
         })
+    }
+}
+
+/// A cloze note's Text and Extra: the question holds the clozes, the answer is shown under it
+/// on the back; when the answer holds clozes too, both sides are the Text (the question
+/// above, as the prompt) and Extra stays empty. `}}` inside math would end a cloze early in
+/// Anki, so it is written `} }` there (MathJax reads both alike).
+fn cloze_fields(card: &source::CardDraft, question: String, answer: String) -> [String; 2] {
+    use crate::render::cloze::guard_math;
+    if crate::model::cloze_numbers(&card.answer).is_empty() {
+        [guard_math(&question), answer]
+    } else {
+        let text = format!("{question}<div class=\"df-cloze-answer\">{answer}</div>");
+        [guard_math(&text), String::new()]
     }
 }
 
@@ -1266,24 +1349,71 @@ fn assign_identities(
     }
 }
 
-/// The deck's note type, its modification time bumped only when its design changed since the
-/// lock's stamp (which the next lock records).
-fn note_type_of(
+/// The deck's note types: the basic one always (first), then the reversed and cloze ones its
+/// notes use, with their indexes by [`NoteKind`]. Their modification time is bumped only when
+/// the design of one of them changed since the lock's stamp (which the next lock records); a
+/// deck using only the basic type keeps the stamp it always had.
+fn note_types_of(
     identity: &DeckIdentity,
     options: &BuildOptions,
     previous: Option<Stamp>,
     lock: &mut Lock,
-) -> NoteType {
+    kinds: &std::collections::BTreeSet<NoteKind>,
+) -> (Vec<NoteType>, [usize; 3]) {
     let name = format!("deckforge-{}", identity.tag_root);
     let templates = options.templates.card_templates();
+    let css = options.templates.css.clone();
+    let mut types = vec![(
+        NoteKind::Basic,
+        NoteType::basic(
+            identity.note_type_id,
+            name.clone(),
+            templates,
+            css.clone(),
+            0,
+        ),
+    )];
+    if kinds.contains(&NoteKind::Reversed) {
+        types.push((
+            NoteKind::Reversed,
+            NoteType::reversed(
+                note_type_id(identity, NoteKind::Reversed),
+                format!("{name} reversed"),
+                options.templates.reversed_templates(),
+                css.clone(),
+                0,
+            ),
+        ));
+    }
+    if kinds.contains(&NoteKind::Cloze) {
+        types.push((
+            NoteKind::Cloze,
+            NoteType::cloze(
+                note_type_id(identity, NoteKind::Cloze),
+                format!("{name} cloze"),
+                options.templates.cloze_template(),
+                options.templates.cloze_css(),
+                0,
+            ),
+        ));
+    }
     let hash = {
-        let mut parts = vec![name.as_str(), options.templates.css.as_str()];
-        for template in &templates {
-            parts.extend([
-                template.name.as_str(),
-                template.front.as_str(),
-                template.back.as_str(),
-            ]);
+        // The basic type's parts as they always were, so its stamp holds across this release.
+        let mut parts = vec![name.as_str(), css.as_str()];
+        for (kind, note_type) in &types {
+            if !kind.is_basic() {
+                parts.extend([note_type.name.as_str(), note_type.css.as_str()]);
+            }
+            for template in &note_type.templates {
+                if !kind.is_basic() && template.name == crate::templates::CARD_TEMPLATE_NAME {
+                    continue;
+                }
+                parts.extend([
+                    template.name.as_str(),
+                    template.front.as_str(),
+                    template.back.as_str(),
+                ]);
+            }
         }
         content_hash(parts)
     };
@@ -1300,13 +1430,27 @@ fn note_type_of(
         content_hash: hash,
         modified,
     });
-    NoteType::basic(
-        identity.note_type_id,
-        name,
-        templates,
-        options.templates.css.clone(),
-        modified,
-    )
+    let mut index = [0; 3];
+    for (at, (kind, _)) in types.iter().enumerate() {
+        index[*kind as usize] = at;
+    }
+    let types = types
+        .into_iter()
+        .map(|(_, note_type)| NoteType {
+            modified,
+            ..note_type
+        })
+        .collect();
+    (types, index)
+}
+
+/// The id of the deck's note type of `kind`: the deck's own for basic notes; derived from the
+/// deck's namespace for the others. Pinned by known answers: it never changes once shipped.
+pub(crate) fn note_type_id(identity: &DeckIdentity, kind: NoteKind) -> i64 {
+    match kind {
+        NoteKind::Basic => identity.note_type_id,
+        _ => stable_id(&format!("notetype/{kind}"), &identity.namespace),
+    }
 }
 
 /// Whether a card's Markdown may show an image once rendered: an image (`![`) or an `<img`
@@ -1346,6 +1490,8 @@ struct Planned<'a> {
     rendered: Vec<Option<Box<[String]>>>,
     /// Notes of questions gone from the sources, shipped tagged removed.
     removed: Vec<Note>,
+    /// Per [`NoteKind`] (as `usize`), the index of its note type in the package.
+    kind_index: [usize; 3],
     /// The package without notes.
     header: DeckMeta,
     lock: Lock,
@@ -1365,6 +1511,8 @@ struct Planned<'a> {
 /// writer asks for them.
 struct PlannedNote {
     note_id: i64,
+    /// Index into the package's note types.
+    note_type: usize,
     cards: Vec<Card>,
     deck: usize,
     modified: i64,
@@ -1415,7 +1563,7 @@ impl<'a> Planned<'a> {
             .iter()
             .flat_map(|d| d.diagnostics.clone())
             .collect();
-        let (decks, cards) = decks_and_cards(documents, options.subdecks, &deck_name);
+        let (decks, cards) = decks_and_cards(documents, options, &deck_name);
         let renderer =
             || HtmlRenderer::new(options.allow_html).with_highlighting(options.highlight);
         let downloads = options.download_images.filter(|_| apkg);
@@ -1456,6 +1604,7 @@ impl<'a> Planned<'a> {
             stubs: Vec::new(),
             rendered: keyed.rendered,
             removed: Vec::new(),
+            kind_index: [0; 3],
             header: DeckMeta {
                 note_types: Vec::new(),
                 decks,
@@ -1490,14 +1639,39 @@ impl<'a> Planned<'a> {
             notices,
             previous_note_type,
         } = identities;
+        let ords: Vec<Vec<u16>> = self
+            .maker
+            .cards
+            .iter()
+            .map(|card| card_ords(card.draft, card.kind))
+            .collect();
         let ids = note_and_card_ids(
             &assignments
                 .iter()
-                .map(|a| a.guid.as_str())
-                .chain(removed.iter().map(|(record, _)| record.guid.as_str()))
+                .zip(&ords)
+                .map(|(a, ords)| (a.guid.as_str(), ords.as_slice()))
+                .chain(
+                    removed
+                        .iter()
+                        .map(|(record, _)| (record.guid.as_str(), [0].as_slice())),
+                )
                 .collect::<Vec<_>>(),
         );
-        self.stubs = self.place_cards(assignments, &ids);
+        let kinds: std::collections::BTreeSet<NoteKind> = self
+            .maker
+            .cards
+            .iter()
+            .map(|card| card.kind)
+            .chain(removed.iter().map(|(record, _)| record.kind))
+            .collect();
+        let (note_types, kind_index) =
+            note_types_of(identity, options, previous_note_type, &mut lock, &kinds);
+        self.kind_index = kind_index;
+        self.stubs = self.place_cards(assignments, &ids, &ords);
+        let now_kinds: HashMap<&str, NoteKind> = lock.notes[..self.stubs.len()]
+            .iter()
+            .map(|record| (record.question.as_str(), record.kind))
+            .collect();
         let retired = Retired {
             renderer: &self.maker.renderer,
             tag_root: &identity.tag_root,
@@ -1505,10 +1679,11 @@ impl<'a> Planned<'a> {
             // Anki's CSV import makes cards from the templates, so a retired note in a CSV
             // would be a studyable card for a new learner: text outputs leave them out.
             ship: apkg,
+            kind_index: self.kind_index,
+            now_kinds: &now_kinds,
         };
         let (removed_notes, removed_changes) =
             retired.notes(&removed, &ids[self.stubs.len()..], &mut self.counts);
-        let note_type = note_type_of(identity, options, previous_note_type, &mut lock);
         // The package's own timestamps follow its content, so an unchanged rebuild is
         // byte-identical.
         self.header.built_at = self
@@ -1516,10 +1691,10 @@ impl<'a> Planned<'a> {
             .iter()
             .map(|(_, stub)| stub.modified)
             .chain(removed_notes.iter().map(|n| n.modified))
-            .chain([note_type.modified])
+            .chain(note_types.iter().map(|t| t.modified))
             .max()
             .unwrap_or(options.now);
-        self.header.note_types = vec![note_type];
+        self.header.note_types = note_types;
         self.header.media = self
             .maker
             .media
@@ -1539,7 +1714,8 @@ impl<'a> Planned<'a> {
     fn place_cards(
         &mut self,
         assignments: Vec<identity::Assignment>,
-        ids: &[(i64, i64)],
+        ids: &[(i64, Vec<i64>)],
+        ords: &[Vec<u16>],
     ) -> Vec<(String, PlannedNote)> {
         let mut stubs = Vec::with_capacity(assignments.len());
         for (index, assignment) in assignments.into_iter().enumerate() {
@@ -1547,6 +1723,7 @@ impl<'a> Planned<'a> {
                 document,
                 draft,
                 deck,
+                kind,
             } = self.maker.cards[index];
             if let Some(first) = assignment.duplicate_of {
                 let first = self.maker.cards[first];
@@ -1568,15 +1745,17 @@ impl<'a> Planned<'a> {
                     previous: assignment.previous_text,
                 });
             }
-            let (note_id, card_id) = ids[index];
+            let (note_id, card_ids) = &ids[index];
             let stub = PlannedNote {
-                note_id,
-                cards: vec![Card {
-                    id: card_id,
-                    ord: 0,
-                }],
+                note_id: *note_id,
+                cards: card_ids
+                    .iter()
+                    .zip(&ords[index])
+                    .map(|(&id, &ord)| Card { id, ord })
+                    .collect(),
                 deck,
                 modified: assignment.modified,
+                note_type: self.kind_index[kind as usize],
             };
             stubs.push((assignment.guid, stub));
         }
@@ -1593,6 +1772,7 @@ impl<'a> Planned<'a> {
                 guid: self.stubs[change.card].0.clone(),
                 question: self.maker.cards[change.card].draft.question.clone(),
                 previous: change.previous,
+                now_kind: None,
             })
             .collect();
         changes.append(&mut self.removed_changes);
@@ -1614,7 +1794,7 @@ impl NoteSource for Planned<'_> {
         match self.stubs.get(index) {
             Some((_, stub)) => NoteStub {
                 note_id: stub.note_id,
-                note_type: 0,
+                note_type: stub.note_type,
                 deck: stub.deck,
                 modified: stub.modified,
                 cards: &stub.cards,
@@ -1635,7 +1815,7 @@ impl NoteSource for Planned<'_> {
         Cow::Owned(Note {
             guid: guid.clone(),
             note_id: stub.note_id,
-            note_type: 0,
+            note_type: stub.note_type,
             cards: stub.cards.clone(),
             deck: stub.deck,
             modified: stub.modified,
@@ -1665,9 +1845,10 @@ impl ChangeCounts {
 /// such as AnkiDroid have crashed on a `D::Top::Mid` without its parent `D::Top`.
 fn decks_and_cards<'a>(
     documents: &'a [Document],
-    subdecks: bool,
+    options: &BuildOptions,
     deck_name: &str,
 ) -> (Vec<DeckInfo>, Vec<SourceCard<'a>>) {
+    let subdecks = options.subdecks;
     let mut decks = vec![DeckInfo {
         id: stable_id("deck", deck_name),
         name: deck_name.to_string(),
@@ -1701,6 +1882,7 @@ fn decks_and_cards<'a>(
                 document,
                 draft,
                 deck,
+                kind: kind_of(document, draft, options.reversed),
             });
         }
     }
@@ -1846,8 +2028,10 @@ fn card_key(
         let tags = maker.tags(index);
         (source_hashes(card, &tags, "", allow_html, variant), None)
     };
+    let kind = maker.cards[index].kind;
     let key = CardKey {
-        normalised: normalise_question(&card.question),
+        normalised: question_key(card, kind),
+        kind,
         // Copied into the lock after matching, once the previous lock is freed.
         text: String::new(),
         explicit_id: card.explicit_id.clone(),
@@ -2094,6 +2278,11 @@ struct Retired<'r> {
     now: i64,
     /// Whether to ship them at all (only packages do).
     ship: bool,
+    /// Per [`NoteKind`], the index of its note type: a retired note keeps its own type.
+    kind_index: [usize; 3],
+    /// The kind of note each normalised question of the sources now makes, to tell a note
+    /// retired because its question changed kind.
+    now_kinds: &'r HashMap<&'r str, NoteKind>,
 }
 
 impl Retired<'_> {
@@ -2105,12 +2294,12 @@ impl Retired<'_> {
     fn notes(
         &self,
         removed: &[(crate::lock::LockedNote, i64)],
-        ids: &[(i64, i64)],
+        ids: &[(i64, Vec<i64>)],
         counts: &mut ChangeCounts,
     ) -> (Vec<Note>, Vec<ChangedNote>) {
         let mut notes = Vec::new();
         let mut changes = Vec::new();
-        for ((record, modified), &(note_id, _)) in removed.iter().zip(ids) {
+        for ((record, modified), (note_id, _)) in removed.iter().zip(ids) {
             if !record.removed {
                 counts.removed += 1;
                 changes.push(ChangedNote {
@@ -2118,12 +2307,18 @@ impl Retired<'_> {
                     guid: record.guid.clone(),
                     question: record.text.clone(),
                     previous: None,
+                    now_kind: self
+                        .now_kinds
+                        .get(record.question.as_str())
+                        .copied()
+                        .filter(|kind| *kind != record.kind),
                 });
             }
             let expired = self.now.saturating_sub(*modified) >= RETIRED_NOTE_DAYS * 86_400;
             if !self.ship || expired {
                 continue;
             }
+            // A cloze note's Text and Extra sit where a basic note's Question and Answer do.
             let mut fields = vec![String::new(); FIELD_NAMES.len()];
             fields[field::QUESTION] = self.renderer.inline(&record.text);
             fields[field::ANSWER] = format!(
@@ -2131,8 +2326,8 @@ impl Retired<'_> {
                  find every removed note with the search <code>tag:{REMOVED_TAG}</code> and delete them.</em></p>"
             );
             notes.push(Note {
-                note_id,
-                note_type: 0,
+                note_id: *note_id,
+                note_type: self.kind_index[record.kind as usize],
                 // No card: see above.
                 cards: Vec::new(),
                 guid: record.guid.clone(),
@@ -2181,27 +2376,47 @@ mod tests {
 
     #[test]
     fn note_and_card_ids_are_what_the_allocator_gives_with_and_without_collisions() {
-        fn allocated(guids: &[&str]) -> Vec<(i64, i64)> {
+        fn allocated(notes: &[(&str, &[u16])]) -> Vec<(i64, Vec<i64>)> {
             let mut allocator = IdAllocator::with_capacity(0);
-            guids
+            notes
                 .iter()
-                .map(|guid| {
-                    (
-                        allocator.allocate("note", guid),
-                        allocator.allocate("card", guid),
-                    )
+                .map(|(guid, ords)| {
+                    let note = allocator.allocate("note", guid);
+                    let cards = ords
+                        .iter()
+                        .enumerate()
+                        .map(|(i, ord)| match i {
+                            0 => allocator.allocate("card", guid),
+                            _ => allocator.allocate("card", &format!("{guid}/{ord}")),
+                        })
+                        .collect();
+                    (note, cards)
                 })
                 .collect()
         }
         // Enough GUIDs for the parallel path; the second list repeats one, so ids collide.
+        // Every tenth note has three cards (a cloze note's ordinals 0, 2 and 5).
         let distinct: Vec<String> = (0..5000).map(|i| format!("guid{i}")).collect();
-        let distinct: Vec<&str> = distinct.iter().map(String::as_str).collect();
+        let distinct: Vec<(&str, &[u16])> = distinct
+            .iter()
+            .enumerate()
+            .map(|(i, guid)| {
+                let ords: &[u16] = if i % 10 == 0 { &[0, 2, 5] } else { &[0] };
+                (guid.as_str(), ords)
+            })
+            .collect();
         assert_eq!(note_and_card_ids(&distinct), allocated(&distinct));
         let mut colliding = distinct.clone();
-        colliding[4000] = "guid17";
+        colliding[4001].0 = "guid17";
         let ids = note_and_card_ids(&colliding);
         assert_eq!(ids, allocated(&colliding));
-        assert_eq!(ids[4000].0, ids[17].0 + 1, "the repeat probes forward");
+        assert_eq!(ids[4001].0, ids[17].0 + 1, "the repeat probes forward");
+        assert_eq!(ids[10].1.len(), 3);
+        assert_eq!(
+            ids[10].1[0],
+            stable_id("card", "guid10"),
+            "a note's first card keeps the id it had with one card"
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! templates = "card-design"                    # a folder, as for --templates
 //! layout = "answer-label"                      # as for --layout; detected when left out
 //! question_level = 3                           # or "###": headings at this level are questions
+//! cards = "both"                               # every question makes its reverse card too
 //!
 //! [[deck]]
 //! sources = ["mlops-interview-questions.md"]
@@ -66,6 +67,7 @@ struct RawDeck {
     preset: Option<Spanned<String>>,
     layout: Option<Spanned<String>>,
     question_level: Option<Spanned<RawLevel>>,
+    cards: Option<Spanned<String>>,
     #[serde(default)]
     bom: bool,
     lock: Option<Spanned<RawLock>>,
@@ -142,6 +144,9 @@ pub struct DeckConfig {
     pub layout: LayoutChoice,
     /// The heading level of the questions, for sources whose front matter names none.
     pub question_level: Option<usize>,
+    /// `cards = "both"`: every question also makes its reverse card, unless its document's
+    /// front matter says `cards: basic`.
+    pub reversed: bool,
 }
 
 impl DeckConfig {
@@ -171,6 +176,7 @@ impl DeckConfig {
             download_images: self
                 .download_images
                 .then(crate::render::remote::DownloadLimits::from_env),
+            reversed: self.reversed,
         })
     }
 }
@@ -282,6 +288,22 @@ impl Config {
                 })?),
                 None => None,
             };
+            let reversed = match &deck.cards {
+                Some(cards) => match cards.get_ref().as_str() {
+                    "both" => true,
+                    "basic" => false,
+                    other => {
+                        return Err(at(
+                            cards.span(),
+                            format!(
+                                "`cards = {other:?}`: \"both\" (a reverse card for every \
+                                 question) or \"basic\" (the default)"
+                            ),
+                        ));
+                    }
+                },
+                None => false,
+            };
             let text_options = TextOptions {
                 preset,
                 bom: deck.bom,
@@ -342,6 +364,7 @@ impl Config {
                 locked: deck.locked,
                 layout,
                 question_level,
+                reversed,
             });
         }
         Ok(Config {

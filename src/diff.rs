@@ -99,6 +99,7 @@ fn diff_notes(old: &[InspectedNote], new: &[InspectedNote]) -> DiffReport {
             guid: note.guid.clone(),
             question: visible(note.first_field()),
             previous,
+            now_kind: None,
         });
     };
     for note in new {

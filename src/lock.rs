@@ -299,6 +299,7 @@ mod tests {
             modified: 5,
             removed: false,
             subdeck: String::new(),
+            kind: Default::default(),
         }
     }
 

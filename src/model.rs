@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Field names of deckforge's basic note type, in order. Anki keys note type compatibility on
 /// the names, order and count of fields (anki-format.md §3.2), so this list never changes shape.
@@ -20,6 +20,66 @@ pub mod field {
     pub const SECTION: usize = 2;
     pub const NUMBER: usize = 3;
     pub const SOURCE: usize = 4;
+}
+
+/// Field names of deckforge's cloze note type, in order; like [`FIELD_NAMES`], this list never
+/// changes shape. `Text` holds the clozes (the question, and the answer too when it has
+/// clozes); `Extra` the answer shown under it on the back when the clozes are all in the question.
+pub const CLOZE_FIELD_NAMES: [&str; 5] = ["Text", "Extra", "Section", "Number", "Source"];
+
+/// Index of each field of the cloze note type in [`CLOZE_FIELD_NAMES`]; the last three are
+/// where the basic type has them.
+pub mod cloze_field {
+    pub const TEXT: usize = 0;
+    pub const EXTRA: usize = 1;
+}
+
+// The fields the two kinds share sit at the same places, so code reading the first two fields
+// (images, sounds) or the last three reads either kind.
+const _: () = assert!(
+    cloze_field::TEXT == field::QUESTION
+        && cloze_field::EXTRA == field::ANSWER
+        && FIELD_NAMES.len() == CLOZE_FIELD_NAMES.len()
+);
+
+/// The kind of note a question makes, each its own note type. A question that changes kind
+/// becomes a new note (Anki refuses to change an existing note's type on import), so the kind
+/// is part of a note's identity.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum NoteKind {
+    /// One card: question → answer.
+    #[default]
+    Basic,
+    /// Two cards: question → answer, and answer → question.
+    Reversed,
+    /// One card per cloze number (`{{c1::…}}`, `==…==`).
+    Cloze,
+}
+
+impl NoteKind {
+    pub const ALL: [NoteKind; 3] = [NoteKind::Basic, NoteKind::Reversed, NoteKind::Cloze];
+
+    /// The word the lock, reports and docs use.
+    pub fn name(self) -> &'static str {
+        match self {
+            NoteKind::Basic => "basic",
+            NoteKind::Reversed => "reversed",
+            NoteKind::Cloze => "cloze",
+        }
+    }
+
+    pub fn is_basic(&self) -> bool {
+        *self == NoteKind::Basic
+    }
+}
+
+impl std::fmt::Display for NoteKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
 }
 
 /// One card template of a note type.
@@ -78,6 +138,44 @@ impl NoteType {
         }
     }
 
+    /// deckforge's reversed note type: the basic type's fields, and its templates followed by
+    /// the reverse ones (`templates`), so a note makes a card each way.
+    pub fn reversed(
+        id: i64,
+        name: String,
+        templates: Vec<CardTemplate>,
+        css: String,
+        modified: i64,
+    ) -> Self {
+        NoteType::basic(id, name, templates, css, modified)
+    }
+
+    /// deckforge's cloze note type: the [`CLOZE_FIELD_NAMES`] fields, sorted by the text, one
+    /// card per cloze number of the `Text` field, from its one template.
+    pub fn cloze(
+        id: i64,
+        name: String,
+        template: CardTemplate,
+        css: String,
+        modified: i64,
+    ) -> Self {
+        NoteType {
+            id,
+            name,
+            fields: CLOZE_FIELD_NAMES
+                .iter()
+                .map(|name| name.to_string())
+                .collect(),
+            sort_field: cloze_field::TEXT,
+            templates: vec![template],
+            cards: CardRule::Cloze {
+                field: cloze_field::TEXT,
+            },
+            css,
+            modified,
+        }
+    }
+
     /// The index of the field named `name`.
     pub fn field_index(&self, name: &str) -> Option<usize> {
         self.fields.iter().position(|field| field == name)
@@ -98,7 +196,7 @@ impl NoteType {
 }
 
 /// The distinct cloze numbers (`{{c3::` gives 3) in `text`, ascending; numbers from 1.
-fn cloze_numbers(text: &str) -> Vec<u16> {
+pub fn cloze_numbers(text: &str) -> Vec<u16> {
     let mut numbers: Vec<u16> = text
         .match_indices("{{c")
         .filter_map(|(at, _)| {
@@ -162,6 +260,8 @@ pub struct NoteMarkdown {
     pub answer: String,
     /// The headings above the question, outermost first.
     pub section: Vec<String>,
+    /// The kind of note: apps other than Anki get one card per card Anki would make.
+    pub kind: NoteKind,
 }
 
 /// A media file to ship inside an `.apkg`, under its packed name.

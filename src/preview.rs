@@ -4,8 +4,8 @@
 //! Anki's template language is rendered here for the subset deckforge's templates (and most
 //! hand-written ones) use: `{{Field}}`, `{{#Field}}…{{/Field}}`, `{{^Field}}…{{/Field}}`,
 //! `{{FrontSide}}`, the special fields `{{Tags}}`, `{{Deck}}`, `{{Subdeck}}`, `{{Card}}`
-//! and `{{Type}}`, and the `text:` filter. Other filters (`hint:`, `type:`, `cloze:`, …)
-//! show the field unchanged. Field values are inserted as they are: they are already
+//! and `{{Type}}`, and the `text:` and `cloze:` filters (one preview card per cloze number,
+//! as Anki makes them). Other filters (`hint:`, `type:`, …) show the field unchanged. Field values are inserted as they are: they are already
 //! sanitised HTML, exactly what Anki would insert.
 //!
 //! The page needs no network: its CSS, script and card data are inline, and a
@@ -20,7 +20,7 @@ use crate::build::{BuildOptions, plan};
 use crate::diagnostic::Diagnostic;
 use crate::error::Result;
 use crate::html::escape;
-use crate::model::{Package, field};
+use crate::model::{CardRule, Package, field};
 use crate::source;
 use crate::templates::CARD_TEMPLATE_NAME;
 use crate::write::anki_text::strip_html_preserving_media_filenames;
@@ -41,6 +41,8 @@ pub struct TemplateContext {
     pub note_type: String,
     /// The rendered front, for `{{FrontSide}}` on the back; `None` while rendering the front.
     pub front_side: Option<String>,
+    /// The card's cloze number, for `{{cloze:Field}}` (0 on a card of a standard note type).
+    pub cloze: u16,
 }
 
 impl TemplateContext {
@@ -197,6 +199,12 @@ fn render_nodes(
                 for filter in filters.iter().rev() {
                     if *filter == "text" {
                         value = escape(&strip_html_preserving_media_filenames(&value));
+                    } else if *filter == "cloze" {
+                        value = source::cloze::render(
+                            &value,
+                            context.cloze,
+                            context.front_side.is_some(),
+                        );
                     }
                 }
                 out.push_str(&value);
@@ -286,36 +294,12 @@ pub(crate) fn preview_cards(package: &Package) -> (Vec<PreviewCard>, Vec<Templat
     let mut cards = Vec::with_capacity(package.notes.len());
     for note in package.notes.iter().filter(|n| n.markdown.is_some()) {
         let note_type = &package.meta.note_types[note.note_type];
-        let (front_template, back_template, card_name) = match note_type.templates.first() {
-            Some(t) => (t.front.as_str(), t.back.as_str(), t.name.as_str()),
-            None => ("", "", CARD_TEMPLATE_NAME),
-        };
         let deck = package
             .meta
             .decks
             .get(note.deck)
             .map(|d| d.name.clone())
             .unwrap_or_default();
-        let mut context = TemplateContext {
-            fields: note_type
-                .fields
-                .iter()
-                .cloned()
-                .zip(
-                    note.fields
-                        .iter()
-                        .map(|f| crate::render::media::preview_players(f)),
-                )
-                .collect(),
-            tags: note.tags.join(" "),
-            deck: deck.clone(),
-            card: card_name.to_string(),
-            note_type: note_type.name.clone(),
-            front_side: None,
-        };
-        let front = note_problem(render_template(front_template, &context));
-        context.front_side = Some(front.clone());
-        let back = note_problem(render_template(back_template, &context));
         let section = note
             .markdown
             .as_ref()
@@ -331,16 +315,48 @@ pub(crate) fn preview_cards(package: &Package) -> (Vec<PreviewCard>, Vec<Templat
             .collect::<Vec<_>>()
             .join(" ")
             .to_lowercase();
-        cards.push(PreviewCard {
-            front,
-            back,
-            section,
-            deck,
-            number: note.fields[field::NUMBER].clone(),
-            tags: note.tags.join(" "),
-            guid: note.guid.clone(),
-            search,
-        });
+        // One preview card per card the note makes: each template's, or each cloze number's.
+        for card in &note.cards {
+            let (template, cloze) = match note_type.cards {
+                CardRule::EachTemplate => (note_type.templates.get(usize::from(card.ord)), 0),
+                CardRule::Cloze { .. } => (note_type.templates.first(), card.ord + 1),
+            };
+            let (front_template, back_template, card_name) = match template {
+                Some(t) => (t.front.as_str(), t.back.as_str(), t.name.as_str()),
+                None => ("", "", CARD_TEMPLATE_NAME),
+            };
+            let mut context = TemplateContext {
+                fields: note_type
+                    .fields
+                    .iter()
+                    .cloned()
+                    .zip(
+                        note.fields
+                            .iter()
+                            .map(|f| crate::render::media::preview_players(f)),
+                    )
+                    .collect(),
+                tags: note.tags.join(" "),
+                deck: deck.clone(),
+                card: card_name.to_string(),
+                note_type: note_type.name.clone(),
+                front_side: None,
+                cloze,
+            };
+            let front = note_problem(render_template(front_template, &context));
+            context.front_side = Some(front.clone());
+            let back = note_problem(render_template(back_template, &context));
+            cards.push(PreviewCard {
+                front,
+                back,
+                section: section.clone(),
+                deck: deck.clone(),
+                number: note.fields[field::NUMBER].clone(),
+                tags: note.tags.join(" "),
+                guid: note.guid.clone(),
+                search: search.clone(),
+            });
+        }
     }
     (cards, problems)
 }
@@ -384,7 +400,13 @@ pub fn page(package: &Package) -> (String, PreviewSummary) {
     };
     let title = escape(deck_name);
     // `</style` inside a user's CSS would end the element; `\/` is the same character in CSS.
-    let card_css = package.meta.note_types[0].css.replace("</", "<\\/");
+    // The basic type's CSS, and what another note type adds to it (the cloze rules).
+    let basic_css = package.meta.note_types[0].css.as_str();
+    let mut card_css = basic_css.to_string();
+    for note_type in &package.meta.note_types[1..] {
+        card_css.push_str(note_type.css.strip_prefix(basic_css).unwrap_or_default());
+    }
+    let card_css = card_css.replace("</", "<\\/");
     let html = format!(
         r#"<!DOCTYPE html>
 <html lang="en" class="df-page">

@@ -30,6 +30,12 @@ pub struct Templates {
 /// The template name is part of the note type's schema; it never changes.
 pub(crate) const CARD_TEMPLATE_NAME: &str = "Question → Answer";
 
+/// The reverse card's template name in the reversed note type; it never changes once shipped.
+pub const REVERSE_TEMPLATE_NAME: &str = "Answer → Question";
+
+/// The cloze note type's template name; it never changes once shipped.
+pub const CLOZE_TEMPLATE_NAME: &str = "Cloze";
+
 impl Default for Templates {
     fn default() -> Self {
         Templates {
@@ -197,6 +203,34 @@ impl Templates {
             }
         }
         Ok(())
+    }
+
+    /// The reversed note type's card templates: these templates' card, then the reverse one
+    /// (answer → question, named [`REVERSE_TEMPLATE_NAME`]). The reverse design is built in.
+    pub fn reversed_templates(&self) -> Vec<CardTemplate> {
+        let mut templates = self.card_templates();
+        templates.push(CardTemplate {
+            name: REVERSE_TEMPLATE_NAME.to_string(),
+            front: include_str!("../templates/reverse-front.html").to_string(),
+            back: include_str!("../templates/reverse-back.html").to_string(),
+        });
+        templates
+    }
+
+    /// The cloze note type's one template ([`CLOZE_TEMPLATE_NAME`]), built in: Anki renders
+    /// `{{cloze:Text}}` once per cloze number.
+    pub fn cloze_template(&self) -> CardTemplate {
+        CardTemplate {
+            name: CLOZE_TEMPLATE_NAME.to_string(),
+            front: include_str!("../templates/cloze-front.html").to_string(),
+            back: include_str!("../templates/cloze-back.html").to_string(),
+        }
+    }
+
+    /// The cloze note type's CSS: these templates' CSS and the cloze rules, kept apart so the
+    /// basic type's design (and its stamp) is untouched.
+    pub fn cloze_css(&self) -> String {
+        format!("{}{}", self.css, include_str!("../templates/cloze.css"))
     }
 
     /// The note type's card templates: one, named [`CARD_TEMPLATE_NAME`].

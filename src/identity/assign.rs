@@ -6,10 +6,11 @@ use std::hash::BuildHasherDefault;
 
 use serde::Serialize;
 
-use super::hash::{ContentHash, IdHasher, explicit_guid, note_guid};
+use super::hash::{ContentHash, IdHasher, kind_explicit_guid, kind_note_guid};
 use super::matching::{Matching, match_explicit_ids, match_same_question};
 use super::record::{LATEST_TIME, LockedNote};
 use super::reword::match_rewordings;
+use crate::model::NoteKind;
 
 /// What identity assignment needs to know about one card of the current sources.
 #[derive(Debug, Clone)]
@@ -20,6 +21,8 @@ pub struct CardKey {
     pub explicit_id: Option<String>,
     pub content_hash: ContentHash,
     pub answer_hash: ContentHash,
+    /// The kind of note the card makes: only a record of the same kind is its note.
+    pub kind: NoteKind,
 }
 
 /// How a note changed since the build recorded in the lock.
@@ -116,9 +119,26 @@ pub fn assign_owned(
     let matching = {
         let records: Vec<&LockedNote> = positions.iter().map(|&p| &previous[p]).collect();
         let mut m = Matching::new(next.len(), records.len());
-        match_explicit_ids(&records, &next, &mut m);
-        match_same_question(&records, &next, &mut m);
-        match_rewordings(&records, &next, &mut m);
+        let run = |m: &mut Matching| {
+            match_explicit_ids(&records, &next, m);
+            match_same_question(&records, &next, m);
+            match_rewordings(&records, &next, m);
+        };
+        // Each kind is matched on its own: a question that changed kind is a new note.
+        let kinds: std::collections::BTreeSet<NoteKind> = records
+            .iter()
+            .map(|r| r.kind)
+            .chain(next.iter().map(|c| c.kind))
+            .collect();
+        if kinds.len() <= 1 {
+            run(&mut m);
+        } else {
+            for kind in kinds {
+                let held = m.hold_other_kinds(kind, &records, &next);
+                run(&mut m);
+                m.release(held);
+            }
+        }
         m
     };
     // A matched record's questions are no longer needed (unless it was reworded, for the
@@ -166,6 +186,7 @@ fn unassigned(card: CardKey) -> LockedNote {
         modified: 0,
         removed: false,
         subdeck: String::new(),
+        kind: card.kind,
     }
 }
 
@@ -233,22 +254,22 @@ fn decide(
 /// 800 million hashes.
 #[derive(Default)]
 struct FreshGuids<'a> {
-    next_occurrence: HashMap<(bool, &'a str), usize>,
+    next_occurrence: HashMap<(NoteKind, bool, &'a str), usize>,
 }
 
 impl<'a> FreshGuids<'a> {
     fn guid(&mut self, namespace: &str, card: &'a LockedNote, taken: &mut GuidSet) -> String {
         let key = match &card.id {
-            Some(id) => (true, id.as_str()),
-            None => (false, card.question.as_str()),
+            Some(id) => (card.kind, true, id.as_str()),
+            None => (card.kind, false, card.question.as_str()),
         };
         // Occurrences below the remembered one were all taken, and stay taken.
         let occurrence = self.next_occurrence.entry(key).or_insert(0);
         loop {
             let guid = match &card.id {
-                Some(id) if *occurrence == 0 => explicit_guid(namespace, id),
-                Some(id) => explicit_guid(namespace, &format!("{id}#{occurrence}")),
-                None => note_guid(namespace, &card.question, *occurrence),
+                Some(id) if *occurrence == 0 => kind_explicit_guid(card.kind, namespace, id),
+                Some(id) => kind_explicit_guid(card.kind, namespace, &format!("{id}#{occurrence}")),
+                None => kind_note_guid(card.kind, namespace, &card.question, *occurrence),
             };
             *occurrence += 1;
             if taken.insert(&guid) {
@@ -278,7 +299,7 @@ fn removed(records: &[&LockedNote], claimed: &[bool], now: i64) -> Vec<(LockedNo
 
 #[cfg(test)]
 mod tests {
-    use super::super::hash::content_hash;
+    use super::super::hash::{content_hash, explicit_guid, note_guid};
     use super::super::normalise::normalise_question;
     use super::*;
 
@@ -289,6 +310,7 @@ mod tests {
             explicit_id: None,
             content_hash: content_hash([question, answer]),
             answer_hash: content_hash([answer]),
+            kind: NoteKind::Basic,
         }
     }
 

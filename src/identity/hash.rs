@@ -11,6 +11,8 @@ use std::hash::BuildHasherDefault;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::model::NoteKind;
+
 /// Version tag mixed into every key so a future algorithm change cannot collide with this one.
 const KEY_PREFIX: &str = "deckforge/v1";
 
@@ -76,6 +78,35 @@ pub fn note_guid(namespace: &str, normalised_question: &str, occurrence: usize) 
 /// The GUID of a question with an explicit author id: independent of the question's wording.
 pub(crate) fn explicit_guid(namespace: &str, id: &str) -> String {
     base91(sha256_u64(&["id", namespace, id]))
+}
+
+/// The GUID of a question of note kind `kind`: a basic note's is [`note_guid`]'s; other kinds
+/// hash under their own name, so a question that changes kind gets a new note instead of one
+/// Anki would refuse as a note type change.
+pub fn kind_note_guid(
+    kind: NoteKind,
+    namespace: &str,
+    normalised_question: &str,
+    occurrence: usize,
+) -> String {
+    if kind.is_basic() {
+        return note_guid(namespace, normalised_question, occurrence);
+    }
+    let tag = format!("note/{kind}");
+    let occurrence = occurrence.to_string();
+    let mut parts = vec![tag.as_str(), namespace, normalised_question];
+    if occurrence != "0" {
+        parts.push(&occurrence);
+    }
+    base91(sha256_u64(&parts))
+}
+
+/// [`explicit_guid`] for a note of kind `kind` (see [`kind_note_guid`]).
+pub fn kind_explicit_guid(kind: NoteKind, namespace: &str, id: &str) -> String {
+    if kind.is_basic() {
+        return explicit_guid(namespace, id);
+    }
+    base91(sha256_u64(&[&format!("id/{kind}"), namespace, id]))
 }
 
 /// A short digest for change detection (lock file content and answer hashes): the first 12

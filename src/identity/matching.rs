@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use super::hash::ContentHash;
 use super::record::LockedNote;
+use crate::model::NoteKind;
 
 /// Which record each card took, and which records are taken.
 pub(super) struct Matching {
@@ -23,6 +24,39 @@ impl Matching {
             matched: vec![None; cards],
             claimed: vec![false; records],
             reworded: vec![false; cards],
+        }
+    }
+
+    /// Hides the records and cards of kinds other than `kind` from the matchers (as if
+    /// claimed and matched), returning what to give back with [`Matching::release`].
+    pub(super) fn hold_other_kinds(
+        &mut self,
+        kind: NoteKind,
+        records: &[&LockedNote],
+        cards: &[LockedNote],
+    ) -> (Vec<usize>, Vec<usize>) {
+        let records: Vec<usize> = (0..records.len())
+            .filter(|&r| !self.claimed[r] && records[r].kind != kind)
+            .collect();
+        let cards: Vec<usize> = (0..cards.len())
+            .filter(|&c| self.matched[c].is_none() && cards[c].kind != kind)
+            .collect();
+        for &r in &records {
+            self.claimed[r] = true;
+        }
+        for &c in &cards {
+            self.matched[c] = Some(usize::MAX);
+        }
+        (records, cards)
+    }
+
+    /// Gives back what [`Matching::hold_other_kinds`] hid.
+    pub(super) fn release(&mut self, (records, cards): (Vec<usize>, Vec<usize>)) {
+        for r in records {
+            self.claimed[r] = false;
+        }
+        for c in cards {
+            self.matched[c] = None;
         }
     }
 

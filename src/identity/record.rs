@@ -7,6 +7,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::hash::ContentHash;
+use crate::model::NoteKind;
 
 /// The latest time deckforge accepts, in seconds (the last second of the year 9999): Anki
 /// stores some times in milliseconds, and later ones would overflow.
@@ -40,6 +41,10 @@ pub struct LockedNote {
     /// main deck, and unknown in locks older than version 2.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub subdeck: String,
+    /// The kind of note it is (basic when absent, as in every lock before cloze and reversed
+    /// notes); a question only keeps this note while it stays of this kind.
+    #[serde(default, skip_serializing_if = "NoteKind::is_basic")]
+    pub kind: NoteKind,
 }
 
 /// Why `guid` cannot be a note's GUID, if it cannot: Anki would store an empty, invisible or

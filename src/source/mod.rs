@@ -1,5 +1,6 @@
 //! Turns source documents into card drafts: reading files, front matter, and the Markdown walk.
 
+pub(crate) mod cloze;
 pub mod frontmatter;
 // The layouts are being reworked (issue of helper "reader"); their items become `pub(crate)`
 // with that work, until then the lint that asks for it is quiet here.
@@ -14,6 +15,7 @@ use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
+use crate::model::NoteKind;
 pub(crate) use frontmatter::FrontMatter;
 pub use layout::{Layout, LayoutChoice};
 
@@ -39,6 +41,11 @@ pub struct CardDraft {
     pub source_link: Option<String>,
     /// Tags the question carries, such as `difficulty::easy` from a 👶 emoji.
     pub tags: Vec<String>,
+    /// The kind of note it makes: cloze when it holds a cloze (shorthands already written
+    /// out as `{{cN::…}}` in the question and answer), reversed when marked so
+    /// (`Question:::Answer`, `??`, front matter `cards: both`), else basic.
+    #[serde(default, skip_serializing_if = "NoteKind::is_basic")]
+    pub kind: NoteKind,
 }
 
 /// A question's first paragraph, for messages: a quiz question's code and options follow it.
@@ -104,6 +111,10 @@ pub struct Document {
     pub layout: Option<Layout>,
     /// (line, column, number) of every numbered question, answered or not, in document order.
     pub numbers: Vec<(usize, usize, u32)>,
+    /// What the front matter's `cards:` says: `Some(true)` for `both` (every question also
+    /// makes its reverse card), `Some(false)` for `basic`, `None` when unsaid (the project's
+    /// `cards` option then decides).
+    pub reversed: Option<bool>,
 }
 
 impl Document {
@@ -216,6 +227,8 @@ pub(crate) fn parse_pinned(
         .into_iter()
         .map(|message| Diagnostic::warning(path, 1, 1, message))
         .collect();
+    let reversed = cards_choice(&front_matter, text, path, &mut diagnostics);
+    decide_kinds(&mut extracted.cards, reversed, path, &mut diagnostics);
     let tags_line = text
         .lines()
         .take(front_matter.line_count)
@@ -311,6 +324,61 @@ pub(crate) fn parse_pinned(
         diagnostics,
         layout: extracted.layout,
         numbers: extracted.numbers,
+        reversed,
+    }
+}
+
+/// The front matter's `cards:` (`both` or `basic`), warning about any other value.
+fn cards_choice(
+    front_matter: &FrontMatter,
+    text: &str,
+    path: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<bool> {
+    let value = front_matter.get("cards")?;
+    match value.trim().to_ascii_lowercase().as_str() {
+        "both" | "reversed" => Some(true),
+        "basic" | "one" => Some(false),
+        _ => {
+            let line = text
+                .lines()
+                .take(front_matter.line_count)
+                .position(|l| l.starts_with("cards:"))
+                .map_or(1, |i| i + 1);
+            diagnostics.push(Diagnostic::warning(
+                path,
+                line,
+                1,
+                format!("front matter `cards: {value}` is neither `both` nor `basic`; ignored"),
+            ));
+            None
+        }
+    }
+}
+
+/// Gives each card its kind: cloze if it holds a cloze (its shorthands written out), else
+/// reversed if marked so or the document says `cards: both`; malformed clozes are warned about.
+fn decide_kinds(
+    cards: &mut [CardDraft],
+    reversed: Option<bool>,
+    path: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    for card in cards {
+        for text in [&card.question, &card.answer] {
+            diagnostics.extend(
+                cloze::problems(text)
+                    .into_iter()
+                    .map(|problem| Diagnostic::warning(path, card.line, card.column, problem)),
+            );
+        }
+        if let Some((question, answer)) = cloze::expand(&card.question, &card.answer) {
+            card.question = question;
+            card.answer = answer;
+            card.kind = NoteKind::Cloze;
+        } else if reversed == Some(true) {
+            card.kind = NoteKind::Reversed;
+        }
     }
 }
 

@@ -170,6 +170,7 @@ mod tests {
             explicit_id: None,
             source_link: None,
             tags: tags.iter().map(|t| t.to_string()).collect(),
+            kind: Default::default(),
         }
     }
 

@@ -7,6 +7,12 @@
 //! `.apkg` was imported) and for the collection's default note type, which Anki silently
 //! falls back to when the named one does not exist (Question and Answer then fill its first
 //! two fields).
+//!
+//! A deck with reversed or cloze notes has a note type per kind, so a first column names each
+//! row's note type (`#notetype column:1`); the fields follow it in the same order (every
+//! deckforge note type has five fields, so the other columns keep their places after it).
+//! Anki makes the cards itself on a CSV import: both cards of a reversed note, one per cloze
+//! number of a cloze note.
 
 use std::io::Write;
 
@@ -20,11 +26,17 @@ pub(crate) fn write_anki_csv<W: Write>(
 ) -> std::io::Result<()> {
     let with_deck_column = meta.decks.len() > 1;
     let note_type = &meta.note_types[0];
-    let tags_column = note_type.fields.len() + 1;
-    let guid_column = note_type.fields.len() + 2;
+    // With several note types a leading column names each row's.
+    let typed = usize::from(meta.note_types.len() > 1);
+    let tags_column = typed + note_type.fields.len() + 1;
+    let guid_column = typed + note_type.fields.len() + 2;
     writeln!(out, "#separator:comma")?;
     writeln!(out, "#html:true")?;
-    writeln!(out, "#notetype:{}", header_value(&note_type.name))?;
+    if typed == 1 {
+        writeln!(out, "#notetype column:1")?;
+    } else {
+        writeln!(out, "#notetype:{}", header_value(&note_type.name))?;
+    }
     writeln!(out, "#deck:{}", header_value(&meta.decks[0].name))?;
     writeln!(out, "#tags column:{tags_column}")?;
     writeln!(out, "#guid column:{guid_column}")?;
@@ -40,7 +52,11 @@ pub(crate) fn write_anki_csv<W: Write>(
         .from_writer(out);
     super::each_note(notes, |note| {
         let tags = note.tags.join(" ");
-        let mut record: Vec<&str> = note.fields.iter().map(String::as_str).collect();
+        let mut record: Vec<&str> = Vec::with_capacity(note.fields.len() + 4);
+        if typed == 1 {
+            record.push(&meta.note_types[note.note_type].name);
+        }
+        record.extend(note.fields.iter().map(String::as_str));
         record.push(&tags);
         record.push(&note.guid);
         if with_deck_column {

@@ -6,8 +6,9 @@ use std::fmt;
 use std::io::{self, Write};
 use std::str::FromStr;
 
-use crate::model::{DeckMeta, Note, NoteMarkdown, NoteSource, field};
+use crate::model::{DeckMeta, Note, NoteKind, NoteMarkdown, NoteSource, cloze_numbers, field};
 use crate::render::text::to_text;
+use crate::source::cloze::{hide, plain};
 
 /// The text formats deckforge writes, named after the app that imports them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -134,17 +135,95 @@ pub(crate) fn write_preset<W: Write>(
     }
 }
 
-/// Calls `each` with the notes still in the sources, in order. Notes removed from them stay in
-/// Anki outputs so Anki keeps their history, but the other apps match nothing by id, so there
-/// they would be new junk cards.
+/// Calls `each` with the notes still in the sources, in order, one call per card Anki would
+/// make: a reversed note also as answer → question, a cloze note once per cloze number (that
+/// cloze shown as `[...]` or its hint in front, the whole text behind). Notes removed from the
+/// sources stay in Anki outputs so Anki keeps their history, but the other apps match nothing
+/// by id, so there they would be new junk cards.
 fn current_notes(
     notes: &dyn NoteSource,
     mut each: impl FnMut(&Note, &NoteMarkdown) -> io::Result<()>,
 ) -> io::Result<()> {
     super::each_note(notes, |note| match &note.markdown {
-        Some(markdown) => each(note, markdown),
+        Some(markdown) if markdown.kind == NoteKind::Basic => each(note, markdown),
+        Some(markdown) => {
+            for (card, card_markdown) in cards_of(note, markdown) {
+                each(&card, &card_markdown)?;
+            }
+            Ok(())
+        }
         None => Ok(()),
     })
+}
+
+/// The cards of a reversed or cloze note as basic notes, for apps that know no other kind.
+/// A card after the first gets the id `GUID/n` (its card number).
+fn cards_of(note: &Note, markdown: &NoteMarkdown) -> Vec<(Note, NoteMarkdown)> {
+    let basic = |guid: String, fields: [String; 2], sides: [String; 2]| {
+        let mut card = note.clone();
+        card.guid = guid;
+        [card.fields[field::QUESTION], card.fields[field::ANSWER]] = fields;
+        let [question, answer] = sides;
+        let card_markdown = NoteMarkdown {
+            question,
+            answer,
+            kind: NoteKind::Basic,
+            ..markdown.clone()
+        };
+        (card, card_markdown)
+    };
+    let (html_question, html_answer) = (&note.fields[field::QUESTION], &note.fields[field::ANSWER]);
+    match markdown.kind {
+        NoteKind::Basic => vec![basic(
+            note.guid.clone(),
+            [html_question.clone(), html_answer.clone()],
+            [markdown.question.clone(), markdown.answer.clone()],
+        )],
+        NoteKind::Reversed => vec![
+            basic(
+                note.guid.clone(),
+                [html_question.clone(), html_answer.clone()],
+                [markdown.question.clone(), markdown.answer.clone()],
+            ),
+            basic(
+                format!("{}/2", note.guid),
+                [html_answer.clone(), html_question.clone()],
+                [markdown.answer.clone(), markdown.question.clone()],
+            ),
+        ],
+        NoteKind::Cloze => {
+            let mut numbers = cloze_numbers(&markdown.question);
+            numbers.extend(cloze_numbers(&markdown.answer));
+            numbers.sort_unstable();
+            numbers.dedup();
+            let in_answer = !cloze_numbers(&markdown.answer).is_empty();
+            let full = format!(
+                "{}\n\n{}",
+                plain(&markdown.question),
+                plain(&markdown.answer)
+            );
+            let full_html = format!("{}{}", plain(html_question), html_answer);
+            numbers
+                .iter()
+                .enumerate()
+                .map(|(i, &number)| {
+                    let mut front = hide(&markdown.question, number);
+                    if in_answer {
+                        front = format!("{front}\n\n{}", hide(&markdown.answer, number));
+                    }
+                    let guid = match i {
+                        0 => note.guid.clone(),
+                        _ => format!("{}/{number}", note.guid),
+                    };
+                    basic(
+                        guid,
+                        [hide(html_question, number), full_html.clone()],
+                        [front, full.clone()],
+                    )
+                })
+                .collect()
+        }
+    }
 }
 
 /// Characters some reader could take as the end of a line, beyond LF itself.

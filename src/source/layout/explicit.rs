@@ -64,24 +64,27 @@ impl Explicit {
             if src[start..end].trim().is_empty() {
                 return;
             }
-            self.card(src, question, start..end);
+            let reversed = src[lines[turn].clone()].trim() == "??";
+            self.card(src, question, start..end, reversed);
             return;
         }
         for line in lines {
-            if let Some((question, answer)) = separated(src, &line) {
-                self.card(src, question, answer);
+            if let Some((question, answer, reversed)) = separated(src, &line) {
+                self.card(src, question, answer, reversed);
             }
         }
     }
 
-    fn card(&mut self, src: &str, question: Range<usize>, answer: Range<usize>) {
+    fn card(&mut self, src: &str, question: Range<usize>, answer: Range<usize>, reversed: bool) {
         let text = src[question.clone()].trim();
         if text.is_empty() {
             return;
         }
         self.sections.seen_question = true;
+        let mut parts = clean_question(text, None);
+        parts.reversed = reversed;
         self.cards.open(RawCard {
-            question: clean_question(text, None),
+            question: parts,
             at: question.start,
             section: self.sections.path(),
             answer: answer.clone(),
@@ -122,14 +125,22 @@ fn lines(src: &str, range: &Range<usize>) -> Vec<Range<usize>> {
     out
 }
 
-/// A `Question::Answer` or `Question:::Answer` line: the two sides' ranges.
-fn separated(src: &str, line: &Range<usize>) -> Option<(Range<usize>, Range<usize>)> {
+/// A `Question::Answer` or `Question:::Answer` line: the two sides' ranges, and whether the
+/// separator was `:::` (the reverse card too).
+fn separated(src: &str, line: &Range<usize>) -> Option<(Range<usize>, Range<usize>, bool)> {
     let text = &src[line.clone()];
+    // A cloze's `{{c1::` and hint `::` are no separators.
+    let clozes = crate::source::cloze::spans(text);
+    let separators: Vec<usize> = text
+        .match_indices("::")
+        .map(|(at, _)| at)
+        .filter(|at| !clozes.iter().any(|cloze| cloze.contains(at)))
+        .collect();
     // `:::` counts once as `::`, so a second match means two separators or a path.
-    if text.contains('`') || text.contains("://") || text.matches("::").count() != 1 {
+    if text.contains('`') || text.contains("://") || separators.len() != 1 {
         return None;
     }
-    let at = text.find("::")?;
+    let at = separators[0];
     let width = if text[at..].starts_with(":::") { 3 } else { 2 };
     let (left, right) = (&text[..at], &text[at + width..]);
     if left.trim().is_empty() || right.trim().is_empty() || right.starts_with(':') {
@@ -144,7 +155,7 @@ fn separated(src: &str, line: &Range<usize>) -> Option<(Range<usize>, Range<usiz
         return None;
     }
     let start = line.start;
-    Some((start..start + at, start + at + width..line.end))
+    Some((start..start + at, start + at + width..line.end, width == 3))
 }
 
 #[cfg(test)]
@@ -152,7 +163,7 @@ mod tests {
     use super::*;
 
     fn split(text: &str) -> Option<(&str, &str)> {
-        separated(text, &(0..text.len())).map(|(q, a)| (&text[q], &text[a]))
+        separated(text, &(0..text.len())).map(|(q, a, _)| (&text[q], &text[a]))
     }
 
     #[test]
@@ -173,5 +184,12 @@ mod tests {
         assert_eq!(split("use std::mem::take"), None);
         assert_eq!(split("see `a::B`"), None);
         assert_eq!(split("http://x.example::Y"), None);
+        assert_eq!(
+            split("The {{c1::Capital::City}} of France :: Paris"),
+            Some(("The {{c1::Capital::City}} of France ", " Paris"))
+        );
+        assert_eq!(split("The {{c1::Capital}} of France"), None);
+        assert_eq!(separated("A:::B", &(0..5)).map(|s| s.2), Some(true));
+        assert_eq!(separated("A::B", &(0..4)).map(|s| s.2), Some(false));
     }
 }

@@ -906,6 +906,7 @@ fn materialise(src: &str, layout: Layout, found: Found, clutter: &[Range<usize>]
             number,
             source_link,
             tags,
+            reversed,
         } = card.question;
         // `### Q1: Question?` then `**A:** answer`: the label is no part of the answer.
         let (question, answer) = match layout {
@@ -953,6 +954,11 @@ fn materialise(src: &str, layout: Layout, found: Found, clutter: &[Range<usize>]
             explicit_id: None,
             source_link,
             tags,
+            kind: if reversed {
+                crate::model::NoteKind::Reversed
+            } else {
+                crate::model::NoteKind::Basic
+            },
         });
     }
     for (at, question, why) in dropped {

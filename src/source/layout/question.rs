@@ -13,6 +13,8 @@ pub(crate) struct QuestionParts {
     pub number: Option<u32>,
     pub source_link: Option<String>,
     pub tags: Vec<String>,
+    /// Marked to make the reverse card too (`Question:::Answer`, a `??` line).
+    pub reversed: bool,
 }
 
 /// Emoji authors use to rate difficulty, and the tag each becomes.
@@ -59,6 +61,7 @@ pub(crate) fn clean_question(markdown: &str, number: Option<u32>) -> QuestionPar
         number: number.or(prefix_number),
         source_link,
         tags,
+        reversed: false,
     }
 }
 

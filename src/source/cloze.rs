@@ -1,0 +1,385 @@
+//! Cloze deletions as authors write them: Anki's `{{c1::text}}` and `{{c1::text::hint}}`, and
+//! the `==text==` shorthand, which becomes `{{c1::…}}`, `{{c2::…}}`, … in order. Found outside
+//! code (a shorthand in code stays as written), so a note's kind is decided from its source.
+
+use std::ops::Range;
+
+use pulldown_cmark::{Event, Parser, Tag};
+
+use super::markdown::parser_options;
+
+/// A question and answer with their shorthand clozes written out, if either holds a cloze.
+/// Shorthand numbers follow the highest explicit number of the note, question first.
+pub(crate) fn expand(question: &str, answer: &str) -> Option<(String, String)> {
+    let explicit = crate::model::cloze_numbers(question)
+        .into_iter()
+        .chain(crate::model::cloze_numbers(answer))
+        .max();
+    let mut next = explicit.unwrap_or(0) + 1;
+    let question_marks = shorthands(question, &code_ranges(question));
+    let answer_marks = shorthands(answer, &code_ranges(answer));
+    if explicit.is_none() && question_marks.is_empty() && answer_marks.is_empty() {
+        return None;
+    }
+    let question = write_out(question, &question_marks, &mut next);
+    let answer = write_out(answer, &answer_marks, &mut next);
+    Some((question, answer))
+}
+
+/// What is wrong with the clozes of `markdown`, for `check` and the build's warnings: an
+/// opening never closed, the number 0, a shorthand inside code.
+pub(crate) fn problems(markdown: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let skipped = code_ranges(markdown);
+    let mut open: Vec<usize> = Vec::new();
+    let mut at = 0;
+    while at < markdown.len() {
+        if inside(&skipped, at) {
+            at += 1;
+            continue;
+        }
+        if let Some((number, length)) = opening(&markdown[at..]) {
+            if number == 0 {
+                problems.push(format!(
+                    "`{}` is no cloze: cloze numbers start at 1 ({{{{c1::…}}}})",
+                    &markdown[at..at + length]
+                ));
+            }
+            open.push(at);
+            at += length;
+        } else if markdown[at..].starts_with("}}") && !open.is_empty() {
+            open.pop();
+            at += 2;
+        } else {
+            at += 1;
+        }
+    }
+    for start in open {
+        let shown: String = markdown[start..].chars().take(24).collect();
+        problems.push(format!(
+            "cloze `{shown}…` is never closed with `}}}}`, so Anki shows it as text"
+        ));
+    }
+    let blocks = code_only(markdown);
+    for range in shorthands(markdown, &[]) {
+        if inside(&blocks, range.start) {
+            problems.push(format!(
+                "`{}` is inside code, so it stays code and is no cloze; put `==…==` outside the \
+                 code, or write {{{{c1::…}}}} there",
+                &markdown[range]
+            ));
+        }
+    }
+    problems
+}
+
+/// `text` with cloze markup taken away (`{{c1::Paris::city}}` reads `Paris`): what a cloze
+/// note's identity is keyed by, so adding, renumbering or hinting a cloze keeps the note.
+pub(crate) fn plain(text: &str) -> String {
+    shown(text, None, |_, _| String::new())
+}
+
+/// `text` as the front of cloze card `number` shows it outside Anki: that cloze as `[...]` (or
+/// `[hint]`), every other cloze as its text.
+pub(crate) fn hide(text: &str, number: u16) -> String {
+    shown(text, Some(u32::from(number)), |_, hint| {
+        format!("[{}]", hint.unwrap_or("..."))
+    })
+}
+
+/// `html` as Anki's `{{cloze:…}}` shows it on card `number`: that cloze hidden on the front
+/// (`[...]` or `[hint]`) and revealed on the back, both marked `class="cloze"`; the others as
+/// their text. For the preview, which renders the templates itself.
+pub(crate) fn render(html: &str, number: u16, back: bool) -> String {
+    shown(html, Some(u32::from(number)), |content, hint| match back {
+        true => format!("<span class=\"cloze\">{content}</span>"),
+        false => format!("<span class=\"cloze\">[{}]</span>", hint.unwrap_or("...")),
+    })
+}
+
+/// `text` with the clozes numbered `hidden` replaced by `hidden_as(content, hint)` and the
+/// others as their text, hints left out.
+fn shown(
+    text: &str,
+    hidden: Option<u32>,
+    hidden_as: impl Fn(&str, Option<&str>) -> String,
+) -> String {
+    /// An open cloze: whether it is hidden, and where in the output it and its hint start.
+    struct Open {
+        hides: bool,
+        start: usize,
+        hint: Option<usize>,
+    }
+    // A `}}` inside math is the math's (Anki's own rendering is guarded by `guard_math`).
+    let math = math_ranges(text);
+    let mut out = String::with_capacity(text.len());
+    let mut open: Vec<Open> = Vec::new();
+    let mut at = 0;
+    while let Some(c) = text[at..].chars().next() {
+        if inside(&math, at) {
+            out.push(c);
+            at += c.len_utf8();
+        } else if let Some((number, length)) = opening(&text[at..]) {
+            let hides = Some(number) == hidden && !open.iter().any(|o| o.hides);
+            open.push(Open {
+                hides,
+                start: out.len(),
+                hint: None,
+            });
+            at += length;
+        } else if !open.is_empty() && text[at..].starts_with("}}") {
+            let cloze = open.pop().expect("checked above");
+            let end = cloze.hint.unwrap_or(out.len());
+            if cloze.hides {
+                let hint = cloze.hint.map(|h| out[h..].to_string());
+                let replaced = hidden_as(
+                    &out[cloze.start..end],
+                    hint.as_deref().filter(|h| !h.is_empty()),
+                );
+                out.truncate(cloze.start);
+                out.push_str(&replaced);
+            } else {
+                out.truncate(end);
+            }
+            at += 2;
+        } else if open.last().is_some_and(|o| o.hint.is_none()) && text[at..].starts_with("::") {
+            if let Some(last) = open.last_mut() {
+                last.hint = Some(out.len());
+            }
+            at += 2;
+        } else {
+            out.push(c);
+            at += c.len_utf8();
+        }
+    }
+    out
+}
+
+/// The byte ranges of the outermost `{{cN::…}}` clozes of `text` (an unclosed one runs to the
+/// end), so a reader can leave their `::` alone.
+pub(crate) fn spans(text: &str) -> Vec<Range<usize>> {
+    let math = math_ranges(text);
+    let mut spans = Vec::new();
+    let mut depth = 0;
+    let mut start = 0;
+    let mut at = 0;
+    while at < text.len() {
+        if inside(&math, at) {
+            at += 1;
+        } else if let Some((_, length)) = opening(&text[at..]) {
+            if depth == 0 {
+                start = at;
+            }
+            depth += 1;
+            at += length;
+        } else if depth > 0 && text[at..].starts_with("}}") {
+            depth -= 1;
+            at += 2;
+            if depth == 0 {
+                spans.push(start..at);
+            }
+        } else {
+            at += 1;
+        }
+    }
+    if depth > 0 {
+        spans.push(start..text.len());
+    }
+    spans
+}
+
+/// A cloze opening `{{cN::` at the start of `text`: its number and length.
+fn opening(text: &str) -> Option<(u32, usize)> {
+    let rest = text.strip_prefix("{{c")?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || !rest[digits..].starts_with("::") {
+        return None;
+    }
+    let number = rest[..digits].parse().unwrap_or(u32::MAX);
+    Some((number, 3 + digits + 2))
+}
+
+fn inside(ranges: &[Range<usize>], at: usize) -> bool {
+    ranges.iter().any(|range| range.contains(&at))
+}
+
+/// Where `markdown` holds code, math or raw HTML, in which `==` is no shorthand.
+fn code_ranges(markdown: &str) -> Vec<Range<usize>> {
+    ranges_of(markdown, |event| {
+        matches!(
+            event,
+            Event::Code(_)
+                | Event::Start(Tag::CodeBlock(_))
+                | Event::InlineMath(_)
+                | Event::DisplayMath(_)
+                | Event::Html(_)
+                | Event::InlineHtml(_)
+                | Event::Start(Tag::HtmlBlock)
+        )
+    })
+}
+
+/// Where `markdown` holds math.
+fn math_ranges(markdown: &str) -> Vec<Range<usize>> {
+    if !markdown.contains('$') {
+        return Vec::new();
+    }
+    ranges_of(markdown, |event| {
+        matches!(event, Event::InlineMath(_) | Event::DisplayMath(_))
+    })
+}
+
+/// Where `markdown` holds code spans and blocks.
+fn code_only(markdown: &str) -> Vec<Range<usize>> {
+    ranges_of(markdown, |event| {
+        matches!(event, Event::Code(_) | Event::Start(Tag::CodeBlock(_)))
+    })
+}
+
+fn ranges_of(markdown: &str, wanted: impl Fn(&Event) -> bool) -> Vec<Range<usize>> {
+    if !markdown.contains('`') && !markdown.contains('$') && !markdown.contains('<') {
+        // Indented code needs four spaces at a line's start.
+        if !markdown.contains("\n    ") && !markdown.contains("\n\t") {
+            return Vec::new();
+        }
+    }
+    Parser::new_ext(markdown, parser_options())
+        .into_offset_iter()
+        .filter(|(event, _)| wanted(event))
+        .map(|(_, range)| range)
+        .collect()
+}
+
+/// The `==text==` shorthands of `text` whose markers are outside `skipped`: the marker must
+/// hug the text (`== x ==` and `a == b` are not one) and not touch a letter or digit outside
+/// (`x==y==z` is code-like), on one line.
+fn shorthands(text: &str, skipped: &[Range<usize>]) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let word = |at: Option<usize>| {
+        at.and_then(|i| text[..i].chars().next_back().filter(|_| i > 0))
+            .is_some_and(|c| c.is_alphanumeric() || c == '=')
+    };
+    let mut found = Vec::new();
+    let mut at = 0;
+    while let Some(found_at) = text[at..].find("==") {
+        let open = at + found_at;
+        at = open + 2;
+        let next = text[open + 2..].chars().next();
+        if word(Some(open))
+            || next.is_none_or(|c| c.is_whitespace() || c == '=')
+            || inside(skipped, open)
+        {
+            continue;
+        }
+        let line_end = text[open + 2..]
+            .find('\n')
+            .map_or(text.len(), |i| open + 2 + i);
+        let Some(close) = text[open + 2..line_end].find("==").map(|i| open + 2 + i) else {
+            continue;
+        };
+        let after = text[close + 2..].chars().next();
+        let hugging = !text[..close].ends_with(char::is_whitespace);
+        if !hugging
+            || after.is_some_and(|c| c.is_alphanumeric() || c == '=')
+            || inside(skipped, close)
+            || bytes.get(close + 2) == Some(&b'=')
+        {
+            continue;
+        }
+        found.push(open..close + 2);
+        at = close + 2;
+    }
+    found
+}
+
+/// `text` with each shorthand in `marks` written as the next numbered cloze.
+fn write_out(text: &str, marks: &[Range<usize>], next: &mut u16) -> String {
+    let mut out = String::with_capacity(text.len() + marks.len() * 8);
+    let mut copied = 0;
+    for mark in marks {
+        out.push_str(&text[copied..mark.start]);
+        out.push_str(&format!(
+            "{{{{c{next}::{}}}}}",
+            &text[mark.start + 2..mark.end - 2]
+        ));
+        *next += 1;
+        copied = mark.end;
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shorthands_become_numbered_clozes_after_the_explicit_ones() {
+        assert_eq!(
+            expand("The capital of ==France== is ==Paris==.", "A city."),
+            Some((
+                "The capital of {{c1::France}} is {{c2::Paris}}.".to_string(),
+                "A city.".to_string()
+            ))
+        );
+        assert_eq!(
+            expand("{{c2::Rust}} is ==safe==", "and ==fast==").unwrap(),
+            (
+                "{{c2::Rust}} is {{c3::safe}}".to_string(),
+                "and {{c4::fast}}".to_string()
+            )
+        );
+        assert_eq!(expand("What is X?", "x"), None);
+    }
+
+    #[test]
+    fn code_math_and_comparisons_are_no_shorthand() {
+        assert_eq!(expand("Is `a ==b== c` true?", "Yes, $x==y==z$."), None);
+        assert_eq!(expand("Is a == b == c?", "x==y==z and ==  no=="), None);
+        assert_eq!(
+            expand("Q?", "```\n==code==\n```\n\nand ==this==")
+                .unwrap()
+                .1,
+            "```\n==code==\n```\n\nand {{c1::this}}"
+        );
+        assert_eq!(expand("===x===?", "a"), None);
+    }
+
+    #[test]
+    fn problems_name_unclosed_zero_and_code_shorthands() {
+        let found = problems("{{c1::open and {{c0::zero}} and `==code==` and ==fine==");
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(found[0].contains("`{{c0::` is no cloze"), "{found:?}");
+        assert!(found[1].contains("never closed"), "{found:?}");
+        assert!(found[2].contains("`==code==` is inside code"), "{found:?}");
+        assert!(problems("{{c1::$\\frac{1}{\\sqrt{2}}$}} ==x==").is_empty());
+    }
+
+    #[test]
+    fn plain_text_drops_markup_and_hints() {
+        assert_eq!(
+            plain("The {{c1::capital::city}} is {{c2::Paris}}."),
+            "The capital is Paris."
+        );
+        assert_eq!(plain("{{c1::outer {{c2::inner}}}} x"), "outer inner x");
+        assert_eq!(plain("no cloze: a::b }}"), "no cloze: a::b }}");
+        assert_eq!(
+            plain("It is {{c1::$\\frac{1}{\\sqrt{2}}$}}."),
+            "It is $\\frac{1}{\\sqrt{2}}$."
+        );
+        assert_eq!(hide("It is {{c1::$a^{b^{c}}$}}.", 1), "It is [...].");
+    }
+
+    #[test]
+    fn a_card_hides_its_cloze_and_shows_the_others() {
+        let text = "The {{c1::capital::city}} of {{c2::France}} is {{c1::Paris}}.";
+        assert_eq!(hide(text, 1), "The [city] of France is [...].");
+        assert_eq!(hide(text, 2), "The capital of [...] is Paris.");
+    }
+
+    #[test]
+    fn spans_cover_whole_clozes() {
+        let text = "What is {{c1::Rust::a language}}? :: A language";
+        assert_eq!(spans(text), vec![Range { start: 8, end: 32 }]);
+    }
+}
