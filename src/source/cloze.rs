@@ -35,7 +35,7 @@ pub(crate) fn problems(markdown: &str) -> Vec<String> {
     let mut at = 0;
     while at < markdown.len() {
         if inside(&skipped, at) {
-            at += 1;
+            at += step(markdown, at);
             continue;
         }
         if let Some((number, length)) = opening(&markdown[at..]) {
@@ -51,7 +51,7 @@ pub(crate) fn problems(markdown: &str) -> Vec<String> {
             open.pop();
             at += 2;
         } else {
-            at += 1;
+            at += step(markdown, at);
         }
     }
     for start in open {
@@ -165,7 +165,7 @@ pub(crate) fn spans(text: &str) -> Vec<Range<usize>> {
     let mut at = 0;
     while at < text.len() {
         if inside(&math, at) {
-            at += 1;
+            at += step(text, at);
         } else if let Some((_, length)) = opening(&text[at..]) {
             if depth == 0 {
                 start = at;
@@ -179,13 +179,18 @@ pub(crate) fn spans(text: &str) -> Vec<Range<usize>> {
                 spans.push(start..at);
             }
         } else {
-            at += 1;
+            at += step(text, at);
         }
     }
     if depth > 0 {
         spans.push(start..text.len());
     }
     spans
+}
+
+/// The length of the character at byte `at` of `text`, to step to the next one.
+fn step(text: &str, at: usize) -> usize {
+    text[at..].chars().next().map_or(1, char::len_utf8)
 }
 
 /// A cloze opening `{{cN::` at the start of `text`: its number and length.
@@ -363,6 +368,7 @@ mod tests {
         );
         assert_eq!(plain("{{c1::outer {{c2::inner}}}} x"), "outer inner x");
         assert_eq!(plain("no cloze: a::b }}"), "no cloze: a::b }}");
+        assert!(problems("é {{c1::ü").len() == 1 && spans("é {{c1::ü}} ß").len() == 1);
         assert_eq!(
             plain("It is {{c1::$\\frac{1}{\\sqrt{2}}$}}."),
             "It is $\\frac{1}{\\sqrt{2}}$."
