@@ -749,6 +749,13 @@ fn print_report(report: &BuildReport, verbosity: Verbosity) {
             (ChangeKind::Reworded, Some(previous)) => {
                 say!("reworded: {previous:?} -> {:?}", change.question)
             }
+            (ChangeKind::Removed, _) if change.now_kind.is_some() => say!(
+                "changed kind: {:?} is now a {} note, added as a new note (Anki cannot change \
+                 a note's type); the old note is retired like a removed question, tagged \
+                 deckforge::removed, with its review history",
+                change.question,
+                change.now_kind.unwrap_or_default()
+            ),
             (ChangeKind::Removed, _) => say!(
                 "removed: {:?} (retired: its note ships without a card, tagged \
                  deckforge::removed, for {} days)",

@@ -387,3 +387,375 @@ fn extra_notes_show_on_the_back_only_set_apart_in_the_answer_field() {
     assert_eq!(rebuilt["imports"][0]["new"], 0);
     assert!(side(note(&rebuilt, "What is a mutex?"), 0, "answer").contains("in a meeting"));
 }
+
+/// One document with every cloze and reversed syntax, tags, and `==` in code that is no cloze.
+const EVERY_KIND: &str = r"---
+title: Every kind
+tags: [every]
+---
+# Every kind
+
+## Cloze
+
+1. **What is the capital of France?**
+
+   - **Answer:** ==Paris==, on the {{c2::Seine::a river}}. #geo
+
+2. **The {{c1::borrow checker}} enforces ==ownership== rules. Why?**
+
+   - **Answer:** To keep memory safe.
+
+3. **What does `a ==b== c` compare?**
+
+   - **Answer:** Equality, in code.
+
+Golden ratio :: It is {{c1::$\frac{1}{2}(1+\sqrt{5})$}}, and {{c2::$\frac{1}{\frac{1}{\varphi}}$}}.
+
+## Reversed
+
+Mitochondria:::The powerhouse of the cell
+
+Ribosome
+??
+Makes proteins
+
+Nucleus :: Holds the genome
+";
+
+/// `text` without cloze markers (`{{c1::` and `}}`); hints stay.
+fn unclozed(text: &str) -> String {
+    let mut out = text.replace("}}", "");
+    while let Some(at) = out.find("{{c") {
+        let end = out[at..].find("::").map_or(out.len(), |i| at + i + 2);
+        out.replace_range(at..end, "");
+    }
+    out
+}
+
+/// The note one of whose fields, as the learner reads it (clozes revealed), starts with `start`.
+fn note_starting<'a>(state: &'a Value, start: &str) -> &'a Value {
+    state["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| {
+            n["fields"].as_object().is_some_and(|f| {
+                f.values()
+                    .any(|v| unclozed(&visible_text(v.as_str().unwrap())).starts_with(start))
+            })
+        })
+        .unwrap_or_else(|| panic!("no note starts {start:?}: {:#}", state["notes"]))
+}
+
+fn ords(note: &Value) -> Vec<u64> {
+    note["cards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["ord"].as_u64().unwrap())
+        .collect()
+}
+
+/// Builds `markdown` as `dir/name.md` into `dir/name.apkg`, returning the import step and what
+/// the build said.
+fn build_saying(dir: &TempDir, name: &str, markdown: &str) -> (String, String) {
+    let source = dir.join(&format!("{name}.md"));
+    fs::write(&source, markdown).unwrap();
+    let out = dir.join(&format!("{name}.apkg"));
+    let (code, stdout, stderr) = run(deckforge().arg("build").arg(&source).arg("-o").arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    (
+        format!("apkg:{}", out.display()),
+        format!("{stdout}{stderr}"),
+    )
+}
+
+#[test]
+fn every_kind_reaches_anki_with_its_cards_rendered_by_the_engine() {
+    let dir = TempDir::new("kinds-every");
+    let (apkg, said) = build_saying(&dir, "every", EVERY_KIND);
+    assert!(said.contains("`==b==` is inside code"), "{said}");
+    assert!(
+        said.contains("every.md:17:"),
+        "the warning names file and line: {said}"
+    );
+    let state = anki_check(&dir.join("collection.anki2"), std::slice::from_ref(&apkg));
+    assert_eq!(state["counts"]["notes"], 7, "{:#}", state["notes"]);
+    assert_eq!(state["counts"]["cards"], 2 + 2 + 1 + 2 + 2 + 2 + 1);
+    let mut types: Vec<(&str, Vec<&str>)> = state["notetypes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["name"].as_str().unwrap().starts_with("deckforge-every"))
+        .map(|t| {
+            let templates = t["templates"].as_array().unwrap();
+            (
+                t["name"].as_str().unwrap(),
+                templates.iter().map(|n| n.as_str().unwrap()).collect(),
+            )
+        })
+        .collect();
+    types.sort();
+    assert_eq!(
+        types,
+        [
+            ("deckforge-every", vec!["Question → Answer"]),
+            ("deckforge-every cloze", vec!["Cloze"]),
+            (
+                "deckforge-every reversed",
+                vec!["Question → Answer", "Answer → Question"]
+            ),
+        ]
+    );
+
+    // A cloze in the answer: the question and answer are the Text; the explicit c2 keeps its
+    // number and the shorthand comes after it.
+    let paris = note_starting(&state, "What is the capital of France?");
+    assert_eq!(paris["notetype"], "deckforge-every cloze");
+    assert_eq!(ords(paris), [1, 2]);
+    assert_eq!(tags(paris), ["every", "every::cloze", "geo"]);
+    let front = side(paris, 0, "question");
+    assert!(
+        front.ends_with("Paris, on the [a river]."),
+        "hint shown: {front}"
+    );
+    assert!(side(paris, 0, "answer").ends_with("Paris, on the Seine."));
+    assert!(side(paris, 1, "question").ends_with("[...], on the Seine."));
+
+    // Clozes in the question: the answer is the Extra, on the back only.
+    let borrow = note_starting(&state, "The borrow checker");
+    assert_eq!(ords(borrow), [0, 1]);
+    assert_eq!(
+        borrow["fields"]["Extra"]
+            .as_str()
+            .map(visible_text)
+            .as_deref(),
+        Some("To keep memory safe.")
+    );
+    assert!(side(borrow, 0, "question").ends_with("The [...] enforces ownership rules. Why?"));
+    assert!(side(borrow, 1, "question").ends_with("The borrow checker enforces [...] rules. Why?"));
+    assert!(!side(borrow, 1, "question").contains("memory"));
+    assert!(side(borrow, 1, "answer").ends_with("ownership rules. Why? To keep memory safe."));
+
+    // `==` in code is code: a basic note.
+    let code = note(&state, "What does a ==b== c compare?");
+    assert_eq!(code["notetype"], "deckforge-every");
+
+    // `}}` inside MathJax ends no cloze: each card hides exactly its formula.
+    let golden = note_starting(&state, "Golden ratio");
+    assert_eq!(ords(golden), [0, 1]);
+    let first = side(golden, 0, "question");
+    let second = side(golden, 1, "question");
+    assert!(
+        first.contains("It is [...], and \\(\\frac{1}{\\frac{1}{\\varphi} }\\)."),
+        "{first}"
+    );
+    assert!(
+        second.contains("It is \\(\\frac{1}{2}(1+\\sqrt{5})\\), and [...]."),
+        "{second}"
+    );
+    for card in golden["cards"].as_array().unwrap() {
+        for which in ["question", "answer"] {
+            let html = card[which].as_str().unwrap();
+            assert!(
+                !html.contains("}}") && !html.contains("{{c"),
+                "a stray cloze end: {html}"
+            );
+        }
+    }
+
+    // Reversed, by `:::` and by `??`: the second card asks the answer.
+    for (question, answer) in [
+        ("Mitochondria", "The powerhouse of the cell"),
+        ("Ribosome", "Makes proteins"),
+    ] {
+        let reversed = note(&state, question);
+        assert_eq!(reversed["notetype"], "deckforge-every reversed");
+        assert_eq!(ords(reversed), [0, 1]);
+        assert!(side(reversed, 0, "question").ends_with(question));
+        assert!(side(reversed, 1, "question").ends_with(answer));
+        assert!(!side(reversed, 1, "question").contains(question));
+        assert!(side(reversed, 1, "answer").ends_with(&format!("{answer} {question}")));
+        assert_eq!(tags(reversed), ["every", "every::reversed"]);
+    }
+    assert_eq!(note(&state, "Nucleus")["notetype"], "deckforge-every");
+
+    // The preview shows one block per card Anki made.
+    let page = dir.join("page.html");
+    let (code, _, stderr) = run(deckforge()
+        .arg("preview")
+        .arg(dir.join("every.md"))
+        .arg("-o")
+        .arg(&page));
+    assert_eq!(code, 0, "{stderr}");
+    let page = fs::read_to_string(&page).unwrap();
+    assert_eq!(page.matches("\"guid\":").count(), 12, "a block per card");
+    assert!(page.contains("The \\u003cspan class=\\\"cloze\\\">[...]\\u003c/span> enforces"));
+    assert!(page.contains("Paris, on the \\u003cspan class=\\\"cloze\\\">[a river]"));
+}
+
+#[test]
+fn edits_update_in_place_and_a_question_that_changes_kind_is_a_new_note() {
+    let dir = TempDir::new("kinds-rebuild");
+    let collection = dir.join("collection.anki2");
+    let (v1, _) = build_saying(&dir, "every", EVERY_KIND);
+    let mut steps = vec![v1, "study:7!".to_string()];
+    let first = anki_check(&collection, &steps);
+    let cards_before = first["counts"]["cards"].as_u64().unwrap();
+
+    // A cloze's text edited, a cloze added to a note, a basic question gaining a cloze and
+    // another becoming reversed.
+    let edited = EVERY_KIND
+        .replace("{{c1::borrow checker}}", "{{c1::borrow checker (rustc)}}")
+        .replace(
+            "on the {{c2::Seine::a river}}",
+            "on the {{c2::Seine::a river}} in ==Europe==",
+        )
+        .replace("Equality, in code.", "==Equality==, in code.")
+        .replace("Nucleus :: Holds", "Nucleus ::: Holds");
+    let (v2, said) = build_saying(&dir, "every", &edited);
+    assert!(
+        said.contains("added 2, updated 1, reworded 1, removed 2, unchanged 3"),
+        "{said}"
+    );
+    for question in ["What does `a ==b== c` compare?", "Nucleus"] {
+        assert!(
+            said.contains(&format!("changed kind: {question:?}")),
+            "the kind change is reported: {said}"
+        );
+    }
+    steps = vec![v2.clone()];
+    let second = anki_check(&collection, &steps);
+    let log = &second["imports"][0];
+    assert_eq!(log["conflicting"], 0, "{log}");
+    assert_eq!(log["new"], 2, "{log}");
+    assert_eq!(log["updated"], 4, "two edits and two retired notes: {log}");
+    assert_eq!(second["counts"]["notes"], 9);
+    assert_eq!(second["counts"]["revlog"], first["counts"]["revlog"]);
+    // Anki adds the new cloze's card to the note it has, and never duplicates a question.
+    let paris = note_starting(&second, "What is the capital of France?");
+    assert_eq!(ords(paris), [1, 2, 3]);
+    assert!(side(paris, 2, "question").ends_with("in [...]."));
+    assert_eq!(
+        paris["cards"][0]["type"], 2,
+        "the studied card keeps its history"
+    );
+    assert!(side(note_starting(&second, "The borrow"), 0, "answer").contains("(rustc)"));
+    let current: Vec<&Value> = second["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| !tags(n).contains(&"deckforge::removed"))
+        .collect();
+    assert_eq!(current.len(), 7, "no duplicate");
+    let retired: Vec<&str> = second["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| tags(n).contains(&"deckforge::removed"))
+        .map(|n| n["notetype"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        retired,
+        ["deckforge-every", "deckforge-every"],
+        "retired in their own type"
+    );
+    let code = current
+        .iter()
+        .find(|n| {
+            n["fields"]["Text"]
+                .as_str()
+                .is_some_and(|t| t.contains("a ==b== c"))
+        })
+        .expect("the question is now a cloze note");
+    assert!(side(code, 0, "question").ends_with("[...], in code."));
+    assert_eq!(
+        second["counts"]["cards"].as_u64().unwrap(),
+        cards_before + 1 + 1 + 2,
+        "the retired notes keep their cards; a cloze card and a reversed note are added"
+    );
+
+    // The same package again changes nothing.
+    let again = anki_check(&collection, &[v2]);
+    assert_eq!(again["imports"][0]["new"], 0);
+    assert_eq!(again["imports"][0]["updated"], 0);
+    assert_eq!(again["imports"][0]["conflicting"], 0);
+}
+
+#[test]
+fn a_csv_names_each_row_s_note_type_and_anki_makes_the_cards() {
+    let dir = TempDir::new("kinds-csv");
+    let (apkg, _) = build_saying(&dir, "every", EVERY_KIND);
+    let csv = dir.join("every.csv");
+    let (code, _, stderr) = run(deckforge()
+        .arg("build")
+        .arg(dir.join("every.md"))
+        .arg("-o")
+        .arg(&csv));
+    assert_eq!(code, 0, "{stderr}");
+    let text = fs::read_to_string(&csv).unwrap();
+    assert!(text.contains("#notetype column:1\n"), "{text}");
+    assert!(
+        text.contains("\n\"deckforge-every cloze\",\"The {{c1::borrow checker}}"),
+        "{text}"
+    );
+    let state = anki_check(
+        &dir.join("collection.anki2"),
+        &[apkg, format!("csv:{}", csv.display())],
+    );
+    let log = &state["imports"][1];
+    assert_eq!(log["missing_notetype"], 0, "{log}");
+    assert_eq!(log["conflicting"], 0, "{log}");
+    assert_eq!(log["new"], 0, "{log}");
+    assert_eq!(state["counts"]["notes"], 7);
+    assert_eq!(state["counts"]["cards"], 12);
+
+    // Into a collection that has the note types, a CSV alone makes every card.
+    let fresh = dir.join("fresh.anki2");
+    let (empty, _) = build_saying(&dir, "every", EVERY_KIND);
+    let state = anki_check(
+        &fresh,
+        &[
+            empty,
+            "delete:deck:*".to_string(),
+            format!("csv:{}", csv.display()),
+        ],
+    );
+    assert_eq!(state["imports"][2]["new"], 7, "{:#}", state["imports"]);
+    assert_eq!(state["counts"]["cards"], 12);
+}
+
+#[test]
+fn a_project_asks_for_reverse_cards_and_a_document_can_decline() {
+    let dir = TempDir::new("kinds-project");
+    fs::write(
+        dir.join("deckforge.toml"),
+        "[[deck]]\nsources = [\"both.md\", \"basic.md\"]\noutput = \"deck.apkg\"\ncards = \"both\"\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("both.md"),
+        "# Both\n\nQ: What is a cell?\nA: The unit of life.\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("basic.md"),
+        "---\ncards: basic\n---\n# Basic\n\nQ: What is DNA?\nA: The genome's molecule.\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(deckforge().arg("build").current_dir(dir.path()));
+    assert_eq!(code, 0, "{stderr}");
+    let state = anki_check(
+        &dir.join("collection.anki2"),
+        &[format!("apkg:{}", dir.join("deck.apkg").display())],
+    );
+    assert_eq!(ords(note(&state, "What is a cell?")), [0, 1]);
+    assert_eq!(ords(note(&state, "What is DNA?")), [0]);
+    let lock = dir
+        .entries()
+        .into_iter()
+        .find(|name| name.ends_with(".deckforge.lock"))
+        .expect("a lock");
+    let lock = fs::read_to_string(dir.join(&lock)).unwrap();
+    assert_eq!(lock.matches("\"kind\":\"reversed\"").count(), 1, "{lock}");
+}
