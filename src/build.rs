@@ -1131,8 +1131,8 @@ fn card_ords(card: &source::CardDraft, kind: NoteKind) -> Vec<u16> {
         NoteKind::Basic => vec![0],
         NoteKind::Reversed => vec![0, 1],
         NoteKind::Cloze => {
-            let mut numbers = crate::model::cloze_numbers(&card.question);
-            numbers.extend(crate::model::cloze_numbers(&card.answer));
+            let mut numbers = source::cloze::numbers(&card.question);
+            numbers.extend(source::cloze::numbers(&card.answer));
             numbers.sort_unstable();
             numbers.dedup();
             numbers.into_iter().map(|n| n - 1).collect()
@@ -1279,7 +1279,7 @@ impl NoteMaker<'_> {
 /// Anki, so it is written `} }` there (MathJax reads both alike).
 fn cloze_fields(card: &source::CardDraft, question: String, answer: String) -> [String; 2] {
     use crate::render::cloze::guard_math;
-    if crate::model::cloze_numbers(&card.answer).is_empty() {
+    if source::cloze::numbers(&card.answer).is_empty() {
         [guard_math(&question), answer]
     } else {
         let text = format!("{question}<div class=\"df-cloze-answer\">{answer}</div>");
@@ -2417,6 +2417,70 @@ mod tests {
             stable_id("card", "guid10"),
             "a note's first card keeps the id it had with one card"
         );
+    }
+
+    #[test]
+    fn each_kind_has_its_own_note_type_id_that_never_changes() {
+        let identity = DeckIdentity {
+            namespace: "mlops-interview-questions".to_string(),
+            note_type_id: 77,
+            tag_root: "mlops".to_string(),
+        };
+        // Known answers: these ids are shipped and never change.
+        assert_eq!(note_type_id(&identity, NoteKind::Basic), 77);
+        assert_eq!(
+            note_type_id(&identity, NoteKind::Reversed),
+            1_001_559_407_526
+        );
+        assert_eq!(note_type_id(&identity, NoteKind::Cloze), 1_266_550_075_428);
+    }
+
+    #[test]
+    fn a_deck_of_basic_notes_keeps_its_note_type_stamp_and_kinds_in_use_move_it() {
+        let identity = DeckIdentity {
+            namespace: "ns".to_string(),
+            note_type_id: 77,
+            tag_root: "root".to_string(),
+        };
+        let options = BuildOptions::new(Vec::new(), PathBuf::from("x.apkg"), 500);
+        let kinds = |list: &[NoteKind]| list.iter().copied().collect();
+        let mut lock = Lock::new("ns");
+        let (basic, _) = note_types_of(&identity, &options, None, &mut lock, &kinds(&[]));
+        let stamp = lock.note_type.clone().unwrap();
+        // The hash a release before cloze and reversed notes wrote for the same design.
+        let templates = options.templates.card_templates();
+        let mut parts = vec!["deckforge-root", options.templates.css.as_str()];
+        for t in &templates {
+            parts.extend([t.name.as_str(), t.front.as_str(), t.back.as_str()]);
+        }
+        assert_eq!(stamp.content_hash, content_hash(parts));
+        assert_eq!(basic.len(), 1);
+        let later = BuildOptions {
+            now: 900,
+            ..options
+        };
+        let (types, index) = note_types_of(
+            &identity,
+            &later,
+            Some(stamp.clone()),
+            &mut lock,
+            &kinds(&[NoteKind::Basic, NoteKind::Cloze]),
+        );
+        assert_eq!(types.len(), 2);
+        assert_eq!(index[NoteKind::Cloze as usize], 1);
+        assert_eq!(types[1].fields, crate::model::CLOZE_FIELD_NAMES);
+        assert!(
+            types.iter().all(|t| t.modified == 900),
+            "a new type moves the stamp"
+        );
+        let (again, _) = note_types_of(
+            &identity,
+            &later,
+            lock.note_type.clone(),
+            &mut lock,
+            &kinds(&[NoteKind::Basic, NoteKind::Cloze]),
+        );
+        assert_eq!(again, types, "and then holds");
     }
 
     #[test]

@@ -318,6 +318,61 @@ mod tests {
         assign("ns", cards, &previous.notes, now)
     }
 
+    fn of_kind(kind: NoteKind, mut key: CardKey) -> CardKey {
+        key.kind = kind;
+        key
+    }
+
+    #[test]
+    fn a_question_that_changes_kind_is_a_new_note_and_its_old_one_is_removed() {
+        let v1 = assign(
+            "ns",
+            &[
+                key("What is X?", "x"),
+                key("What is the capital of France?", "Paris"),
+            ],
+            &[],
+            100,
+        );
+        let v2 = rebuild(
+            &v1,
+            &[
+                of_kind(NoteKind::Cloze, key("What is X?", "x")),
+                // A rewording that is also a kind change is no rewording either.
+                of_kind(
+                    NoteKind::Reversed,
+                    key("What's the capital of France?", "Paris"),
+                ),
+            ],
+            200,
+        );
+        assert_eq!(v2.cards[0].change, Change::Added);
+        assert_eq!(
+            v2.cards[0].guid,
+            super::super::hash::kind_note_guid(NoteKind::Cloze, "ns", "what is x?", 0)
+        );
+        assert_eq!(v2.cards[1].change, Change::Added);
+        assert_eq!(v2.removed.len(), 2);
+        assert!(
+            v2.notes[2..]
+                .iter()
+                .all(|n| n.removed && n.kind == NoteKind::Basic)
+        );
+        assert_eq!(v2.notes[0].kind, NoteKind::Cloze);
+        // Back to basic: the retired basic note is the question's again.
+        let v3 = rebuild(&v2, &[key("What is X?", "x")], 300);
+        assert_eq!(v3.cards[0].guid, v1.cards[0].guid);
+        assert_eq!(v3.cards[0].change, Change::Updated);
+        // The same kind again keeps the note.
+        let v4 = rebuild(
+            &v2,
+            &[of_kind(NoteKind::Cloze, key("What is X?", "x"))],
+            300,
+        );
+        assert_eq!(v4.cards[0].guid, v2.cards[0].guid);
+        assert_eq!(v4.cards[0].change, Change::Unchanged);
+    }
+
     #[test]
     fn unchanged_notes_keep_guid_and_mod_and_edits_bump_mod() {
         let v1 = assign(

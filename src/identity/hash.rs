@@ -244,6 +244,33 @@ mod tests {
     }
 
     #[test]
+    fn kinds_hash_apart_and_basic_keeps_its_guids() {
+        let ns = "mlops-interview-questions";
+        let q = "what is mlops?";
+        assert_eq!(
+            kind_note_guid(NoteKind::Basic, ns, q, 0),
+            note_guid(ns, q, 0)
+        );
+        assert_eq!(
+            kind_note_guid(NoteKind::Basic, ns, q, 3),
+            note_guid(ns, q, 3)
+        );
+        assert_eq!(
+            kind_explicit_guid(NoteKind::Basic, ns, "x"),
+            explicit_guid(ns, "x")
+        );
+        // Known answers: these GUIDs are shipped and never change.
+        assert_eq!(kind_note_guid(NoteKind::Cloze, ns, q, 0), "l^l`u&J+t<");
+        assert_eq!(kind_note_guid(NoteKind::Cloze, ns, q, 1), "Ko@`:%?(D5");
+        assert_eq!(kind_note_guid(NoteKind::Reversed, ns, q, 0), "FRYjM/`f]2");
+        assert_eq!(kind_explicit_guid(NoteKind::Cloze, ns, "x"), "nXOd9M~PIA");
+        assert_eq!(
+            kind_explicit_guid(NoteKind::Reversed, ns, "x"),
+            "hL0n%L|tzG"
+        );
+    }
+
+    #[test]
     fn known_answers_pin_the_algorithm() {
         assert_eq!(
             note_guid("mlops-interview-questions", "what is mlops?", 0),

@@ -11,10 +11,7 @@ use super::markdown::parser_options;
 /// A question and answer with their shorthand clozes written out, if either holds a cloze.
 /// Shorthand numbers follow the highest explicit number of the note, question first.
 pub(crate) fn expand(question: &str, answer: &str) -> Option<(String, String)> {
-    let explicit = crate::model::cloze_numbers(question)
-        .into_iter()
-        .chain(crate::model::cloze_numbers(answer))
-        .max();
+    let explicit = numbers(question).into_iter().chain(numbers(answer)).max();
     let mut next = explicit.unwrap_or(0) + 1;
     let question_marks = shorthands(question, &code_ranges(question));
     let answer_marks = shorthands(answer, &code_ranges(answer));
@@ -24,6 +21,35 @@ pub(crate) fn expand(question: &str, answer: &str) -> Option<(String, String)> {
     let question = write_out(question, &question_marks, &mut next);
     let answer = write_out(answer, &answer_marks, &mut next);
     Some((question, answer))
+}
+
+/// The distinct numbers of the clozes in `text` that are closed (`{{c2::…}}` gives 2), as
+/// Anki reads them: an unclosed `{{c1::` or a `{{c0::` makes no card. Ascending.
+pub(crate) fn numbers(text: &str) -> Vec<u16> {
+    let math = math_ranges(text);
+    let mut open: Vec<u32> = Vec::new();
+    let mut found: Vec<u16> = Vec::new();
+    let mut at = 0;
+    while at < text.len() {
+        if inside(&math, at) {
+            at += step(text, at);
+        } else if let Some((number, length)) = opening(&text[at..]) {
+            open.push(number);
+            at += length;
+        } else if text[at..].starts_with("}}") && !open.is_empty() {
+            found.extend(
+                open.pop()
+                    .and_then(|n| u16::try_from(n).ok())
+                    .filter(|&n| n > 0),
+            );
+            at += 2;
+        } else {
+            at += step(text, at);
+        }
+    }
+    found.sort_unstable();
+    found.dedup();
+    found
 }
 
 /// What is wrong with the clozes of `markdown`, for `check` and the build's warnings: an
@@ -335,6 +361,16 @@ mod tests {
             )
         );
         assert_eq!(expand("What is X?", "x"), None);
+        assert_eq!(
+            expand("What is {{c1::open?", "x"),
+            None,
+            "an unclosed cloze is none"
+        );
+        assert_eq!(
+            numbers("{{c2::a}} {{c1::b {{c3::c}}}} {{c0::d}} {{c4::e"),
+            [1, 2, 3]
+        );
+        assert_eq!(numbers("{{c1::$a^{b^{c}}$}} and {{c2::x}}"), [1, 2]);
     }
 
     #[test]

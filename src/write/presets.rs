@@ -6,9 +6,9 @@ use std::fmt;
 use std::io::{self, Write};
 use std::str::FromStr;
 
-use crate::model::{DeckMeta, Note, NoteKind, NoteMarkdown, NoteSource, cloze_numbers, field};
+use crate::model::{DeckMeta, Note, NoteKind, NoteMarkdown, NoteSource, field};
 use crate::render::text::to_text;
-use crate::source::cloze::{hide, plain};
+use crate::source::cloze::{hide, numbers as cloze_numbers, plain};
 
 /// The text formats deckforge writes, named after the app that imports them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

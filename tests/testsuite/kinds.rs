@@ -759,3 +759,28 @@ fn a_project_asks_for_reverse_cards_and_a_document_can_decline() {
     let lock = fs::read_to_string(dir.join(&lock)).unwrap();
     assert_eq!(lock.matches("\"kind\":\"reversed\"").count(), 1, "{lock}");
 }
+
+#[test]
+fn check_names_each_malformed_cloze_with_its_file_and_line() {
+    let dir = TempDir::new("kinds-check");
+    let source = dir.join("bad.md");
+    fs::write(
+        &source,
+        "# Bad\n\nQ: What is {{c1::open?\nA: Never closed.\n\nQ: What is {{c0::zero}}?\nA: Numbered from one.\n\nQ: Is `==x==` a cloze?\nA: No, code.\n",
+    )
+    .unwrap();
+    let (_, stdout, stderr) = run(deckforge().arg("check").arg(&source));
+    let said = format!("{stdout}{stderr}");
+    assert!(
+        said.contains("bad.md:3:1: warning: cloze `{{c1::open?…` is never closed"),
+        "{said}"
+    );
+    assert!(
+        said.contains("bad.md:6:1: warning: `{{c0::` is no cloze"),
+        "{said}"
+    );
+    assert!(
+        said.contains("bad.md:9:1: warning: `==x==` is inside code"),
+        "{said}"
+    );
+}
