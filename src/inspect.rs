@@ -17,7 +17,7 @@ use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::model::FIELD_NAMES;
+use crate::model::{CLOZE_FIELD_NAMES, FIELD_NAMES};
 
 /// The largest collection deckforge will decompress (a zip bomb stops here).
 pub(crate) const MAX_COLLECTION_BYTES: u64 = 2 << 30;
@@ -568,6 +568,7 @@ struct CsvHeaders {
     tags_column: Option<usize>,
     guid_column: Option<usize>,
     deck_column: Option<usize>,
+    notetype_column: Option<usize>,
     /// Where the rows start, in bytes and in lines.
     body_start: usize,
     lines: usize,
@@ -582,6 +583,7 @@ impl CsvHeaders {
             tags_column: None,
             guid_column: None,
             deck_column: None,
+            notetype_column: None,
             body_start: 0,
             lines: 0,
         };
@@ -624,17 +626,33 @@ impl CsvHeaders {
             "tags column" => self.tags_column = column(),
             "guid column" => self.guid_column = column(),
             "deck column" => self.deck_column = column(),
+            "notetype column" => self.notetype_column = column(),
             _ => {}
         }
     }
 
     /// One row as a note: the columns the headers name, the rest as fields in order.
     fn note(&self, record: &csv::StringRecord) -> InspectedNote {
-        let meta = [self.tags_column, self.guid_column, self.deck_column];
+        let meta = [
+            self.tags_column,
+            self.guid_column,
+            self.deck_column,
+            self.notetype_column,
+        ];
         let cell = |c: Option<usize>| {
             c.and_then(|c| record.get(c))
                 .unwrap_or_default()
                 .to_string()
+        };
+        let notetype = match self.notetype_column {
+            Some(_) => cell(self.notetype_column),
+            None => self.notetype.clone(),
+        };
+        // deckforge's cloze note type names its first two fields differently.
+        let names: &[&str] = if notetype.ends_with(" cloze") {
+            &CLOZE_FIELD_NAMES
+        } else {
+            &FIELD_NAMES
         };
         let fields = record
             .iter()
@@ -642,7 +660,7 @@ impl CsvHeaders {
             .filter(|(i, _)| !meta.contains(&Some(*i)))
             .enumerate()
             .map(|(i, (_, v))| {
-                let name = FIELD_NAMES
+                let name = names
                     .get(i)
                     .map_or_else(|| format!("Field {}", i + 1), |n| n.to_string());
                 (name, v.to_string())
@@ -656,7 +674,7 @@ impl CsvHeaders {
             } else {
                 row_deck
             },
-            notetype: self.notetype.clone(),
+            notetype,
             tags: cell(self.tags_column)
                 .split_whitespace()
                 .map(str::to_string)

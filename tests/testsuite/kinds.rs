@@ -5,7 +5,7 @@ use std::fs;
 
 use serde_json::Value;
 
-use crate::support::{TempDir, anki_check, deckforge, run, visible_text};
+use crate::support::{TempDir, anki_check, assert_golden, deckforge, dump_apkg, run, visible_text};
 
 /// Builds `markdown` (written to `dir/name.md`) into `dir/name.apkg` with `args`; it must succeed.
 fn build(dir: &TempDir, name: &str, markdown: &str, args: &[&str]) -> String {
@@ -695,6 +695,13 @@ fn a_csv_names_each_row_s_note_type_and_anki_makes_the_cards() {
     assert_eq!(code, 0, "{stderr}");
     let text = fs::read_to_string(&csv).unwrap();
     assert!(text.contains("#notetype column:1\n"), "{text}");
+    let (code, inspected, stderr) = run(deckforge().arg("inspect").arg(&csv));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        inspected.contains("    Text: The {{c1::borrow checker}}")
+            && inspected.contains("    Extra: To keep"),
+        "inspect reads the note type column: {inspected}"
+    );
     assert!(
         text.contains("\n\"deckforge-every cloze\",\"The {{c1::borrow checker}}"),
         "{text}"
@@ -782,5 +789,29 @@ fn check_names_each_malformed_cloze_with_its_file_and_line() {
     assert!(
         said.contains("bad.md:9:1: warning: `==x==` is inside code"),
         "{said}"
+    );
+}
+
+#[test]
+fn every_kind_package_matches_its_golden_dump() {
+    let dir = TempDir::new("kinds-golden");
+    // A first build's GUIDs come from the source's folder and name, so the folder is fixed.
+    fs::create_dir(dir.join("kinds")).unwrap();
+    let source = dir.join("kinds/every.md");
+    fs::write(&source, EVERY_KIND).unwrap();
+    let out = dir.join("every.apkg");
+    let (code, _, stderr) = run(deckforge().arg("build").arg(&source).arg("-o").arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    let dump = dump_apkg(&out);
+    assert_eq!(dump["card_count"], 12);
+    let models = dump["models"].as_object().unwrap();
+    let kinds: Vec<(i64, &str)> = models
+        .values()
+        .map(|m| (m["type"].as_i64().unwrap(), m["name"].as_str().unwrap()))
+        .collect();
+    assert!(kinds.contains(&(1, "deckforge-every cloze")), "{kinds:?}");
+    assert_golden(
+        "tests/fixtures/kinds/package.json",
+        &(serde_json::to_string_pretty(&dump).unwrap() + "\n"),
     );
 }

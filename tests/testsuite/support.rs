@@ -165,7 +165,7 @@ pub fn dump_apkg(path: &Path) -> Value {
         })
         .unwrap();
     let mut statement = db
-        .prepare("select n.guid, n.id, n.mid, n.mod, n.tags, n.flds, n.sfld, n.csum, c.id, c.did, c.ord, c.due from notes n join cards c on c.nid = n.id order by c.due")
+        .prepare("select n.guid, n.id, n.mid, n.mod, n.tags, n.flds, n.sfld, n.csum, c.id, c.did, c.ord, c.due from notes n join cards c on c.nid = n.id order by c.due, c.ord")
         .unwrap();
     let notes: Vec<Value> = statement
         .query_map([], |r| {
