@@ -1064,36 +1064,33 @@ fn parallel_map<T: Send>(
 
 /// Note and card ids for notes with these GUIDs and card ordinals, in order: exactly what an
 /// [`IdAllocator`] gives one GUID after another (note id, then each card's id), with the
-/// hashing done on every core first. The first card's key is the GUID, as it was when every
-/// note had one card; a further card's is the GUID and its ordinal.
-fn note_and_card_ids(notes: &[(&str, &[u16])]) -> Vec<(i64, Vec<i64>)> {
+/// hashing of the note and first card done on every core first. The first card's key is the
+/// GUID, as it was when every note had one card; a further card's (rare: a reverse or a second
+/// cloze) is the GUID and its ordinal. Returns each note's id and first card's id, and the
+/// further cards' ids in order.
+fn note_and_card_ids(notes: &[(&str, &[u16])]) -> (Vec<(i64, i64)>, Vec<i64>) {
     let hashed = parallel_map(
         notes.len(),
         |index| {
-            let (guid, ords) = notes[index];
-            let cards: Vec<i64> = ords
-                .iter()
-                .enumerate()
-                .map(|(i, ord)| match i {
-                    0 => stable_id("card", guid),
-                    _ => stable_id("card", &format!("{guid}/{ord}")),
-                })
-                .collect();
-            (stable_id("note", guid), cards)
+            let guid = notes[index].0;
+            (stable_id("note", guid), stable_id("card", guid))
         },
         |_| {},
     );
     let mut allocator = IdAllocator::with_capacity(notes.len() * 2);
-    hashed
+    let mut more = Vec::new();
+    let ids = hashed
         .into_iter()
-        .map(|(note, cards)| {
-            let note = allocator.place(note);
-            (
-                note,
-                cards.into_iter().map(|c| allocator.place(c)).collect(),
-            )
+        .zip(notes)
+        .map(|((note, card), (guid, ords))| {
+            let ids = (allocator.place(note), allocator.place(card));
+            for ord in ords.iter().skip(1) {
+                more.push(allocator.place(stable_id("card", &format!("{guid}/{ord}"))));
+            }
+            ids
         })
-        .collect()
+        .collect();
+    (ids, more)
 }
 
 /// A card of the sources, with the document it is in, the deck it goes to and the kind of
@@ -1126,10 +1123,10 @@ fn question_key(card: &source::CardDraft, kind: NoteKind) -> String {
 
 /// The card ordinals a note of `kind` makes from `card`: one, two (the reverse), or one per
 /// cloze number (the number minus one), read from the source as Anki will from the field.
-fn card_ords(card: &source::CardDraft, kind: NoteKind) -> Vec<u16> {
+fn card_ords(card: &source::CardDraft, kind: NoteKind) -> Cow<'static, [u16]> {
     match kind {
-        NoteKind::Basic => vec![0],
-        NoteKind::Reversed => vec![0, 1],
+        NoteKind::Basic => Cow::Borrowed(&[0]),
+        NoteKind::Reversed => Cow::Borrowed(&[0, 1]),
         NoteKind::Cloze => {
             let mut numbers = source::cloze::numbers(&card.question);
             numbers.extend(source::cloze::numbers(&card.answer));
@@ -1639,17 +1636,17 @@ impl<'a> Planned<'a> {
             notices,
             previous_note_type,
         } = identities;
-        let ords: Vec<Vec<u16>> = self
+        let ords: Vec<Cow<'static, [u16]>> = self
             .maker
             .cards
             .iter()
             .map(|card| card_ords(card.draft, card.kind))
             .collect();
-        let ids = note_and_card_ids(
+        let (ids, more_card_ids) = note_and_card_ids(
             &assignments
                 .iter()
                 .zip(&ords)
-                .map(|(a, ords)| (a.guid.as_str(), ords.as_slice()))
+                .map(|(a, ords)| (a.guid.as_str(), &ords[..]))
                 .chain(
                     removed
                         .iter()
@@ -1667,7 +1664,7 @@ impl<'a> Planned<'a> {
         let (note_types, kind_index) =
             note_types_of(identity, options, previous_note_type, &mut lock, &kinds);
         self.kind_index = kind_index;
-        self.stubs = self.place_cards(assignments, &ids, &ords);
+        self.stubs = self.place_cards(assignments, &ids, &mut more_card_ids.into_iter(), &ords);
         let now_kinds: HashMap<&str, NoteKind> = lock.notes[..self.stubs.len()]
             .iter()
             .map(|record| (record.question.as_str(), record.kind))
@@ -1714,8 +1711,9 @@ impl<'a> Planned<'a> {
     fn place_cards(
         &mut self,
         assignments: Vec<identity::Assignment>,
-        ids: &[(i64, Vec<i64>)],
-        ords: &[Vec<u16>],
+        ids: &[(i64, i64)],
+        more_card_ids: &mut impl Iterator<Item = i64>,
+        ords: &[Cow<'static, [u16]>],
     ) -> Vec<(String, PlannedNote)> {
         let mut stubs = Vec::with_capacity(assignments.len());
         for (index, assignment) in assignments.into_iter().enumerate() {
@@ -1745,13 +1743,14 @@ impl<'a> Planned<'a> {
                     previous: assignment.previous_text,
                 });
             }
-            let (note_id, card_ids) = &ids[index];
+            let (note_id, first_card_id) = ids[index];
+            let card_ids = std::iter::once(first_card_id).chain(more_card_ids.by_ref());
             let stub = PlannedNote {
-                note_id: *note_id,
-                cards: card_ids
+                note_id,
+                cards: ords[index]
                     .iter()
-                    .zip(&ords[index])
-                    .map(|(&id, &ord)| Card { id, ord })
+                    .zip(card_ids)
+                    .map(|(&ord, id)| Card { id, ord })
                     .collect(),
                 deck,
                 modified: assignment.modified,
@@ -2294,12 +2293,12 @@ impl Retired<'_> {
     fn notes(
         &self,
         removed: &[(crate::lock::LockedNote, i64)],
-        ids: &[(i64, Vec<i64>)],
+        ids: &[(i64, i64)],
         counts: &mut ChangeCounts,
     ) -> (Vec<Note>, Vec<ChangedNote>) {
         let mut notes = Vec::new();
         let mut changes = Vec::new();
-        for ((record, modified), (note_id, _)) in removed.iter().zip(ids) {
+        for ((record, modified), &(note_id, _)) in removed.iter().zip(ids) {
             if !record.removed {
                 counts.removed += 1;
                 changes.push(ChangedNote {
@@ -2326,7 +2325,7 @@ impl Retired<'_> {
                  find every removed note with the search <code>tag:{REMOVED_TAG}</code> and delete them.</em></p>"
             );
             notes.push(Note {
-                note_id: *note_id,
+                note_id,
                 note_type: self.kind_index[record.kind as usize],
                 // No card: see above.
                 cards: Vec::new(),
@@ -2376,23 +2375,21 @@ mod tests {
 
     #[test]
     fn note_and_card_ids_are_what_the_allocator_gives_with_and_without_collisions() {
-        fn allocated(notes: &[(&str, &[u16])]) -> Vec<(i64, Vec<i64>)> {
+        fn allocated(notes: &[(&str, &[u16])]) -> (Vec<(i64, i64)>, Vec<i64>) {
             let mut allocator = IdAllocator::with_capacity(0);
-            notes
+            let mut more = Vec::new();
+            let ids = notes
                 .iter()
                 .map(|(guid, ords)| {
                     let note = allocator.allocate("note", guid);
-                    let cards = ords
-                        .iter()
-                        .enumerate()
-                        .map(|(i, ord)| match i {
-                            0 => allocator.allocate("card", guid),
-                            _ => allocator.allocate("card", &format!("{guid}/{ord}")),
-                        })
-                        .collect();
-                    (note, cards)
+                    let card = allocator.allocate("card", guid);
+                    for ord in &ords[1..] {
+                        more.push(allocator.allocate("card", &format!("{guid}/{ord}")));
+                    }
+                    (note, card)
                 })
-                .collect()
+                .collect();
+            (ids, more)
         }
         // Enough GUIDs for the parallel path; the second list repeats one, so ids collide.
         // Every tenth note has three cards (a cloze note's ordinals 0, 2 and 5).
@@ -2410,10 +2407,10 @@ mod tests {
         colliding[4001].0 = "guid17";
         let ids = note_and_card_ids(&colliding);
         assert_eq!(ids, allocated(&colliding));
-        assert_eq!(ids[4001].0, ids[17].0 + 1, "the repeat probes forward");
-        assert_eq!(ids[10].1.len(), 3);
+        assert_eq!(ids.0[4001].0, ids.0[17].0 + 1, "the repeat probes forward");
+        assert_eq!(ids.1.len(), 500 * 2, "two more cards per tenth note");
         assert_eq!(
-            ids[10].1[0],
+            ids.0[10].1,
             stable_id("card", "guid10"),
             "a note's first card keeps the id it had with one card"
         );

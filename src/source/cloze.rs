@@ -11,6 +11,10 @@ use super::markdown::parser_options;
 /// A question and answer with their shorthand clozes written out, if either holds a cloze.
 /// Shorthand numbers follow the highest explicit number of the note, question first.
 pub(crate) fn expand(question: &str, answer: &str) -> Option<(String, String)> {
+    // Most cards hold neither; they are not parsed again.
+    if !may_hold_cloze(question) && !may_hold_cloze(answer) {
+        return None;
+    }
     let explicit = numbers(question).into_iter().chain(numbers(answer)).max();
     let mut next = explicit.unwrap_or(0) + 1;
     let question_marks = shorthands(question, &code_ranges(question));
@@ -56,6 +60,9 @@ pub(crate) fn numbers(text: &str) -> Vec<u16> {
 /// opening never closed, the number 0, a shorthand inside code.
 pub(crate) fn problems(markdown: &str) -> Vec<String> {
     let mut problems = Vec::new();
+    if !may_hold_cloze(markdown) {
+        return problems;
+    }
     let skipped = code_ranges(markdown);
     let mut open: Vec<usize> = Vec::new();
     let mut at = 0;
@@ -86,8 +93,13 @@ pub(crate) fn problems(markdown: &str) -> Vec<String> {
             "cloze `{shown}…` is never closed with `}}}}`, so Anki shows it as text"
         ));
     }
-    let blocks = code_only(markdown);
-    for range in shorthands(markdown, &[]) {
+    let marks = shorthands(markdown, &[]);
+    let blocks = if marks.is_empty() {
+        Vec::new()
+    } else {
+        code_only(markdown)
+    };
+    for range in marks {
         if inside(&blocks, range.start) {
             problems.push(format!(
                 "`{}` is inside code, so it stays code and is no cloze; put `==…==` outside the \
@@ -212,6 +224,11 @@ pub(crate) fn spans(text: &str) -> Vec<Range<usize>> {
         spans.push(start..text.len());
     }
     spans
+}
+
+/// Whether `text` may hold a cloze or a shorthand, cheaply, before it is parsed.
+fn may_hold_cloze(text: &str) -> bool {
+    text.contains("{{c") || text.contains("==")
 }
 
 /// The length of the character at byte `at` of `text`, to step to the next one.
