@@ -92,7 +92,8 @@ Set SOURCE_DATE_EPOCH for reproducible output.")]
     #[command(
         after_help = "Prints one line per problem, `path:line:col: warning|error: message`: \
 duplicate questions, missing or placeholder answers, answers that look truncated, numbering gaps \
-and repeats, and HTML the sanitiser would strip. How each file was read (its layout and card count) goes to \
+and repeats, HTML the sanitiser would strip, and malformed clozes (`{{c1::` never closed, \
+`{{c0::`, `==…==` inside code). How each file was read (its layout and card count) goes to \
 standard error. Exits with 1 when there is an error (a file that cannot be read or holds no \
 questions), or with --strict any warning.\n\nExamples:\n  deckforge check notes.md\n  \
 deckforge check --layout headings faq/*.md"
