@@ -196,7 +196,7 @@ impl NoteType {
 }
 
 /// The distinct cloze numbers (`{{c3::` gives 3) in `text`, ascending; numbers from 1.
-pub fn cloze_numbers(text: &str) -> Vec<u16> {
+fn cloze_numbers(text: &str) -> Vec<u16> {
     let mut numbers: Vec<u16> = text
         .match_indices("{{c")
         .filter_map(|(at, _)| {

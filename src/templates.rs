@@ -31,10 +31,10 @@ pub struct Templates {
 pub(crate) const CARD_TEMPLATE_NAME: &str = "Question → Answer";
 
 /// The reverse card's template name in the reversed note type; it never changes once shipped.
-pub const REVERSE_TEMPLATE_NAME: &str = "Answer → Question";
+pub(crate) const REVERSE_TEMPLATE_NAME: &str = "Answer → Question";
 
 /// The cloze note type's template name; it never changes once shipped.
-pub const CLOZE_TEMPLATE_NAME: &str = "Cloze";
+pub(crate) const CLOZE_TEMPLATE_NAME: &str = "Cloze";
 
 impl Default for Templates {
     fn default() -> Self {
@@ -207,7 +207,7 @@ impl Templates {
 
     /// The reversed note type's card templates: these templates' card, then the reverse one
     /// (answer → question, named [`REVERSE_TEMPLATE_NAME`]). The reverse design is built in.
-    pub fn reversed_templates(&self) -> Vec<CardTemplate> {
+    pub(crate) fn reversed_templates(&self) -> Vec<CardTemplate> {
         let mut templates = self.card_templates();
         templates.push(CardTemplate {
             name: REVERSE_TEMPLATE_NAME.to_string(),
@@ -219,7 +219,7 @@ impl Templates {
 
     /// The cloze note type's one template ([`CLOZE_TEMPLATE_NAME`]), built in: Anki renders
     /// `{{cloze:Text}}` once per cloze number.
-    pub fn cloze_template(&self) -> CardTemplate {
+    pub(crate) fn cloze_template(&self) -> CardTemplate {
         CardTemplate {
             name: CLOZE_TEMPLATE_NAME.to_string(),
             front: include_str!("../templates/cloze-front.html").to_string(),
@@ -229,7 +229,7 @@ impl Templates {
 
     /// The cloze note type's CSS: these templates' CSS and the cloze rules, kept apart so the
     /// basic type's design (and its stamp) is untouched.
-    pub fn cloze_css(&self) -> String {
+    pub(crate) fn cloze_css(&self) -> String {
         format!("{}{}", self.css, include_str!("../templates/cloze.css"))
     }
 
@@ -252,6 +252,22 @@ mod tests {
         let defaults = Templates::default();
         assert_eq!(check_template(&defaults.front, false), Ok(()));
         assert_eq!(check_template(&defaults.back, true), Ok(()));
+    }
+
+    #[test]
+    fn the_built_in_reverse_and_cloze_templates_name_only_their_fields() {
+        let defaults = Templates::default();
+        let reverse = &defaults.reversed_templates()[1];
+        assert_eq!(reverse.name, REVERSE_TEMPLATE_NAME);
+        assert_eq!(check_template(&reverse.front, false), Ok(()));
+        assert_eq!(check_template(&reverse.back, true), Ok(()));
+        // The cloze type's Text and Extra sit where Question and Answer do.
+        let cloze = defaults.cloze_template();
+        let as_basic = |t: &str| t.replace("Text", "Question").replace("Extra", "Answer");
+        assert!(cloze.front.contains("{{cloze:Text}}") && cloze.back.contains("{{cloze:Text}}"));
+        assert_eq!(check_template(&as_basic(&cloze.front), false), Ok(()));
+        assert_eq!(check_template(&as_basic(&cloze.back), true), Ok(()));
+        assert!(defaults.cloze_css().starts_with(&defaults.css));
     }
 
     #[test]

@@ -83,7 +83,7 @@ pub(crate) fn explicit_guid(namespace: &str, id: &str) -> String {
 /// The GUID of a question of note kind `kind`: a basic note's is [`note_guid`]'s; other kinds
 /// hash under their own name, so a question that changes kind gets a new note instead of one
 /// Anki would refuse as a note type change.
-pub fn kind_note_guid(
+pub(crate) fn kind_note_guid(
     kind: NoteKind,
     namespace: &str,
     normalised_question: &str,
@@ -102,7 +102,7 @@ pub fn kind_note_guid(
 }
 
 /// [`explicit_guid`] for a note of kind `kind` (see [`kind_note_guid`]).
-pub fn kind_explicit_guid(kind: NoteKind, namespace: &str, id: &str) -> String {
+pub(crate) fn kind_explicit_guid(kind: NoteKind, namespace: &str, id: &str) -> String {
     if kind.is_basic() {
         return explicit_guid(namespace, id);
     }
