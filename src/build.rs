@@ -1093,6 +1093,27 @@ fn note_and_card_ids(notes: &[(&str, &[u16])]) -> (Vec<(i64, i64)>, Vec<i64>) {
     (ids, more)
 }
 
+/// The note and card ids of the cards' notes (with these card ordinals), then of the removed
+/// notes (which ship without a card, but were given one id as every note was).
+fn ids_of(
+    assignments: &[identity::Assignment],
+    ords: &[Cow<'static, [u16]>],
+    removed: &[(crate::lock::LockedNote, i64)],
+) -> (Vec<(i64, i64)>, Vec<i64>) {
+    note_and_card_ids(
+        &assignments
+            .iter()
+            .zip(ords)
+            .map(|(a, ords)| (a.guid.as_str(), &ords[..]))
+            .chain(
+                removed
+                    .iter()
+                    .map(|(record, _)| (record.guid.as_str(), [0].as_slice())),
+            )
+            .collect::<Vec<_>>(),
+    )
+}
+
 /// A card of the sources, with the document it is in, the deck it goes to and the kind of
 /// note it makes.
 #[derive(Clone, Copy)]
@@ -1394,26 +1415,7 @@ fn note_types_of(
             ),
         ));
     }
-    let hash = {
-        // The basic type's parts as they always were, so its stamp holds across this release.
-        let mut parts = vec![name.as_str(), css.as_str()];
-        for (kind, note_type) in &types {
-            if !kind.is_basic() {
-                parts.extend([note_type.name.as_str(), note_type.css.as_str()]);
-            }
-            for template in &note_type.templates {
-                if !kind.is_basic() && template.name == crate::templates::CARD_TEMPLATE_NAME {
-                    continue;
-                }
-                parts.extend([
-                    template.name.as_str(),
-                    template.front.as_str(),
-                    template.back.as_str(),
-                ]);
-            }
-        }
-        content_hash(parts)
-    };
+    let hash = design_hash(&types);
     let modified = match previous {
         Some(stamp) if stamp.content_hash == hash => stamp.modified,
         // Clamped: a time the lock reader refuses would make the next build fail.
@@ -1439,6 +1441,27 @@ fn note_types_of(
         })
         .collect();
     (types, index)
+}
+
+/// The hash of the note types' design (names, CSS, templates) that their stamp follows. The
+/// basic type's parts come as they always did, so a deck of basic notes keeps its stamp; the
+/// other types add theirs (their first template, the basic one, is counted once).
+fn design_hash(types: &[(NoteKind, NoteType)]) -> identity::ContentHash {
+    let mut parts = Vec::new();
+    for (kind, note_type) in types {
+        parts.extend([note_type.name.as_str(), note_type.css.as_str()]);
+        for template in &note_type.templates {
+            if !kind.is_basic() && template.name == crate::templates::CARD_TEMPLATE_NAME {
+                continue;
+            }
+            parts.extend([
+                template.name.as_str(),
+                template.front.as_str(),
+                template.back.as_str(),
+            ]);
+        }
+    }
+    content_hash(parts)
 }
 
 /// The id of the deck's note type of `kind`: the deck's own for basic notes; derived from the
@@ -1642,18 +1665,7 @@ impl<'a> Planned<'a> {
             .iter()
             .map(|card| card_ords(card.draft, card.kind))
             .collect();
-        let (ids, more_card_ids) = note_and_card_ids(
-            &assignments
-                .iter()
-                .zip(&ords)
-                .map(|(a, ords)| (a.guid.as_str(), &ords[..]))
-                .chain(
-                    removed
-                        .iter()
-                        .map(|(record, _)| (record.guid.as_str(), [0].as_slice())),
-                )
-                .collect::<Vec<_>>(),
-        );
+        let (ids, more_card_ids) = ids_of(&assignments, &ords, &removed);
         let kinds: std::collections::BTreeSet<NoteKind> = self
             .maker
             .cards

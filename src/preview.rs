@@ -315,37 +315,32 @@ pub(crate) fn preview_cards(package: &Package) -> (Vec<PreviewCard>, Vec<Templat
             .collect::<Vec<_>>()
             .join(" ")
             .to_lowercase();
+        let fields: Vec<(String, String)> = note_type
+            .fields
+            .iter()
+            .cloned()
+            .zip(
+                note.fields
+                    .iter()
+                    .map(|f| crate::render::media::preview_players(f)),
+            )
+            .collect();
         // One preview card per card the note makes: each template's, or each cloze number's.
         for card in &note.cards {
             let (template, cloze) = match note_type.cards {
                 CardRule::EachTemplate => (note_type.templates.get(usize::from(card.ord)), 0),
                 CardRule::Cloze { .. } => (note_type.templates.first(), card.ord + 1),
             };
-            let (front_template, back_template, card_name) = match template {
-                Some(t) => (t.front.as_str(), t.back.as_str(), t.name.as_str()),
-                None => ("", "", CARD_TEMPLATE_NAME),
-            };
-            let mut context = TemplateContext {
-                fields: note_type
-                    .fields
-                    .iter()
-                    .cloned()
-                    .zip(
-                        note.fields
-                            .iter()
-                            .map(|f| crate::render::media::preview_players(f)),
-                    )
-                    .collect(),
+            let context = TemplateContext {
+                fields: fields.clone(),
                 tags: note.tags.join(" "),
                 deck: deck.clone(),
-                card: card_name.to_string(),
+                card: template.map_or(CARD_TEMPLATE_NAME, |t| &t.name).to_string(),
                 note_type: note_type.name.clone(),
                 front_side: None,
                 cloze,
             };
-            let front = note_problem(render_template(front_template, &context));
-            context.front_side = Some(front.clone());
-            let back = note_problem(render_template(back_template, &context));
+            let [front, back] = render_card(template, context, &mut note_problem);
             cards.push(PreviewCard {
                 front,
                 back,
@@ -359,6 +354,21 @@ pub(crate) fn preview_cards(package: &Package) -> (Vec<PreviewCard>, Vec<Templat
         }
     }
     (cards, problems)
+}
+
+/// A card's front and back through `template` (none: empty sides), the front repeated on the
+/// back where it says `{{FrontSide}}`.
+/// `shown` turns a side, or its template's problem, into what the page shows.
+fn render_card(
+    template: Option<&crate::model::CardTemplate>,
+    mut context: TemplateContext,
+    shown: &mut impl FnMut(Result<String, TemplateError>) -> String,
+) -> [String; 2] {
+    let (front, back) = template.map_or(("", ""), |t| (t.front.as_str(), t.back.as_str()));
+    let front = shown(render_template(front, &context));
+    context.front_side = Some(front.clone());
+    let back = shown(render_template(back, &context));
+    [front, back]
 }
 
 /// The page's own look: a toolbar and a grid of front/back panes. Every selector is under
