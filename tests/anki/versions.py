@@ -9,6 +9,8 @@ source the way an author does (an answer fixed, a question reworded, one deleted
 rebuilds, re-imports, and checks what a learner relies on: the edited note updated in place, the
 reworded one kept its schedule, one new note and no duplicate, the review log untouched, one
 note type (no `+` copy). Then the same with the Anki CSV (Anki 2.1.55 and later read its headers).
+Then cloze and reversed notes: their cards as the engine renders them, a cloze edited and one
+added, and questions that change kind (a new note each, the old one retired, no `+` copy).
 Prints one JSON line per check; exit status 1 when any check fails.
 
 Older engines have older Python APIs; each difference is handled where it appears:
@@ -18,6 +20,7 @@ Older engines have older Python APIs; each difference is handled where it appear
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -173,6 +176,74 @@ def csv_round_trip(deckforge, source, work):
                                      if n["cards"] == [[2, 7]]) == 100, "")
 
 
+KINDS = """# Kinds
+
+1. **The {{c1::borrow checker}} enforces ==ownership== rules. Why?**
+
+   - **Answer:** To keep memory safe.
+
+2. **What is the capital of France?**
+
+   - **Answer:** Paris.
+
+Golden ratio :: It is {{c1::$\\frac{1}{\\frac{1}{\\varphi}}$}}.
+
+Mitochondria:::The powerhouse of the cell
+
+Nucleus :: Holds the genome
+"""
+
+
+def question_of(col, card_id):
+    card = col.get_card(card_id)
+    html = card.question() if hasattr(card, "question") else card.q()
+    return " ".join(re.sub(r"<style>.*?</style>|<[^>]+>", " ", html, flags=re.S).split())
+
+
+def kinds_round_trip(deckforge, work):
+    source = os.path.join(work, "kinds.md")
+    open(source, "w", encoding="utf-8").write(KINDS)
+    v1, v2 = os.path.join(work, "kinds1.apkg"), os.path.join(work, "kinds2.apkg")
+    build(deckforge, source, v1, T1)
+    col = Collection(os.path.join(work, "kinds.anki2"))
+    import_package(col, v1)
+    first = state(col)
+    check("kinds: a note per question, a card per cloze and side",
+          len(first["notes"]) == 5 and first["cards"] == 2 + 1 + 1 + 2 + 1,
+          f"{len(first['notes'])} notes, {first['cards']} cards")
+    fronts = [question_of(col, cid) for cid in col.find_cards("")]
+    check("kinds: the engine hides each cloze in turn",
+          any(f.endswith("The [...] enforces ownership rules. Why?") for f in fronts) and
+          any(f.endswith("The borrow checker enforces [...] rules. Why?") for f in fronts),
+          str(fronts))
+    golden = [f for f in fronts if f.startswith("Golden ratio")]
+    check("kinds: a }} inside math ends no cloze",
+          len(golden) == 1 and "It is [...]" in golden[0] and "}" not in golden[0], str(golden))
+    check("kinds: the reverse card asks the answer",
+          any(f.endswith("The powerhouse of the cell") for f in fronts), str(fronts))
+    col.sched.set_due_date(list(col.find_cards("")), "7!")
+    studied = state(col)
+    text = (KINDS.replace("{{c1::borrow checker}}", "{{c1::borrow checker (rustc)}}")
+            .replace("rules. Why?", "rules and ==lifetimes==. Why?")
+            .replace("**Answer:** Paris.", "**Answer:** ==Paris==.")
+            .replace("Nucleus :: Holds", "Nucleus ::: Holds"))
+    open(source, "w", encoding="utf-8").write(text)
+    build(deckforge, source, v2, T2)
+    log = import_package(col, v2)
+    after = state(col)
+    notes = col.note_count()
+    col.close()
+    if log:
+        check("kinds: no conflict, two new notes", log["conflicting"] == 0 and log["new"] == 2,
+              str(log))
+    check("kinds: kind changes add a note each, old ones kept",
+          notes == 5 + 2 and after["cards"] == studied["cards"] + 1 + 1 + 2,
+          f"{notes} notes, {after['cards']} cards")
+    check("kinds: three deckforge note types, no + copy", len(after["notetypes"]) == 3,
+          str(after["notetypes"]))
+    check("kinds: review log untouched", after["revlog"] == studied["revlog"], "")
+
+
 def main():
     deckforge, source, work = sys.argv[1:4]
     os.makedirs(work, exist_ok=True)
@@ -180,6 +251,7 @@ def main():
     shutil.copy(source, copy)
     package_round_trip(deckforge, copy, work)
     csv_round_trip(deckforge, copy, work)
+    kinds_round_trip(deckforge, work)
     sys.exit(1 if FAILED else 0)
 
 
