@@ -247,8 +247,11 @@ fn opening(text: &str) -> Option<(u32, usize)> {
     Some((number, 3 + digits + 2))
 }
 
+/// Whether `at` is in one of `ranges` (sorted and disjoint, as [`ranges_of`] gives them), in
+/// logarithmic time: a long answer may hold many code spans and many `==`.
 fn inside(ranges: &[Range<usize>], at: usize) -> bool {
-    ranges.iter().any(|range| range.contains(&at))
+    let after = ranges.partition_point(|range| range.start <= at);
+    after > 0 && ranges[after - 1].contains(&at)
 }
 
 /// Where `markdown` holds code, math or raw HTML, in which `==` is no shorthand.
@@ -291,11 +294,21 @@ fn ranges_of(markdown: &str, wanted: impl Fn(&Event) -> bool) -> Vec<Range<usize
             return Vec::new();
         }
     }
-    Parser::new_ext(markdown, parser_options())
+    let mut ranges: Vec<Range<usize>> = Parser::new_ext(markdown, parser_options())
         .into_offset_iter()
         .filter(|(event, _)| wanted(event))
         .map(|(_, range)| range)
-        .collect()
+        .collect();
+    // An HTML block holds HTML events: overlapping ranges are merged into one.
+    ranges.sort_unstable_by_key(|range| range.start);
+    let mut merged: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        match merged.last_mut() {
+            Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+            _ => merged.push(range),
+        }
+    }
+    merged
 }
 
 /// The `==text==` shorthands of `text` whose markers are outside `skipped`: the marker must
@@ -434,6 +447,19 @@ mod tests {
         let text = "The {{c1::capital::city}} of {{c2::France}} is {{c1::Paris}}.";
         assert_eq!(hide(text, 1), "The [city] of France is [...].");
         assert_eq!(hide(text, 2), "The capital of [...] is Paris.");
+    }
+
+    #[test]
+    fn many_code_spans_and_markers_take_linear_time() {
+        let text = "`a` ==x== ".repeat(50_000);
+        let started = std::time::Instant::now();
+        assert_eq!(problems(&text).len(), 0);
+        assert!(expand(&text, "").is_some());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]
