@@ -157,7 +157,8 @@ fn current_notes(
 }
 
 /// The cards of a reversed or cloze note as basic notes, for apps that know no other kind.
-/// A card after the first gets the id `GUID/n` (its card number).
+/// A card after the first gets the id `GUID n` (its card number after a space, which no GUID
+/// holds).
 fn cards_of(note: &Note, markdown: &NoteMarkdown) -> Vec<(Note, NoteMarkdown)> {
     let basic = |guid: String, fields: [String; 2], sides: [String; 2]| {
         let mut card = note.clone();
@@ -186,7 +187,7 @@ fn cards_of(note: &Note, markdown: &NoteMarkdown) -> Vec<(Note, NoteMarkdown)> {
                 [markdown.question.clone(), markdown.answer.clone()],
             ),
             basic(
-                format!("{}/2", note.guid),
+                format!("{} 2", note.guid),
                 [html_answer.clone(), html_question.clone()],
                 [markdown.answer.clone(), markdown.question.clone()],
             ),
@@ -213,7 +214,7 @@ fn cards_of(note: &Note, markdown: &NoteMarkdown) -> Vec<(Note, NoteMarkdown)> {
                     }
                     let guid = match i {
                         0 => note.guid.clone(),
-                        _ => format!("{}/{number}", note.guid),
+                        _ => format!("{} {number}", note.guid),
                     };
                     basic(
                         guid,

@@ -750,6 +750,22 @@ fn a_project_asks_for_reverse_cards_and_a_document_can_decline() {
         "---\ncards: basic\n---\n# Basic\n\nQ: What is DNA?\nA: The genome's molecule.\n",
     )
     .unwrap();
+    fs::write(
+        dir.join("deckforge.toml"),
+        "[[deck]]\nsources = [\"both.md\"]\noutput = \"deck.apkg\"\ncards = \"all\"\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(deckforge().arg("build").current_dir(dir.path()));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("deckforge.toml:4:9") && stderr.contains("\"both\""),
+        "{stderr}"
+    );
+    fs::write(
+        dir.join("deckforge.toml"),
+        "[[deck]]\nsources = [\"both.md\", \"basic.md\"]\noutput = \"deck.apkg\"\ncards = \"both\"\n",
+    )
+    .unwrap();
     let (code, _, stderr) = run(deckforge().arg("build").current_dir(dir.path()));
     assert_eq!(code, 0, "{stderr}");
     let state = anki_check(
@@ -790,6 +806,17 @@ fn check_names_each_malformed_cloze_with_its_file_and_line() {
         said.contains("bad.md:9:1: warning: `==x==` is inside code"),
         "{said}"
     );
+    fs::write(
+        &source,
+        "---\ncards: sideways\n---\n# Odd\n\nQ: What?\nA: This.\n",
+    )
+    .unwrap();
+    let (_, stdout, stderr) = run(deckforge().arg("check").arg(&source));
+    let said = format!("{stdout}{stderr}");
+    assert!(
+        said.contains("bad.md:2:1: warning: front matter `cards: sideways` is neither"),
+        "{said}"
+    );
 }
 
 #[test]
@@ -813,5 +840,59 @@ fn every_kind_package_matches_its_golden_dump() {
     assert_golden(
         "tests/fixtures/kinds/package.json",
         &(serde_json::to_string_pretty(&dump).unwrap() + "\n"),
+    );
+}
+
+#[test]
+fn other_apps_get_a_card_per_anki_card() {
+    let dir = TempDir::new("kinds-presets");
+    fs::create_dir(dir.join("kinds")).unwrap();
+    let source = dir.join("kinds/every.md");
+    fs::write(&source, EVERY_KIND).unwrap();
+    let build = |preset: &str, name: &str| {
+        let out = dir.join(name);
+        let (code, _, stderr) = run(deckforge()
+            .arg("build")
+            .arg(&source)
+            .arg("-o")
+            .arg(&out)
+            .args(["--preset", preset]));
+        assert_eq!(code, 0, "{stderr}");
+        fs::read_to_string(out).unwrap()
+    };
+    let quizlet = build("quizlet", "quizlet.txt");
+    let rows: Vec<&str> = quizlet.lines().collect();
+    assert_eq!(rows.len(), 12, "a row per card: {quizlet}");
+    assert!(rows.contains(&"The [...] enforces ownership rules. Why?\tThe borrow checker enforces ownership rules. Why? / To keep memory safe."), "{quizlet}");
+    assert!(
+        rows.contains(&"The powerhouse of the cell\tMitochondria"),
+        "{quizlet}"
+    );
+    assert!(
+        rows.contains(&"Mitochondria\tThe powerhouse of the cell"),
+        "{quizlet}"
+    );
+    assert!(rows.contains(&"What is the capital of France? / Paris, on the [a river].\tWhat is the capital of France? / Paris, on the Seine."), "{quizlet}");
+    let plain = build("plain", "plain.csv");
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(plain.as_bytes())
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows.len(), 12, "{plain}");
+    let later: Vec<&str> = rows
+        .iter()
+        .map(|r| &r[0])
+        .filter(|id| id.contains(' '))
+        .collect();
+    assert_eq!(
+        later.len(),
+        5,
+        "a card after a note's first is `GUID n`: {plain}"
+    );
+    let first = |id: &str| id.split(' ').next().unwrap().to_string();
+    assert!(
+        later
+            .iter()
+            .all(|id| rows.iter().any(|r| r[0] == first(id)))
     );
 }
