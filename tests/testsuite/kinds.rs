@@ -680,6 +680,38 @@ fn edits_update_in_place_and_a_question_that_changes_kind_is_a_new_note() {
     assert_eq!(again["imports"][0]["new"], 0);
     assert_eq!(again["imports"][0]["updated"], 0);
     assert_eq!(again["imports"][0]["conflicting"], 0);
+
+    // Changed back, each question gets its old note again and the other one is retired.
+    let (v3, said) = build_saying(&dir, "every", EVERY_KIND);
+    assert!(
+        said.contains("added 0,") && said.contains("removed 2"),
+        "{said}"
+    );
+    let back = anki_check(&collection, &[v3]);
+    let log = &back["imports"][0];
+    assert_eq!(
+        (log["new"].as_u64(), log["conflicting"].as_u64()),
+        (Some(0), Some(0)),
+        "{log}"
+    );
+    assert_eq!(back["counts"]["notes"], 9, "no duplicate");
+    let code = note(&back, "What does a ==b== c compare?");
+    assert!(!tags(code).contains(&"deckforge::removed"), "{code:#}");
+    assert_eq!(
+        code["cards"][0]["type"], 2,
+        "its studied card is back, history and all"
+    );
+    let retired: Vec<&str> = back["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| tags(n).contains(&"deckforge::removed"))
+        .map(|n| n["notetype"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        retired,
+        ["deckforge-every cloze", "deckforge-every reversed"]
+    );
 }
 
 #[test]
