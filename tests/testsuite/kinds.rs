@@ -701,13 +701,14 @@ fn edits_update_in_place_and_a_question_that_changes_kind_is_a_new_note() {
         code["cards"][0]["type"], 2,
         "its studied card is back, history and all"
     );
-    let retired: Vec<&str> = back["notes"]
+    let mut retired: Vec<&str> = back["notes"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|n| tags(n).contains(&"deckforge::removed"))
         .map(|n| n["notetype"].as_str().unwrap())
         .collect();
+    retired.sort();
     assert_eq!(
         retired,
         ["deckforge-every cloze", "deckforge-every reversed"]
