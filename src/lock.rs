@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::identity::ContentHash;
+use crate::model::NoteKind;
 pub use crate::identity::LATEST_TIME;
 pub(crate) use crate::identity::LockedNote;
 use crate::write::atomic::{PendingFile, write_error};
@@ -23,8 +24,16 @@ use crate::write::atomic::{PendingFile, write_error};
 /// Version 1 hashed the rendered HTML of each note (so the hash depended on the output format);
 /// version 2 hashes the source and remembers the note type id, tag root, decks and notices;
 /// version 3 keys questions by the Unicode-folded normalisation (NFKC, no invisible
-/// characters, `_` `*` `~` kept inside words), so older locks are re-keyed when read.
-pub(crate) const LOCK_VERSION: u32 = 3;
+/// characters, `_` `*` `~` kept inside words), so older locks are re-keyed when read;
+/// version 4 records notes of another kind than basic (cloze, reversed).
+pub(crate) const LOCK_VERSION: u32 = 4;
+
+/// The version a lock whose notes are all basic is written with: such a lock means the same to
+/// the releases before cloze and reversed notes, so a deck of basic notes keeps the lock it has
+/// (and `--locked` builds pass), while a lock with other kinds is refused by those releases
+/// instead of shipping its cloze and reversed notes as basic ones (which Anki rejects as a note
+/// type change).
+const BASIC_ONLY_VERSION: u32 = 3;
 
 /// The first version whose questions are keyed as this release keys them.
 const KEYED_VERSION: u32 = 3;
@@ -143,6 +152,15 @@ impl Lock {
         String::from_utf8(bytes).expect("serde_json writes UTF-8")
     }
 
+    /// The version this lock is written with: see [`LOCK_VERSION`] and `BASIC_ONLY_VERSION`.
+    fn written_version(&self) -> u32 {
+        if self.notes.iter().any(|note| note.kind != NoteKind::Basic) {
+            LOCK_VERSION
+        } else {
+            self.version.min(BASIC_ONLY_VERSION)
+        }
+    }
+
     /// Writes [`Lock::to_text`] to `out` a note at a time: a million-note lock is 200 MB.
     pub(crate) fn write_text(&self, out: &mut impl Write) -> std::io::Result<()> {
         let mut notes: Vec<&LockedNote> = self.notes.iter().collect();
@@ -154,7 +172,7 @@ impl Lock {
         write!(
             out,
             "{{\n  \"version\": {},\n  \"deck_id\": {},\n  \"note_type_id\": {},\n  \"tag_root\": {},\n  \"deck\": {},\n  \"notices\": {},\n  \"note_type\": {note_type},\n  \"notes\": [",
-            self.version,
+            self.written_version(),
             json(&self.deck_id),
             json(&self.note_type_id),
             json(&self.tag_root),
@@ -384,6 +402,18 @@ mod tests {
         let error = read_error(&late, "time");
         assert!(error.contains("deck.deckforge.lock:10:"), "{error}");
         assert!(error.contains("is not between 0 and"), "{error}");
+    }
+
+    #[test]
+    fn a_lock_is_written_as_version_4_only_when_it_holds_cloze_or_reversed_notes() {
+        let mut lock = Lock::new("deck");
+        lock.notes = vec![note("what is a?", "g1"), note("what is b?", "g2")];
+        assert!(lock.to_text().contains("\"version\": 3,"), "basic notes keep version 3");
+        lock.notes[1].kind = NoteKind::Cloze;
+        let text = lock.to_text();
+        assert!(text.contains("\"version\": 4,"), "{text}");
+        let read: Lock = serde_json::from_str(&text).unwrap();
+        assert_eq!(read.notes[1].kind, NoteKind::Cloze);
     }
 
     #[test]
