@@ -1311,7 +1311,7 @@ fn note_type_of(
 
 /// Whether a card's Markdown may show an image once rendered: an image (`![`) or an `<img`
 /// tag in it. Conservative (an `![` in code counts); a card that passes is rendered to plan.
-fn may_show_image(card: &source::CardDraft) -> bool {
+pub(crate) fn may_show_image(card: &source::CardDraft) -> bool {
     [&card.question, &card.answer]
         .iter()
         .any(|markdown| markdown.contains("![") || shows_image(markdown) || plays_sound(markdown))

@@ -83,12 +83,29 @@ fn custom_templates_and_their_mistakes_show_on_the_page() {
         "<p class=\"mine\">{{Question}}</p>{{^Source}}<i>no source</i>{{/Source}}",
     )
     .unwrap();
-    fs::write(design.join("back.html"), "{{FrontSide}}<b>{{Answr}}</b>").unwrap();
+    fs::write(
+        design.join("back.html"),
+        "{{FrontSide}}<b>{{Answr}}</b>\n{{#Tags}}{{/Tag}}",
+    )
+    .unwrap();
     let (page, stderr) = preview(&dir, &["--templates", design.to_str().unwrap()]);
+    // Every problem, each naming the template file and line.
+    let back = design.join("back.html").display().to_string();
+    let problems: Vec<&str> = stderr.lines().filter(|l| l.contains("back.html")).collect();
+    assert_eq!(problems.len(), 4, "{stderr}");
     assert!(
-        stderr.contains("warning: the card template has a problem: found `{{Answr}}`, but there is no field called `Answr`"),
+        problems[0].starts_with(&format!(
+            "{back}:1:1: warning: {{{{Answr}}}} names no field"
+        )),
         "{stderr}"
     );
+    assert!(problems[1].starts_with(&format!("{back}:2:1: warning: {{{{/Tag}}}} names no field")));
+    assert!(problems[2].starts_with(&format!(
+        "{back}:2:1: warning: {{{{/Tag}}}} closes {{{{#Tags}}}}"
+    )));
+    assert!(problems[3].starts_with(&format!(
+        "{back}:2:1: warning: {{{{#Tags}}}} is never closed"
+    )));
     let data = page_data(&page);
     let card = &data["cards"][0];
     assert_eq!(
