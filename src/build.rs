@@ -155,7 +155,10 @@ impl BuildOptions {
     }
 }
 
-/// How many notes of each kind a build produced.
+/// How many notes of each kind a build produced. A package's notes are added + updated +
+/// reworded + unchanged (the sources' questions) + removed (gone in this build) + retired
+/// (gone in an earlier one, still shipped without a card); a text deck leaves removed and
+/// retired questions out, so its notes are the first four.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ChangeCounts {
     pub added: usize,
@@ -163,6 +166,8 @@ pub struct ChangeCounts {
     pub reworded: usize,
     pub removed: usize,
     pub unchanged: usize,
+    /// Questions removed by an earlier build whose notes this package still ships.
+    pub retired: usize,
 }
 
 /// How a note changed since the previous build.
@@ -219,11 +224,16 @@ pub struct BuildReport {
     /// What Anki will do that the author may not expect, said once per deck (the lock
     /// remembers): not problems with the sources, so `--strict` does not fail on them.
     pub notices: Vec<String>,
+    /// Whether the card templates or CSS differ from the lock's (an edit or a revert of
+    /// one), so the note type's modification time moved and an import updates it.
+    pub design_changed: bool,
 }
 
 impl BuildReport {
-    /// `added 2, updated 1, reworded 1, removed 0, unchanged 96`; without a lock nothing was
-    /// compared, so no note is called added (Anki updates those it has by GUID).
+    /// `added 2, updated 1, reworded 1, removed 0, unchanged 96`, then `retired N` when
+    /// earlier removals still ship, and the design change; the counts add up to
+    /// [`notes`](Self::notes) (see [`ChangeCounts`]). Without a lock nothing was compared, so
+    /// no note is called added (Anki updates those it has by GUID).
     pub fn summary(&self) -> String {
         let c = &self.counts;
         if self.lock.is_none() {
@@ -231,10 +241,25 @@ impl BuildReport {
                     already has (by GUID) and adds the rest"
                 .to_string();
         }
-        format!(
-            "added {}, updated {}, reworded {}, removed {}, unchanged {}",
+        let from_sources = c.added + c.updated + c.reworded + c.unchanged;
+        let left_out = if c.removed > 0 && self.notes == from_sources + c.retired {
+            " (left out of a text deck)"
+        } else {
+            ""
+        };
+        let mut summary = format!(
+            "added {}, updated {}, reworded {}, removed {}{left_out}, unchanged {}",
             c.added, c.updated, c.reworded, c.removed, c.unchanged
-        )
+        );
+        if c.retired > 0 {
+            summary.push_str(&format!(", retired {}", c.retired));
+        }
+        if self.design_changed {
+            summary.push_str(
+                "; card design changed (templates or CSS): an import updates the note type",
+            );
+        }
+        summary
     }
 }
 
@@ -350,6 +375,7 @@ fn build_to(
         lock: lock_path,
         diagnostics: planned.diagnostics,
         notices,
+        design_changed: planned.design_changed,
     })
 }
 
@@ -1267,13 +1293,13 @@ fn assign_identities(
 }
 
 /// The deck's note type, its modification time bumped only when its design changed since the
-/// lock's stamp (which the next lock records).
+/// lock's stamp (which the next lock records), and whether it did.
 fn note_type_of(
     identity: &DeckIdentity,
     options: &BuildOptions,
     previous: Option<Stamp>,
     lock: &mut Lock,
-) -> NoteType {
+) -> (NoteType, bool) {
     let name = format!("deckforge-{}", identity.tag_root);
     let templates = options.templates.card_templates();
     let hash = {
@@ -1287,6 +1313,9 @@ fn note_type_of(
         }
         content_hash(parts)
     };
+    let changed = previous
+        .as_ref()
+        .is_some_and(|stamp| stamp.content_hash != hash);
     let modified = match previous {
         Some(stamp) if stamp.content_hash == hash => stamp.modified,
         // Clamped: a time the lock reader refuses would make the next build fail.
@@ -1300,13 +1329,14 @@ fn note_type_of(
         content_hash: hash,
         modified,
     });
-    NoteType::basic(
+    let note_type = NoteType::basic(
         identity.note_type_id,
         name,
         templates,
         options.templates.css.clone(),
         modified,
-    )
+    );
+    (note_type, changed)
 }
 
 /// Whether a card's Markdown may show an image once rendered: an image (`![`) or an `<img`
@@ -1357,6 +1387,8 @@ struct Planned<'a> {
     diagnostics: Vec<Diagnostic>,
     /// Said once per deck: see [`BuildReport::notices`].
     notices: Vec<String>,
+    /// See [`BuildReport::design_changed`].
+    design_changed: bool,
     /// The image files read, which the output must not replace.
     media_files: Option<Vec<PathBuf>>,
 }
@@ -1468,6 +1500,7 @@ impl<'a> Planned<'a> {
             removed_changes: Vec::new(),
             diagnostics,
             notices: Vec::new(),
+            design_changed: false,
             media_files: Some(keyed.files),
         };
         planned.place(identities, &input.identity, options, apkg);
@@ -1508,7 +1541,9 @@ impl<'a> Planned<'a> {
         };
         let (removed_notes, removed_changes) =
             retired.notes(&removed, &ids[self.stubs.len()..], &mut self.counts);
-        let note_type = note_type_of(identity, options, previous_note_type, &mut lock);
+        let (note_type, design_changed) =
+            note_type_of(identity, options, previous_note_type, &mut lock);
+        self.design_changed = design_changed;
         // The package's own timestamps follow its content, so an unchanged rebuild is
         // byte-identical.
         self.header.built_at = self
@@ -2123,6 +2158,9 @@ impl Retired<'_> {
             let expired = self.now.saturating_sub(*modified) >= RETIRED_NOTE_DAYS * 86_400;
             if !self.ship || expired {
                 continue;
+            }
+            if record.removed {
+                counts.retired += 1;
             }
             let mut fields = vec![String::new(); FIELD_NAMES.len()];
             fields[field::QUESTION] = self.renderer.inline(&record.text);
