@@ -116,6 +116,16 @@ fn check_template(template: &str, back: bool) -> Vec<(usize, String)> {
 impl Templates {
     /// The defaults with any of `front.html`, `back.html` and `style.css` found in `dir` replacing them.
     pub fn from_dir(dir: &Path) -> Result<Templates> {
+        if !dir.exists() {
+            return Err(Error::Malformed {
+                path: dir.to_path_buf(),
+                message: format!(
+                    "no such templates folder; `deckforge templates export {}` writes the \
+                     default design there to edit",
+                    dir.display()
+                ),
+            });
+        }
         if !dir.is_dir() {
             return Err(Error::io(
                 dir,
