@@ -50,8 +50,8 @@ const USAGE: u8 = 2;
     long_about = "Turn question-and-answer Markdown into spaced-repetition decks.\n\n\
 deckforge reads the question-and-answer layouts people write (numbered bold questions with \
 `Answer:` bullets, question headings, numbered items holding headings, bold paragraphs, `Q:`/`A:` \
-lines, `<details>` FAQ blocks), detected per file, and writes an Anki package (.apkg) or an Anki \
-CSV file. `deckforge check` reports what is wrong with a file. Every note gets a stable GUID derived from its deck id \
+lines, `<details>` FAQ blocks), detected per file, and writes an Anki package (.apkg), an Anki \
+CSV file or another flashcard app's text format (--preset). `deckforge check` reports what is wrong with a file. Every note gets a stable GUID derived from its deck id \
 and its normalised question, so re-importing a rebuilt deck updates notes in place and keeps \
 their review history.",
     after_help = "Examples:\n  \

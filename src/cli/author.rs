@@ -83,10 +83,15 @@ pub fn run_preview(args: PreviewArgs, quiet: bool) -> ExitCode {
             say!("{}", term::diagnostic(diagnostic));
         }
         say!(
-            "wrote {}: {} cards in {} sections of deck \"{}\"",
+            "wrote {}: {} cards in {} {} of deck \"{}\"",
             report.output.display(),
             summary.cards,
             summary.sections,
+            if summary.sections == 1 {
+                "section"
+            } else {
+                "sections"
+            },
             report.deck_name
         );
     }
