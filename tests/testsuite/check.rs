@@ -296,6 +296,11 @@ fn check_gives_the_media_warnings_build_gives() {
         "{checked:?}"
     );
     assert!(
+        checked[1]
+            .ends_with("deck.md:1:1: warning: sound \"gone.mp3\" not found next to the source"),
+        "{checked:?}"
+    );
+    assert!(
         checked[2].contains("deck.md:5:1: warning:") && checked[2].contains("fake.png"),
         "{checked:?}"
     );
