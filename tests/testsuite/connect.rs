@@ -36,7 +36,7 @@ fn connect_python() -> &'static Path {
         crate::support::before_installing(
             &format!(
                 "the push tests' environment {} (anki-connect-server=={SERVER_VERSION} and \
-                 anki=={ANKI_VERSION} from PyPI into `{base}`, Python 3.12+; about a minute, once)",
+                 anki=={ANKI_VERSION} from PyPI into `{base}`, Python 3.12+; about 180 MB and a minute, once)",
                 venv.display()
             ),
             &format!(

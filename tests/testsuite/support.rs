@@ -234,7 +234,7 @@ pub fn anki_python() -> &'static Path {
         let system_python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
         before_installing(
             &format!(
-                "the real-Anki environment {} (anki=={ANKI_VERSION} from PyPI, about 150 MB and a minute, once)",
+                "the real-Anki environment {} (anki=={ANKI_VERSION} from PyPI, about 65 MB and a minute, once)",
                 venv.display()
             ),
             &format!(
