@@ -159,7 +159,10 @@ impl BuildOptions {
     }
 }
 
-/// How many notes of each kind a build produced.
+/// How many notes of each kind a build produced. A package's notes are added + updated +
+/// reworded + unchanged (the sources' questions) + removed (gone in this build) + retired
+/// (gone in an earlier one, still shipped without a card); a text deck leaves removed and
+/// retired questions out, so its notes are the first four.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ChangeCounts {
     pub added: usize,
@@ -167,6 +170,8 @@ pub struct ChangeCounts {
     pub reworded: usize,
     pub removed: usize,
     pub unchanged: usize,
+    /// Questions removed by an earlier build whose notes this package still ships.
+    pub retired: usize,
 }
 
 /// How a note changed since the previous build.
@@ -228,11 +233,16 @@ pub struct BuildReport {
     /// What Anki will do that the author may not expect, said once per deck (the lock
     /// remembers): not problems with the sources, so `--strict` does not fail on them.
     pub notices: Vec<String>,
+    /// Whether the card templates or CSS differ from the lock's (an edit or a revert of
+    /// one), so the note type's modification time moved and an import updates it.
+    pub design_changed: bool,
 }
 
 impl BuildReport {
-    /// `added 2, updated 1, reworded 1, removed 0, unchanged 96`; without a lock nothing was
-    /// compared, so no note is called added (Anki updates those it has by GUID).
+    /// `added 2, updated 1, reworded 1, removed 0, unchanged 96`, then `retired N` when
+    /// earlier removals still ship, and the design change; the counts add up to
+    /// [`notes`](Self::notes) (see [`ChangeCounts`]). Without a lock nothing was compared, so
+    /// no note is called added (Anki updates those it has by GUID).
     pub fn summary(&self) -> String {
         let c = &self.counts;
         if self.lock.is_none() {
@@ -240,10 +250,25 @@ impl BuildReport {
                     already has (by GUID) and adds the rest"
                 .to_string();
         }
-        format!(
-            "added {}, updated {}, reworded {}, removed {}, unchanged {}",
+        let from_sources = c.added + c.updated + c.reworded + c.unchanged;
+        let left_out = if c.removed > 0 && self.notes == from_sources + c.retired {
+            " (left out of a text deck)"
+        } else {
+            ""
+        };
+        let mut summary = format!(
+            "added {}, updated {}, reworded {}, removed {}{left_out}, unchanged {}",
             c.added, c.updated, c.reworded, c.removed, c.unchanged
-        )
+        );
+        if c.retired > 0 {
+            summary.push_str(&format!(", retired {}", c.retired));
+        }
+        if self.design_changed {
+            summary.push_str(
+                "; card design changed (templates or CSS): an import updates the note type",
+            );
+        }
+        summary
     }
 }
 
@@ -359,6 +384,7 @@ fn build_to(
         lock: lock_path,
         diagnostics: planned.diagnostics,
         notices,
+        design_changed: planned.design_changed,
     })
 }
 
@@ -1370,14 +1396,15 @@ fn assign_identities(
 /// The deck's note types: the basic one always (first), then the reversed and cloze ones its
 /// notes use, with their indexes by [`NoteKind`]. Their modification time is bumped only when
 /// the design of one of them changed since the lock's stamp (which the next lock records); a
-/// deck using only the basic type keeps the stamp it always had.
+/// deck using only the basic type keeps the stamp it always had. Also whether the design
+/// changed.
 fn note_types_of(
     identity: &DeckIdentity,
     options: &BuildOptions,
     previous: Option<Stamp>,
     lock: &mut Lock,
     kinds: &std::collections::BTreeSet<NoteKind>,
-) -> (Vec<NoteType>, [usize; 3]) {
+) -> (Vec<NoteType>, [usize; 3], bool) {
     let name = format!("deckforge-{}", identity.tag_root);
     let templates = options.templates.card_templates();
     let css = options.templates.css.clone();
@@ -1416,6 +1443,9 @@ fn note_types_of(
         ));
     }
     let hash = design_hash(&types);
+    let changed = previous
+        .as_ref()
+        .is_some_and(|stamp| stamp.content_hash != hash);
     let modified = match previous {
         Some(stamp) if stamp.content_hash == hash => stamp.modified,
         // Clamped: a time the lock reader refuses would make the next build fail.
@@ -1440,7 +1470,7 @@ fn note_types_of(
             ..note_type
         })
         .collect();
-    (types, index)
+    (types, index, changed)
 }
 
 /// The hash of the note types' design (names, CSS, templates) that their stamp follows. The
@@ -1475,7 +1505,7 @@ pub(crate) fn note_type_id(identity: &DeckIdentity, kind: NoteKind) -> i64 {
 
 /// Whether a card's Markdown may show an image once rendered: an image (`![`) or an `<img`
 /// tag in it. Conservative (an `![` in code counts); a card that passes is rendered to plan.
-fn may_show_image(card: &source::CardDraft) -> bool {
+pub(crate) fn may_show_image(card: &source::CardDraft) -> bool {
     [&card.question, &card.answer]
         .iter()
         .any(|markdown| markdown.contains("![") || shows_image(markdown) || plays_sound(markdown))
@@ -1523,6 +1553,8 @@ struct Planned<'a> {
     diagnostics: Vec<Diagnostic>,
     /// Said once per deck: see [`BuildReport::notices`].
     notices: Vec<String>,
+    /// See [`BuildReport::design_changed`].
+    design_changed: bool,
     /// The image files read, which the output must not replace.
     media_files: Option<Vec<PathBuf>>,
 }
@@ -1637,6 +1669,7 @@ impl<'a> Planned<'a> {
             removed_changes: Vec::new(),
             diagnostics,
             notices: Vec::new(),
+            design_changed: false,
             media_files: Some(keyed.files),
         };
         planned.place(identities, &input.identity, options, apkg);
@@ -1673,9 +1706,10 @@ impl<'a> Planned<'a> {
             .map(|card| card.kind)
             .chain(removed.iter().map(|(record, _)| record.kind))
             .collect();
-        let (note_types, kind_index) =
+        let (note_types, kind_index, design_changed) =
             note_types_of(identity, options, previous_note_type, &mut lock, &kinds);
         self.kind_index = kind_index;
+        self.design_changed = design_changed;
         self.stubs = self.place_cards(assignments, &ids, &mut more_card_ids.into_iter(), &ords);
         let now_kinds: HashMap<&str, NoteKind> = lock.notes[..self.stubs.len()]
             .iter()
@@ -2329,6 +2363,9 @@ impl Retired<'_> {
             if !self.ship || expired {
                 continue;
             }
+            if record.removed {
+                counts.retired += 1;
+            }
             // A cloze note's Text and Extra sit where a basic note's Question and Answer do.
             let mut fields = vec![String::new(); FIELD_NAMES.len()];
             fields[field::QUESTION] = self.renderer.inline(&record.text);
@@ -2454,7 +2491,7 @@ mod tests {
         let options = BuildOptions::new(Vec::new(), PathBuf::from("x.apkg"), 500);
         let kinds = |list: &[NoteKind]| list.iter().copied().collect();
         let mut lock = Lock::new("ns");
-        let (basic, _) = note_types_of(&identity, &options, None, &mut lock, &kinds(&[]));
+        let (basic, _, _) = note_types_of(&identity, &options, None, &mut lock, &kinds(&[]));
         let stamp = lock.note_type.clone().unwrap();
         // The hash a release before cloze and reversed notes wrote for the same design.
         let templates = options.templates.card_templates();
@@ -2468,7 +2505,7 @@ mod tests {
             now: 900,
             ..options
         };
-        let (types, index) = note_types_of(
+        let (types, index, _) = note_types_of(
             &identity,
             &later,
             Some(stamp.clone()),
@@ -2482,7 +2519,7 @@ mod tests {
             types.iter().all(|t| t.modified == 900),
             "a new type moves the stamp"
         );
-        let (again, _) = note_types_of(
+        let (again, _, _) = note_types_of(
             &identity,
             &later,
             lock.note_type.clone(),

@@ -1,6 +1,6 @@
 //! What `deckforge check` tells an author about a document: duplicate questions, missing and
-//! placeholder answers, answers that stop mid-sentence, numbering gaps and repeats, and HTML the
-//! sanitiser would strip. Returned as values; only the command line prints them.
+//! placeholder answers, answers that stop mid-sentence, numbering gaps and repeats, HTML the
+//! sanitiser would strip, and images or sounds a build could not pack. Returned as values; only the command line prints them.
 
 use std::collections::{HashMap, HashSet};
 
@@ -10,11 +10,14 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::build::may_show_image;
 use crate::diagnostic::Diagnostic;
 use crate::identity::normalise_question;
-use crate::render::html::sanitizer;
+use crate::render::html::{HtmlRenderer, sanitizer};
+use crate::render::media::MediaCollector;
 use crate::source::markdown::parser_options;
 use crate::source::{self, CardDraft, Document, LayoutChoice};
+use crate::write::atomic::parent_folder;
 
 /// How one file was read: the layout its questions were found in and how many cards it gave.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -78,6 +81,7 @@ pub fn check(documents: &[Document], allow_html: bool) -> Vec<Diagnostic> {
         .collect();
     diagnostics.extend(duplicates(documents));
     diagnostics.extend(lint(documents, allow_html));
+    diagnostics.extend(media(documents, allow_html));
     sort(documents, &mut diagnostics);
     diagnostics
 }
@@ -117,6 +121,28 @@ pub(crate) fn lint(documents: &[Document], allow_html: bool) -> Vec<Diagnostic> 
                         ),
                     ));
                 }
+            }
+        }
+    }
+    diagnostics
+}
+
+/// The warnings a build of an `.apkg` gives for images and sounds it cannot pack (missing,
+/// outside the document's folder, too large, content unlike the extension), found the same
+/// way: the cards that may show one are rendered and their media resolved, without packing.
+fn media(documents: &[Document], allow_html: bool) -> Vec<Diagnostic> {
+    let renderer = HtmlRenderer::new(allow_html).with_highlighting(false);
+    let mut collector = MediaCollector::default();
+    let mut diagnostics = Vec::new();
+    for document in documents {
+        let folder = parent_folder(&document.path);
+        for card in document.cards.iter().filter(|c| may_show_image(c)) {
+            for html in [
+                renderer.inline(&card.question),
+                renderer.block(&card.answer),
+            ] {
+                let (_, problems) = collector.pack(html, folder);
+                diagnostics.extend(problems.into_iter().map(|p| at(document, card, p)));
             }
         }
     }

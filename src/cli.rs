@@ -50,8 +50,8 @@ const USAGE: u8 = 2;
     long_about = "Turn question-and-answer Markdown into spaced-repetition decks.\n\n\
 deckforge reads the question-and-answer layouts people write (numbered bold questions with \
 `Answer:` bullets, question headings, numbered items holding headings, bold paragraphs, `Q:`/`A:` \
-lines, `<details>` FAQ blocks), detected per file, and writes an Anki package (.apkg) or an Anki \
-CSV file. `deckforge check` reports what is wrong with a file. Every note gets a stable GUID derived from its deck id \
+lines, `<details>` FAQ blocks), detected per file, and writes an Anki package (.apkg), an Anki \
+CSV file or another flashcard app's text format (--preset). `deckforge check` reports what is wrong with a file. Every note gets a stable GUID derived from its deck id \
 and its normalised question, so re-importing a rebuilt deck updates notes in place and keeps \
 their review history.",
     after_help = "Examples:\n  \
@@ -100,11 +100,14 @@ deckforge check --layout headings faq/*.md"
     )]
     Check(CheckArgs),
 
-    /// List the notes of an .apkg or a deckforge CSV: GUID, deck, tags, fields.
+    /// List the notes of an .apkg or of any text deck deckforge writes, in deck order: GUID, deck, tags, fields.
     #[command(after_help = "Examples:\n  \
 deckforge inspect mlops.apkg\n  \
+deckforge inspect quizlet.txt              # every --preset's format, told by its content\n  \
 deckforge inspect mlops.apkg --json | jq '.notes | length'\n\n\
-Packages are read safely: entries with path components are refused, the collection's size is capped, \
+Text decks are recognised by their content: Anki CSV (#separator: headers), plain (its id,question,... \
+header), Brainscape (two columns), Quizlet and Mnemosyne (question TAB answer), SuperMemo (Q:/A: lines); \
+a file that fits none is refused rather than misread. Packages are read safely: entries with path components are refused, the collection's size is capped, \
 and it is opened read-only in a private temporary folder.")]
     Inspect {
         /// The .apkg, .csv or text-preset file to read.
@@ -472,29 +475,38 @@ fn run_inspect(file: &std::path::Path, json: bool) -> ExitCode {
         emit(&format!("{value:#}\n"))
     } else {
         let mut out = String::new();
-        for note in &inspection.notes {
+        for (index, note) in inspection.notes.iter().enumerate() {
             // Everything from the package is escaped: fields, tags and GUIDs may hold escape
             // sequences, raw or as entities (`&#27;`) that turning HTML into text decodes.
-            out.push_str(&format!(
-                "{}  [{}]  {}\n",
-                term::printable(&note.guid),
-                term::printable(&note.deck),
-                term::printable(&note.tags.join(" "))
-            ));
+            // Text formats other than Anki's carry no GUID, deck or tags: those parts are left out.
+            let mut head = vec![if note.guid.is_empty() {
+                format!("#{}", index + 1)
+            } else {
+                term::printable(&note.guid).to_string()
+            }];
+            if !note.deck.is_empty() {
+                head.push(format!("[{}]", term::printable(&note.deck)));
+            }
+            if !note.tags.is_empty() {
+                head.push(term::printable(&note.tags.join(" ")).into_owned());
+            }
+            out.push_str(&head.join("  "));
+            out.push('\n');
             for (name, value) in &note.fields {
                 if !value.is_empty() {
                     out.push_str(&format!(
                         "    {}: {}\n",
                         term::printable(name),
-                        term::printable(&one_line(value))
+                        term::printable(&one_line(value, inspection.html))
                     ));
                 }
             }
         }
         out.push_str(&format!(
-            "{} notes in {}\n",
+            "{} notes in {} ({})\n",
             inspection.notes.len(),
-            inspection.path.display()
+            inspection.path.display(),
+            inspection.format
         ));
         emit(&out)
     }
@@ -564,9 +576,45 @@ fn run_diff(
 }
 
 /// A field value on one terminal line: tags dropped, whitespace collapsed, long values cut.
-fn one_line(html: &str) -> String {
-    let text = deckforge::write::anki_text::strip_html_preserving_media_filenames(html);
+/// Blocks stay apart, table cells with ` | ` and rows with ` / ` (as the Quizlet preset writes
+/// them), so `<td>a</td><td>b</td>` does not read `ab`; lines of plain text are kept apart
+/// with ` / ` too.
+fn one_line(value: &str, html: bool) -> String {
+    if !html {
+        let lines: Vec<String> = value
+            .lines()
+            .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|line| !line.is_empty())
+            .collect();
+        return cut(lines.join(" / "));
+    }
+    let mut spaced = value.replace("<br", " <br");
+    for (tag, separator) in [
+        ("</td>", "\u{1}"),
+        ("</th>", "\u{1}"),
+        ("</tr>", "\u{2}"),
+        ("</p>", " "),
+        ("</li>", " "),
+        ("</div>", " "),
+        ("</pre>", " "),
+        ("</blockquote>", " "),
+    ] {
+        spaced = spaced.replace(tag, &format!("{tag}{separator}"));
+    }
+    let text = deckforge::write::anki_text::strip_html_preserving_media_filenames(&spaced);
     let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    // A row's last cell needs no cell separator, and the last row no row separator.
+    let text = text
+        .replace("\u{1} \u{2}", "\u{2}")
+        .replace("\u{1}\u{2}", "\u{2}")
+        .trim_end_matches(['\u{1}', '\u{2}', ' '])
+        .replace('\u{1}', " | ")
+        .replace('\u{2}', " / ");
+    cut(text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// Cuts a long value to 120 characters.
+fn cut(text: String) -> String {
     if text.chars().count() > 120 {
         text.chars().take(117).collect::<String>() + "..."
     } else {
@@ -927,5 +975,27 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+}
+
+#[cfg(test)]
+mod one_line_tests {
+    use super::one_line;
+
+    #[test]
+    fn table_cells_and_blocks_stay_apart() {
+        let table = "<p>A table:</p>\n<table><thead><tr><th>a</th><th>b</th></tr></thead>\
+                     <tbody><tr><td>c1</td><td>c2</td></tr></tbody></table>";
+        assert_eq!(one_line(table, true), "A table: a | b / c1 | c2");
+        assert_eq!(
+            one_line("<ul><li>x</li><li>y</li></ul>one<br>two", true),
+            "x y one two"
+        );
+        // Plain text keeps its `<` and its line breaks.
+        assert_eq!(
+            one_line("Vec<T>\n  and   more\n\n", false),
+            "Vec<T> / and more"
+        );
+        assert_eq!(one_line(&"x".repeat(200), false).chars().count(), 120);
     }
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::build::{
     BuildOptions, ChangeCounts, ChangeKind, ChangedNote, LockMode, REMOVED_TAG, plan_changes,
 };
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::inspect::{InspectedNote, inspect};
 use crate::source::{self, LayoutChoice};
 use crate::write::anki_text::strip_html_preserving_media_filenames;
@@ -42,8 +42,25 @@ pub fn diff(
     if is_markdown(old) && is_markdown(new) {
         diff_sources(old, new, deck_id, layout)
     } else {
-        Ok(diff_notes(&inspect(old)?.notes, &inspect(new)?.notes))
+        Ok(diff_notes(&with_ids(old)?, &with_ids(new)?))
     }
+}
+
+/// The notes of a deck file, which must carry GUIDs: without them (Quizlet, Brainscape,
+/// Mnemosyne and SuperMemo files) two versions cannot be matched note for note.
+fn with_ids(path: &Path) -> Result<Vec<InspectedNote>> {
+    let inspection = inspect(path)?;
+    if inspection.notes.iter().any(|n| n.guid.is_empty()) {
+        return Err(Error::Malformed {
+            path: path.to_path_buf(),
+            message: format!(
+                "a {} file holds no note ids, so its notes cannot be matched; diff compares \
+                 .apkg files and CSVs with ids (Anki, plain) by GUID, or two Markdown sources",
+                inspection.format
+            ),
+        });
+    }
+    Ok(inspection.notes)
 }
 
 fn diff_sources(

@@ -19,6 +19,8 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::model::{CLOZE_FIELD_NAMES, FIELD_NAMES};
 
+mod text;
+
 /// The largest collection deckforge will decompress (a zip bomb stops here).
 pub(crate) const MAX_COLLECTION_BYTES: u64 = 2 << 30;
 /// The most entries a package may hold.
@@ -62,11 +64,16 @@ impl InspectedNote {
 #[derive(Debug, Clone, Serialize)]
 pub struct Inspection {
     pub path: PathBuf,
+    /// `apkg`, or the name of the `--preset` that writes the text format (`anki-csv` for Anki's).
     pub format: &'static str,
+    /// Whether field values are HTML (packages, Anki CSV, Mnemosyne) rather than plain text,
+    /// whose `<` is a character and whose line breaks separate lines.
+    pub html: bool,
     pub notes: Vec<InspectedNote>,
 }
 
-/// Reads an `.apkg` or a deckforge/Anki CSV.
+/// Reads an `.apkg`, or a text deck in any format deckforge writes (told by its content; one
+/// that fits none is an error), its notes in deck order.
 pub fn inspect(path: &Path) -> Result<Inspection> {
     let extension = path
         .extension()
@@ -77,14 +84,25 @@ pub fn inspect(path: &Path) -> Result<Inspection> {
             Ok(Inspection {
                 path: path.to_path_buf(),
                 format: "apkg",
+                html: true,
                 notes: read_package(file, path)?,
             })
         }
-        Some("csv") | Some("txt") | Some("tsv") => Ok(Inspection {
-            path: path.to_path_buf(),
-            format: "anki-csv",
-            notes: read_anki_csv(path)?,
-        }),
+        Some("csv") | Some("txt") | Some("tsv") => {
+            let text = fs::read_to_string(path).map_err(|e| Error::io(path, "read the file", e))?;
+            let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+            let format = text::detect(path, text)?;
+            let notes = match format {
+                text::TextFormat::AnkiCsv => read_anki_csv(path)?,
+                other => text::read(path, text, other)?,
+            };
+            Ok(Inspection {
+                path: path.to_path_buf(),
+                format: format.name(),
+                html: format.is_html(),
+                notes,
+            })
+        }
         _ => Err(Error::UnknownOutputFormat {
             path: path.to_path_buf(),
         }),
@@ -443,17 +461,38 @@ fn deck_names(
     Ok(names)
 }
 
-/// Each note's deck: the deck of its card with the lowest ordinal. Read in one scan, so a
-/// package without Anki's index on `cards.nid` costs no more than one with it.
-fn note_decks(db: &Connection) -> std::result::Result<HashMap<i64, (i64, i64)>, CollectionError> {
-    let mut decks: HashMap<i64, (i64, i64)> = HashMap::new();
-    let mut statement = db.prepare("select nid, ord, did from cards")?;
+/// The card of a note that places it: the one with the lowest ordinal.
+#[derive(Debug, Clone, Copy)]
+struct FirstCard {
+    ord: i64,
+    deck: i64,
+    /// Where the note comes in deck order: a new card's position (`due`), after every new card
+    /// for one already studied (whose `due` is a date).
+    position: (bool, i64),
+}
+
+/// Each note's first card. Read in one scan, so a package without Anki's index on
+/// `cards.nid` costs no more than one with it.
+fn note_decks(db: &Connection) -> std::result::Result<HashMap<i64, FirstCard>, CollectionError> {
+    let mut decks: HashMap<i64, FirstCard> = HashMap::new();
+    let mut statement = db.prepare("select nid, ord, did, type, due from cards")?;
     let mut rows = statement.query([])?;
     while let Some(row) = rows.next()? {
-        let (nid, ord, did): (i64, i64, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
-        let slot = decks.entry(nid).or_insert((ord, did));
-        if ord < slot.0 {
-            *slot = (ord, did);
+        let (nid, ord, deck, kind, due): (i64, i64, i64, i64, i64) = (
+            row.get(0)?,
+            row.get(1)?,
+            row.get(2)?,
+            row.get(3)?,
+            row.get(4)?,
+        );
+        let card = FirstCard {
+            ord,
+            deck,
+            position: if kind == 0 { (false, due) } else { (true, 0) },
+        };
+        let slot = decks.entry(nid).or_insert(card);
+        if ord < slot.ord {
+            *slot = card;
         }
     }
     Ok(decks)
@@ -510,12 +549,14 @@ fn read_notes(db: &Connection) -> std::result::Result<Vec<InspectedNote>, Collec
             .zip(values)
             .map(|(name, value)| (name.clone(), value.to_string()))
             .collect();
-        let deck = note_decks
-            .get(&id)
-            .and_then(|(_, did)| decks.get(did).cloned())
+        let first = note_decks.get(&id);
+        let deck = first
+            .and_then(|card| decks.get(&card.deck).cloned())
             .unwrap_or_default();
+        // A note without cards (a retired one) comes after those with cards.
+        let position = first.map_or((true, i64::MAX), |card| card.position);
         notes.push((
-            id,
+            (position, id),
             InspectedNote {
                 guid,
                 deck,
@@ -527,7 +568,8 @@ fn read_notes(db: &Connection) -> std::result::Result<Vec<InspectedNote>, Collec
             },
         ));
     }
-    notes.sort_by_key(|(id, _)| *id);
+    // Deck order: new cards by position, then the rest; the note id breaks ties.
+    notes.sort_by_key(|(order, _)| *order);
     Ok(notes.into_iter().map(|(_, note)| note).collect())
 }
 

@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::identity::ContentHash;
-use crate::model::NoteKind;
 pub use crate::identity::LATEST_TIME;
 pub(crate) use crate::identity::LockedNote;
+use crate::model::NoteKind;
 use crate::write::atomic::{PendingFile, write_error};
 
 /// The lock format version; a lock with a newer version is refused rather than misread.
@@ -408,7 +408,10 @@ mod tests {
     fn a_lock_is_written_as_version_4_only_when_it_holds_cloze_or_reversed_notes() {
         let mut lock = Lock::new("deck");
         lock.notes = vec![note("what is a?", "g1"), note("what is b?", "g2")];
-        assert!(lock.to_text().contains("\"version\": 3,"), "basic notes keep version 3");
+        assert!(
+            lock.to_text().contains("\"version\": 3,"),
+            "basic notes keep version 3"
+        );
         lock.notes[1].kind = NoteKind::Cloze;
         let text = lock.to_text();
         assert!(text.contains("\"version\": 4,"), "{text}");

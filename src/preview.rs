@@ -470,7 +470,8 @@ pub struct PreviewSummary {
     pub cards: usize,
     /// Distinct non-empty sections.
     pub sections: usize,
-    /// Problems in the card templates; the affected cards show the message instead.
+    /// Problems in the card templates; the affected cards show the message instead. Empty in
+    /// a [`PreviewReport`] whose diagnostics name the template files' problems already.
     pub template_errors: Vec<String>,
 }
 
@@ -483,7 +484,8 @@ pub struct PreviewReport {
     pub deck_name: String,
     /// Counts and template problems.
     pub summary: PreviewSummary,
-    /// Warnings about the sources, as a build would report them.
+    /// Every problem of the card templates, naming the template file and line, then warnings
+    /// about the sources, as a build would report them.
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -498,7 +500,14 @@ pub fn preview(options: &BuildOptions) -> Result<PreviewReport> {
         .collect::<Result<Vec<_>>>()?;
     let previous = options.read_lock_for_preview()?;
     let plan = plan(&documents, options, previous.as_ref());
-    let (html, summary) = page(&plan.package);
+    let (html, mut summary) = page(&plan.package);
+    // The file check names every template problem with its file and line; the page's own
+    // messages say the same things without them, so they are kept only for what it misses.
+    let mut diagnostics = options.templates.problems();
+    if !diagnostics.is_empty() {
+        summary.template_errors.clear();
+    }
+    diagnostics.extend(plan.diagnostics);
     write_file(&options.output, |out| {
         use std::io::Write;
         out.write_all(html.as_bytes())
@@ -508,7 +517,7 @@ pub fn preview(options: &BuildOptions) -> Result<PreviewReport> {
         output: options.output.clone(),
         deck_name: plan.package.meta.decks[0].name.clone(),
         summary,
-        diagnostics: plan.diagnostics,
+        diagnostics,
     })
 }
 

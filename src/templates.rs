@@ -7,6 +7,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::model::{CardTemplate, FIELD_NAMES};
 use crate::write::atomic::{write_error, write_file};
@@ -63,16 +64,19 @@ fn template_error(path: &Path, line: usize, message: String) -> Error {
 /// Checks every `{{…}}` of a template as Anki reads it: the field after the last `:` (filters
 /// such as `text:` or `tts en_US:` come first) must be one of the note type's, a special field,
 /// or `FrontSide` on the back; `{{#F}}` / `{{^F}}` sections must close with `{{/F}}` in order.
-/// Returns the line and the message of the first problem.
-fn check_template(template: &str, back: bool) -> std::result::Result<(), (usize, String)> {
+/// Returns every problem with its line, in order (an unclosed `{{` ends the search).
+fn check_template(template: &str, back: bool) -> Vec<(usize, String)> {
+    let mut problems = Vec::new();
     let mut open: Vec<(String, usize)> = Vec::new();
     let mut offset = 0;
     while let Some(start) = template[offset..].find("{{").map(|i| offset + i) {
         let line = template[..start].matches('\n').count() + 1;
         let Some(length) = template[start + 2..].find("}}") else {
-            return Err((line, "`{{` is never closed with `}}`".to_string()));
+            problems.push((line, "`{{` is never closed with `}}`".to_string()));
+            break;
         };
         let tag = template[start + 2..start + 2 + length].trim();
+        offset = start + 2 + length + 2;
         let (kind, body) = match tag.chars().next() {
             Some(c @ ('#' | '^' | '/')) => (Some(c), tag[1..].trim()),
             _ => (None, tag),
@@ -87,7 +91,7 @@ fn check_template(template: &str, back: bool) -> std::result::Result<(), (usize,
             } else {
                 ""
             };
-            return Err((
+            problems.push((
                 line,
                 format!(
                     "{{{{{tag}}}}} names no field of the note type; its fields are {}{front_side}",
@@ -100,26 +104,34 @@ fn check_template(template: &str, back: bool) -> std::result::Result<(), (usize,
             (Some(_), Some((name, _))) if name == field => {
                 open.pop();
             }
-            (Some(_), Some((name, opened))) => {
-                return Err((
-                    line,
-                    format!("{{{{/{field}}}}} closes {{{{#{name}}}}} from line {opened}"),
-                ));
-            }
-            (Some(_), None) => return Err((line, format!("{{{{/{field}}}}} closes nothing"))),
+            (Some(_), Some((name, opened))) => problems.push((
+                line,
+                format!("{{{{/{field}}}}} closes {{{{#{name}}}}} from line {opened}"),
+            )),
+            (Some(_), None) => problems.push((line, format!("{{{{/{field}}}}} closes nothing"))),
             (None, _) => {}
         }
-        offset = start + 2 + length + 2;
     }
-    match open.pop() {
-        Some((name, line)) => Err((line, format!("{{{{#{name}}}}} is never closed"))),
-        None => Ok(()),
-    }
+    problems.extend(
+        open.into_iter()
+            .map(|(name, line)| (line, format!("{{{{#{name}}}}} is never closed"))),
+    );
+    problems
 }
 
 impl Templates {
     /// The defaults with any of `front.html`, `back.html` and `style.css` found in `dir` replacing them.
     pub fn from_dir(dir: &Path) -> Result<Templates> {
+        if !dir.exists() {
+            return Err(Error::Malformed {
+                path: dir.to_path_buf(),
+                message: format!(
+                    "no such templates folder; `deckforge templates export {}` writes the \
+                     default design there to edit",
+                    dir.display()
+                ),
+            });
+        }
         if !dir.is_dir() {
             return Err(Error::io(
                 dir,
@@ -185,24 +197,36 @@ impl Templates {
     }
 
     /// Checks both templates against the note type's fields (see the module documentation),
-    /// naming the template file and line of the first problem. Builds call it; previews do not,
-    /// since they show a broken template on the page as Anki would.
+    /// naming the template file and line of the first problem. Builds call it.
     pub(crate) fn check_fields(&self) -> Result<()> {
+        match self.problems().into_iter().next() {
+            Some(problem) => Err(template_error(&problem.path, problem.line, problem.message)),
+            None => Ok(()),
+        }
+    }
+
+    /// Every problem of both templates as a warning naming the template file and line
+    /// (`front.html` or `back.html` for a default one); a preview lists them all, since it shows
+    /// a broken card on the page as Anki would instead of refusing it.
+    pub(crate) fn problems(&self) -> Vec<Diagnostic> {
+        let mut problems = Vec::new();
         for (text, back, name) in [
             (&self.front, false, "front.html"),
             (&self.back, true, "back.html"),
         ] {
-            if let Err((line, message)) = check_template(text, back) {
-                let path = self
-                    .files
-                    .iter()
-                    .find(|f| f.file_name().is_some_and(|n| n == name))
-                    .cloned()
-                    .unwrap_or_else(|| PathBuf::from(name));
-                return Err(template_error(&path, line, message));
-            }
+            let path = self
+                .files
+                .iter()
+                .find(|f| f.file_name().is_some_and(|n| n == name))
+                .cloned()
+                .unwrap_or_else(|| PathBuf::from(name));
+            problems.extend(
+                check_template(text, back)
+                    .into_iter()
+                    .map(|(line, message)| Diagnostic::warning(&path, line, 1, message)),
+            );
         }
-        Ok(())
+        problems
     }
 
     /// The reversed note type's card templates: these templates' card, then the reverse one
@@ -250,8 +274,8 @@ mod tests {
     #[test]
     fn the_default_templates_pass_their_own_check() {
         let defaults = Templates::default();
-        assert_eq!(check_template(&defaults.front, false), Ok(()));
-        assert_eq!(check_template(&defaults.back, true), Ok(()));
+        assert_eq!(check_template(&defaults.front, false), []);
+        assert_eq!(check_template(&defaults.back, true), []);
     }
 
     #[test]
@@ -259,37 +283,86 @@ mod tests {
         let defaults = Templates::default();
         let reverse = &defaults.reversed_templates()[1];
         assert_eq!(reverse.name, REVERSE_TEMPLATE_NAME);
-        assert_eq!(check_template(&reverse.front, false), Ok(()));
-        assert_eq!(check_template(&reverse.back, true), Ok(()));
+        assert_eq!(
+            check_template(&reverse.front, false),
+            Vec::<(usize, String)>::new()
+        );
+        assert_eq!(
+            check_template(&reverse.back, true),
+            Vec::<(usize, String)>::new()
+        );
         // The cloze type's Text and Extra sit where Question and Answer do.
         let cloze = defaults.cloze_template();
         let as_basic = |t: &str| t.replace("Text", "Question").replace("Extra", "Answer");
         assert!(cloze.front.contains("{{cloze:Text}}") && cloze.back.contains("{{cloze:Text}}"));
-        assert_eq!(check_template(&as_basic(&cloze.front), false), Ok(()));
-        assert_eq!(check_template(&as_basic(&cloze.back), true), Ok(()));
+        assert_eq!(
+            check_template(&as_basic(&cloze.front), false),
+            Vec::<(usize, String)>::new()
+        );
+        assert_eq!(
+            check_template(&as_basic(&cloze.back), true),
+            Vec::<(usize, String)>::new()
+        );
         assert!(defaults.cloze_css().starts_with(&defaults.css));
     }
 
     #[test]
     fn unknown_fields_and_unbalanced_sections_are_found_with_their_line() {
         let ok = "{{text:Question}} {{tts en_US:Answer}} {{#Tags}}{{Tags}}{{/Tags}} {{^Source}}-{{/Source}}";
-        assert_eq!(check_template(ok, false), Ok(()));
-        let (line, message) = check_template("a\nb {{Nope}}", false).unwrap_err();
+        assert_eq!(check_template(ok, false), []);
+        let [(line, message)] = &check_template("a\nb {{Nope}}", false)[..] else {
+            panic!("one problem")
+        };
+        let line = *line;
         assert_eq!(line, 2);
         assert!(message.starts_with("{{Nope}} names no field"), "{message}");
         assert!(
-            check_template("{{FrontSide}}", false).is_err(),
+            !check_template("{{FrontSide}}", false).is_empty(),
             "the front has no FrontSide"
         );
-        assert_eq!(check_template("{{FrontSide}}", true), Ok(()));
+        assert_eq!(check_template("{{FrontSide}}", true), []);
         assert_eq!(
             check_template("{{#Section}}\n{{/Number}}", false),
-            Err((2, "{{/Number}} closes {{#Section}} from line 1".to_string()))
+            [
+                (2, "{{/Number}} closes {{#Section}} from line 1".to_string()),
+                (1, "{{#Section}} is never closed".to_string())
+            ]
         );
         assert_eq!(
             check_template("x\n{{#Section}}", false),
-            Err((2, "{{#Section}} is never closed".to_string()))
+            [(2, "{{#Section}} is never closed".to_string())]
         );
-        assert!(check_template("{{Question", false).is_err());
+        assert_eq!(check_template("{{Question", false).len(), 1);
+    }
+
+    #[test]
+    fn every_problem_of_both_templates_is_named_with_its_file() {
+        let templates = Templates {
+            front: "{{Nope}}\n{{#Open}}x".to_string(),
+            back: "{{FrontSide}}\n{{/Bad}}".to_string(),
+            css: String::new(),
+            files: vec![PathBuf::from("design/front.html")],
+        };
+        let problems: Vec<String> = templates.problems().iter().map(|d| d.to_string()).collect();
+        assert_eq!(problems.len(), 5, "{problems:?}");
+        assert!(problems[0].starts_with("design/front.html:1:1: warning: {{Nope}} names no field"));
+        assert!(
+            problems[1].starts_with("design/front.html:2:1: warning: {{#Open}} names no field")
+        );
+        assert_eq!(
+            problems[2],
+            "design/front.html:2:1: warning: {{#Open}} is never closed"
+        );
+        // The back was not overridden: it is named by its default file name.
+        assert!(problems[3].starts_with("back.html:2:1: warning: {{/Bad}} names no field"));
+        assert_eq!(
+            problems[4],
+            "back.html:2:1: warning: {{/Bad}} closes nothing"
+        );
+        let error = templates.check_fields().unwrap_err().to_string();
+        assert!(
+            error.starts_with("design/front.html:1: {{Nope}}"),
+            "{error}"
+        );
     }
 }

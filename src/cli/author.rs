@@ -83,10 +83,15 @@ pub fn run_preview(args: PreviewArgs, quiet: bool) -> ExitCode {
             say!("{}", term::diagnostic(diagnostic));
         }
         say!(
-            "wrote {}: {} cards in {} sections of deck \"{}\"",
+            "wrote {}: {} cards in {} {} of deck \"{}\"",
             report.output.display(),
             summary.cards,
             summary.sections,
+            if summary.sections == 1 {
+                "section"
+            } else {
+                "sections"
+            },
             report.deck_name
         );
     }
@@ -179,16 +184,24 @@ pub fn run_project(args: &ProjectArgs, now: i64, output: BuildOutput) -> ExitCod
         };
         options.strict |= args.strict;
         options.locked |= args.locked;
-        // A project names its output folders (`build/notes.apkg`); a fresh clone has none.
-        if let Some(parent) = options
-            .output
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            && let Err(error) = std::fs::create_dir_all(parent)
+        // A project names its output and lock folders (`build/notes.apkg`, `locks/…`); a fresh
+        // clone has none.
+        let lock = match &options.lock {
+            LockMode::At(path) => Some(path.as_path()),
+            _ => None,
+        };
+        let folders = [Some(options.output.as_path()), lock]
+            .into_iter()
+            .flatten()
+            .filter_map(Path::parent)
+            .filter(|p| !p.as_os_str().is_empty());
+        if let Some((folder, error)) = folders
+            .filter_map(|folder| std::fs::create_dir_all(folder).err().map(|e| (folder, e)))
+            .next()
         {
             failed = Some(fail(&format!(
-                "cannot create the output folder {}: {error}",
-                parent.display()
+                "cannot create the folder {}: {error}",
+                folder.display()
             )));
             continue;
         }

@@ -155,7 +155,8 @@ impl MediaCollector {
             .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
         if hidden {
             return Err(format!(
-                "image {src:?} is a hidden file or inside a hidden folder; not packed"
+                "{} {src:?} is a hidden file or inside a hidden folder; not packed",
+                noun(src)
             ));
         }
         let extension = file
@@ -164,13 +165,16 @@ impl MediaCollector {
             .unwrap_or_default();
         let Some(kind) = MediaKind::of_extension(&extension) else {
             return Err(format!(
-                "image {src:?} is not an image, audio or video file by its extension; not packed"
+                "{} {src:?} is not an image, audio or video file by its extension; not packed",
+                noun(src)
             ));
         };
-        let read = read_image(&file).map_err(|problem| format!("image {src:?} {problem}"))?;
+        let read =
+            read_image(&file).map_err(|problem| format!("{} {src:?} {problem}", noun(src)))?;
         if !kind.matches(&read.head) {
             return Err(format!(
-                "image {src:?} does not hold {} data, whatever its name says; not packed",
+                "{} {src:?} does not hold {} data, whatever its name says; not packed",
+                noun(src),
                 kind.describe()
             ));
         }
@@ -282,6 +286,27 @@ pub(crate) fn preview_players(html: &str) -> String {
         let src = crate::html::escape(&src);
         Some(format!("<{element} controls src=\"{src}\"></{element}>"))
     })
+}
+
+/// What a media link is called in a message: a sound or a video by its extension, else an image.
+fn noun(src: &str) -> &'static str {
+    let path = src.split(['?', '#']).next().unwrap_or(src);
+    let extension = path
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match MediaKind::of_extension(&extension) {
+        Some(_)
+            if matches!(
+                extension.as_str(),
+                "mp4" | "m4v" | "mov" | "ogv" | "webm" | "mkv"
+            ) =>
+        {
+            "video"
+        }
+        Some(kind) if kind.is_sound() => "sound",
+        _ => "image",
+    }
 }
 
 /// What a media file's extension promises, checked against its first bytes.
@@ -434,19 +459,24 @@ fn local_file(folder: &Path, src: &str) -> Result<Option<(PathBuf, PathBuf)>, St
         || decoded.starts_with('\\')
     {
         return Err(format!(
-            "image {src:?} has an absolute path; only files next to the source are packed"
+            "{} {src:?} has an absolute path; only files next to the source are packed",
+            noun(src)
         ));
     }
-    let base = folder
-        .canonicalize()
-        .map_err(|e| format!("cannot resolve the source folder for image {src:?}: {e}"))?;
+    let base = folder.canonicalize().map_err(|e| {
+        format!(
+            "cannot resolve the source folder for {} {src:?}: {e}",
+            noun(src)
+        )
+    })?;
     let file = base
         .join(relative)
         .canonicalize()
-        .map_err(|_| format!("image {src:?} not found next to the source"))?;
+        .map_err(|_| format!("{} {src:?} not found next to the source", noun(src)))?;
     if !file.starts_with(&base) {
         return Err(format!(
-            "image {src:?} is outside the source's folder and was not packed"
+            "{} {src:?} is outside the source's folder and was not packed",
+            noun(src)
         ));
     }
     Ok(Some((base, file)))
@@ -782,5 +812,20 @@ mod tests {
             out,
             r#"<p>x <img src="[a.png]" alt="a > b"> <IMG alt='q' src='[b&amp;c.png]'/> <imgx src="n"></p>"#
         );
+    }
+}
+
+#[cfg(test)]
+mod noun_tests {
+    use super::noun;
+
+    #[test]
+    fn messages_name_sounds_and_videos_as_such() {
+        assert_eq!(noun("img/a.PNG"), "image");
+        assert_eq!(noun("hello.mp3"), "sound");
+        assert_eq!(noun("talk.m4a?x=1"), "sound");
+        assert_eq!(noun("clip.webm#t=2"), "video");
+        assert_eq!(noun("notes.txt"), "image");
+        assert_eq!(noun("no-extension"), "image");
     }
 }

@@ -417,7 +417,7 @@ fn write_supermemo<W: Write>(notes: &dyn NoteSource, out: &mut W) -> io::Result<
 
 /// Characters that make a spreadsheet run a cell as a formula when it starts with one
 /// (OWASP "CSV Injection", including LF since 2025).
-const FORMULA_TRIGGERS: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\n'];
+pub(crate) const FORMULA_TRIGGERS: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\n'];
 
 /// Prefixes `'` to a cell a spreadsheet would otherwise run as a formula; spreadsheets show
 /// the cell as text without the quote.

@@ -269,3 +269,45 @@ fn an_unclosed_code_fence_that_swallows_questions_is_warned() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn check_gives_the_media_warnings_build_gives() {
+    let dir = scratch("check-media");
+    std::fs::write(dir.join("fake.png"), b"not a png at all").expect("image");
+    let input = write(
+        &dir,
+        "deck.md",
+        "### What is missing?\n\n![a](missing.png) and ![s](gone.mp3)\n\n### What is fake?\n\n![f](fake.png)\n\n### What is plain?\n\nNothing to pack.\n",
+    );
+    let warnings = |out: &Output, stream: &[u8]| -> Vec<String> {
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        text(stream)
+            .lines()
+            .filter(|l| l.contains("warning:"))
+            .map(str::to_string)
+            .collect()
+    };
+    let checked = deckforge(&["check", &input]);
+    let checked = warnings(&checked, &checked.stdout);
+    assert_eq!(checked.len(), 3, "{checked:?}");
+    assert!(
+        checked[0]
+            .ends_with("deck.md:1:1: warning: image \"missing.png\" not found next to the source"),
+        "{checked:?}"
+    );
+    assert!(
+        checked[1]
+            .ends_with("deck.md:1:1: warning: sound \"gone.mp3\" not found next to the source"),
+        "{checked:?}"
+    );
+    assert!(
+        checked[2].contains("deck.md:5:1: warning:") && checked[2].contains("fake.png"),
+        "{checked:?}"
+    );
+    let output = dir.join("deck.apkg").display().to_string();
+    let built = deckforge(&["build", &input, "-o", &output]);
+    assert_eq!(warnings(&built, &built.stderr), checked);
+    // Under --strict the warnings fail the check, as they fail the build.
+    let strict = deckforge(&["check", "--strict", &input]);
+    assert_eq!(strict.status.code(), Some(1));
+}

@@ -361,3 +361,96 @@ fn preview_and_diff_read_with_the_layout_given() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("removed 0, unchanged"), "{stdout}");
 }
+
+/// The summary of each build of an edit history: the counts add up to the notes written
+/// (retired notes included in a package, left out of a CSV), and a change of the card design
+/// (and its revert) is named.
+#[test]
+fn build_summaries_add_up_and_name_a_design_change() {
+    let dir = TempDir::new("cli-summary");
+    let source = dir.join("n.md");
+    let three = "1.  **Q one?**\n\n-   **Answer:** One.\n\n2.  **Q two?**\n\n-   **Answer:** Two.\n\n3.  **Q three?**\n\n-   **Answer:** Three.\n";
+    let design = dir.join("design");
+    fs::create_dir(&design).unwrap();
+    fs::write(design.join("style.css"), ".card { color: teal; }\n").unwrap();
+    let build = |out: &str, extra: &[&str]| -> (usize, String, serde_json::Value) {
+        let (code, stdout, stderr) = run(deckforge()
+            .arg("build")
+            .arg(&source)
+            .arg("-o")
+            .arg(dir.join(out))
+            .args(extra)
+            .arg("--json"));
+        assert_eq!(code, 0, "{stderr}");
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let line = stderr
+            .lines()
+            .find(|l| l.starts_with("wrote "))
+            .unwrap()
+            .to_string();
+        let c = &report["counts"];
+        let sum = [
+            "added",
+            "updated",
+            "reworded",
+            "removed",
+            "unchanged",
+            "retired",
+        ]
+        .iter()
+        .map(|k| c[k].as_u64().unwrap() as usize)
+        .sum::<usize>();
+        let notes = report["notes"].as_u64().unwrap() as usize;
+        let left_out = if out.ends_with(".csv") {
+            c["removed"].as_u64().unwrap() as usize
+        } else {
+            0
+        };
+        assert_eq!(sum - left_out, notes, "{line}");
+        (notes, line, report)
+    };
+    fs::write(&source, three).unwrap();
+    build("n.apkg", &[]);
+    let (_, line, report) = build("n.apkg", &["--templates", design.to_str().unwrap()]);
+    assert!(
+        line.ends_with(
+            "unchanged 3; card design changed (templates or CSS): an import updates the note type)"
+        ),
+        "{line}"
+    );
+    assert_eq!(report["design_changed"], true);
+    let (_, line, _) = build("n.apkg", &[]);
+    assert!(
+        line.contains("card design changed"),
+        "the revert is a change too: {line}"
+    );
+    let (_, line, report) = build("n.apkg", &[]);
+    assert!(!line.contains("design"), "{line}");
+    assert_eq!(report["design_changed"], false);
+
+    fs::write(
+        &source,
+        three.replace("2.  **Q two?**\n\n-   **Answer:** Two.\n\n", ""),
+    )
+    .unwrap();
+    let (notes, line, _) = build("n.apkg", &[]);
+    assert_eq!(notes, 3);
+    assert!(line.contains("removed 1, unchanged 2)"), "{line}");
+    let (notes, line, _) = build("n.apkg", &[]);
+    assert_eq!(notes, 3);
+    assert!(
+        line.contains("removed 0, unchanged 2, retired 1)"),
+        "{line}"
+    );
+    fs::write(
+        &source,
+        three.replace("1.  **Q one?**\n\n-   **Answer:** One.\n\n", ""),
+    )
+    .unwrap();
+    let (notes, line, _) = build("n.csv", &[]);
+    assert_eq!(notes, 2);
+    assert!(
+        line.contains("removed 1 (left out of a text deck), unchanged 1"),
+        "{line}"
+    );
+}

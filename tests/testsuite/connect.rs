@@ -32,11 +32,19 @@ fn connect_python() -> &'static Path {
         if ready.exists() {
             return python;
         }
-        eprintln!(
-            "creating {} with anki-connect-server=={SERVER_VERSION} (once; it takes a minute)",
-            venv.display()
-        );
         let base = std::env::var("CONNECT_PYTHON").unwrap_or_else(|_| "python3.12".to_string());
+        crate::support::before_installing(
+            &format!(
+                "the push tests' environment {} (anki-connect-server=={SERVER_VERSION} and \
+                 anki=={ANKI_VERSION} from PyPI into `{base}`, Python 3.12+; about 180 MB and a minute, once)",
+                venv.display()
+            ),
+            &format!(
+                "create it with `{base} -m venv DIR && DIR/bin/pip install \
+                 anki-connect-server=={SERVER_VERSION} anki=={ANKI_VERSION} httpx`, then \
+                 `echo {SERVER_VERSION} > DIR/.deckforge-ready`"
+            ),
+        );
         let mut create = Command::new(&base);
         if std::env::var_os("PYENV_VERSION").is_none() {
             create.env("PYENV_VERSION", "3.12.1");

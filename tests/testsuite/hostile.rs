@@ -1599,24 +1599,32 @@ fn a_template_naming_an_unknown_field_fails_the_build_with_file_and_line() {
 }
 
 /// MathJax 3 from npm, installed once under the target folder; `None` without npm.
-fn mathjax() -> Option<PathBuf> {
+fn mathjax() -> PathBuf {
     let prefix = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mathjax");
     let script = prefix.join("node_modules/mathjax/es5/tex-chtml.js");
     if !script.exists() {
-        eprintln!(
-            "installing MathJax 3 from npm into {} for the math test",
+        let remedy = format!(
+            "install npm, or run `npm install --prefix {} mathjax@3`",
             prefix.display()
+        );
+        crate::support::before_installing(
+            &format!(
+                "MathJax 3 from npm into {} (about 25 MB, once)",
+                prefix.display()
+            ),
+            &remedy,
         );
         let installed = std::process::Command::new("npm")
             .args(["install", "--no-audit", "--no-fund", "--prefix"])
             .arg(&prefix)
             .arg("mathjax@3")
             .status();
-        if !installed.is_ok_and(|s| s.success()) {
-            return None;
-        }
+        assert!(
+            installed.is_ok_and(|s| s.success()) && script.exists(),
+            "the MathJax test could not install MathJax: {remedy}"
+        );
     }
-    script.exists().then_some(script)
+    script
 }
 
 /// The `<mjx-math>` element MathJax typeset inside the element with id `id` of `dom`.
@@ -1632,10 +1640,7 @@ fn typeset_math<'a>(dom: &'a str, id: &str) -> &'a str {
 
 #[test]
 fn mathjax_renders_the_emitted_math_without_links_or_styles() {
-    let (Some(browser), Some(mathjax)) = (crate::preview::chromium(), mathjax()) else {
-        eprintln!("\n\n*** SKIPPED: the MathJax test needs chromium and npm ***\n\n");
-        return;
-    };
+    let (browser, mathjax) = (crate::preview::chromium(), mathjax());
     let dir = TempDir::new("hostile-mathjax");
     let attack = r"$\href{javascript:alert(1)}{\style{position:fixed;top:0;left:0;width:100vw;height:100vh;opacity:0}{x}} \class{c}{y} \cssId{i}{z} \unicode{x41}$";
     let source = dir.join("math.md");

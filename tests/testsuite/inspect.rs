@@ -237,3 +237,104 @@ fn inspect_and_diff_read_the_package_anki_itself_exports() {
         );
     }
 }
+
+/// Every format `build` writes is read back by `inspect`, told by its content, with the notes
+/// in the order of the source; a text file in no such format is refused, naming the formats.
+#[test]
+fn inspect_reads_every_preset_in_deck_order() {
+    let dir = TempDir::new("inspect-presets");
+    let source = seed_in(&dir);
+    let expected = crate::support::seed_expectations();
+    for (name, preset, format) in [
+        ("mlops.apkg", None, "apkg"),
+        ("mlops.csv", None, "anki-csv"),
+        ("quizlet.txt", Some("quizlet"), "quizlet"),
+        ("plain.csv", Some("plain"), "plain"),
+        ("supermemo.txt", Some("supermemo"), "supermemo"),
+        ("brainscape.csv", Some("brainscape"), "brainscape"),
+        ("mnemosyne.tsv", Some("mnemosyne"), "mnemosyne"),
+    ] {
+        let out = dir.join(name);
+        let mut command = deckforge();
+        command
+            .arg("build")
+            .arg(&source)
+            .arg("-o")
+            .arg(&out)
+            .arg("--no-lock");
+        if let Some(preset) = preset {
+            command.args(["--preset", preset]);
+        }
+        let (code, _, stderr) = run(&mut command);
+        assert_eq!(code, 0, "{name}: {stderr}");
+        let value = json_of(&["inspect".as_ref(), out.as_os_str(), "--json".as_ref()]);
+        assert_eq!(value["format"], format, "{name}");
+        let notes = value["notes"].as_array().unwrap();
+        assert_eq!(notes.len(), 100, "{name}");
+        for (note, card) in notes.iter().zip(&expected) {
+            let question =
+                crate::support::visible_text(note["fields"]["Question"].as_str().unwrap());
+            assert_eq!(
+                question, card.question,
+                "{name}: note {} out of order",
+                card.number
+            );
+        }
+        let (code, text, stderr) = run(deckforge().arg("inspect").arg(&out));
+        assert_eq!(code, 0, "{stderr}");
+        assert!(
+            text.ends_with(&format!("100 notes in {} ({format})\n", out.display())),
+            "{text}"
+        );
+    }
+    let prose = dir.join("prose.txt");
+    fs::write(&prose, "Some notes.\nNot a deck.\n").unwrap();
+    let (code, _, stderr) = run(deckforge().arg("inspect").arg(&prose));
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("prose.txt: cannot tell which kind of deck this is"),
+        "{stderr}"
+    );
+    // Without ids two versions cannot be matched note for note: diff says so.
+    let brainscape = dir.join("brainscape.csv");
+    let (code, _, stderr) = run(deckforge()
+        .arg("diff")
+        .arg(&brainscape)
+        .arg(dir.join("mlops.apkg")));
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("a brainscape file holds no note ids"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn inspect_keeps_table_cells_and_plain_lines_apart() {
+    let dir = TempDir::new("inspect-table");
+    let source = dir.join("t.md");
+    fs::write(
+        &source,
+        "1.  **What is in the table?**\n\n-   **Answer:** This:\n\n    | a | b |\n    |---|---|\n    | c1 | c2 |\n",
+    )
+    .unwrap();
+    for (name, preset, answer) in [
+        ("t.apkg", None, "Answer: This: a | b / c1 | c2"),
+        ("t.csv", Some("plain"), "Answer: This: / a | b / c1 | c2"),
+    ] {
+        let out = dir.join(name);
+        let mut command = deckforge();
+        command
+            .arg("build")
+            .arg(&source)
+            .arg("-o")
+            .arg(&out)
+            .arg("--no-lock");
+        if let Some(preset) = preset {
+            command.args(["--preset", preset]);
+        }
+        assert_eq!(run(&mut command).0, 0);
+        let (code, text, stderr) = run(deckforge().arg("inspect").arg(&out));
+        assert_eq!(code, 0, "{stderr}");
+        assert!(text.contains(answer), "{name}: {text}");
+    }
+}

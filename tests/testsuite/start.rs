@@ -179,3 +179,45 @@ fn folders_globs_and_backslash_image_links() {
     assert_eq!(code, 1);
     assert!(stderr.contains("no file matches"), "{stderr}");
 }
+
+/// The README's `deckforge.toml` example, taken from the README itself, builds as written
+/// once its templates folder is exported: output and lock folders are created.
+#[test]
+fn the_readme_project_example_builds_as_written() {
+    let readme = fs::read_to_string(repo("README.md")).unwrap();
+    let section = &readme[readme.find("## Projects: deckforge.toml").unwrap()..];
+    let toml = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a toml block in the Projects section");
+    let dir = TempDir::new("start-readme-project");
+    fs::create_dir(dir.join("notes")).unwrap();
+    fs::copy(
+        repo("examples/mlops-interview-questions.md"),
+        dir.join("notes/mlops.md"),
+    )
+    .unwrap();
+    fs::write(dir.join("deckforge.toml"), toml).unwrap();
+    let (code, _, stderr) = run(deckforge().arg("build").current_dir(dir.path()));
+    assert_eq!(code, 1, "no templates folder yet: {stderr}");
+    assert!(
+        stderr.contains(
+            "card-design: no such templates folder; `deckforge templates export card-design`"
+        ),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(deckforge()
+        .args(["templates", "export", "card-design"])
+        .current_dir(dir.path()));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run(deckforge().arg("build").current_dir(dir.path()));
+    assert_eq!(code, 0, "{stderr}");
+    for file in [
+        "build/mlops.apkg",
+        "build/mlops-quizlet.txt",
+        "locks/mlops.deckforge.lock",
+    ] {
+        assert!(dir.join(file).is_file(), "{file}: {stderr}");
+    }
+}

@@ -195,8 +195,33 @@ pub fn dump_apkg(path: &Path) -> Value {
     })
 }
 
+/// Set (to anything but `0`) to forbid every install the tests would make; a test that needs
+/// what is missing then fails, naming it and how to provide it.
+pub const NO_INSTALL: &str = "DECKFORGE_NO_INSTALL";
+
+fn installs_forbidden() -> bool {
+    std::env::var_os(NO_INSTALL).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// Called right before a test installs `what` (named with where it comes from, its size and
+/// how long it takes): announces it on the terminal, or with `DECKFORGE_NO_INSTALL` set
+/// fails the test naming `what` and `remedy`, the way to provide it by hand.
+pub fn before_installing(what: &str, remedy: &str) {
+    if installs_forbidden() {
+        panic!("{what} is missing, and {NO_INSTALL} forbids installing it: {remedy}");
+    }
+    // libtest captures `eprintln!` of a passing test (shown only with --nocapture), but not
+    // writes to the standard error handle itself: this shows while the install runs.
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "\ndeckforge tests: installing {what}; set {NO_INSTALL}=1 to fail instead ({remedy})"
+    );
+}
+
 /// The Python interpreter of a virtual environment with the pinned `anki` package, created
-/// under `target/` on first use. A missing Python or pip fails loudly: never a silent skip.
+/// under `target/` on first use (announced first; see [`before_installing`]). A missing Python
+/// or pip fails loudly: never a silent skip.
 pub fn anki_python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
     PYTHON.get_or_init(|| {
@@ -207,6 +232,16 @@ pub fn anki_python() -> &'static Path {
             return python;
         }
         let system_python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
+        before_installing(
+            &format!(
+                "the real-Anki environment {} (anki=={ANKI_VERSION} from PyPI, about 65 MB and a minute, once)",
+                venv.display()
+            ),
+            &format!(
+                "create it with `{system_python} -m venv DIR && DIR/bin/pip install anki=={ANKI_VERSION}`, \
+                 then `echo {ANKI_VERSION} > DIR/.deckforge-ready`"
+            ),
+        );
         let created = Command::new(&system_python).args(["-m", "venv"]).arg(&venv).status();
         match created {
             Ok(status) if status.success() => {}
