@@ -289,6 +289,13 @@ impl Pool {
 /// Step 3, rewordings: the most alike pairs first, pairs with the same answer before the rest;
 /// each record and card used once.
 pub(super) fn match_rewordings(records: &[&LockedNote], cards: &[LockedNote], m: &mut Matching) {
+    // Checked before any question is profiled: a first build (or one without a lock) has no
+    // vanished record, and profiling its every question took a twentieth of the build.
+    let unclaimed = m.claimed.iter().any(|&claimed| !claimed);
+    let unmatched = m.matched.iter().any(Option::is_none);
+    if !(unclaimed && unmatched) {
+        return;
+    }
     let new = group(
         (0..cards.len())
             .filter(|&c| m.matched[c].is_none())
