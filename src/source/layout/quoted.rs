@@ -21,7 +21,8 @@ struct Candidate {
 
 #[derive(Debug, Default)]
 pub(crate) struct QuotedAnswer {
-    /// The last top-level block, if it asks a question.
+    /// The last top-level block, if it could ask a question; whether it does is only checked
+    /// when a quote follows it (most blocks are followed by none, and checking cleans the text).
     candidate: Option<Candidate>,
     /// Items in the top-level list being read, and the first one's text.
     items: usize,
@@ -46,7 +47,10 @@ impl Extractor for QuotedAnswer {
                 }
             }
             Event::Start(Tag::BlockQuote(_)) if depth == 1 => {
-                self.quoting = self.candidate.take();
+                self.quoting = self
+                    .candidate
+                    .take()
+                    .and_then(|candidate| asks(walk.src, candidate));
             }
             Event::End(TagEnd::BlockQuote(_)) if depth == 1 => {
                 if let Some(question) = self.quoting.take() {
@@ -54,7 +58,10 @@ impl Extractor for QuotedAnswer {
                 }
             }
             Event::End(TagEnd::Paragraph) if depth == 0 => {
-                self.candidate = asks(walk.src, range.clone(), range.start);
+                self.candidate = Some(Candidate {
+                    at: range.start,
+                    text: range.clone(),
+                });
             }
             // `What is Markdown?` then `* a way to format text`: a paragraph that ends with
             // `?`, answered by the bullet list right after it.
@@ -62,8 +69,9 @@ impl Extractor for QuotedAnswer {
                 self.listing = self
                     .candidate
                     .take()
-                    .filter(|c| ends_with_question_mark(walk.src[c.text.clone()].trim()))
                     .filter(|c| c.text.start == c.at)
+                    .filter(|c| ends_with_question_mark(walk.src[c.text.clone()].trim()))
+                    .and_then(|c| asks(walk.src, c))
                     .map(|c| (c, range.start));
             }
             Event::End(TagEnd::List(_)) if depth == 1 && self.listing.is_some() => {
@@ -76,9 +84,9 @@ impl Extractor for QuotedAnswer {
             Event::End(TagEnd::List(_)) if depth == 1 => {
                 let item = self.first_item.take().filter(|_| self.items == 1);
                 self.items = 0;
-                self.candidate = item.and_then(|item| {
-                    let text = item_text(walk.src, &item);
-                    asks(walk.src, text, range.start)
+                self.candidate = item.map(|item| Candidate {
+                    at: range.start,
+                    text: item_text(walk.src, &item),
                 });
             }
             // A question is only the block right before the quote.
@@ -152,15 +160,16 @@ impl QuotedAnswer {
     }
 }
 
-/// The block at `text` as a question candidate, when it reads as one.
-fn asks(src: &str, text: Range<usize>, at: usize) -> Option<Candidate> {
-    let body = src.get(text.clone())?.trim();
+/// The candidate block, when it reads as a question.
+fn asks(src: &str, candidate: Candidate) -> Option<Candidate> {
+    let body = src.get(candidate.text.clone())?.trim();
+    if body.contains('\n') {
+        return None;
+    }
     let parts = clean_question(body, None);
-    let one_line = !body.contains('\n');
-    (one_line
-        && !parts.text.is_empty()
+    (!parts.text.is_empty()
         && (ends_with_question_mark(&parts.text) || question_like(&parts.text, false)))
-    .then_some(Candidate { at, text })
+    .then_some(candidate)
 }
 
 /// An item's text without its `-` / `1.` marker.
