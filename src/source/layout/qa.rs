@@ -417,10 +417,12 @@ fn label_at(text: &str) -> Option<Label> {
     let (kind, word, mut weak, after_word) =
         WORDS.into_iter().find_map(|(word, kind, exact, weak)| {
             let head = rest.get(..word.len())?;
+            // Lower-cased char by char, not into a new string: every line of a document is
+            // tried against every word.
             let matches = if exact {
                 head == word
             } else {
-                head.to_lowercase() == word
+                head.chars().flat_map(char::to_lowercase).eq(word.chars())
             };
             matches.then(|| (kind, word, weak, &rest[word.len()..]))
         })?;
