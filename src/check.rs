@@ -230,6 +230,17 @@ fn numbering(document: &Document, diagnostics: &mut Vec<Diagnostic>) {
 /// Whether an answer's last block is a paragraph that ends mid-sentence: on a letter, a digit,
 /// a comma or a colon that announces something that never comes.
 pub(crate) fn looks_truncated(answer: &str) -> bool {
+    // Most answers end with a full stop, and so does their last text, which settles it without
+    // a parse: Markdown puts a final `.`, `!` or `?` in text unless it closes a reference or
+    // footnote definition (`[x]: url.`), which shows no text of its own.
+    if answer.trim_end().ends_with(['.', '!', '?']) && !answer.contains("]:") {
+        return false;
+    }
+    truncated_when_parsed(answer)
+}
+
+/// [`looks_truncated`] read from the parsed answer.
+fn truncated_when_parsed(answer: &str) -> bool {
     let mut depth = 0usize;
     let mut last_top_block_is_paragraph = false;
     let mut last_text = String::new();
@@ -300,6 +311,10 @@ impl HtmlRules {
     /// What the sanitiser would remove from `markdown`'s raw HTML and links.
     fn stripped(&self, markdown: &str) -> Vec<String> {
         let mut found = Vec::new();
+        // Raw HTML starts with `<`: most fields have none and need no parse.
+        if !markdown.contains('<') {
+            return found;
+        }
         let mut push = |item: String| {
             if !found.contains(&item) {
                 found.push(item);
@@ -469,6 +484,34 @@ mod tests {
         assert!(!looks_truncated("```\ncode\n```"));
         assert!(!looks_truncated("See [the docs](https://x.example)"));
         assert!(!looks_truncated("Use `x`"));
+    }
+
+    #[test]
+    fn a_final_stop_settles_truncation_as_the_parse_would() {
+        let ending_in_a_stop = [
+            "A full sentence.",
+            "Is it? Yes it is, and for longer than six words!",
+            "first paragraph words words words\n\n- a list item ending with a stop.",
+            "    indented code that ends with a stop.",
+            "```\nfenced code with many words in it.\n```\n\nthen a paragraph with many words in it\n\n<!-- c. -->",
+            "a long paragraph of words without an end <b>bold.</b>",
+            "a long paragraph of words then an entity &#65;.",
+            "a long paragraph of words then an escape \\.",
+            "a long paragraph of words then `code.`.",
+            "Term with many words in it\n: a definition.",
+            "| a | b |\n|---|---|\n| one two three four five six | c. |",
+            "a long paragraph of words and $math.$.",
+            "a long paragraph of words *emphasised.*!",
+            "heading words one two three four\n===.",
+        ];
+        for answer in ending_in_a_stop {
+            assert!(!truncated_when_parsed(answer), "{answer:?}");
+            assert!(!looks_truncated(answer), "{answer:?}");
+        }
+        // A definition holds the stop: the paragraph before it is what counts.
+        let defined = "a long paragraph of words without any end\n\n[x]: https://x.example/a.";
+        assert!(truncated_when_parsed(defined));
+        assert!(looks_truncated(defined));
     }
 
     #[test]
