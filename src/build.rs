@@ -1206,7 +1206,10 @@ struct NoteMaker<'a> {
     packing_renderer: Option<HtmlRenderer>,
     /// The images packed so far; `None` for text outputs, which do not pack images.
     media: Option<Mutex<MediaCollector>>,
-    tag_root: String,
+    /// Each card's section tag (the deck's root with the section below it), made once per
+    /// section: cards of one section share it, and slugging it per card was a fiftieth of a
+    /// build.
+    section_tags: SectionTags,
     /// Only text outputs render from the Markdown; an .apkg needs the HTML alone.
     keep_markdown: bool,
 }
@@ -1290,18 +1293,8 @@ impl NoteMaker<'_> {
     /// A card's tags: the deck's root with the section below it, then the card's own.
     fn tags(&self, index: usize) -> Vec<String> {
         let card = self.cards[index].draft;
-        let mut section_tag = self.tag_root.clone();
-        for part in card
-            .section
-            .iter()
-            .map(|s| slug(s))
-            .filter(|s| !s.is_empty())
-        {
-            section_tag.push_str("::");
-            section_tag.push_str(&part);
-        }
         let mut tags = Vec::with_capacity(1 + card.tags.len());
-        tags.push(section_tag);
+        tags.push(self.section_tags.of(index).to_string());
         tags.extend(card.tags.iter().cloned());
         tags
     }
@@ -1328,6 +1321,41 @@ fn cloze_fields(card: &source::CardDraft, question: String, answer: String) -> [
     } else {
         let text = format!("{question}<div class=\"df-cloze-answer\">{answer}</div>");
         [guard_math(&text), String::new()]
+    }
+}
+
+/// The section tags of a deck's cards: each distinct tag once, and per card its place.
+struct SectionTags {
+    tags: Vec<String>,
+    of_card: Vec<u32>,
+}
+
+impl SectionTags {
+    fn new(cards: &[SourceCard], tag_root: &str) -> Self {
+        // Keyed by the section's allocation: a document's cards of one section share it, and
+        // two allocations of one section merely make the same tag twice.
+        let mut known: HashMap<*const String, u32> = HashMap::new();
+        let mut tags = Vec::new();
+        let of_card = cards
+            .iter()
+            .map(|card| {
+                let section = &card.draft.section;
+                *known.entry(section.as_ptr()).or_insert_with(|| {
+                    let mut tag = tag_root.to_string();
+                    for part in section.iter().map(|s| slug(s)).filter(|s| !s.is_empty()) {
+                        tag.push_str("::");
+                        tag.push_str(&part);
+                    }
+                    tags.push(tag);
+                    (tags.len() - 1) as u32
+                })
+            })
+            .collect();
+        SectionTags { tags, of_card }
+    }
+
+    fn of(&self, card: usize) -> &str {
+        &self.tags[self.of_card[card] as usize]
     }
 }
 
@@ -1515,10 +1543,11 @@ pub(crate) fn may_show_image(card: &source::CardDraft) -> bool {
 /// which packing turns into a packed `[sound:…]`.
 fn plays_sound(text: &str) -> bool {
     text.contains("sound:")
-        || text
-            .as_bytes()
-            .windows(6)
-            .any(|w| w.eq_ignore_ascii_case(b"<audio") || w.eq_ignore_ascii_case(b"<video"))
+        || text.match_indices('<').any(|(at, _)| {
+            text.as_bytes().get(at..at + 6).is_some_and(|tag| {
+                tag.eq_ignore_ascii_case(b"<audio") || tag.eq_ignore_ascii_case(b"<video")
+            })
+        })
 }
 
 /// Whether `html` may show an image (a cheap test before taking the media lock).
@@ -1620,6 +1649,7 @@ impl<'a> Planned<'a> {
             || HtmlRenderer::new(options.allow_html).with_highlighting(options.highlight);
         let downloads = options.download_images.filter(|_| apkg);
         let maker = NoteMaker {
+            section_tags: SectionTags::new(&cards, &input.identity.tag_root),
             cards,
             renderer: renderer(),
             packing_renderer: downloads.map(|_| renderer().with_remote_images(true)),
@@ -1629,7 +1659,6 @@ impl<'a> Planned<'a> {
                     None => MediaCollector::default(),
                 })
             }),
-            tag_root: input.identity.tag_root.clone(),
             keep_markdown: !apkg,
         };
         let mut previous = input.previous.map(Cow::into_owned);

@@ -20,6 +20,13 @@ pub(crate) fn mark(answer: &str) -> Option<String> {
     if !answer.contains(':') && !answer.contains("[!") {
         return None;
     }
+    // Most answers with a colon have no label: they are found without copying a line.
+    if !answer
+        .lines()
+        .any(|line| callout(line).is_some() || labelled(line).is_some())
+    {
+        return None;
+    }
     let lines: Vec<&str> = answer.lines().collect();
     let mut out: Vec<String> = Vec::with_capacity(lines.len() + 4);
     let mut fence: Option<&str> = None;

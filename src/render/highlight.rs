@@ -29,7 +29,7 @@ fn syntaxes() -> &'static SyntaxSet {
 
 /// Whether `markdown` opens a fenced code block in a language the highlighter knows.
 pub(crate) fn has_known_fence(markdown: &str) -> bool {
-    if !markdown.contains("```") && !markdown.contains("~~~") {
+    if !has_fence(markdown) {
         return false;
     }
     markdown.lines().any(|line| {
@@ -41,6 +41,26 @@ pub(crate) fn has_known_fence(markdown: &str) -> bool {
         info.and_then(|info| info.split_whitespace().next())
             .is_some_and(|language| syntaxes().find_syntax_by_token(language).is_some())
     })
+}
+
+/// Whether `markdown` holds three backticks or tildes in a row, which every code fence needs.
+/// Most fields have none, and finding the few backticks of inline code is cheaper than
+/// searching for the whole marker.
+fn has_fence(markdown: &str) -> bool {
+    let bytes = markdown.as_bytes();
+    markdown
+        .match_indices(['`', '~'])
+        .any(|(at, mark)| bytes[at..].starts_with(if mark == "`" { b"```" } else { b"~~~" }))
+}
+
+/// [`highlight_code_blocks`] taking the HTML over: most answers have no code block, and keep
+/// their HTML instead of being copied.
+pub(crate) fn highlighted(html: String) -> String {
+    if html.contains(OPEN) {
+        highlight_code_blocks(&html)
+    } else {
+        html
+    }
 }
 
 /// `html` with the code of every `<pre><code class="language-x">` block whose language syntect

@@ -72,7 +72,7 @@ impl HtmlRenderer {
             None => unsanitised(markdown),
         };
         if self.highlight && markdown.contains(['`', '~']) {
-            super::highlight::highlight_code_blocks(&html)
+            super::highlight::highlighted(html)
         } else {
             html
         }
@@ -85,7 +85,13 @@ impl HtmlRenderer {
             .strip_prefix("<p>")
             .and_then(|rest| rest.strip_suffix("</p>"))
         {
-            Some(inner) if !inner.contains("<p>") => inner.to_string(),
+            Some(inner) if !inner.contains("<p>") => {
+                let length = inner.len();
+                let mut inner = rendered;
+                inner.truncate(length + "<p>".len());
+                inner.replace_range(.."<p>".len(), "");
+                inner
+            }
             _ => rendered,
         }
     }
