@@ -52,9 +52,11 @@ fn write_zip(
     target: &Path,
     progress: ProgressFn,
 ) -> Result<File> {
-    // zlib-rs level 2 (100,000 cards): 22.7 MB in 0.47 s, against level 1's 27.0 MB in 0.30 s
-    // and level 6's 21.4 MB in 0.85 s; past 2, each percent costs a tenth of a second.
-    const LEVEL: u32 = 2;
+    // zlib-rs level 1: at 100,000 cards (packages with Anki's indexes) level 1 made 27.0 MB in
+    // 0.30 s, level 2 22.7 MB in 0.47 s and level 6 21.4 MB in 0.85 s. Deflating is a tenth of
+    // a build, and without the indexes level 1's file is still well under the floor's (which
+    // deflates at level 1 too; benches/run.sh).
+    const LEVEL: u32 = 1;
     let db = File::open(collection)
         .map_err(|e| Error::io(target, "read the temporary collection", e))?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
