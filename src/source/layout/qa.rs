@@ -405,6 +405,16 @@ const WORDS: [(&str, Kind, bool, bool); 36] = [
     ("R", Kind::Answer, true, true),
 ];
 
+/// Whether a label word may start with `first`: for an ASCII letter, one that starts an entry
+/// of [`WORDS`] in either case (a unit test keeps the two in step); anything else is looked up.
+fn may_open_label(first: char) -> bool {
+    !first.is_ascii()
+        || matches!(
+            first.to_ascii_lowercase(),
+            'a' | 'c' | 'd' | 'f' | 'p' | 'q' | 'r' | 's' | 'v'
+        )
+}
+
 /// Parses a `Q:` / `**A:**` / `Question 3:` / `问：` / `Ques 1.` label at the start of `text`.
 fn label_at(text: &str) -> Option<Label> {
     let mut rest = text;
@@ -413,6 +423,10 @@ fn label_at(text: &str) -> Option<Label> {
         .find(|m| rest.starts_with(m));
     if let Some(marker) = marker {
         rest = &rest[marker.len()..];
+    }
+    // Most lines open with no label word: one look at the first letter settles them.
+    if !may_open_label(rest.chars().next()?) {
+        return None;
     }
     let (kind, word, mut weak, after_word) =
         WORDS.into_iter().find_map(|(word, kind, exact, weak)| {
@@ -472,6 +486,15 @@ fn label_at(text: &str) -> Option<Label> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_label_word_passes_the_first_letter_filter() {
+        for (word, ..) in WORDS {
+            let first = word.chars().next().unwrap();
+            assert!(may_open_label(first), "{word}");
+            assert!(may_open_label(first.to_ascii_uppercase()), "{word}");
+        }
+    }
 
     fn label(text: &str) -> Option<(Kind, Option<u32>, usize, bool)> {
         label_at(text).map(|l| (l.kind, l.number, l.length, l.weak))
