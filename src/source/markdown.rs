@@ -21,7 +21,15 @@ pub(crate) fn parser_options() -> Options {
 
 /// Joins soft line breaks and runs of whitespace into single spaces.
 pub(crate) fn collapse_whitespace(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    // Into one string, without a list of the words: every question of a document passes here.
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 /// Removes up to `columns` columns of leading whitespace from every line but the first,
