@@ -222,155 +222,193 @@ impl Config {
 
     /// Parses and validates configuration text; `path` locates it and its relative paths.
     pub fn parse(path: &Path, text: &str) -> Result<Config> {
-        let at = |span: Range<usize>, message: String| {
-            let (line, column) = line_col(text, span.start);
-            Error::Config {
-                path: path.to_path_buf(),
-                line,
-                column,
-                message,
-            }
+        let reader = Reader {
+            path,
+            text,
+            base: path.parent().unwrap_or(Path::new("")),
         };
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let message = e.message().trim_end().to_string();
-            at(e.span().unwrap_or(0..0), message)
+            reader.at(e.span().unwrap_or(0..0), message)
         })?;
         if raw.deck.is_empty() {
-            return Err(at(
+            return Err(reader.at(
                 0..0,
                 "no decks: add a [[deck]] table with `sources` and `output`".to_string(),
             ));
         }
-        let base = path.parent().unwrap_or(Path::new(""));
-        let resolve = |p: &Path| -> PathBuf {
-            if p.is_absolute() {
-                p.to_path_buf()
-            } else {
-                tidy(&base.join(p))
-            }
-        };
         let mut decks: Vec<DeckConfig> = Vec::with_capacity(raw.deck.len());
         for table in raw.deck {
-            let (line, _) = line_col(text, table.span().start);
-            let deck = table.into_inner();
-            if deck.sources.get_ref().is_empty() {
-                return Err(at(
-                    deck.sources.span(),
-                    "`sources` is empty: list at least one Markdown file".to_string(),
-                ));
-            }
-            let preset = match &deck.preset {
-                Some(name) => Some(name.get_ref().parse::<Preset>().map_err(|_| {
-                    at(
-                        name.span(),
-                        format!(
-                            "unknown preset {:?}; use one of {}",
-                            name.get_ref(),
-                            Preset::ALL.map(Preset::name).join(", ")
-                        ),
-                    )
-                })?),
-                None => None,
-            };
-            let layout = match &deck.layout {
-                Some(name) => name
-                    .get_ref()
-                    .parse::<LayoutChoice>()
-                    .map_err(|message| at(name.span(), message))?,
-                None => LayoutChoice::Auto,
-            };
-            let question_level = match &deck.question_level {
-                Some(raw) => Some(raw.get_ref().level().ok_or_else(|| {
-                    at(
-                        raw.span(),
-                        "`question_level` is a heading level: 1 to 6, or \"###\"".to_string(),
-                    )
-                })?),
-                None => None,
-            };
-            let reversed = match &deck.cards {
-                Some(cards) => match cards.get_ref().as_str() {
-                    "both" => true,
-                    "basic" => false,
-                    other => {
-                        return Err(at(
-                            cards.span(),
-                            format!(
-                                "`cards = {other:?}`: \"both\" (a reverse card for every \
-                                 question) or \"basic\" (the default)"
-                            ),
-                        ));
-                    }
-                },
-                None => false,
-            };
-            let text_options = TextOptions {
-                preset,
-                bom: deck.bom,
-            };
-            let output = resolve(deck.output.get_ref());
-            if let Err(error) = OutputFormat::for_output(&output, &text_options) {
-                return Err(at(deck.output.span(), error.to_string()));
-            }
-            if let Some(earlier) = decks
-                .iter()
-                .find(|d| crate::write::atomic::same_file_path(&d.output, &output))
-            {
-                return Err(at(
-                    deck.output.span(),
-                    format!(
-                        "{} is also the output of the deck at line {}; each deck needs its own output",
-                        output.display(),
-                        earlier.line
-                    ),
-                ));
-            }
-            if let Some(id) = &deck.deck_id {
-                if id.get_ref().trim().is_empty() {
-                    return Err(at(id.span(), "`deck_id` is empty".to_string()));
-                }
-            }
-            let lock = match deck.lock.as_ref().map(Spanned::get_ref) {
-                None | Some(RawLock::Enabled(true)) => LockMode::BesideSource,
-                Some(RawLock::Enabled(false)) => LockMode::Off,
-                Some(RawLock::At(lock)) => LockMode::At(resolve(lock)),
-            };
-            if deck.locked && lock == LockMode::Off {
-                let span = deck.lock.as_ref().map(Spanned::span).unwrap_or(0..0);
-                return Err(at(
-                    span,
-                    "`locked = true` needs a lock file, but `lock = false`".to_string(),
-                ));
-            }
-            decks.push(DeckConfig {
-                line,
-                sources: deck
-                    .sources
-                    .into_inner()
-                    .iter()
-                    .map(|s| resolve(s.get_ref()))
-                    .collect(),
-                output,
-                name: deck.name,
-                deck_id: deck.deck_id.map(Spanned::into_inner),
-                subdecks: deck.subdecks,
-                allow_html: deck.allow_html,
-                no_highlight: deck.no_highlight,
-                download_images: deck.download_images,
-                strict: deck.strict,
-                templates: deck.templates.map(|t| resolve(t.get_ref())),
-                text: text_options,
-                lock,
-                locked: deck.locked,
-                layout,
-                question_level,
-                reversed,
-            });
+            let deck = reader.deck(table, &decks)?;
+            decks.push(deck);
         }
         Ok(Config {
             path: path.to_path_buf(),
             decks,
         })
+    }
+}
+
+/// The configuration file being read: where it is (errors and relative paths) and its text.
+struct Reader<'a> {
+    path: &'a Path,
+    text: &'a str,
+    base: &'a Path,
+}
+
+impl Reader<'_> {
+    /// An error at `span` of the file.
+    fn at(&self, span: Range<usize>, message: String) -> Error {
+        let (line, column) = line_col(self.text, span.start);
+        Error::Config {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+            message,
+        }
+    }
+
+    /// A path of the file, relative to its folder.
+    fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            tidy(&self.base.join(p))
+        }
+    }
+
+    /// One `[[deck]]` table, validated; `earlier` are the decks before it.
+    fn deck(&self, table: Spanned<RawDeck>, earlier: &[DeckConfig]) -> Result<DeckConfig> {
+        let (line, _) = line_col(self.text, table.span().start);
+        let deck = table.into_inner();
+        if deck.sources.get_ref().is_empty() {
+            return Err(self.at(
+                deck.sources.span(),
+                "`sources` is empty: list at least one Markdown file".to_string(),
+            ));
+        }
+        let (preset, layout, question_level) = self.reading(&deck)?;
+        let reversed = self.reversed(&deck)?;
+        let text_options = TextOptions {
+            preset,
+            bom: deck.bom,
+        };
+        let output = self.resolve(deck.output.get_ref());
+        if let Err(error) = OutputFormat::for_output(&output, &text_options) {
+            return Err(self.at(deck.output.span(), error.to_string()));
+        }
+        if let Some(earlier) = earlier
+            .iter()
+            .find(|d| crate::write::atomic::same_file_path(&d.output, &output))
+        {
+            return Err(self.at(
+                deck.output.span(),
+                format!(
+                    "{} is also the output of the deck at line {}; each deck needs its own output",
+                    output.display(),
+                    earlier.line
+                ),
+            ));
+        }
+        if let Some(id) = &deck.deck_id {
+            if id.get_ref().trim().is_empty() {
+                return Err(self.at(id.span(), "`deck_id` is empty".to_string()));
+            }
+        }
+        let lock = self.lock(&deck)?;
+        Ok(DeckConfig {
+            line,
+            sources: deck
+                .sources
+                .into_inner()
+                .iter()
+                .map(|s| self.resolve(s.get_ref()))
+                .collect(),
+            output,
+            name: deck.name,
+            deck_id: deck.deck_id.map(Spanned::into_inner),
+            subdecks: deck.subdecks,
+            allow_html: deck.allow_html,
+            no_highlight: deck.no_highlight,
+            download_images: deck.download_images,
+            strict: deck.strict,
+            templates: deck.templates.map(|t| self.resolve(t.get_ref())),
+            text: text_options,
+            lock,
+            locked: deck.locked,
+            layout,
+            question_level,
+            reversed,
+        })
+    }
+
+    /// The deck's text preset, layout and question heading level.
+    fn reading(&self, deck: &RawDeck) -> Result<(Option<Preset>, LayoutChoice, Option<usize>)> {
+        let preset = match &deck.preset {
+            Some(name) => Some(name.get_ref().parse::<Preset>().map_err(|_| {
+                self.at(
+                    name.span(),
+                    format!(
+                        "unknown preset {:?}; use one of {}",
+                        name.get_ref(),
+                        Preset::ALL.map(Preset::name).join(", ")
+                    ),
+                )
+            })?),
+            None => None,
+        };
+        let layout = match &deck.layout {
+            Some(name) => name
+                .get_ref()
+                .parse::<LayoutChoice>()
+                .map_err(|message| self.at(name.span(), message))?,
+            None => LayoutChoice::Auto,
+        };
+        let question_level = match &deck.question_level {
+            Some(raw) => Some(raw.get_ref().level().ok_or_else(|| {
+                self.at(
+                    raw.span(),
+                    "`question_level` is a heading level: 1 to 6, or \"###\"".to_string(),
+                )
+            })?),
+            None => None,
+        };
+        Ok((preset, layout, question_level))
+    }
+
+    /// `cards = "both"` (every question makes its reverse card too) or `"basic"`.
+    fn reversed(&self, deck: &RawDeck) -> Result<bool> {
+        match &deck.cards {
+            Some(cards) => match cards.get_ref().as_str() {
+                "both" => Ok(true),
+                "basic" => Ok(false),
+                other => Err(self.at(
+                    cards.span(),
+                    format!(
+                        "`cards = {other:?}`: \"both\" (a reverse card for every \
+                         question) or \"basic\" (the default)"
+                    ),
+                )),
+            },
+            None => Ok(false),
+        }
+    }
+
+    /// The deck's lock mode, refusing `locked = true` without a lock.
+    fn lock(&self, deck: &RawDeck) -> Result<LockMode> {
+        let lock = match deck.lock.as_ref().map(Spanned::get_ref) {
+            None | Some(RawLock::Enabled(true)) => LockMode::BesideSource,
+            Some(RawLock::Enabled(false)) => LockMode::Off,
+            Some(RawLock::At(lock)) => LockMode::At(self.resolve(lock)),
+        };
+        if deck.locked && lock == LockMode::Off {
+            let span = deck.lock.as_ref().map(Spanned::span).unwrap_or(0..0);
+            return Err(self.at(
+                span,
+                "`locked = true` needs a lock file, but `lock = false`".to_string(),
+            ));
+        }
+        Ok(lock)
     }
 }
 

@@ -242,6 +242,78 @@ pub(crate) fn parse_pinned(
             format!("front matter `tags`: `{entry}` is not a tag (letters, digits, `_`, `-` and `/`, not all digits); ignored"),
         )
     }));
+    diagnostics.extend(reading_warnings(path, &extracted));
+    diagnostics.sort_by_key(|d| (d.line, d.column));
+    Document {
+        path: path.to_path_buf(),
+        front_matter,
+        title_heading: extracted.title_heading,
+        cards: extracted.cards,
+        diagnostics,
+        layout: extracted.layout,
+        numbers: extracted.numbers,
+        reversed,
+    }
+}
+
+/// The front matter's `cards:` (`both` or `basic`), warning about any other value.
+fn cards_choice(
+    front_matter: &FrontMatter,
+    text: &str,
+    path: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<bool> {
+    let value = front_matter.get("cards")?;
+    match value.trim().to_ascii_lowercase().as_str() {
+        "both" | "reversed" => Some(true),
+        "basic" | "one" => Some(false),
+        _ => {
+            let line = text
+                .lines()
+                .take(front_matter.line_count)
+                .position(|l| l.starts_with("cards:"))
+                .map_or(1, |i| i + 1);
+            diagnostics.push(Diagnostic::warning(
+                path,
+                line,
+                1,
+                format!("front matter `cards: {value}` is neither `both` nor `basic`; ignored"),
+            ));
+            None
+        }
+    }
+}
+
+/// Gives each card its kind: cloze if it holds a cloze (its shorthands written out), else
+/// reversed if marked so or the document says `cards: both`; malformed clozes are warned about.
+fn decide_kinds(
+    cards: &mut [CardDraft],
+    reversed: Option<bool>,
+    path: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    for card in cards {
+        for text in [&card.question, &card.answer] {
+            diagnostics.extend(
+                cloze::problems(text)
+                    .into_iter()
+                    .map(|problem| Diagnostic::warning(path, card.line, card.column, problem)),
+            );
+        }
+        if let Some((question, answer)) = cloze::expand(&card.question, &card.answer) {
+            card.question = question;
+            card.answer = answer;
+            card.kind = NoteKind::Cloze;
+        } else if reversed == Some(true) {
+            card.kind = NoteKind::Reversed;
+        }
+    }
+}
+
+/// The warnings of reading one document: questions left out and why, second styles, and a
+/// code block that swallows the rest of the file.
+fn reading_warnings(path: &Path, extracted: &layout::Extracted) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
     diagnostics.extend(extracted.unanswered.iter().map(|(line, column, question)| {
         Diagnostic::warning(
             path,
@@ -315,71 +387,7 @@ pub(crate) fn parse_pinned(
             ),
         ));
     }
-    diagnostics.sort_by_key(|d| (d.line, d.column));
-    Document {
-        path: path.to_path_buf(),
-        front_matter,
-        title_heading: extracted.title_heading,
-        cards: extracted.cards,
-        diagnostics,
-        layout: extracted.layout,
-        numbers: extracted.numbers,
-        reversed,
-    }
-}
-
-/// The front matter's `cards:` (`both` or `basic`), warning about any other value.
-fn cards_choice(
-    front_matter: &FrontMatter,
-    text: &str,
-    path: &Path,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Option<bool> {
-    let value = front_matter.get("cards")?;
-    match value.trim().to_ascii_lowercase().as_str() {
-        "both" | "reversed" => Some(true),
-        "basic" | "one" => Some(false),
-        _ => {
-            let line = text
-                .lines()
-                .take(front_matter.line_count)
-                .position(|l| l.starts_with("cards:"))
-                .map_or(1, |i| i + 1);
-            diagnostics.push(Diagnostic::warning(
-                path,
-                line,
-                1,
-                format!("front matter `cards: {value}` is neither `both` nor `basic`; ignored"),
-            ));
-            None
-        }
-    }
-}
-
-/// Gives each card its kind: cloze if it holds a cloze (its shorthands written out), else
-/// reversed if marked so or the document says `cards: both`; malformed clozes are warned about.
-fn decide_kinds(
-    cards: &mut [CardDraft],
-    reversed: Option<bool>,
-    path: &Path,
-    diagnostics: &mut Vec<Diagnostic>,
-) {
-    for card in cards {
-        for text in [&card.question, &card.answer] {
-            diagnostics.extend(
-                cloze::problems(text)
-                    .into_iter()
-                    .map(|problem| Diagnostic::warning(path, card.line, card.column, problem)),
-            );
-        }
-        if let Some((question, answer)) = cloze::expand(&card.question, &card.answer) {
-            card.question = question;
-            card.answer = answer;
-            card.kind = NoteKind::Cloze;
-        } else if reversed == Some(true) {
-            card.kind = NoteKind::Reversed;
-        }
-    }
+    diagnostics
 }
 
 /// The layout and question heading level a file's front matter pins (`deckforge-layout:

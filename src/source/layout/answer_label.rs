@@ -145,61 +145,13 @@ impl AnswerLabel {
                 text,
                 depth,
                 tight: true,
-            } => {
-                match event {
-                    // The answer nested, or written as a list after the item (`  - answer`
-                    // under `1. `, too shallow to nest).
-                    Event::Start(Tag::List(_)) | Event::End(TagEnd::Item) if depth == 0 => {
-                        let question = walk.src[text.clone()].trim();
-                        let answered = matches!(event, Event::Start(_))
-                            || bullet_follows(&walk.src[range.end..]);
-                        if answered && super::question::ends_with_question_mark(question) {
-                            self.open_question(walk.src, item_start, text.clone(), text.end);
-                        }
-                    }
-                    Event::End(_) if depth == 0 => {}
-                    _ => {
-                        let depth = match event {
-                            Event::Start(_) => depth + 1,
-                            Event::End(_) => depth - 1,
-                            _ => depth,
-                        };
-                        self.probe = Probe::Plain {
-                            item_start,
-                            text: text.start..text.end.max(range.end),
-                            depth,
-                            tight: true,
-                        };
-                    }
-                }
-                false
-            }
+            } => self.probe_tight(walk, event, range, item_start, text, depth),
             Probe::Plain {
                 item_start,
                 text,
                 depth,
                 ..
-            } => {
-                if depth == 0 && matches!(event, Event::End(TagEnd::Paragraph)) {
-                    let question = walk.src[text.clone()].trim();
-                    if super::question::ends_with_question_mark(question) {
-                        self.open_question(walk.src, item_start, text.clone(), text.end);
-                    }
-                    return false;
-                }
-                let depth = match event {
-                    Event::Start(_) => depth + 1,
-                    Event::End(_) => depth.saturating_sub(1),
-                    _ => depth,
-                };
-                self.probe = Probe::Plain {
-                    item_start,
-                    text: text.start..text.end.max(range.end),
-                    depth,
-                    tight: false,
-                };
-                false
-            }
+            } => self.probe_plain(walk, event, range, item_start, text, depth),
             Probe::ItemStart { item_start } | Probe::ItemParagraph { item_start } => match event {
                 Event::Start(Tag::Strong) => {
                     self.probe = Probe::InStrong {
@@ -216,105 +168,184 @@ impl AnswerLabel {
                 strong,
                 depth,
             } => {
-                self.probe = match event {
-                    Event::End(TagEnd::Strong) if depth == 0 => {
-                        Probe::AfterStrong { item_start, strong }
-                    }
-                    Event::Start(_) => Probe::InStrong {
-                        item_start,
-                        strong,
-                        depth: depth + 1,
-                    },
-                    Event::End(_) => Probe::InStrong {
-                        item_start,
-                        strong,
-                        depth: depth.saturating_sub(1),
-                    },
-                    _ => Probe::InStrong {
-                        item_start,
-                        strong,
-                        depth,
-                    },
-                };
+                self.probe = in_strong(event, item_start, strong, depth);
                 true
             }
-            Probe::AfterStrong { item_start, strong } => match event {
-                // An `<!-- id: … -->` comment beside the question does not make it prose.
-                Event::Text(text) if text.trim().is_empty() => {
-                    self.probe = Probe::AfterStrong { item_start, strong };
-                    true
-                }
-                Event::InlineHtml(html) if crate::source::explicit_id(html).is_some() => {
-                    self.probe = Probe::AfterStrong { item_start, strong };
-                    true
-                }
-                // `1. **Question?**` with the answer on the item's next lines, unlabelled.
-                Event::End(TagEnd::Paragraph)
-                | Event::End(TagEnd::Item)
-                | Event::Start(Tag::List(_))
-                | Event::SoftBreak
-                | Event::HardBreak => {
-                    let end = strong.end;
-                    self.open_question(walk.src, item_start, strong, end);
-                    false
-                }
-                Event::Text(_) | Event::Start(Tag::Link { .. }) => {
-                    let depth = usize::from(matches!(event, Event::Start(_)));
-                    self.probe = Probe::Trailer {
-                        item_start,
-                        strong,
-                        end: range.end,
-                        depth,
-                    };
-                    true
-                }
-                _ => false,
-            },
+            Probe::AfterStrong { item_start, strong } => {
+                self.probe_after_strong(walk, event, range, item_start, strong)
+            }
             Probe::Trailer {
                 item_start,
                 strong,
                 end,
                 depth,
-            } => {
-                let block_ends = depth == 0
-                    && matches!(
-                        event,
-                        Event::End(TagEnd::Paragraph)
-                            | Event::End(TagEnd::Item)
-                            | Event::Start(Tag::List(_))
-                            | Event::SoftBreak
-                            | Event::HardBreak
-                    );
-                if block_ends {
-                    let trailer = walk.src[strong.end..end].trim();
-                    let linked = matches!(strip_source_link(trailer), (rest, Some(_)) if rest.trim().is_empty());
-                    // `#tags` after the question become the card's tags.
-                    let tagged = trailer
-                        .split_whitespace()
-                        .all(|w| w.len() > 1 && w.starts_with('#') && !w[1..].contains('#'));
-                    if linked || tagged {
-                        self.open_question(walk.src, item_start, strong, end);
-                    } else if let Some(at) = inline_answer(walk.src, &strong, end) {
-                        // `1. **Question?** - the answer`, on the item's own line.
-                        self.open_question(walk.src, item_start, strong, at);
-                    }
-                    return false;
+            } => self.probe_trailer(walk, event, range, (item_start, strong, end), depth),
+        }
+    }
+
+    /// The probe in a tight item's text (`1. Question?` with no paragraph): a question when it
+    /// ends with `?` and a list answers it, nested or written just under it.
+    fn probe_tight(
+        &mut self,
+        walk: &Walk<'_>,
+        event: &Event<'_>,
+        range: &Range<usize>,
+        item_start: usize,
+        text: Range<usize>,
+        depth: usize,
+    ) -> bool {
+        match event {
+            // The answer nested, or written as a list after the item (`  - answer`
+            // under `1. `, too shallow to nest).
+            Event::Start(Tag::List(_)) | Event::End(TagEnd::Item) if depth == 0 => {
+                let question = walk.src[text.clone()].trim();
+                let answered =
+                    matches!(event, Event::Start(_)) || bullet_follows(&walk.src[range.end..]);
+                if answered && super::question::ends_with_question_mark(question) {
+                    self.open_question(walk.src, item_start, text.clone(), text.end);
                 }
+            }
+            Event::End(_) if depth == 0 => {}
+            _ => {
                 let depth = match event {
                     Event::Start(_) => depth + 1,
-                    Event::End(_) => depth.saturating_sub(1),
+                    Event::End(_) => depth - 1,
                     _ => depth,
                 };
-                let end = end.max(range.end);
+                self.probe = Probe::Plain {
+                    item_start,
+                    text: text.start..text.end.max(range.end),
+                    depth,
+                    tight: true,
+                };
+            }
+        }
+        false
+    }
+
+    /// The probe in a plain (not bold) first line of an item: a question when it ends with `?`.
+    fn probe_plain(
+        &mut self,
+        walk: &Walk<'_>,
+        event: &Event<'_>,
+        range: &Range<usize>,
+        item_start: usize,
+        text: Range<usize>,
+        depth: usize,
+    ) -> bool {
+        if depth == 0 && matches!(event, Event::End(TagEnd::Paragraph)) {
+            let question = walk.src[text.clone()].trim();
+            if super::question::ends_with_question_mark(question) {
+                self.open_question(walk.src, item_start, text.clone(), text.end);
+            }
+            return false;
+        }
+        let depth = match event {
+            Event::Start(_) => depth + 1,
+            Event::End(_) => depth.saturating_sub(1),
+            _ => depth,
+        };
+        self.probe = Probe::Plain {
+            item_start,
+            text: text.start..text.end.max(range.end),
+            depth,
+            tight: false,
+        };
+        false
+    }
+
+    /// The probe after an item's bold text: what follows decides whether it is a question.
+    fn probe_after_strong(
+        &mut self,
+        walk: &Walk<'_>,
+        event: &Event<'_>,
+        range: &Range<usize>,
+        item_start: usize,
+        strong: Range<usize>,
+    ) -> bool {
+        match event {
+            // An `<!-- id: … -->` comment beside the question does not make it prose.
+            Event::Text(text) if text.trim().is_empty() => {
+                self.probe = Probe::AfterStrong { item_start, strong };
+                true
+            }
+            Event::InlineHtml(html) if crate::source::explicit_id(html).is_some() => {
+                self.probe = Probe::AfterStrong { item_start, strong };
+                true
+            }
+            // `1. **Question?**` with the answer on the item's next lines, unlabelled.
+            Event::End(TagEnd::Paragraph)
+            | Event::End(TagEnd::Item)
+            | Event::Start(Tag::List(_))
+            | Event::SoftBreak
+            | Event::HardBreak => {
+                let end = strong.end;
+                self.open_question(walk.src, item_start, strong, end);
+                false
+            }
+            Event::Text(_) | Event::Start(Tag::Link { .. }) => {
+                let depth = usize::from(matches!(event, Event::Start(_)));
                 self.probe = Probe::Trailer {
                     item_start,
                     strong,
-                    end,
+                    end: range.end,
                     depth,
                 };
                 true
             }
+            _ => false,
         }
+    }
+
+    /// The probe over what follows the bold question on its line (a source link, `#tags` or
+    /// an inline answer), up to the end of the line: the item's start, the bold text and where
+    /// what follows it was read up to.
+    fn probe_trailer(
+        &mut self,
+        walk: &Walk<'_>,
+        event: &Event<'_>,
+        range: &Range<usize>,
+        (item_start, strong, end): (usize, Range<usize>, usize),
+        depth: usize,
+    ) -> bool {
+        let block_ends = depth == 0
+            && matches!(
+                event,
+                Event::End(TagEnd::Paragraph)
+                    | Event::End(TagEnd::Item)
+                    | Event::Start(Tag::List(_))
+                    | Event::SoftBreak
+                    | Event::HardBreak
+            );
+        if block_ends {
+            let trailer = walk.src[strong.end..end].trim();
+            let linked =
+                matches!(strip_source_link(trailer), (rest, Some(_)) if rest.trim().is_empty());
+            // `#tags` after the question become the card's tags.
+            let tagged = trailer
+                .split_whitespace()
+                .all(|w| w.len() > 1 && w.starts_with('#') && !w[1..].contains('#'));
+            if linked || tagged {
+                self.open_question(walk.src, item_start, strong, end);
+            } else if let Some(at) = inline_answer(walk.src, &strong, end) {
+                // `1. **Question?** - the answer`, on the item's own line.
+                self.open_question(walk.src, item_start, strong, at);
+            }
+            return false;
+        }
+        let depth = match event {
+            Event::Start(_) => depth + 1,
+            Event::End(_) => depth.saturating_sub(1),
+            _ => depth,
+        };
+        let end = end.max(range.end);
+        self.probe = Probe::Trailer {
+            item_start,
+            strong,
+            end,
+            depth,
+        };
+        true
     }
 
     /// Opens a question whose bold text is `strong`, followed up to `end` by a source link
@@ -423,6 +454,28 @@ impl AnswerLabel {
         self.labelled = true;
         card.answer = end..end;
         card.dedent = visual_column(src, range.start);
+    }
+}
+
+/// The probe inside an item's bold text: its nesting followed to the closing `**`.
+fn in_strong(event: &Event<'_>, item_start: usize, strong: Range<usize>, depth: usize) -> Probe {
+    match event {
+        Event::End(TagEnd::Strong) if depth == 0 => Probe::AfterStrong { item_start, strong },
+        Event::Start(_) => Probe::InStrong {
+            item_start,
+            strong,
+            depth: depth + 1,
+        },
+        Event::End(_) => Probe::InStrong {
+            item_start,
+            strong,
+            depth: depth.saturating_sub(1),
+        },
+        _ => Probe::InStrong {
+            item_start,
+            strong,
+            depth,
+        },
     }
 }
 

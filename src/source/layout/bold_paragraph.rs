@@ -117,138 +117,7 @@ impl Extractor for BoldParagraph {
             Event::Start(_) if walk.event_top_level(event) => self.not_after_boundary = true,
             _ => {}
         }
-        self.probe = match std::mem::take(&mut self.probe) {
-            Probe::Idle => Probe::Idle,
-            Probe::Start {
-                paragraph,
-                after_boundary,
-            } => match event {
-                Event::Start(Tag::Strong) => Probe::InStrong {
-                    paragraph,
-                    after_boundary,
-                    strong: range.clone(),
-                    depth: 0,
-                    text_outside_links: false,
-                    links: 0,
-                },
-                Event::InlineHtml(html) if is_break(html) => Probe::Break { paragraph },
-                _ => Probe::Other,
-            },
-            Probe::Break { paragraph } => match event {
-                Event::InlineHtml(html) if is_break(html) => Probe::Break { paragraph },
-                Event::SoftBreak | Event::HardBreak => Probe::Break { paragraph },
-                Event::Text(text) if text.trim().is_empty() => Probe::Break { paragraph },
-                _ => Probe::Other,
-            },
-            Probe::InStrong {
-                paragraph,
-                after_boundary,
-                strong,
-                depth,
-                text_outside_links,
-                links,
-            } => match event {
-                Event::End(TagEnd::Strong) if depth == 0 => {
-                    if text_outside_links {
-                        Probe::AfterStrong {
-                            paragraph,
-                            after_boundary,
-                            strong,
-                            trailer: range.end..range.end,
-                            broken: None,
-                        }
-                    } else {
-                        Probe::Other
-                    }
-                }
-                Event::Start(tag) => Probe::InStrong {
-                    paragraph,
-                    after_boundary,
-                    strong,
-                    depth: depth + 1,
-                    text_outside_links,
-                    links: links + usize::from(matches!(tag, Tag::Link { .. } | Tag::Image { .. })),
-                },
-                Event::End(tag) => Probe::InStrong {
-                    paragraph,
-                    after_boundary,
-                    strong,
-                    depth: depth.saturating_sub(1),
-                    text_outside_links,
-                    links: links
-                        .saturating_sub(usize::from(matches!(tag, TagEnd::Link | TagEnd::Image))),
-                },
-                Event::Text(text) | Event::Code(text) => Probe::InStrong {
-                    paragraph,
-                    after_boundary,
-                    strong,
-                    depth,
-                    text_outside_links: text_outside_links
-                        || (links == 0 && !text.trim().is_empty()),
-                    links,
-                },
-                _ => Probe::InStrong {
-                    paragraph,
-                    after_boundary,
-                    strong,
-                    depth,
-                    text_outside_links,
-                    links,
-                },
-            },
-            Probe::AfterStrong {
-                paragraph,
-                after_boundary,
-                strong,
-                trailer,
-                broken,
-            } => match event {
-                Event::Text(text)
-                    if text
-                        .chars()
-                        .all(|c| c.is_whitespace() || !c.is_alphanumeric() && !c.is_ascii()) =>
-                {
-                    Probe::AfterStrong {
-                        paragraph,
-                        after_boundary,
-                        strong,
-                        trailer: if broken.is_some() {
-                            trailer
-                        } else {
-                            trailer.start..range.end
-                        },
-                        broken,
-                    }
-                }
-                Event::SoftBreak | Event::HardBreak => Probe::AfterStrong {
-                    paragraph,
-                    after_boundary,
-                    strong,
-                    trailer,
-                    broken: broken.or(Some(range.start)),
-                },
-                Event::InlineHtml(html) if crate::source::explicit_id(html).is_some() => {
-                    Probe::AfterStrong {
-                        paragraph,
-                        after_boundary,
-                        strong,
-                        trailer,
-                        broken,
-                    }
-                }
-                _ => match broken {
-                    Some(at) => Probe::Continued {
-                        paragraph,
-                        strong,
-                        trailer,
-                        answer: at,
-                    },
-                    None => Probe::Other,
-                },
-            },
-            continued @ Probe::Continued { .. } => continued,
-            Probe::Other => Probe::Other,
-        };
+        self.probe = advance(std::mem::take(&mut self.probe), event, range);
     }
 
     fn heading(&mut self, _walk: &Walk<'_>, heading: &Heading) {
@@ -351,6 +220,161 @@ impl BoldParagraph {
             answer: line_end(src, end)..src.len(),
             dedent: 0,
         });
+    }
+}
+
+/// The probe after one more event of a top-level paragraph.
+fn advance(probe: Probe, event: &Event<'_>, range: &Range<usize>) -> Probe {
+    match probe {
+        Probe::Idle => Probe::Idle,
+        Probe::Start {
+            paragraph,
+            after_boundary,
+        } => match event {
+            Event::Start(Tag::Strong) => Probe::InStrong {
+                paragraph,
+                after_boundary,
+                strong: range.clone(),
+                depth: 0,
+                text_outside_links: false,
+                links: 0,
+            },
+            Event::InlineHtml(html) if is_break(html) => Probe::Break { paragraph },
+            _ => Probe::Other,
+        },
+        Probe::Break { paragraph } => match event {
+            Event::InlineHtml(html) if is_break(html) => Probe::Break { paragraph },
+            Event::SoftBreak | Event::HardBreak => Probe::Break { paragraph },
+            Event::Text(text) if text.trim().is_empty() => Probe::Break { paragraph },
+            _ => Probe::Other,
+        },
+        Probe::InStrong { .. } => in_strong(probe, event, range),
+        Probe::AfterStrong { .. } => after_strong(probe, event, range),
+        continued @ Probe::Continued { .. } => continued,
+        Probe::Other => Probe::Other,
+    }
+}
+
+/// The probe inside a paragraph's opening bold text, followed to its closing `**`: a question
+/// only if some of the bold text lies outside links.
+fn in_strong(probe: Probe, event: &Event<'_>, range: &Range<usize>) -> Probe {
+    let Probe::InStrong {
+        paragraph,
+        after_boundary,
+        strong,
+        depth,
+        text_outside_links,
+        links,
+    } = probe
+    else {
+        return probe;
+    };
+    match event {
+        Event::End(TagEnd::Strong) if depth == 0 => {
+            if text_outside_links {
+                Probe::AfterStrong {
+                    paragraph,
+                    after_boundary,
+                    strong,
+                    trailer: range.end..range.end,
+                    broken: None,
+                }
+            } else {
+                Probe::Other
+            }
+        }
+        Event::Start(tag) => Probe::InStrong {
+            paragraph,
+            after_boundary,
+            strong,
+            depth: depth + 1,
+            text_outside_links,
+            links: links + usize::from(matches!(tag, Tag::Link { .. } | Tag::Image { .. })),
+        },
+        Event::End(tag) => Probe::InStrong {
+            paragraph,
+            after_boundary,
+            strong,
+            depth: depth.saturating_sub(1),
+            text_outside_links,
+            links: links.saturating_sub(usize::from(matches!(tag, TagEnd::Link | TagEnd::Image))),
+        },
+        Event::Text(text) | Event::Code(text) => Probe::InStrong {
+            paragraph,
+            after_boundary,
+            strong,
+            depth,
+            text_outside_links: text_outside_links || (links == 0 && !text.trim().is_empty()),
+            links,
+        },
+        _ => Probe::InStrong {
+            paragraph,
+            after_boundary,
+            strong,
+            depth,
+            text_outside_links,
+            links,
+        },
+    }
+}
+
+/// The probe after the opening bold text: only blank or symbol text, breaks and an id comment
+/// may follow it on its line for the paragraph to be a question; after a line break, the
+/// paragraph's other lines may be its answer.
+fn after_strong(probe: Probe, event: &Event<'_>, range: &Range<usize>) -> Probe {
+    let Probe::AfterStrong {
+        paragraph,
+        after_boundary,
+        strong,
+        trailer,
+        broken,
+    } = probe
+    else {
+        return probe;
+    };
+    match event {
+        Event::Text(text)
+            if text
+                .chars()
+                .all(|c| c.is_whitespace() || !c.is_alphanumeric() && !c.is_ascii()) =>
+        {
+            Probe::AfterStrong {
+                paragraph,
+                after_boundary,
+                strong,
+                trailer: if broken.is_some() {
+                    trailer
+                } else {
+                    trailer.start..range.end
+                },
+                broken,
+            }
+        }
+        Event::SoftBreak | Event::HardBreak => Probe::AfterStrong {
+            paragraph,
+            after_boundary,
+            strong,
+            trailer,
+            broken: broken.or(Some(range.start)),
+        },
+        Event::InlineHtml(html) if crate::source::explicit_id(html).is_some() => {
+            Probe::AfterStrong {
+                paragraph,
+                after_boundary,
+                strong,
+                trailer,
+                broken,
+            }
+        }
+        _ => match broken {
+            Some(at) => Probe::Continued {
+                paragraph,
+                strong,
+                trailer,
+                answer: at,
+            },
+            None => Probe::Other,
+        },
     }
 }
 

@@ -24,6 +24,51 @@ struct Probe {
     content: bool,
 }
 
+impl Probe {
+    /// Follows one event inside the paragraph: links, images, and whether any text is content.
+    fn event(&mut self, event: &Event<'_>) {
+        match event {
+            Event::Start(Tag::Link { dest_url, .. }) => {
+                self.inside.push(if dest_url.starts_with('#') {
+                    Inside::Anchor
+                } else {
+                    Inside::Link
+                });
+            }
+            Event::Start(Tag::Image { dest_url, .. }) => {
+                self.inside.push(Inside::Image);
+                if is_badge(dest_url) {
+                    self.badges += 1;
+                } else {
+                    self.content = true;
+                }
+            }
+            Event::End(TagEnd::Link | TagEnd::Image) => {
+                self.inside.pop();
+            }
+            Event::Text(text) => match self.inside.last() {
+                Some(Inside::Image) => {}
+                Some(Inside::Anchor) => {
+                    if text.to_lowercase().contains("top") || text.contains(['⬆', '↑', '🔝', '⤴'])
+                    {
+                        self.back_to_top = true;
+                    }
+                }
+                _ => {
+                    if !text.trim().is_empty() {
+                        self.content = true;
+                    }
+                }
+            },
+            Event::Start(Tag::Strong | Tag::Emphasis)
+            | Event::End(TagEnd::Strong | TagEnd::Emphasis)
+            | Event::SoftBreak
+            | Event::HardBreak => {}
+            _ => self.content = true,
+        }
+    }
+}
+
 impl Clutter {
     pub fn event(&mut self, src: &str, event: &Event<'_>, range: &Range<usize>) {
         if let Event::Html(html) | Event::InlineHtml(html) = event {
@@ -63,46 +108,7 @@ impl Clutter {
                 let Some(probe) = &mut self.paragraph else {
                     return;
                 };
-                match event {
-                    Event::Start(Tag::Link { dest_url, .. }) => {
-                        probe.inside.push(if dest_url.starts_with('#') {
-                            Inside::Anchor
-                        } else {
-                            Inside::Link
-                        });
-                    }
-                    Event::Start(Tag::Image { dest_url, .. }) => {
-                        probe.inside.push(Inside::Image);
-                        if is_badge(dest_url) {
-                            probe.badges += 1;
-                        } else {
-                            probe.content = true;
-                        }
-                    }
-                    Event::End(TagEnd::Link | TagEnd::Image) => {
-                        probe.inside.pop();
-                    }
-                    Event::Text(text) => match probe.inside.last() {
-                        Some(Inside::Image) => {}
-                        Some(Inside::Anchor) => {
-                            if text.to_lowercase().contains("top")
-                                || text.contains(['⬆', '↑', '🔝', '⤴'])
-                            {
-                                probe.back_to_top = true;
-                            }
-                        }
-                        _ => {
-                            if !text.trim().is_empty() {
-                                probe.content = true;
-                            }
-                        }
-                    },
-                    Event::Start(Tag::Strong | Tag::Emphasis)
-                    | Event::End(TagEnd::Strong | TagEnd::Emphasis)
-                    | Event::SoftBreak
-                    | Event::HardBreak => {}
-                    _ => probe.content = true,
-                }
+                probe.event(event);
             }
         }
     }

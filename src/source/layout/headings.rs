@@ -152,13 +152,16 @@ impl Extractor for Headings {
         let statements = self.pinned.is_some()
             || level.is_some_and(|level| statements_are_questions(&self.marks, level));
         let asking_groups = level.map(|level| asking_groups(&self.marks, level));
-        let mut sections = Sections::default();
-        let mut cards = Cards::default();
+        let context = Context {
+            level,
+            statements,
+            asking_groups: asking_groups.as_deref(),
+        };
+        let (mut sections, mut cards) = (Sections::default(), Cards::default());
         let mut open_level: Option<usize> = None;
         // The end of a revealed answer: headings before it are part of that answer.
         let mut inside_reveal = 0;
-        let mut cuts = Vec::new();
-        let mut dropped = Vec::new();
+        let (mut cuts, mut dropped) = (Vec::new(), Vec::new());
         for (index, mark) in self.marks.iter().enumerate() {
             let (h_level, range, text, question, is_question) = match mark {
                 Mark::Rule(at) => {
@@ -190,69 +193,23 @@ impl Extractor for Headings {
                     range,
                     text,
                     question,
-                    question_like,
-                    certain,
-                    ends_with_question_mark,
-                    has_content,
-                    own_content,
+                    ..
                 } => {
-                    let is_question = match level {
-                        None => false,
-                        Some(level) if *h_level == level => {
-                            let among_questions = self.pinned.is_some()
-                                || asking_groups.as_ref().is_some_and(|g| g[index]);
-                            // A statement whose first content is a sub-heading is a section
-                            // ("Exercises" then "Fill in the blanks"), not a question.
-                            let by_wording = *question_like
-                                || statements
-                                    && *has_content
-                                    && (*own_content || !holds_headings(&self.marks, index));
-                            (*certain || by_wording && among_questions) && !is_chrome(text)
-                        }
-                        // A stray `### What is a Higher Order Function? and how…` among
-                        // `####` questions: worded as a question, with content, no sub-headings.
-                        Some(level) if *h_level < level => {
-                            let misplaced = *question_like
-                                && *has_content
-                                && !holds_headings(&self.marks, index);
-                            // `## Question 47.` then `### 48.`: one numbering over two levels;
-                            // a quiz question's options or revealed answer right under it.
-                            let runs_on = *has_content
-                                && (numbering_runs_on(&self.marks, index)
-                                    || *ends_with_question_mark
-                                        && answered_as_quiz(&self.marks, index));
-                            (*ends_with_question_mark || misplaced || runs_on)
-                                && !is_chrome(text)
-                                && (runs_on || !holds_questions(&self.marks, index, level))
-                        }
-                        // A sub-question under a question (`# ¿Qué símbolo …?` then
-                        // `## ¿Cuántos …?`) with content of its own is a card of its own.
-                        Some(_) => {
-                            *ends_with_question_mark && (open_level.is_none() || *has_content)
-                        }
-                    };
+                    let is_question = self.heading_is_question(index, &context, open_level);
                     (*h_level, range, text, question, is_question)
                 }
             };
-            if !is_question {
-                if let Some(why) = dropped_why(mark, level, open_level) {
-                    dropped.push((range.start, question.text.clone(), why));
-                }
-            }
+            let parts = (&mut sections, &mut cards);
             if is_question {
-                sections.pop_to(h_level);
-                sections.seen_question = true;
-                cards.open(RawCard {
-                    question: question.clone(),
-                    at: range.start,
-                    section: sections.path(),
-                    answer: line_end(walk.src, range.end)..walk.src.len(),
-                    dedent: 0,
-                });
+                open_question(walk.src, parts, question, range, h_level);
                 open_level = Some(h_level);
-            } else if open_level.is_some_and(|open| h_level > open) {
-                // A sub-heading inside the answer.
-            } else {
+                continue;
+            }
+            if let Some(why) = dropped_why(mark, level, open_level) {
+                dropped.push((range.start, question.text.clone(), why));
+            }
+            // A sub-heading inside the answer stays in it.
+            if open_level.is_none_or(|open| h_level <= open) {
                 cards.close(range.start);
                 open_level = None;
                 sections.heading(h_level, text);
@@ -265,6 +222,25 @@ impl Extractor for Headings {
         found.dropped = dropped;
         found
     }
+}
+
+/// Opens the card of a question heading at `range`, whose answer runs to the next heading.
+fn open_question(
+    src: &str,
+    (sections, cards): (&mut Sections, &mut Cards),
+    question: &QuestionParts,
+    range: &Range<usize>,
+    level: usize,
+) {
+    sections.pop_to(level);
+    sections.seen_question = true;
+    cards.open(RawCard {
+        question: question.clone(),
+        at: range.start,
+        section: sections.path(),
+        answer: line_end(src, range.end)..src.len(),
+        dedent: 0,
+    });
 }
 
 /// Why a heading that asks a question (it ends with `?`) is no card of its own, if it is none:
@@ -486,7 +462,71 @@ fn is_chrome(text: &str) -> bool {
     CHROME.contains(&word.as_str())
 }
 
+/// What a document's headings showed, for deciding whether one heading is a question.
+struct Context<'a> {
+    /// The level of the question headings, if any.
+    level: Option<usize>,
+    /// Whether headings worded as statements are questions too.
+    statements: bool,
+    /// Per mark, whether it is in a group of headings that ask.
+    asking_groups: Option<&'a [bool]>,
+}
+
 impl Headings {
+    /// Whether the heading at `index` of the marks is a question, given what the document's
+    /// headings showed and the level of the question being read.
+    fn heading_is_question(
+        &self,
+        index: usize,
+        context: &Context<'_>,
+        open_level: Option<usize>,
+    ) -> bool {
+        let Mark::Heading {
+            level: h_level,
+            text,
+            question_like,
+            certain,
+            ends_with_question_mark,
+            has_content,
+            own_content,
+            ..
+        } = &self.marks[index]
+        else {
+            return false;
+        };
+        match context.level {
+            None => false,
+            Some(level) if *h_level == level => {
+                let among_questions =
+                    self.pinned.is_some() || context.asking_groups.is_some_and(|g| g[index]);
+                // A statement whose first content is a sub-heading is a section
+                // ("Exercises" then "Fill in the blanks"), not a question.
+                let by_wording = *question_like
+                    || context.statements
+                        && *has_content
+                        && (*own_content || !holds_headings(&self.marks, index));
+                (*certain || by_wording && among_questions) && !is_chrome(text)
+            }
+            // A stray `### What is a Higher Order Function? and how…` among
+            // `####` questions: worded as a question, with content, no sub-headings.
+            Some(level) if *h_level < level => {
+                let misplaced =
+                    *question_like && *has_content && !holds_headings(&self.marks, index);
+                // `## Question 47.` then `### 48.`: one numbering over two levels;
+                // a quiz question's options or revealed answer right under it.
+                let runs_on = *has_content
+                    && (numbering_runs_on(&self.marks, index)
+                        || *ends_with_question_mark && answered_as_quiz(&self.marks, index));
+                (*ends_with_question_mark || misplaced || runs_on)
+                    && !is_chrome(text)
+                    && (runs_on || !holds_questions(&self.marks, index, level))
+            }
+            // A sub-question under a question (`# ¿Qué símbolo …?` then
+            // `## ¿Cuántos …?`) with content of its own is a card of its own.
+            Some(_) => *ends_with_question_mark && (open_level.is_none() || *has_content),
+        }
+    }
+
     /// Records top-level lists whose every item is a task (`- [x] option`).
     fn follow_tasks(&mut self, walk: &Walk<'_>, event: &Event<'_>, range: &Range<usize>) {
         let depth = walk.containers.len();

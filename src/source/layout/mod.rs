@@ -32,6 +32,7 @@ mod rewrite;
 mod table;
 mod unanswered;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
@@ -306,27 +307,57 @@ fn extract_in(
             }
         });
     }
-    let clutter = clutter.finish();
-    let swallowed = unclosed_fence.map(|at| {
-        let (line, _) = LineIndex::new(src).line_col(at);
-        let questions = src[at..]
-            .lines()
-            .skip(1)
-            .filter(|l| looks_like_a_question_line(l))
-            .count();
-        (line, questions)
-    });
-    let mut extracted = read_layouts(src, layouts, extractors, &walk, &clutter);
-    extracted.unclosed_fence = swallowed.filter(|(_, questions)| *questions > 0);
-    extracted.spans.sort_by_key(|s| s.start);
-    let mut lines = LineIndex::new(src);
-    for (at, first, count) in unanswered::runs(src, body, &extracted.spans) {
-        let (line, column) = lines.line_col(at);
+    let read = Read {
+        walk,
+        clutter: clutter.finish(),
+        unclosed_fence,
+    };
+    read.extracted(src, body, layouts, extractors)
+}
+
+/// What the walk over a document's events left: its state, the clutter, and where an unclosed
+/// top-level fence starts.
+struct Read<'a> {
+    walk: Walk<'a>,
+    clutter: Vec<Range<usize>>,
+    unclosed_fence: Option<usize>,
+}
+
+impl Read<'_> {
+    /// The cards of the layout that explains the document best, with the warnings of reading.
+    fn extracted(
+        self,
+        src: &str,
+        body: usize,
+        layouts: Vec<Layout>,
+        extractors: Vec<Box<dyn Extractor>>,
+    ) -> Extracted {
+        let Read {
+            walk,
+            clutter,
+            unclosed_fence,
+        } = self;
+        let swallowed = unclosed_fence.map(|at| {
+            let (line, _) = LineIndex::new(src).line_col(at);
+            let questions = src[at..]
+                .lines()
+                .skip(1)
+                .filter(|l| looks_like_a_question_line(l))
+                .count();
+            (line, questions)
+        });
+        let mut extracted = read_layouts(src, layouts, extractors, &walk, &clutter);
+        extracted.unclosed_fence = swallowed.filter(|(_, questions)| *questions > 0);
+        extracted.spans.sort_by_key(|s| s.start);
+        let mut lines = LineIndex::new(src);
+        for (at, first, count) in unanswered::runs(src, body, &extracted.spans) {
+            let (line, column) = lines.line_col(at);
+            extracted
+                .unanswered_items
+                .push((line, column, first, count));
+        }
         extracted
-            .unanswered_items
-            .push((line, column, first, count));
     }
-    extracted
 }
 
 /// Whether a fenced code block's source lacks its closing fence (it then runs to the end).
@@ -398,17 +429,7 @@ fn read_layouts(
         }
         let extracted = materialise(src, *layout, found.clone(), &layout_clutter);
         let answered = extracted.cards.len();
-        let plausible = extracted
-            .cards
-            .iter()
-            // A `**Question**` label or a `<!-- front -->` marker vouches for the question
-            // whatever its wording.
-            .filter(|c| {
-                matches!(*layout, Layout::LabelBlocks | Layout::CommentMarkers)
-                    || question_like(&c.question, c.number.is_some())
-            })
-            .count()
-            + extracted.placeholders.len();
+        let plausible = plausible(*layout, &extracted);
         // Strictly greater: on ties the earlier, more specific layout stays.
         if best
             .as_ref()
@@ -436,6 +457,21 @@ fn read_layouts(
         extracted.layout = None;
     }
     extracted
+}
+
+/// How many of a reading's questions read as questions (placeholders included).
+fn plausible(layout: Layout, extracted: &Extracted) -> usize {
+    extracted
+        .cards
+        .iter()
+        // A `**Question**` label or a `<!-- front -->` marker vouches for the question
+        // whatever its wording.
+        .filter(|c| {
+            matches!(layout, Layout::LabelBlocks | Layout::CommentMarkers)
+                || question_like(&c.question, c.number.is_some())
+        })
+        .count()
+        + extracted.placeholders.len()
 }
 
 /// A document written in two styles (numbered bold questions, then `Q:`/`A:` lines added
@@ -865,17 +901,8 @@ pub fn placeholder(answer: &str) -> Option<&'static str> {
 /// Cuts every card's answer out of the source and sorts cards into answered, unanswered and
 /// placeholder ones.
 fn materialise(src: &str, layout: Layout, found: Found, clutter: &[Range<usize>]) -> Extracted {
-    let merged: Vec<Range<usize>>;
-    let clutter = if found.cuts.is_empty() {
-        clutter
-    } else {
-        merged = {
-            let mut all: Vec<Range<usize>> = clutter.iter().chain(&found.cuts).cloned().collect();
-            all.sort_by_key(|r| r.start);
-            all
-        };
-        &merged
-    };
+    let clutter = with_cuts(clutter, &found.cuts);
+    let clutter = clutter.as_ref();
     let found = Found {
         cards: continued::split(src, found.cards),
         ..found
@@ -908,21 +935,7 @@ fn materialise(src: &str, layout: Layout, found: Found, clutter: &[Range<usize>]
             tags,
             reversed,
         } = card.question;
-        // `### Q1: Question?` then `**A:** answer`: the label is no part of the answer.
-        let (question, answer) = match layout {
-            Layout::Headings | Layout::BoldParagraph | Layout::ListHeadings => {
-                split_at_answer_label(question, answer)
-            }
-            _ => (question, answer),
-        };
-        // A label whose bold runs on over the answer (`**Réponse : 1**.`) stays: cutting it
-        // would leave the answer's bold unbalanced.
-        let answer = match qa::answer_label_len(&answer) {
-            Some(length) if layout != Layout::QA && balanced(&answer[..length]) => {
-                answer[length..].trim_start().to_string()
-            }
-            _ => answer,
-        };
+        let (question, answer) = without_answer_label(layout, question, answer);
         if answer.is_empty() || blank_html(&answer) {
             out.unanswered.push((line, column, question));
             continue;
@@ -954,11 +967,7 @@ fn materialise(src: &str, layout: Layout, found: Found, clutter: &[Range<usize>]
             explicit_id: None,
             source_link,
             tags,
-            kind: if reversed {
-                crate::model::NoteKind::Reversed
-            } else {
-                crate::model::NoteKind::Basic
-            },
+            kind: kind_of(reversed),
         });
     }
     for (at, question, why) in dropped {
@@ -966,6 +975,45 @@ fn materialise(src: &str, layout: Layout, found: Found, clutter: &[Range<usize>]
         out.dropped.push((line, column, question, why));
     }
     out
+}
+
+/// The clutter with a layout's own cuts added, sorted.
+fn with_cuts<'c>(clutter: &'c [Range<usize>], cuts: &[Range<usize>]) -> Cow<'c, [Range<usize>]> {
+    if cuts.is_empty() {
+        return Cow::Borrowed(clutter);
+    }
+    let mut all: Vec<Range<usize>> = clutter.iter().chain(cuts).cloned().collect();
+    all.sort_by_key(|r| r.start);
+    Cow::Owned(all)
+}
+
+/// A card's kind: reversed when its question asked for a reverse card.
+fn kind_of(reversed: bool) -> crate::model::NoteKind {
+    if reversed {
+        crate::model::NoteKind::Reversed
+    } else {
+        crate::model::NoteKind::Basic
+    }
+}
+
+/// The question and answer with an answer label that opens the answer taken out of it.
+fn without_answer_label(layout: Layout, question: String, answer: String) -> (String, String) {
+    // `### Q1: Question?` then `**A:** answer`: the label is no part of the answer.
+    let (question, answer) = match layout {
+        Layout::Headings | Layout::BoldParagraph | Layout::ListHeadings => {
+            split_at_answer_label(question, answer)
+        }
+        _ => (question, answer),
+    };
+    // A label whose bold runs on over the answer (`**Réponse : 1**.`) stays: cutting it
+    // would leave the answer's bold unbalanced.
+    let answer = match qa::answer_label_len(&answer) {
+        Some(length) if layout != Layout::QA && balanced(&answer[..length]) => {
+            answer[length..].trim_start().to_string()
+        }
+        _ => answer,
+    };
+    (question, answer)
 }
 
 /// Whether an answer is a list of links and nothing else: two lines or more, each one link
