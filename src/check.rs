@@ -311,8 +311,10 @@ impl HtmlRules {
     /// What the sanitiser would remove from `markdown`'s raw HTML and links.
     fn stripped(&self, markdown: &str) -> Vec<String> {
         let mut found = Vec::new();
-        // Raw HTML starts with `<`: most fields have none and need no parse.
-        if !markdown.contains('<') {
+        // Raw HTML starts with `<`, and a link with a scheme has `[` and a `:` (written, escaped
+        // or as an entity, which has a `&`): most fields have neither and need no parse.
+        let may_link = markdown.contains('[') && markdown.contains([':', '&']);
+        if !markdown.contains('<') && !may_link {
             return found;
         }
         let mut push = |item: String| {
@@ -529,6 +531,35 @@ mod tests {
         assert!(
             rules
                 .stripped("H<sub>2</sub>O <img src=\"a.png\" alt=\"a\"> <!-- note <script> -->")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn links_without_raw_html_are_checked_too() {
+        let rules = HtmlRules::new();
+        for (markdown, url) in [
+            ("See [this](javascript:alert(1)).", "javascript:alert(1)"),
+            ("See ![x](vbscript:x).", "vbscript:x"),
+            (
+                "See [this](javascript&#58;alert(1)).",
+                "javascript:alert(1)",
+            ),
+            ("See [this](javascript\\:alert(1)).", "javascript:alert(1)"),
+            (
+                "See [this][r].\n\n[r]: javascript:alert(1)",
+                "javascript:alert(1)",
+            ),
+        ] {
+            assert_eq!(
+                rules.stripped(markdown),
+                vec![format!("link to {url:?}")],
+                "{markdown}"
+            );
+        }
+        assert!(
+            rules
+                .stripped("See [this](https://x.example): fine.")
                 .is_empty()
         );
     }
