@@ -431,6 +431,12 @@ fn label_at(text: &str) -> Option<Label> {
     let (kind, word, mut weak, after_word) =
         WORDS.into_iter().find_map(|(word, kind, exact, weak)| {
             let head = rest.get(..word.len())?;
+            // A different first letter rules out an ASCII word without lower-casing anything
+            // (no other letter lower-cases to an ASCII one that starts a word).
+            let (first, expected) = (head.as_bytes()[0], word.as_bytes()[0]);
+            if expected.is_ascii() && !first.eq_ignore_ascii_case(&expected) {
+                return None;
+            }
             // Lower-cased char by char, not into a new string: every line of a document is
             // tried against every word.
             let matches = if exact {
