@@ -23,7 +23,7 @@ use crate::model::{
     NoteType, Package, cloze_field, field,
 };
 use crate::render::HtmlRenderer;
-use crate::render::media::MediaCollector;
+use crate::render::media::{MediaCollector, may_show_image, plays_sound, shows_image};
 use crate::source::{self, Document, LayoutChoice, file_stem};
 use crate::templates::Templates;
 // Re-exported: progress is part of the build API the command line draws from.
@@ -1529,34 +1529,6 @@ pub(crate) fn note_type_id(identity: &DeckIdentity, kind: NoteKind) -> i64 {
         NoteKind::Basic => identity.note_type_id,
         _ => stable_id(&format!("notetype/{kind}"), &identity.namespace),
     }
-}
-
-/// Whether a card's Markdown may show an image once rendered: an image (`![`) or an `<img`
-/// tag in it. Conservative (an `![` in code counts); a card that passes is rendered to plan.
-pub(crate) fn may_show_image(card: &source::CardDraft) -> bool {
-    [&card.question, &card.answer]
-        .iter()
-        .any(|markdown| markdown.contains("![") || shows_image(markdown) || plays_sound(markdown))
-}
-
-/// Whether Markdown or HTML may play a sound (`[sound:…]`, inert or not, or `<audio>`/`<video>`),
-/// which packing turns into a packed `[sound:…]`.
-fn plays_sound(text: &str) -> bool {
-    text.contains("sound:")
-        || text.match_indices('<').any(|(at, _)| {
-            text.as_bytes().get(at..at + 6).is_some_and(|tag| {
-                tag.eq_ignore_ascii_case(b"<audio") || tag.eq_ignore_ascii_case(b"<video")
-            })
-        })
-}
-
-/// Whether `html` may show an image (a cheap test before taking the media lock).
-fn shows_image(html: &str) -> bool {
-    html.match_indices('<').any(|(at, _)| {
-        html.as_bytes()
-            .get(at..at + 4)
-            .is_some_and(|tag| tag.eq_ignore_ascii_case(b"<img"))
-    })
 }
 
 /// Everything a build decides before writing: identities, stamps, decks, media, the next lock

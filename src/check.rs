@@ -10,11 +10,11 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::build::may_show_image;
 use crate::diagnostic::Diagnostic;
 use crate::identity::normalise_question;
 use crate::render::html::{HtmlRenderer, sanitizer};
 use crate::render::media::MediaCollector;
+use crate::render::media::may_show_image;
 use crate::source::markdown::parser_options;
 use crate::source::{self, CardDraft, Document, LayoutChoice};
 use crate::write::atomic::parent_folder;

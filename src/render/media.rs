@@ -15,8 +15,35 @@ use sha2::{Digest, Sha256};
 use super::remote::{DownloadLimits, Downloader};
 use crate::model::{Media, MediaSource};
 
-/// The largest image packed into a deck.
-pub const MAX_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
+pub use super::remote::MAX_IMAGE_BYTES;
+
+/// Whether a card's Markdown may show an image once rendered: an image (`![`) or an `<img`
+/// tag in it. Conservative (an `![` in code counts); a card that passes is rendered to plan.
+pub(crate) fn may_show_image(card: &crate::source::CardDraft) -> bool {
+    [&card.question, &card.answer]
+        .iter()
+        .any(|markdown| markdown.contains("![") || shows_image(markdown) || plays_sound(markdown))
+}
+
+/// Whether Markdown or HTML may play a sound (`[sound:…]`, inert or not, or `<audio>`/`<video>`),
+/// which packing turns into a packed `[sound:…]`.
+pub(crate) fn plays_sound(text: &str) -> bool {
+    text.contains("sound:")
+        || text.match_indices('<').any(|(at, _)| {
+            text.as_bytes().get(at..at + 6).is_some_and(|tag| {
+                tag.eq_ignore_ascii_case(b"<audio") || tag.eq_ignore_ascii_case(b"<video")
+            })
+        })
+}
+
+/// Whether `html` may show an image (a cheap test before taking the media lock).
+pub(crate) fn shows_image(html: &str) -> bool {
+    html.match_indices('<').any(|(at, _)| {
+        html.as_bytes()
+            .get(at..at + 4)
+            .is_some_and(|tag| tag.eq_ignore_ascii_case(b"<img"))
+    })
+}
 
 /// Collects the media a deck needs, each file once.
 #[derive(Default)]
@@ -43,7 +70,7 @@ impl MediaCollector {
     /// [`Self::pack`] makes a link of any it cannot download.
     pub(crate) fn downloading(limits: DownloadLimits) -> Self {
         MediaCollector {
-            downloads: Some(Downloader::new(limits)),
+            downloads: Some(Downloader::new(limits, packed_image_name)),
             ..MediaCollector::default()
         }
     }
@@ -231,6 +258,14 @@ pub(crate) fn remote_images_to_links(html: &str) -> String {
 
 /// The extension an image is packed under, from its first bytes; `None` for anything that is
 /// not an image (a page, a script, a sound).
+/// The packed name of an image's bytes: their SHA-256 and the extension their content shows,
+/// or `None` when they are no image.
+fn packed_image_name(data: &[u8]) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let extension = image_extension(data)?;
+    Some(format!("{}.{extension}", hex(&Sha256::digest(data))))
+}
+
 pub(crate) fn image_extension(data: &[u8]) -> Option<&'static str> {
     [
         (MediaKind::Png, "png"),

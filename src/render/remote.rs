@@ -6,11 +6,16 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
-
-use super::media::{MAX_IMAGE_BYTES, hex, image_extension};
-
 /// How much downloading a build may do.
+/// The largest image packed into a deck, downloaded or local ([`super::media`] reads local
+/// files up to it too). Defined here, the lower module, so that media can use the downloader
+/// without the downloader using media.
+pub const MAX_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
+
+/// Names a downloaded file by its content (`None`: not an image); the media collector gives
+/// the downloader its own rule, so that names agree with those of local files.
+pub(crate) type NameByContent = fn(&[u8]) -> Option<String>;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DownloadLimits {
     /// The largest image downloaded (as for local files, [`MAX_IMAGE_BYTES`]).
@@ -54,6 +59,7 @@ impl DownloadLimits {
 pub(crate) struct Downloader {
     agent: ureq::Agent,
     limits: DownloadLimits,
+    name: NameByContent,
     downloaded: u64,
     started: Option<Instant>,
     /// URL → packed name, or why it was not packed.
@@ -67,7 +73,7 @@ pub(crate) struct Downloaded {
 }
 
 impl Downloader {
-    pub(crate) fn new(limits: DownloadLimits) -> Self {
+    pub(crate) fn new(limits: DownloadLimits, name: NameByContent) -> Self {
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(limits.per_image))
             .timeout_connect(Some(limits.per_image.min(Duration::from_secs(10))))
@@ -79,6 +85,7 @@ impl Downloader {
         Downloader {
             agent,
             limits,
+            name,
             downloaded: 0,
             started: None,
             done: HashMap::new(),
@@ -164,13 +171,12 @@ impl Downloader {
             return Err(too_big(data.len() as u64));
         }
         self.downloaded += data.len() as u64;
-        let Some(extension) = image_extension(&data) else {
+        let Some(name) = (self.name)(&data) else {
             return Err(
                 "is not an image (PNG, JPEG, GIF, WebP, BMP, AVIF or SVG) by its content"
                     .to_string(),
             );
         };
-        let name = format!("{}.{extension}", hex(&Sha256::digest(&data)));
         Ok(Downloaded { name, data })
     }
 }
