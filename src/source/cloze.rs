@@ -193,6 +193,34 @@ fn shown(
     out
 }
 
+/// What can make a paragraph outside every question a cloze card by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Standalone {
+    /// A closed `{{cN::…}}` outside code: a cloze wherever it stands.
+    Anki,
+    /// Only `==…==` shorthands, which may also be mere highlights.
+    Shorthand,
+}
+
+/// Whether `markdown` (one paragraph) holds a closed cloze outside code, or else a shorthand.
+pub(crate) fn standalone(markdown: &str) -> Option<Standalone> {
+    if !may_hold_cloze(markdown) {
+        return None;
+    }
+    // `{{c1::…}}` shown in code is an example of the syntax, not a cloze to study.
+    let mut outside_code = markdown.to_string();
+    for range in code_only(markdown) {
+        outside_code.replace_range(range.clone(), &" ".repeat(range.len()));
+    }
+    if !numbers(&outside_code).is_empty() {
+        Some(Standalone::Anki)
+    } else if !shorthands(markdown, &code_ranges(markdown)).is_empty() {
+        Some(Standalone::Shorthand)
+    } else {
+        None
+    }
+}
+
 /// The byte ranges of the outermost `{{cN::…}}` clozes of `text` (an unclosed one runs to the
 /// end), so a reader can leave their `::` alone.
 pub(crate) fn spans(text: &str) -> Vec<Range<usize>> {
@@ -375,6 +403,25 @@ fn write_out(text: &str, marks: &[Range<usize>], next: &mut u16) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn standalone_paragraphs_need_a_closed_cloze_outside_code_or_a_shorthand() {
+        use Standalone::*;
+        assert_eq!(
+            standalone("Made in the {{c1::chloroplast::organelle}}."),
+            Some(Anki)
+        );
+        assert_eq!(standalone("The ==nucleus== and {{c2::DNA}}"), Some(Anki));
+        assert_eq!(
+            standalone("The ==nucleus== holds the DNA."),
+            Some(Shorthand)
+        );
+        assert_eq!(standalone("Write `{{c1::text}}` for a cloze."), None);
+        assert_eq!(standalone("Never closed {{c1::text"), None);
+        assert_eq!(standalone("Zero {{c0::text}}"), None);
+        assert_eq!(standalone("`a ==b== c` and x==y==z"), None);
+        assert_eq!(standalone("Plain prose."), None);
+    }
 
     #[test]
     fn shorthands_become_numbered_clozes_after_the_explicit_ones() {

@@ -127,7 +127,7 @@ fn fence_marker(line: &str) -> Option<String> {
 
 /// One line without the `#tags` that end it, and those tags in order. A line that is a
 /// heading or indented code (four spaces) keeps its text.
-fn strip_line_tags(line: &str) -> (&str, Vec<String>) {
+pub(crate) fn strip_line_tags(line: &str) -> (&str, Vec<String>) {
     let heading = line.trim_start().starts_with("# ") || line.trim_start().starts_with("##");
     if heading || line.starts_with("    ") || line.starts_with('\t') {
         return (line, Vec::new());

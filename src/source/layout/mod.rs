@@ -25,6 +25,7 @@ mod explicit;
 mod headings;
 mod label_blocks;
 mod list_headings;
+mod loose;
 mod qa;
 mod question;
 mod quoted;
@@ -399,9 +400,11 @@ fn read_layouts(
         .zip(extractors)
         .map(|(layout, extractor)| (layout, extractor.finish(walk)))
         .collect();
-    let explicit = founds.pop().map(|(_, found)| found).unwrap_or_default();
+    let mut explicit = founds.pop().map(|(_, found)| found).unwrap_or_default();
+    let loose = std::mem::take(&mut explicit.loose);
     if founds.is_empty() {
         let mut extracted = materialise(src, Layout::Explicit, explicit, clutter);
+        loose::place(src, loose, &[], &mut extracted);
         if extracted.cards.is_empty() && extracted.unanswered.is_empty() {
             extracted.layout = None;
         }
@@ -442,6 +445,7 @@ fn read_layouts(
         second_styles(src, &founds, *index, extracted, &layout_clutter);
     }
     let mut extracted = best.map(|(_, _, e, _)| e).unwrap_or_default();
+    let layout_spans = extracted.spans.clone();
     if !explicit.cards.is_empty() {
         let marked = materialise(src, Layout::Explicit, explicit, clutter);
         if extracted.cards.is_empty() && extracted.unanswered.is_empty() {
@@ -453,8 +457,13 @@ fn read_layouts(
         }
         extracted.merge(marked);
     }
+    let nothing_else = extracted.cards.is_empty() && extracted.unanswered.is_empty();
+    loose::place(src, loose, &layout_spans, &mut extracted);
     if extracted.cards.is_empty() && extracted.unanswered.is_empty() {
         extracted.layout = None;
+    } else if nothing_else {
+        // Only clozes standing alone: explicit cards.
+        extracted.layout = Some(Layout::Explicit);
     }
     extracted
 }
@@ -524,7 +533,7 @@ fn second_styles(
                 cards: outside,
                 title: None,
                 cuts: found.cuts.clone(),
-                dropped: Vec::new(),
+                ..Found::default()
             },
             clutter,
         );
@@ -583,6 +592,8 @@ pub(crate) struct Found {
     pub cuts: Vec<Range<usize>>,
     /// Question-like lines that became no card: (where, question, why).
     pub dropped: Vec<(usize, String, &'static str)>,
+    /// Paragraphs holding a cloze outside every explicit card, placed once the layout is known.
+    pub loose: Vec<loose::Loose>,
 }
 
 /// One layout's reader: fed every event, then asked for its cards.
@@ -809,8 +820,7 @@ impl Cards {
         Found {
             cards: self.done,
             title,
-            cuts: Vec::new(),
-            dropped: Vec::new(),
+            ..Found::default()
         }
     }
 }
