@@ -926,3 +926,83 @@ fn other_apps_get_a_card_per_anki_card() {
             .all(|id| rows.iter().any(|r| r[0] == first(id)))
     );
 }
+
+/// Clozes as Anki's own Cloze note type has them: sentences standing alone, beside a heading
+/// question and an explicit card.
+const STANDALONE: &str = "# Biology
+## Cells
+### What is the powerhouse of the cell?
+The mitochondrion.
+### Cloze
+The ==nucleus== holds the cell's ==DNA==.
+
+Photosynthesis happens in the {{c1::chloroplast::organelle}}.
+
+Capital of France::Paris
+";
+
+#[test]
+fn a_cloze_sentence_standing_alone_is_a_cloze_note_and_edits_update_it() {
+    let dir = TempDir::new("kinds-standalone");
+    let collection = dir.join("collection.anki2");
+    let (v1, said) = build_saying(&dir, "biology", STANDALONE);
+    assert!(!said.contains("warning"), "no empty Extra warning: {said}");
+    let state = anki_check(&collection, std::slice::from_ref(&v1));
+    assert_eq!(state["counts"]["notes"], 4, "{:#}", state["notes"]);
+    assert_eq!(state["counts"]["cards"], 1 + 1 + 2 + 1);
+    assert_eq!(
+        note(&state, "What is the powerhouse of the cell?")["notetype"],
+        "deckforge-biology"
+    );
+    assert_eq!(
+        note(&state, "Capital of France")["notetype"],
+        "deckforge-biology"
+    );
+
+    let nucleus = note_starting(&state, "The nucleus holds");
+    assert_eq!(nucleus["notetype"], "deckforge-biology cloze");
+    assert_eq!(ords(nucleus), [0, 1]);
+    assert_eq!(nucleus["fields"]["Extra"], "");
+    assert_eq!(tags(nucleus), ["biology::cells::cloze"]);
+    let first = side(nucleus, 0, "question");
+    assert!(
+        first.ends_with("The [...] holds the cell's DNA."),
+        "{first}"
+    );
+    assert!(side(nucleus, 1, "question").ends_with("The nucleus holds the cell's [...]."));
+    assert!(side(nucleus, 1, "answer").ends_with("The nucleus holds the cell's DNA."));
+
+    let chloroplast = note_starting(&state, "Photosynthesis");
+    assert_eq!(chloroplast["notetype"], "deckforge-biology cloze");
+    assert_eq!(ords(chloroplast), [0]);
+    let front = side(chloroplast, 0, "question");
+    assert!(
+        front.ends_with("Photosynthesis happens in the [organelle]."),
+        "{front}"
+    );
+    assert!(side(chloroplast, 0, "answer").ends_with("happens in the chloroplast."));
+
+    // The sentence reworded: the same note, updated in place.
+    let edited = STANDALONE.replace("happens in the", "takes place in the");
+    let (v2, said) = build_saying(&dir, "biology", &edited);
+    assert!(said.contains("reworded"), "{said}");
+    assert!(said.contains("added 0,"), "{said}");
+    let rebuilt = anki_check(&collection, &[v2]);
+    let log = &rebuilt["imports"][0];
+    assert_eq!(
+        (
+            log["new"].as_u64(),
+            log["updated"].as_u64(),
+            log["conflicting"].as_u64()
+        ),
+        (Some(0), Some(1), Some(0)),
+        "{log}"
+    );
+    assert_eq!(rebuilt["counts"]["notes"], 4, "no duplicate");
+    assert_eq!(rebuilt["counts"]["cards"], 5);
+    let front = side(note_starting(&rebuilt, "Photosynthesis"), 0, "question");
+    assert!(
+        front.ends_with("takes place in the [organelle]."),
+        "{front}"
+    );
+}
