@@ -7,29 +7,20 @@
 //! with the answer starting like a sentence or the separator set off by spaces (`Vec::new`
 //! and `std::mem::take` stay prose).
 //!
-//! A paragraph or list item holding a cloze that makes no card here is kept as a loose cloze
-//! (see `loose`), a cloze card by itself unless it turns out to be part of an answer.
+//! A paragraph or list item that makes no card here but holds a cloze goes to `loose`.
 
 use std::ops::Range;
 
 use pulldown_cmark::{Event, Tag, TagEnd};
 
-use super::loose::Loose;
-use super::{Cards, Container, Extractor, Found, Heading, RawCard, Sections, Walk, clean_question};
-use crate::source::cloze::{Standalone, standalone};
+use super::{Cards, Extractor, Found, Heading, RawCard, Sections, Walk, clean_question, loose};
 
 #[derive(Debug, Default)]
 pub(crate) struct Explicit {
     paragraph: Option<usize>,
     sections: Sections,
     cards: Cards,
-    loose: Vec<Loose>,
-    /// Where the section being read starts (its heading); loose clozes get its end later.
-    section_start: usize,
-    /// The text of a tight list item being read (it comes without a paragraph).
-    tight: Option<Range<usize>>,
-    /// Open headings, code blocks and tables, whose text is no list item's text.
-    blocks: usize,
+    loose: loose::Collector,
 }
 
 impl Extractor for Explicit {
@@ -41,105 +32,39 @@ impl Extractor for Explicit {
                     let before = self.cards.done.len();
                     self.paragraph_cards(walk.src, start..range.end);
                     if self.cards.done.len() == before {
-                        self.loose_cloze(walk, start..range.end);
+                        self.loose
+                            .paragraph(walk, start..range.end, &mut self.sections);
                     }
                 }
             }
             _ => {}
         }
-        self.tight_item(walk, event, range);
+        let in_paragraph = self.paragraph.is_some();
+        if let Some(item) = self.loose.tight_item(walk, event, range, in_paragraph) {
+            // A list item's `Question::Answer` is no cloze sentence.
+            let lines = lines(walk.src, &item);
+            if !lines.iter().any(|line| separated(walk.src, line).is_some()) {
+                self.loose.paragraph(walk, item, &mut self.sections);
+            }
+        }
     }
 
     fn heading(&mut self, _walk: &Walk<'_>, heading: &Heading) {
         if heading.top_level {
             self.sections.heading(heading.level, &heading.text);
         }
-        self.end_section(heading.range.start);
+        self.loose.section_ends(heading.range.start);
     }
 
     fn finish(mut self: Box<Self>, walk: &Walk<'_>) -> Found {
-        self.end_section(walk.src.len());
         let title = self.sections.title.take();
         let mut found = std::mem::take(&mut self.cards).finish(walk.src.len(), title);
-        found.loose = std::mem::take(&mut self.loose);
+        found.loose = std::mem::take(&mut self.loose).finish(walk.src.len());
         found
     }
 }
 
 impl Explicit {
-    /// Follows a tight list item's text, which comes without a paragraph, and reads it as a
-    /// loose cloze once it ends (at the item's end or its first block).
-    fn tight_item(&mut self, walk: &Walk<'_>, event: &Event<'_>, range: &Range<usize>) {
-        let in_item = matches!(walk.containers.last(), Some(Container::Item { .. }));
-        match event {
-            Event::Start(Tag::Heading { .. } | Tag::CodeBlock(_) | Tag::Table(_)) => {
-                self.blocks += 1
-            }
-            Event::End(TagEnd::Heading(_) | TagEnd::CodeBlock | TagEnd::Table) => {
-                self.blocks = self.blocks.saturating_sub(1)
-            }
-            Event::Text(_)
-            | Event::Code(_)
-            | Event::InlineMath(_)
-            | Event::InlineHtml(_)
-            | Event::Start(Tag::Emphasis | Tag::Strong | Tag::Strikethrough | Tag::Link { .. })
-                if in_item && self.paragraph.is_none() && self.blocks == 0 =>
-            {
-                let tight = self.tight.get_or_insert(range.clone());
-                tight.end = tight.end.max(range.end);
-                return;
-            }
-            _ => {}
-        }
-        let ends = matches!(event, Event::Start(_) | Event::End(TagEnd::Item))
-            && !matches!(event, Event::Start(tag) if is_inline(tag));
-        if let Some(text) = self.tight.take_if(|_| ends) {
-            self.loose_cloze(walk, text);
-        }
-    }
-
-    /// Keeps a paragraph that made no card but holds a cloze, for `loose` to place.
-    fn loose_cloze(&mut self, walk: &Walk<'_>, paragraph: Range<usize>) {
-        let src = walk.src;
-        let Some(kind) = standalone(&src[paragraph.clone()]) else {
-            return;
-        };
-        if lines(src, &paragraph)
-            .iter()
-            .any(|l| separated(src, l).is_some())
-        {
-            return;
-        }
-        let question = clean_question(src[paragraph.clone()].trim(), None);
-        if question.text.is_empty() {
-            return;
-        }
-        self.sections.seen_question = true;
-        self.loose.push(Loose {
-            card: RawCard {
-                question,
-                at: paragraph.start,
-                section: self.sections.path(),
-                answer: paragraph.end..paragraph.end,
-                dedent: 0,
-            },
-            shorthand_only: kind == Standalone::Shorthand,
-            quoted: walk.containers.contains(&Container::Quote),
-            section: self.section_start..usize::MAX,
-        });
-    }
-
-    /// A heading (or the document's end) at `at` ends the section of the loose clozes above.
-    fn end_section(&mut self, at: usize) {
-        for loose in self.loose.iter_mut().rev() {
-            if loose.section.end != usize::MAX {
-                break;
-            }
-            loose.section.end = at;
-        }
-        self.section_start = at;
-    }
-
     fn paragraph_cards(&mut self, src: &str, paragraph: Range<usize>) {
         let text = &src[paragraph.clone()];
         if !text.contains("::") && !text.contains('?') {
@@ -186,20 +111,6 @@ impl Explicit {
         });
         self.cards.close(answer.end);
     }
-}
-
-/// Inline markup, which goes on a tight list item's text rather than ending it.
-fn is_inline(tag: &Tag<'_>) -> bool {
-    matches!(
-        tag,
-        Tag::Emphasis
-            | Tag::Strong
-            | Tag::Strikethrough
-            | Tag::Link { .. }
-            | Tag::Image { .. }
-            | Tag::Superscript
-            | Tag::Subscript
-    )
 }
 
 /// The end of the run of non-blank lines that goes on at `from` (a block's end), before a

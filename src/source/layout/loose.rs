@@ -4,7 +4,10 @@
 
 use std::ops::Range;
 
-use super::{Extracted, RawCard, overlaps};
+use pulldown_cmark::{Event, Tag, TagEnd};
+
+use super::{Container, Extracted, RawCard, Sections, Walk, clean_question, overlaps};
+use crate::source::cloze::{Standalone, standalone};
 use crate::source::{CardDraft, LineIndex};
 
 /// A paragraph (or a list item's text) holding a cloze, outside every explicit card.
@@ -18,6 +21,116 @@ pub(crate) struct Loose {
     pub quoted: bool,
     /// From the heading above it to the next one.
     pub section: Range<usize>,
+}
+
+/// Gathers the loose clozes while the explicit reader walks the document: it hands over the
+/// paragraphs that made no card, and the text of tight list items, which comes without one.
+#[derive(Debug, Default)]
+pub(crate) struct Collector {
+    found: Vec<Loose>,
+    /// Where the section being read starts (its heading); its clozes get its end later.
+    section_start: usize,
+    /// The text of the tight list item being read.
+    tight: Option<Range<usize>>,
+    /// Open headings, code blocks and tables, whose text is no list item's text.
+    blocks: usize,
+}
+
+impl Collector {
+    /// Follows a tight list item's text; returns it once it ends (at the item's end or its
+    /// first block).
+    pub(crate) fn tight_item(
+        &mut self,
+        walk: &Walk<'_>,
+        event: &Event<'_>,
+        range: &Range<usize>,
+        in_paragraph: bool,
+    ) -> Option<Range<usize>> {
+        let in_item = matches!(walk.containers.last(), Some(Container::Item { .. }));
+        match event {
+            Event::Start(Tag::Heading { .. } | Tag::CodeBlock(_) | Tag::Table(_)) => {
+                self.blocks += 1
+            }
+            Event::End(TagEnd::Heading(_) | TagEnd::CodeBlock | TagEnd::Table) => {
+                self.blocks = self.blocks.saturating_sub(1)
+            }
+            Event::Text(_)
+            | Event::Code(_)
+            | Event::InlineMath(_)
+            | Event::InlineHtml(_)
+            | Event::Start(Tag::Emphasis | Tag::Strong | Tag::Strikethrough | Tag::Link { .. })
+                if in_item && !in_paragraph && self.blocks == 0 =>
+            {
+                let tight = self.tight.get_or_insert(range.clone());
+                tight.end = tight.end.max(range.end);
+                return None;
+            }
+            _ => {}
+        }
+        let ends = matches!(event, Event::Start(_) | Event::End(TagEnd::Item))
+            && !matches!(event, Event::Start(tag) if is_inline(tag));
+        self.tight.take_if(|_| ends)
+    }
+
+    /// Keeps a paragraph that made no card, if it holds a cloze.
+    pub(crate) fn paragraph(
+        &mut self,
+        walk: &Walk<'_>,
+        paragraph: Range<usize>,
+        sections: &mut Sections,
+    ) {
+        let text = &walk.src[paragraph.clone()];
+        let Some(kind) = standalone(text) else {
+            return;
+        };
+        let question = clean_question(text.trim(), None);
+        if question.text.is_empty() {
+            return;
+        }
+        sections.seen_question = true;
+        self.found.push(Loose {
+            card: RawCard {
+                question,
+                at: paragraph.start,
+                section: sections.path(),
+                answer: paragraph.end..paragraph.end,
+                dedent: 0,
+            },
+            shorthand_only: kind == Standalone::Shorthand,
+            quoted: walk.containers.contains(&Container::Quote),
+            section: self.section_start..usize::MAX,
+        });
+    }
+
+    /// A heading (or the document's end) at `at` ends the section of the clozes above it.
+    pub(crate) fn section_ends(&mut self, at: usize) {
+        for loose in self.found.iter_mut().rev() {
+            if loose.section.end != usize::MAX {
+                break;
+            }
+            loose.section.end = at;
+        }
+        self.section_start = at;
+    }
+
+    pub(crate) fn finish(mut self, end: usize) -> Vec<Loose> {
+        self.section_ends(end);
+        self.found
+    }
+}
+
+/// Inline markup, which goes on a tight list item's text rather than ending it.
+fn is_inline(tag: &Tag<'_>) -> bool {
+    matches!(
+        tag,
+        Tag::Emphasis
+            | Tag::Strong
+            | Tag::Strikethrough
+            | Tag::Link { .. }
+            | Tag::Image { .. }
+            | Tag::Superscript
+            | Tag::Subscript
+    )
 }
 
 const QUOTED: &str = "a cloze in a block quote outside every question makes no card";
