@@ -205,6 +205,13 @@ impl AnswerLabel {
                     self.open_question(walk.src, item_start, text.clone(), text.end);
                 }
             }
+            // The answer in a `<details>` block that reveals it: a question whatever its
+            // wording ("Чем отличаются proc от lambda").
+            Event::Start(Tag::HtmlBlock)
+                if depth == 0 && reveal_follows(&walk.src[range.start..]) =>
+            {
+                self.open_question(walk.src, item_start, text.clone(), text.end);
+            }
             Event::End(_) if depth == 0 => {}
             _ => {
                 let depth = match event {
@@ -235,7 +242,9 @@ impl AnswerLabel {
     ) -> bool {
         if depth == 0 && matches!(event, Event::End(TagEnd::Paragraph)) {
             let question = walk.src[text.clone()].trim();
-            if super::question::ends_with_question_mark(question) {
+            if super::question::ends_with_question_mark(question)
+                || reveal_follows(&walk.src[range.end..])
+            {
                 self.open_question(walk.src, item_start, text.clone(), text.end);
             }
             return false;
@@ -509,6 +518,32 @@ fn bullet_follows(rest: &str) -> bool {
 
 fn is_answer_dash(text: &str) -> bool {
     matches!(text.trim(), "-" | "–" | "—" | ":")
+}
+
+/// Whether `rest` starts (after blank space) with a `<details>` block whose summary reveals
+/// an answer. Looks only at the block's first few lines.
+pub(crate) fn reveal_follows(rest: &str) -> bool {
+    let rest = rest.trim_start();
+    if !rest
+        .get(..8)
+        .is_some_and(|t| t.eq_ignore_ascii_case("<details"))
+    {
+        return false;
+    }
+    let mut cut = rest.len().min(400);
+    while !rest.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let head = &rest[..cut];
+    let lower = head.to_ascii_lowercase();
+    let (Some(open), Some(close)) = (lower.find("<summary"), lower.find("</summary>")) else {
+        return false;
+    };
+    let Some(text_at) = lower[open..].find('>').map(|i| open + i + 1) else {
+        return false;
+    };
+    text_at <= close
+        && super::details::reveals_answer(&super::details::strip_tags(&head[text_at..close]))
 }
 
 #[cfg(test)]

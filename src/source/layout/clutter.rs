@@ -1,9 +1,12 @@
 //! Finds blocks that are navigation or decoration, not content, so answers can leave them out:
-//! "Back to Top" links and badge rows.
+//! "Back to Top" links and badge rows; also where `<details>` blocks only hide an answer, whose
+//! wrapper a card can drop (flipping the card already reveals it).
 
 use std::ops::Range;
 
 use pulldown_cmark::{Event, Tag, TagEnd};
+
+use super::details::{self, reveals_answer, strip_tags};
 
 /// Collects the byte ranges of clutter paragraphs, whole lines included.
 #[derive(Debug, Default)]
@@ -12,6 +15,28 @@ pub(crate) struct Clutter {
     paragraph: Option<Probe>,
     /// The HTML block being read.
     html: Option<Range<usize>>,
+    /// The `<details>` blocks open, outermost first.
+    details: Vec<OpenDetails>,
+    reveals: Vec<Reveal>,
+}
+
+/// A `<details>` block whose summary reveals an answer ("Answer", "Explanation", "答案"):
+/// its opening tag through the summary, and its closing tag, whole lines where they stand alone.
+#[derive(Debug, Clone)]
+pub(crate) struct Reveal {
+    pub open: Range<usize>,
+    pub close: Range<usize>,
+}
+
+#[derive(Debug)]
+struct OpenDetails {
+    /// The `<details>` tag.
+    open: Range<usize>,
+    /// Where the summary's text starts, while it is read.
+    summary: Option<usize>,
+    /// Whether its summary was read, and where the wrapper ends when it reveals an answer.
+    read: bool,
+    reveal: Option<Range<usize>>,
 }
 
 #[derive(Debug)]
@@ -76,6 +101,7 @@ impl Clutter {
             if html.trim_start().starts_with("<!--SR:") {
                 self.ranges.push(whole_lines(src, range));
             }
+            self.details(src, range);
         }
         match event {
             Event::Start(Tag::HtmlBlock) => self.html = Some(range.clone()),
@@ -113,10 +139,48 @@ impl Clutter {
         }
     }
 
-    /// The clutter ranges, sorted.
-    pub fn finish(mut self) -> Vec<Range<usize>> {
+    /// Follows `<details>` tags, recording the blocks that reveal an answer.
+    fn details(&mut self, src: &str, range: &Range<usize>) {
+        for (tag, closing, span) in details::tags(src, range) {
+            match (tag, closing) {
+                (details::Tag::Details, false) => self.details.push(OpenDetails {
+                    open: span,
+                    summary: None,
+                    read: false,
+                    reveal: None,
+                }),
+                (details::Tag::Summary, false) => {
+                    if let Some(open) = self.details.last_mut().filter(|o| !o.read) {
+                        open.summary = Some(span.end);
+                    }
+                }
+                (details::Tag::Summary, true) => {
+                    let Some(open) = self.details.last_mut().filter(|o| !o.read) else {
+                        continue;
+                    };
+                    let Some(summary) = open.summary.take() else {
+                        continue;
+                    };
+                    open.read = true;
+                    if reveals_answer(&strip_tags(&src[summary..span.start.max(summary)])) {
+                        open.reveal = Some(tag_lines(src, open.open.start..span.end));
+                    }
+                }
+                (details::Tag::Details, true) => {
+                    if let Some(open) = self.details.pop().and_then(|o| o.reveal) {
+                        let close = tag_lines(src, span);
+                        self.reveals.push(Reveal { open, close });
+                    }
+                }
+            }
+        }
+    }
+
+    /// The clutter ranges and the revealing `<details>` blocks, each sorted.
+    pub fn finish(mut self) -> (Vec<Range<usize>>, Vec<Reveal>) {
         self.ranges.sort_by_key(|r| r.start);
-        self.ranges
+        self.reveals.sort_by_key(|r| r.open.start);
+        (self.ranges, self.reveals)
     }
 }
 
@@ -157,6 +221,21 @@ fn html_clutter(html: &str) -> bool {
     back_to_top && lower.contains("href=\"#") && text.chars().count() <= 30
 }
 
+/// Widens a tag's range over the line it stands alone on, so cutting it leaves no blank
+/// indentation behind; a tag sharing its line with text is cut alone.
+pub(crate) fn tag_lines(src: &str, range: Range<usize>) -> Range<usize> {
+    let line_start = src[..range.start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = src[range.end..]
+        .find('\n')
+        .map_or(src.len(), |i| range.end + i + 1);
+    if src[line_start..range.start].trim().is_empty() && src[range.end..line_end].trim().is_empty()
+    {
+        line_start..line_end
+    } else {
+        range
+    }
+}
+
 fn is_badge(url: &str) -> bool {
     url.contains("shields.io") || url.contains("badge") || url.contains("badgen.net")
 }
@@ -188,7 +267,7 @@ mod tests {
         for (event, range) in Parser::new_ext(src, parser_options()).into_offset_iter() {
             c.event(src, &event, &range);
         }
-        c.finish().into_iter().map(|r| &src[r]).collect()
+        c.finish().0.into_iter().map(|r| &src[r]).collect()
     }
 
     #[test]

@@ -127,7 +127,7 @@ pub(crate) fn tags(src: &str, range: &Range<usize>) -> Vec<(Tag, bool, Range<usi
 
 /// Whether a `<summary>` text announces the answer rather than asking a question.
 pub(crate) fn reveals_answer(summary: &str) -> bool {
-    const WORDS: [&str; 41] = [
+    const WORDS: [&str; 52] = [
         "展开",
         "展開",
         "显示",
@@ -169,6 +169,18 @@ pub(crate) fn reveals_answer(summary: &str) -> bool {
         "答",
         "解析",
         "回答",
+        // An explanation shown on demand is the answer's reasoning, revealed like it.
+        "explanation",
+        "explicación",
+        "explicação",
+        "explication",
+        "spiegazione",
+        "erklärung",
+        "erläuterung",
+        "объяснение",
+        "пояснение",
+        "解释",
+        "解說",
     ];
     let lower = summary.trim().to_lowercase();
     if lower.is_empty() || ends_with_question_mark(&lower) {

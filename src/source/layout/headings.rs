@@ -161,6 +161,8 @@ impl Extractor for Headings {
         let mut open_level: Option<usize> = None;
         // The end of a revealed answer: headings before it are part of that answer.
         let mut inside_reveal = 0;
+        // The card whose ticked options were made its answer.
+        let mut quizzed_at = None;
         let (mut cuts, mut dropped) = (Vec::new(), Vec::new());
         for (index, mark) in self.marks.iter().enumerate() {
             let (h_level, range, text, question, is_question) = match mark {
@@ -174,15 +176,26 @@ impl Extractor for Headings {
                     inner,
                     close: Some(close),
                 } => {
-                    if reveal_answer(walk.src, &mut cards, *start, *inner, close) {
+                    // Under ticked options the ticked ones start the answer and the revealed
+                    // block (its wrapper cut as clutter) explains them.
+                    let quizzed = quizzed_at.is_some()
+                        && quizzed_at == cards.open.as_ref().map(|c| c.at)
+                        && cards.open.as_ref().is_some_and(|c| c.answer.start <= *start);
+                    if quizzed {
+                        cuts.push(clutter::tag_lines(walk.src, *start..*inner));
+                        cuts.push(clutter::tag_lines(walk.src, close.clone()));
+                        cards.close(close.end);
+                    }
+                    if quizzed || reveal_answer(walk.src, &mut cards, *start, *inner, close) {
                         open_level = None;
                         inside_reveal = close.end;
                     }
                     continue;
                 }
                 Mark::Options(tasks) => {
-                    if open_level.is_some() {
-                        quiz_options(walk.src, &mut cards, tasks, &mut cuts);
+                    if open_level.is_some() && quiz_options(walk.src, &mut cards, tasks, &mut cuts)
+                    {
+                        quizzed_at = cards.open.as_ref().map(|c| c.at);
                     }
                     continue;
                 }
@@ -268,12 +281,18 @@ fn dropped_why(mark: &Mark, level: Option<usize>, open: Option<usize>) -> Option
 /// A quiz question's options (`- [ ]` / `- [x]`): every option, unticked, joins the question
 /// with what stood before the list (its code); the answer is the ticked option (or the ticked
 /// ones, as a list) and what follows the list. With nothing ticked the question has no answer.
-fn quiz_options(src: &str, cards: &mut Cards, tasks: &TaskList, cuts: &mut Vec<Range<usize>>) {
+/// Returns whether the ticked options became the answer.
+fn quiz_options(
+    src: &str,
+    cards: &mut Cards,
+    tasks: &TaskList,
+    cuts: &mut Vec<Range<usize>>,
+) -> bool {
     let Some(card) = cards.open.as_mut() else {
-        return;
+        return false;
     };
     if card.answer.start > tasks.range.start || card.question.text.contains("\n\n- ") {
-        return;
+        return false;
     }
     let before = src[card.answer.start..tasks.range.start].trim();
     let options: Vec<String> = tasks
@@ -291,7 +310,7 @@ fn quiz_options(src: &str, cards: &mut Cards, tasks: &TaskList, cuts: &mut Vec<R
         // An empty answer: the card is left out as unanswered, with a warning.
         card.answer = tasks.range.start..tasks.range.start;
         cards.close(tasks.range.start);
-        return;
+        return false;
     }
     card.answer.start = tasks.range.start;
     for (item, text, marker, checked) in &tasks.items {
@@ -301,6 +320,7 @@ fn quiz_options(src: &str, cards: &mut Cards, tasks: &TaskList, cuts: &mut Vec<R
             _ => cuts.push(clutter::whole_lines(src, item)),
         }
     }
+    true
 }
 
 /// Whether the headings at the question level that read as statements are questions too: in a

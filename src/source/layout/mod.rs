@@ -43,7 +43,7 @@ use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
 use super::markdown::{collapse_whitespace, dedent, parser_options};
 use super::{CardDraft, LineIndex};
-use clutter::Clutter;
+use clutter::{Clutter, Reveal};
 pub(crate) use question::{QuestionParts, clean_question, question_like};
 
 /// A way of writing questions and answers in Markdown.
@@ -308,9 +308,11 @@ fn extract_in(
             }
         });
     }
+    let (clutter, reveals) = clutter.finish();
     let read = Read {
         walk,
-        clutter: clutter.finish(),
+        clutter,
+        reveals,
         unclosed_fence,
     };
     read.extracted(src, body, layouts, extractors)
@@ -321,6 +323,7 @@ fn extract_in(
 struct Read<'a> {
     walk: Walk<'a>,
     clutter: Vec<Range<usize>>,
+    reveals: Vec<Reveal>,
     unclosed_fence: Option<usize>,
 }
 
@@ -336,6 +339,7 @@ impl Read<'_> {
         let Read {
             walk,
             clutter,
+            reveals,
             unclosed_fence,
         } = self;
         let swallowed = unclosed_fence.map(|at| {
@@ -347,7 +351,7 @@ impl Read<'_> {
                 .count();
             (line, questions)
         });
-        let mut extracted = read_layouts(src, layouts, extractors, &walk, &clutter);
+        let mut extracted = read_layouts(src, layouts, extractors, &walk, &clutter, &reveals);
         extracted.unclosed_fence = swallowed.filter(|(_, questions)| *questions > 0);
         extracted.spans.sort_by_key(|s| s.start);
         let mut lines = LineIndex::new(src);
@@ -394,6 +398,7 @@ fn read_layouts(
     extractors: Vec<Box<dyn Extractor>>,
     walk: &Walk<'_>,
     clutter: &[Range<usize>],
+    reveals: &[Reveal],
 ) -> Extracted {
     let mut founds: Vec<(Layout, Found)> = layouts
         .into_iter()
@@ -403,7 +408,7 @@ fn read_layouts(
     let mut explicit = founds.pop().map(|(_, found)| found).unwrap_or_default();
     let loose = std::mem::take(&mut explicit.loose);
     if founds.is_empty() {
-        let mut extracted = materialise(src, Layout::Explicit, explicit, clutter);
+        let mut extracted = materialise(src, Layout::Explicit, explicit, clutter, reveals);
         loose::place(src, loose, &[], &mut extracted);
         if extracted.cards.is_empty() && extracted.unanswered.is_empty() {
             extracted.layout = None;
@@ -430,7 +435,7 @@ fn read_layouts(
         {
             continue;
         }
-        let extracted = materialise(src, *layout, found.clone(), &layout_clutter);
+        let extracted = materialise(src, *layout, found.clone(), &layout_clutter, reveals);
         let answered = extracted.cards.len();
         let plausible = plausible(*layout, &extracted);
         // Strictly greater: on ties the earlier, more specific layout stays.
@@ -442,12 +447,12 @@ fn read_layouts(
         }
     }
     if let Some((_, _, extracted, index)) = &mut best {
-        second_styles(src, &founds, *index, extracted, &layout_clutter);
+        second_styles(src, &founds, *index, extracted, &layout_clutter, reveals);
     }
     let mut extracted = best.map(|(_, _, e, _)| e).unwrap_or_default();
     let layout_spans = extracted.spans.clone();
     if !explicit.cards.is_empty() {
-        let marked = materialise(src, Layout::Explicit, explicit, clutter);
+        let marked = materialise(src, Layout::Explicit, explicit, clutter, reveals);
         if extracted.cards.is_empty() && extracted.unanswered.is_empty() {
             extracted.layout = marked.layout;
             extracted.title_heading = extracted
@@ -493,6 +498,7 @@ fn second_styles(
     chosen: usize,
     extracted: &mut Extracted,
     clutter: &[Range<usize>],
+    reveals: &[Reveal],
 ) {
     let mut spans: Vec<Range<usize>> = founds[chosen]
         .1
@@ -536,6 +542,7 @@ fn second_styles(
                 ..Found::default()
             },
             clutter,
+            reveals,
         );
         extracted.merge(more);
     }
@@ -910,7 +917,13 @@ pub fn placeholder(answer: &str) -> Option<&'static str> {
 
 /// Cuts every card's answer out of the source and sorts cards into answered, unanswered and
 /// placeholder ones.
-fn materialise(src: &str, layout: Layout, found: Found, clutter: &[Range<usize>]) -> Extracted {
+fn materialise(
+    src: &str,
+    layout: Layout,
+    found: Found,
+    clutter: &[Range<usize>],
+    reveals: &[Reveal],
+) -> Extracted {
     let clutter = with_cuts(clutter, &found.cuts);
     let clutter = clutter.as_ref();
     let found = Found {
@@ -937,7 +950,10 @@ fn materialise(src: &str, layout: Layout, found: Found, clutter: &[Range<usize>]
         if let Some(number) = card.question.number {
             out.numbers.push((line, column, number));
         }
-        let answer = answer_text(src, &card.answer, card.dedent, clutter);
+        let answer = match opening_reveal(src, &card.answer, clutter, reveals) {
+            Some(unwrapped) => answer_text(src, &card.answer, card.dedent, &unwrapped),
+            None => answer_text(src, &card.answer, card.dedent, clutter),
+        };
         let QuestionParts {
             text: question,
             number,
@@ -1110,6 +1126,36 @@ fn blank_html(answer: &str) -> bool {
         }
         _ => in_tag || c.is_whitespace(),
     })
+}
+
+/// An answer that opens with a `<details>` block revealing it ("Answer", "Explanation") shows
+/// the block's inside: flipping the card already reveals it. Returns the clutter plus that
+/// block's wrapper, or `None` when the answer says something before any such block (a "See
+/// the deep dive" block after a short answer stays folded).
+fn opening_reveal(
+    src: &str,
+    answer: &Range<usize>,
+    clutter: &[Range<usize>],
+    reveals: &[Reveal],
+) -> Option<Vec<Range<usize>>> {
+    // The wrapper's whole lines may start before an answer that starts at its tag.
+    let first = reveals.partition_point(|r| r.open.end <= answer.start);
+    let reveal = reveals
+        .get(first)
+        .filter(|r| r.close.start < answer.end)?;
+    let before = answer.start..reveal.open.start.max(answer.start);
+    if !answer_text(src, &before, 0, clutter).trim().is_empty() {
+        return None;
+    }
+    let from = clutter.partition_point(|c| c.end <= answer.start);
+    let mut cuts: Vec<Range<usize>> = clutter[from..]
+        .iter()
+        .take_while(|c| c.start < answer.end)
+        .cloned()
+        .chain([reveal.open.clone(), reveal.close.clone()])
+        .collect();
+    cuts.sort_by_key(|c| c.start);
+    Some(cuts)
 }
 
 /// The answer's Markdown: the source range without clutter, dedented and trimmed.
