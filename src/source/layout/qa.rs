@@ -159,7 +159,10 @@ impl QuestionAnswer {
                 .and_then(|quote| quote_pending(src, &quote))
                 .or_else(|| self.inline_question(walk, at));
             if let Some(pending) = &self.pending {
-                self.cards.close(pending.at);
+                // A line above a numbered question in its paragraph (`Harder tasks`) ends the
+                // card before it too.
+                let paragraph = self.paragraph.map_or(pending.at, |(start, _)| start);
+                self.cards.close(pending.at.min(paragraph));
             }
         }
         if let Some(pending) = self.pending.take() {
@@ -182,14 +185,27 @@ impl QuestionAnswer {
         if labelled || start >= label {
             return None;
         }
-        let text = strip_break(walk.src[start..label].trim());
-        if !question_like(text, false) {
-            return None;
-        }
         let item = walk.containers.iter().rev().find_map(|c| match c {
             Container::Item { start, blocks: 1 } => Some(*start),
             _ => None,
         });
+        // `Harder tasks` then `11) Task` in one paragraph (only a `1)` may interrupt one): the
+        // question starts at its numbered line.
+        let numbered_line = walk.src[start..label]
+            .match_indices('\n')
+            .map(|(i, _)| start + i + 1)
+            .filter(|&at| numbered_line(&walk.src[at..label]))
+            .last();
+        let start = numbered_line.unwrap_or(start);
+        let text = strip_break(walk.src[start..label].trim());
+        // A numbered task ("1) Nennen Sie …", "2) The limit is:") answered by a label asks,
+        // whatever its wording.
+        let numbered = numbered_line.is_some()
+            || item.is_some_and(|i| leading_number(&walk.src[i..]).is_some());
+        if !question_like(text, numbered) {
+            return None;
+        }
+        let item = item.filter(|_| numbered_line.is_none());
         Some(Pending {
             at: item.unwrap_or(start),
             text_start: start,
@@ -300,6 +316,16 @@ fn quote_pending(src: &str, quote: &Quote) -> Option<Pending> {
     })
 }
 
+/// Whether `line` starts with a task number: `11) `, `12. `.
+fn numbered_line(line: &str) -> bool {
+    let line = line.trim_start_matches([' ', '\t']);
+    let digits = line.find(|c: char| !c.is_ascii_digit()).unwrap_or(0);
+    digits > 0
+        && digits <= 3
+        && line[digits..].starts_with([')', '.'])
+        && line[digits + 1..].starts_with([' ', '\t'])
+}
+
 fn is_block(tag: &Tag<'_>) -> bool {
     matches!(
         tag,
@@ -366,7 +392,7 @@ struct Label {
 
 /// Label words in the spellings authors use, in the order they are tried (longer first), with
 /// whether case matters and whether the word alone is weak.
-const WORDS: [(&str, Kind, bool, bool); 36] = [
+const WORDS: [(&str, Kind, bool, bool); 43] = [
     ("question", Kind::Question, false, false),
     ("pergunta", Kind::Question, false, false),
     ("domanda", Kind::Question, false, false),
@@ -395,6 +421,14 @@ const WORDS: [(&str, Kind, bool, bool); 36] = [
     ("réponse", Kind::Answer, false, false),
     ("reponse", Kind::Answer, false, false),
     ("antwort", Kind::Answer, false, false),
+    // Exercise sheets label the answer as the solution.
+    ("lösung", Kind::Answer, false, false),
+    ("loesung", Kind::Answer, false, false),
+    ("solution", Kind::Answer, false, false),
+    ("solución", Kind::Answer, false, false),
+    ("solução", Kind::Answer, false, false),
+    ("soluzione", Kind::Answer, false, false),
+    ("решение", Kind::Answer, false, false),
     ("参考答案", Kind::Answer, true, false),
     ("参考回答", Kind::Answer, true, false),
     ("答案", Kind::Answer, true, false),
@@ -417,6 +451,20 @@ fn may_open_label(first: char) -> bool {
 
 /// Parses a `Q:` / `**A:**` / `Question 3:` / `问：` / `Ques 1.` label at the start of `text`.
 fn label_at(text: &str) -> Option<Label> {
+    word_label_at(text).or_else(|| {
+        // `Rechnung/Lösung:`, `Working/Answer:`: a word before the answer word, after a slash.
+        let slash = text.find('/').filter(|&at| {
+            at > 0 && at <= 30 && text[..at].chars().all(char::is_alphabetic)
+        })?;
+        let label = word_label_at(&text[slash + 1..]).filter(|l| l.kind == Kind::Answer)?;
+        Some(Label {
+            length: label.length + slash + 1,
+            ..label
+        })
+    })
+}
+
+fn word_label_at(text: &str) -> Option<Label> {
     let mut rest = text;
     let marker = ["**", "__", "*", "_"]
         .into_iter()
@@ -452,6 +500,17 @@ fn label_at(text: &str) -> Option<Label> {
         .unwrap_or(rest.len());
     let number = rest[..digits].parse().ok();
     rest = &rest[digits..];
+    // `Lösung (Beispiel):`, `Answer (short):`: a remark between the word and its colon.
+    if let Some(remark) = rest.strip_prefix(" (").or_else(|| rest.strip_prefix('(')) {
+        if let Some(after) = remark
+            .find(')')
+            .filter(|&close| close <= 40 && !remark[..close].contains('\n'))
+            .map(|close| &remark[close + 1..])
+            .filter(|after| after.starts_with(':'))
+        {
+            rest = after;
+        }
+    }
     let mut closed = marker.is_none();
     if let Some(marker) = marker.filter(|m| rest.starts_with(m)) {
         rest = &rest[marker.len()..];
@@ -523,6 +582,11 @@ mod tests {
         assert_eq!(label("Quite: so"), None);
         assert_eq!(label("A:B testing"), None);
         assert_eq!(label("Answers: many"), None);
+        assert_eq!(
+            label("Lösung (Beispiel): ja"),
+            Some((Answer, None, 20, false))
+        );
+        assert_eq!(label("Solution (A) is wrong"), None);
     }
 
     #[test]
