@@ -148,14 +148,20 @@ impl Extractor for Headings {
     }
 
     fn finish(self: Box<Self>, walk: &Walk<'_>) -> Found {
-        let level = self.pinned.or_else(|| question_level(&self.marks));
+        let glossary = glossary_level(&self.marks);
+        let level = self
+            .pinned
+            .or_else(|| question_level(&self.marks))
+            .or(glossary);
         let statements = self.pinned.is_some()
+            || glossary.is_some() && level == glossary
             || level.is_some_and(|level| statements_are_questions(&self.marks, level));
         let asking_groups = level.map(|level| asking_groups(&self.marks, level));
         let context = Context {
             level,
             statements,
             asking_groups: asking_groups.as_deref(),
+            glossary,
         };
         let (mut sections, mut cards) = (Sections::default(), Cards::default());
         let mut open_level: Option<usize> = None;
@@ -401,6 +407,52 @@ fn asking_groups(marks: &[Mark], level: usize) -> Vec<bool> {
 }
 
 /// Headings that announce questions: "FAQ", "Frequently asked questions", "Troubleshooting".
+/// In a document titled as a glossary ("Glossary", "Glossar", "用語集"), the level of the
+/// headings that hold content below the title: each is a term, defined under it. `None` with
+/// fewer than three such terms.
+fn glossary_level(marks: &[Mark]) -> Option<usize> {
+    let title = marks.iter().find_map(|m| match m {
+        Mark::Heading { level, text, .. } if names_a_glossary(text) => Some(*level),
+        _ => None,
+    })?;
+    let mut counts: HashMap<usize, usize> = HashMap::new();
+    for mark in marks {
+        if let Mark::Heading {
+            level,
+            has_content: true,
+            ..
+        } = mark
+        {
+            if *level > title {
+                *counts.entry(*level).or_default() += 1;
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .filter(|(_, count)| *count >= 3)
+        .max_by_key(|(level, count)| (*count, *level))
+        .map(|(level, _)| level)
+}
+
+fn names_a_glossary(text: &str) -> bool {
+    const WORDS: [&str; 11] = [
+        "glossary",
+        "glossar",
+        "glossaire",
+        "glosario",
+        "glossário",
+        "glossario",
+        "глоссарий",
+        "用語集",
+        "术语表",
+        "術語",
+        "용어",
+    ];
+    let lower = text.to_lowercase();
+    WORDS.iter().any(|w| lower.contains(w))
+}
+
 fn names_a_faq(text: &str) -> bool {
     const WORDS: [&str; 19] = [
         "quiz",
@@ -490,6 +542,8 @@ struct Context<'a> {
     statements: bool,
     /// Per mark, whether it is in a group of headings that ask.
     asking_groups: Option<&'a [bool]>,
+    /// The level of a glossary's term headings.
+    glossary: Option<usize>,
 }
 
 impl Headings {
@@ -517,8 +571,9 @@ impl Headings {
         match context.level {
             None => false,
             Some(level) if *h_level == level => {
-                let among_questions =
-                    self.pinned.is_some() || context.asking_groups.is_some_and(|g| g[index]);
+                let among_questions = self.pinned.is_some()
+                    || context.glossary == Some(level)
+                    || context.asking_groups.is_some_and(|g| g[index]);
                 // A statement whose first content is a sub-heading is a section
                 // ("Exercises" then "Fill in the blanks"), not a question.
                 let by_wording = *question_like
