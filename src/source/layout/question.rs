@@ -278,10 +278,14 @@ pub(crate) fn is_ideograph(c: char) -> bool {
 
 /// `12) Question`, `12. Question`, `Q12: Question` → (12, "Question").
 fn strip_number(text: &str) -> (Option<u32>, &str) {
+    let hashed = text
+        .strip_prefix('#')
+        .filter(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
     let body = text
         .strip_prefix('Q')
         .or_else(|| text.strip_prefix('q'))
         .filter(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+        .or(hashed)
         .unwrap_or(text);
     let digits = body
         .find(|c: char| !c.is_ascii_digit())
@@ -290,6 +294,10 @@ fn strip_number(text: &str) -> (Option<u32>, &str) {
         return (None, text);
     }
     let after = &body[digits..];
+    // `#12 Question`: a number sign needs no separator after the number.
+    if hashed.is_some() && after.starts_with(char::is_whitespace) {
+        return (body[..digits].parse().ok(), after.trim_start());
+    }
     let after = after.strip_prefix('\\').unwrap_or(after);
     // `17a.` (a question added between 17 and 18) and `42 .` (a space before the dot); `17a.`
     // has no number of its own, as it would read as a repeat of 17.
@@ -644,6 +652,10 @@ mod tests {
         assert_eq!(parts.text, "Quand le RGPD s'applique-t-il ?");
         let parts = clean_question("Sets {a, b} and {c}", None);
         assert_eq!(parts.text, "Sets {a, b} and {c}");
+        let parts = clean_question("#7 요즘 IT 트렌드는?", None);
+        assert_eq!((parts.number, parts.text.as_str()), (Some(7), "요즘 IT 트렌드는?"));
+        let parts = clean_question("#7th place", None);
+        assert_eq!((parts.number, parts.text.as_str()), (None, "#7th place"));
     }
 
     #[test]
