@@ -27,6 +27,8 @@ enum Probe {
     Idle,
     /// Just saw the start of an ordered list item.
     ItemStart { item_start: usize },
+    /// Just saw the start of a top-level bullet item.
+    BulletStart { item_start: usize },
     /// Inside that item's first paragraph, before any content.
     ItemParagraph { item_start: usize },
     /// Inside a bold span that opened the item; `depth` counts nested tags.
@@ -65,6 +67,9 @@ pub(crate) struct AnswerLabel {
     probe: Probe,
     sections: Sections,
     cards: Cards,
+    /// Whether the last top-level item read in plain text ended with `?`: a statement worded
+    /// as a task ("Erklären Sie …") right after it, answered the same way, asks too.
+    among_questions: bool,
     /// Whether the open card's `Answer:` label has been seen.
     labelled: bool,
 }
@@ -82,6 +87,12 @@ impl Extractor for AnswerLabel {
                 ) =>
             {
                 self.probe = Probe::ItemStart {
+                    item_start: range.start,
+                };
+            }
+            // `* Question?` answered by a nested list: only plain text in a top-level bullet.
+            Event::Start(Tag::Item) if walk.containers.len() == 2 => {
+                self.probe = Probe::BulletStart {
                     item_start: range.start,
                 };
             }
@@ -129,7 +140,7 @@ impl AnswerLabel {
                 false
             }
             // Only in a top-level list: a nested `1. Why?` is part of an answer.
-            Probe::ItemStart { item_start }
+            Probe::ItemStart { item_start } | Probe::BulletStart { item_start }
                 if matches!(event, Event::Text(_)) && walk.containers.len() == 2 =>
             {
                 self.probe = Probe::Plain {
@@ -152,6 +163,7 @@ impl AnswerLabel {
                 depth,
                 ..
             } => self.probe_plain(walk, event, range, item_start, text, depth),
+            Probe::BulletStart { .. } => false,
             Probe::ItemStart { item_start } | Probe::ItemParagraph { item_start } => match event {
                 Event::Start(Tag::Strong) => {
                     self.probe = Probe::InStrong {
@@ -199,11 +211,22 @@ impl AnswerLabel {
             // under `1. `, too shallow to nest).
             Event::Start(Tag::List(_)) | Event::End(TagEnd::Item) if depth == 0 => {
                 let question = walk.src[text.clone()].trim();
-                let answered =
-                    matches!(event, Event::Start(_)) || bullet_follows(&walk.src[range.end..]);
-                if answered && super::question::ends_with_question_mark(question) {
+                // A nested list of questions (`- What is a lease?`) is sub-questions to study,
+                // not an answer; a bullet after a bullet item is its sibling, not its answer.
+                let numbered = walk.src[item_start..].starts_with(|c: char| c.is_ascii_digit());
+                let answered = matches!(event, Event::Start(_))
+                    && !first_line_asks(&walk.src[range.start..])
+                    || numbered && bullet_follows(&walk.src[range.end..]);
+                let asks = super::question::ends_with_question_mark(question);
+                let task = self.among_questions && super::question::question_like(question, false);
+                if answered && (asks || task) {
                     self.open_question(walk.src, item_start, text.clone(), text.end);
+                } else if asks {
+                    // An unanswered question is no part of the answer before it; it is warned
+                    // about as unanswered.
+                    self.cards.close(item_start);
                 }
+                self.among_questions = asks || task && answered;
             }
             // The answer in a `<details>` block that reveals it: a question whatever its
             // wording ("Чем отличаются proc от lambda").
@@ -514,6 +537,13 @@ fn bullet_follows(rest: &str) -> bool {
             line.strip_prefix(['-', '*', '+'])
                 .is_some_and(|after| after.starts_with([' ', '\t']))
         })
+}
+
+/// Whether the first line of `rest` ends with a question mark.
+fn first_line_asks(rest: &str) -> bool {
+    rest.lines()
+        .next()
+        .is_some_and(super::question::ends_with_question_mark)
 }
 
 fn is_answer_dash(text: &str) -> bool {

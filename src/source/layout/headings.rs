@@ -186,7 +186,10 @@ impl Extractor for Headings {
                     // block (its wrapper cut as clutter) explains them.
                     let quizzed = quizzed_at.is_some()
                         && quizzed_at == cards.open.as_ref().map(|c| c.at)
-                        && cards.open.as_ref().is_some_and(|c| c.answer.start <= *start);
+                        && cards
+                            .open
+                            .as_ref()
+                            .is_some_and(|c| c.answer.start <= *start);
                     if quizzed {
                         cuts.push(clutter::tag_lines(walk.src, *start..*inner));
                         cuts.push(clutter::tag_lines(walk.src, close.clone()));

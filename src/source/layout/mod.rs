@@ -1146,9 +1146,7 @@ fn opening_reveal(
 ) -> Option<Vec<Range<usize>>> {
     // The wrapper's whole lines may start before an answer that starts at its tag.
     let first = reveals.partition_point(|r| r.open.end <= answer.start);
-    let reveal = reveals
-        .get(first)
-        .filter(|r| r.close.start < answer.end)?;
+    let reveal = reveals.get(first).filter(|r| r.close.start < answer.end)?;
     let before = answer.start..reveal.open.start.max(answer.start);
     if !answer_text(src, &before, 0, clutter).trim().is_empty() {
         return None;

@@ -453,9 +453,9 @@ fn may_open_label(first: char) -> bool {
 fn label_at(text: &str) -> Option<Label> {
     word_label_at(text).or_else(|| {
         // `Rechnung/Lösung:`, `Working/Answer:`: a word before the answer word, after a slash.
-        let slash = text.find('/').filter(|&at| {
-            at > 0 && at <= 30 && text[..at].chars().all(char::is_alphabetic)
-        })?;
+        let slash = text
+            .find('/')
+            .filter(|&at| at > 0 && at <= 30 && text[..at].chars().all(char::is_alphabetic))?;
         let label = word_label_at(&text[slash + 1..]).filter(|l| l.kind == Kind::Answer)?;
         Some(Label {
             length: label.length + slash + 1,

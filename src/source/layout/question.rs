@@ -653,7 +653,10 @@ mod tests {
         let parts = clean_question("Sets {a, b} and {c}", None);
         assert_eq!(parts.text, "Sets {a, b} and {c}");
         let parts = clean_question("#7 요즘 IT 트렌드는?", None);
-        assert_eq!((parts.number, parts.text.as_str()), (Some(7), "요즘 IT 트렌드는?"));
+        assert_eq!(
+            (parts.number, parts.text.as_str()),
+            (Some(7), "요즘 IT 트렌드는?")
+        );
         let parts = clean_question("#7th place", None);
         assert_eq!((parts.number, parts.text.as_str()), (None, "#7th place"));
     }
