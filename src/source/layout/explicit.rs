@@ -170,7 +170,14 @@ fn separated(src: &str, line: &Range<usize>) -> Option<(Range<usize>, Range<usiz
         .chars()
         .next()
         .is_some_and(|c| c.is_uppercase() || c.is_numeric() || !c.is_ascii());
-    if !(spaced || sentence) || left.trim_start().starts_with(['-', '*', '>', '|', '#']) {
+    // A question before the separator is no path (`What is X?::the answer`), nor an
+    // interrogative followed by a phrase (`What do branches do::alter the flow`).
+    let asks = super::question::ends_with_question_mark(left)
+        || super::question::question_like(left, false) && right.split_whitespace().count() >= 3;
+    let listed = ["- ", "* ", "+ ", ">", "|", "#"]
+        .iter()
+        .any(|m| left.trim_start().starts_with(m));
+    if !(spaced || sentence || asks) || listed {
         return None;
     }
     let start = line.start;
@@ -200,6 +207,15 @@ mod tests {
             Some(("capital of France ", " Paris"))
         );
         assert_eq!(split("Call Vec::new to start"), None);
+        assert_eq!(
+            split("What is a NOP?::no operation"),
+            Some(("What is a NOP?", "no operation"))
+        );
+        assert_eq!(
+            split("**What is windowing?** :: **Windowing** gives"),
+            Some(("**What is windowing?** ", " **Windowing** gives"))
+        );
+        assert_eq!(split("What is Vec::new for?"), None);
         assert_eq!(split("use std::mem::take"), None);
         assert_eq!(split("see `a::B`"), None);
         assert_eq!(split("http://x.example::Y"), None);
