@@ -105,6 +105,25 @@ impl Extractor for QuestionAnswer {
         ) {
             return;
         }
+        if let Some(asking) = admonition(src, range.start) {
+            // MkDocs `??? question "Title"`: a collapsible card whose title asks; any other
+            // admonition (`!!! note`) ends the card before it.
+            self.finish_pending(src, range.start);
+            self.cards.close(range.start);
+            let Some((title, answer)) = asking else {
+                return;
+            };
+            let pending = Pending {
+                at: range.start,
+                text_start: title.start,
+                number: None,
+                column: 0,
+                weak: false,
+                text_end: Some(title.end),
+            };
+            self.open(src, pending, title.end, answer, true);
+            return;
+        }
         let label = label_at(&src[range.start..]);
         let first_line = self.paragraph.is_none();
         if first_line {
@@ -314,6 +333,35 @@ fn quote_pending(src: &str, quote: &Quote) -> Option<Pending> {
         weak: false,
         text_end: Some(text.end),
     })
+}
+
+/// A MkDocs Material admonition asking a question at `at`: `??? question "Title"`,
+/// `???+ faq "Title"`, `!!! question "Title"`. Returns the title's range and where the answer
+/// starts (the next line; a trailing `\` hard break is no part of the title); `Some(None)`
+/// for an admonition that asks nothing (`!!! note`).
+fn admonition(src: &str, at: usize) -> Option<Option<(Range<usize>, usize)>> {
+    let line_end = src[at..].find('\n').map_or(src.len(), |i| at + i);
+    let line = &src[at..line_end];
+    let rest = ["???+ ", "??? ", "!!! "]
+        .iter()
+        .find_map(|m| line.strip_prefix(m))?;
+    let kind_len = rest.find([' ', '"']).unwrap_or(rest.len());
+    let kind = rest[..kind_len].trim_end_matches(':').to_ascii_lowercase();
+    // A folded known problem (`??? warning "App shows no window"`) is answered when unfolded.
+    let folded_problem = line.starts_with("???") && matches!(kind.as_str(), "warning" | "bug");
+    if kind.is_empty() || !kind.chars().all(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    if !matches!(kind.as_str(), "question" | "faq" | "help" | "quiz") && !folded_problem {
+        return Some(None);
+    }
+    let title = || {
+        let open = at + (line.len() - rest.len()) + rest.find('"')? + 1;
+        let close = open + src[open..line_end].find('"')?;
+        let title = open..close;
+        (!src[title.clone()].trim().is_empty()).then_some((title, (line_end + 1).min(src.len())))
+    };
+    Some(title())
 }
 
 /// Whether `line` starts with a task number: `11) `, `12. `.
