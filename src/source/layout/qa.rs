@@ -213,8 +213,7 @@ impl QuestionAnswer {
         let numbered_line = walk.src[start..label]
             .match_indices('\n')
             .map(|(i, _)| start + i + 1)
-            .filter(|&at| numbered_line(&walk.src[at..label]))
-            .last();
+            .rfind(|&at| numbered_line(&walk.src[at..label]));
         let start = numbered_line.unwrap_or(start);
         let text = strip_break(walk.src[start..label].trim());
         // A numbered task ("1) Nennen Sie …", "2) The limit is:") answered by a label asks,
