@@ -492,7 +492,7 @@ fn may_open_label(first: char) -> bool {
     !first.is_ascii()
         || matches!(
             first.to_ascii_lowercase(),
-            'a' | 'c' | 'd' | 'f' | 'p' | 'q' | 'r' | 's' | 'v'
+            'a' | 'c' | 'd' | 'f' | 'l' | 'p' | 'q' | 'r' | 's' | 'v'
         )
 }
 
@@ -500,9 +500,13 @@ fn may_open_label(first: char) -> bool {
 fn label_at(text: &str) -> Option<Label> {
     word_label_at(text).or_else(|| {
         // `Rechnung/Lösung:`, `Working/Answer:`: a word before the answer word, after a slash.
+        // Only the line's first characters are looked at: this runs on every line.
         let slash = text
-            .find('/')
-            .filter(|&at| at > 0 && at <= 30 && text[..at].chars().all(char::is_alphabetic))?;
+            .char_indices()
+            .take(31)
+            .find(|(_, c)| !c.is_alphabetic())
+            .filter(|&(at, c)| c == '/' && at > 0)?
+            .0;
         let label = word_label_at(&text[slash + 1..]).filter(|l| l.kind == Kind::Answer)?;
         Some(Label {
             length: label.length + slash + 1,
