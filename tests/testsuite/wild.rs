@@ -518,3 +518,71 @@ fn project_question_level_and_quiz_options_import_into_anki() {
         "{stderr}"
     );
 }
+
+/// The held-out round's shapes as the real Anki imports them: revealing `<details>` unfolded on
+/// the back (a numbered item, a quiz's ticked option and its explanation), a glossary's terms,
+/// and MkDocs question admonitions.
+#[test]
+fn held_out_round_shapes_import_into_anki_as_read() {
+    use crate::support::{TempDir, anki_check, deckforge, run, visible_text};
+    let dir = TempDir::new("wild-anki-held-out");
+    let mut steps = Vec::new();
+    for name in [
+        "details-reveal-unwrapped",
+        "glossary-headings",
+        "mkdocs-admonitions",
+    ] {
+        let source = dir.join(&format!("{name}.md"));
+        std::fs::copy(
+            root().join(format!("tests/fixtures/wild/{name}.md")),
+            &source,
+        )
+        .unwrap();
+        let apkg = dir.join(&format!("{name}.apkg"));
+        let (code, _, stderr) = run(deckforge()
+            .arg("build")
+            .arg(&source)
+            .arg("--no-lock")
+            .arg("-o")
+            .arg(&apkg));
+        assert_eq!(code, 0, "{name}: {stderr}");
+        steps.push(format!("apkg:{}", apkg.display()));
+    }
+    let state = anki_check(&dir.join("collection.anki2"), &steps);
+    assert_eq!(state["counts"]["notes"], 5 + 4 + 4);
+    let notes = state["notes"].as_array().unwrap();
+    let field = |note: &Value, name: &str| {
+        note["fields"][name]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let back = |question: &str| {
+        let note = notes
+            .iter()
+            .find(|n| visible_text(&field(n, "Question")).starts_with(question))
+            .unwrap_or_else(|| panic!("no note for {question}"));
+        field(note, "Answer")
+    };
+    let process = back("Difference between a process and a thread");
+    assert!(
+        visible_text(&process).starts_with("Threads share"),
+        "{process}"
+    );
+    let archive = back("Which storage tier suits data read once a year?");
+    assert!(
+        visible_text(&archive).starts_with("Archive") && archive.contains("cheapest to keep"),
+        "{archive}"
+    );
+    let toil = back("toil");
+    assert!(toil.contains("hand-run deploys"), "{toil}");
+    let offline = back("Does the scanner work offline?");
+    assert!(visible_text(&offline).starts_with("Yes."), "{offline}");
+    for note in notes {
+        let answer = field(note, "Answer");
+        assert!(
+            !answer.contains("<summary") && !answer.contains("<details") && !answer.contains("???"),
+            "{answer}"
+        );
+    }
+}
