@@ -439,7 +439,7 @@ struct Label {
 
 /// Label words in the spellings authors use, in the order they are tried (longer first), with
 /// whether case matters and whether the word alone is weak.
-const WORDS: [(&str, Kind, bool, bool); 43] = [
+const WORDS: [(&str, Kind, bool, bool); 44] = [
     ("question", Kind::Question, false, false),
     ("pergunta", Kind::Question, false, false),
     ("domanda", Kind::Question, false, false),
@@ -456,6 +456,8 @@ const WORDS: [(&str, Kind, bool, bool); 43] = [
     ("Ｑ", Kind::Question, true, false),
     ("Q", Kind::Question, true, false),
     ("P", Kind::Question, true, true),
+    // A true/false quiz's key: `**Statement**: …` then `**Answer**: True`.
+    ("statement", Kind::Question, false, false),
     ("answer", Kind::Answer, false, false),
     ("resposta", Kind::Answer, false, false),
     ("risposta", Kind::Answer, false, false),
