@@ -148,14 +148,7 @@ impl Extractor for Headings {
     }
 
     fn finish(self: Box<Self>, walk: &Walk<'_>) -> Found {
-        let glossary = glossary_level(&self.marks);
-        let level = self
-            .pinned
-            .or_else(|| question_level(&self.marks))
-            .or(glossary);
-        let statements = self.pinned.is_some()
-            || glossary.is_some() && level == glossary
-            || level.is_some_and(|level| statements_are_questions(&self.marks, level));
+        let (level, statements, glossary) = self.levels();
         let asking_groups = level.map(|level| asking_groups(&self.marks, level));
         let context = Context {
             level,
@@ -182,20 +175,8 @@ impl Extractor for Headings {
                     inner,
                     close: Some(close),
                 } => {
-                    // Under ticked options the ticked ones start the answer and the revealed
-                    // block (its wrapper cut as clutter) explains them.
-                    let quizzed = quizzed_at.is_some()
-                        && quizzed_at == cards.open.as_ref().map(|c| c.at)
-                        && cards
-                            .open
-                            .as_ref()
-                            .is_some_and(|c| c.answer.start <= *start);
-                    if quizzed {
-                        cuts.push(clutter::tag_lines(walk.src, *start..*inner));
-                        cuts.push(clutter::tag_lines(walk.src, close.clone()));
-                        cards.close(close.end);
-                    }
-                    if quizzed || reveal_answer(walk.src, &mut cards, *start, *inner, close) {
+                    let reveal = (*start, *inner, close);
+                    if revealed(walk.src, &mut cards, quizzed_at, &mut cuts, reveal) {
                         open_level = None;
                         inside_reveal = close.end;
                     }
@@ -244,6 +225,45 @@ impl Extractor for Headings {
         found.dropped = dropped;
         found
     }
+}
+
+impl Headings {
+    /// The question headings' level (pinned, found, or a glossary's terms), whether statements
+    /// at that level are questions too, and the glossary's level.
+    fn levels(&self) -> (Option<usize>, bool, Option<usize>) {
+        let glossary = glossary_level(&self.marks);
+        let level = self
+            .pinned
+            .or_else(|| question_level(&self.marks))
+            .or(glossary);
+        let statements = self.pinned.is_some()
+            || glossary.is_some() && level == glossary
+            || level.is_some_and(|level| statements_are_questions(&self.marks, level));
+        (level, statements, glossary)
+    }
+}
+
+/// Whether a `<details>` block (`start`, where its body begins, its closing tag) answers the
+/// open card. Under ticked options (the card `quizzed_at` opened) the ticked ones start the
+/// answer and the revealed block, its wrapper cut as clutter, explains them.
+fn revealed(
+    src: &str,
+    cards: &mut Cards,
+    quizzed_at: Option<usize>,
+    cuts: &mut Vec<Range<usize>>,
+    (start, inner, close): (usize, usize, &Range<usize>),
+) -> bool {
+    let open = cards.open.as_ref();
+    let quizzed = quizzed_at.is_some()
+        && quizzed_at == open.map(|c| c.at)
+        && open.is_some_and(|c| c.answer.start <= start);
+    if quizzed {
+        cuts.push(clutter::tag_lines(src, start..inner));
+        cuts.push(clutter::tag_lines(src, close.clone()));
+        cards.close(close.end);
+        return true;
+    }
+    reveal_answer(src, cards, start, inner, close)
 }
 
 /// Opens the card of a question heading at `range`, whose answer runs to the next heading.

@@ -962,51 +962,65 @@ fn materialise(
             reversed,
         } = card.question;
         let (question, answer) = without_answer_label(layout, question, answer);
-        if answer.is_empty() || blank_html(&answer) {
-            out.unanswered.push((line, column, question));
-            continue;
-        }
-        // "Other answers" then a list of links: a pointer elsewhere, not a question (a
-        // numbered question answered by one `[Answer](url)` link is one).
-        if number.is_none() && !question::ends_with_question_mark(&question) && links_only(&answer)
-        {
-            out.dropped.push((
+        match left_out(&question, number.is_some(), &answer) {
+            Some(LeftOut::Unanswered) => out.unanswered.push((line, column, question)),
+            Some(LeftOut::LinksOnly) => out.dropped.push((
                 line,
                 column,
                 question,
                 "left out, its answer being only a list of links",
-            ));
-            continue;
+            )),
+            Some(LeftOut::Placeholder(text)) => {
+                out.placeholders
+                    .push((line, column, question, text.to_string()))
+            }
+            None => out.cards.push(CardDraft {
+                question,
+                answer,
+                section: card.section,
+                number,
+                line,
+                column,
+                explicit_id: None,
+                source_link,
+                tags,
+                kind: kind_of(reversed),
+            }),
         }
-        // `#TODO TODO`: a template left for a question not written yet.
-        let template = question
-            .split(|c: char| c.is_whitespace() || c == '#')
-            .filter(|w| !w.is_empty())
-            .try_fold(None, |_, w| placeholder(w).map(Some))
-            .flatten();
-        if let Some(placeholder) = template.or_else(|| placeholder(&answer)) {
-            out.placeholders
-                .push((line, column, question, placeholder.to_string()));
-            continue;
-        }
-        out.cards.push(CardDraft {
-            question,
-            answer,
-            section: card.section,
-            number,
-            line,
-            column,
-            explicit_id: None,
-            source_link,
-            tags,
-            kind: kind_of(reversed),
-        });
     }
     for (at, question, why) in dropped {
         let (line, column) = lines.line_col(at);
         out.dropped.push((line, column, question, why));
     }
     out
+}
+
+/// Why a question the layout found makes no card.
+enum LeftOut {
+    Unanswered,
+    LinksOnly,
+    Placeholder(&'static str),
+}
+
+/// Whether a question (`numbered` or not) and its answer make no card, and why.
+fn left_out(question: &str, numbered: bool, answer: &str) -> Option<LeftOut> {
+    if answer.is_empty() || blank_html(answer) {
+        return Some(LeftOut::Unanswered);
+    }
+    // "Other answers" then a list of links: a pointer elsewhere, not a question (a numbered
+    // question answered by one `[Answer](url)` link is one).
+    if !numbered && !question::ends_with_question_mark(question) && links_only(answer) {
+        return Some(LeftOut::LinksOnly);
+    }
+    // `#TODO TODO`: a template left for a question not written yet.
+    let template = question
+        .split(|c: char| c.is_whitespace() || c == '#')
+        .filter(|w| !w.is_empty())
+        .try_fold(None, |_, w| placeholder(w).map(Some))
+        .flatten();
+    template
+        .or_else(|| placeholder(answer))
+        .map(LeftOut::Placeholder)
 }
 
 /// The clutter with a layout's own cuts added, sorted.

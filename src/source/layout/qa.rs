@@ -106,22 +106,7 @@ impl Extractor for QuestionAnswer {
             return;
         }
         if let Some(asking) = admonition(src, range.start) {
-            // MkDocs `??? question "Title"`: a collapsible card whose title asks; any other
-            // admonition (`!!! note`) ends the card before it.
-            self.finish_pending(src, range.start);
-            self.cards.close(range.start);
-            let Some((title, answer)) = asking else {
-                return;
-            };
-            let pending = Pending {
-                at: range.start,
-                text_start: title.start,
-                number: None,
-                column: 0,
-                weak: false,
-                text_end: Some(title.end),
-            };
-            self.open(src, pending, title.end, answer, true);
+            self.admonition(src, range.start, asking);
             return;
         }
         let label = label_at(&src[range.start..]);
@@ -167,6 +152,25 @@ impl Extractor for QuestionAnswer {
 }
 
 impl QuestionAnswer {
+    /// A MkDocs admonition at `at`: `??? question "Title"` is a collapsible card whose title
+    /// (`asking`: its range, and where its answer ends) asks; any other (`!!! note`) ends the card before it.
+    fn admonition(&mut self, src: &str, at: usize, asking: Option<(Range<usize>, usize)>) {
+        self.finish_pending(src, at);
+        self.cards.close(at);
+        let Some((title, answer)) = asking else {
+            return;
+        };
+        let pending = Pending {
+            at,
+            text_start: title.start,
+            number: None,
+            column: 0,
+            weak: false,
+            text_end: Some(title.end),
+        };
+        self.open(src, pending, title.end, answer, true);
+    }
+
     /// An answer label at `at`, its text starting at `after`.
     fn answer(&mut self, walk: &Walk<'_>, at: usize, after: usize, weak: bool) {
         let src = walk.src;
@@ -517,6 +521,42 @@ fn label_at(text: &str) -> Option<Label> {
     })
 }
 
+/// The label word `rest` opens with: its kind, the word, whether it is weak, and the text
+/// after it.
+fn label_word(rest: &str) -> Option<(Kind, &'static str, bool, &str)> {
+    WORDS.into_iter().find_map(|(word, kind, exact, weak)| {
+        let head = rest.get(..word.len())?;
+        // A different first letter rules out an ASCII word without lower-casing anything
+        // (no other letter lower-cases to an ASCII one that starts a word).
+        let (first, expected) = (head.as_bytes()[0], word.as_bytes()[0]);
+        if expected.is_ascii() && !first.eq_ignore_ascii_case(&expected) {
+            return None;
+        }
+        // Lower-cased char by char, not into a new string: every line of a document is
+        // tried against every word.
+        let matches = if exact {
+            head == word
+        } else {
+            head.chars().flat_map(char::to_lowercase).eq(word.chars())
+        };
+        matches.then(|| (kind, word, weak, &rest[word.len()..]))
+    })
+}
+
+/// `rest` past a remark between a label word and its colon (`Lösung (Beispiel):`,
+/// `Answer (short):`), from the colon on; `rest` itself when there is none.
+fn without_remark(rest: &str) -> &str {
+    let Some(remark) = rest.strip_prefix(" (").or_else(|| rest.strip_prefix('(')) else {
+        return rest;
+    };
+    remark
+        .find(')')
+        .filter(|&close| close <= 40 && !remark[..close].contains('\n'))
+        .map(|close| &remark[close + 1..])
+        .filter(|after| after.starts_with(':'))
+        .unwrap_or(rest)
+}
+
 fn word_label_at(text: &str) -> Option<Label> {
     let mut rest = text;
     let marker = ["**", "__", "*", "_"]
@@ -529,41 +569,13 @@ fn word_label_at(text: &str) -> Option<Label> {
     if !may_open_label(rest.chars().next()?) {
         return None;
     }
-    let (kind, word, mut weak, after_word) =
-        WORDS.into_iter().find_map(|(word, kind, exact, weak)| {
-            let head = rest.get(..word.len())?;
-            // A different first letter rules out an ASCII word without lower-casing anything
-            // (no other letter lower-cases to an ASCII one that starts a word).
-            let (first, expected) = (head.as_bytes()[0], word.as_bytes()[0]);
-            if expected.is_ascii() && !first.eq_ignore_ascii_case(&expected) {
-                return None;
-            }
-            // Lower-cased char by char, not into a new string: every line of a document is
-            // tried against every word.
-            let matches = if exact {
-                head == word
-            } else {
-                head.chars().flat_map(char::to_lowercase).eq(word.chars())
-            };
-            matches.then(|| (kind, word, weak, &rest[word.len()..]))
-        })?;
+    let (kind, word, mut weak, after_word) = label_word(rest)?;
     rest = after_word.trim_start_matches([' ', '\t']);
     let digits = rest
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(rest.len());
     let number = rest[..digits].parse().ok();
-    rest = &rest[digits..];
-    // `Lösung (Beispiel):`, `Answer (short):`: a remark between the word and its colon.
-    if let Some(remark) = rest.strip_prefix(" (").or_else(|| rest.strip_prefix('(')) {
-        if let Some(after) = remark
-            .find(')')
-            .filter(|&close| close <= 40 && !remark[..close].contains('\n'))
-            .map(|close| &remark[close + 1..])
-            .filter(|after| after.starts_with(':'))
-        {
-            rest = after;
-        }
-    }
+    rest = without_remark(&rest[digits..]);
     let mut closed = marker.is_none();
     if let Some(marker) = marker.filter(|m| rest.starts_with(m)) {
         rest = &rest[marker.len()..];
