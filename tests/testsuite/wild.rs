@@ -278,35 +278,12 @@ fn wild_documents_read_as_their_expected_lists() {
 /// explicit cards without their scheduling comments.
 #[test]
 fn new_shapes_import_into_anki_as_read() {
-    use crate::support::{TempDir, anki_check, deckforge, run};
-    let dir = TempDir::new("wild-anki");
-    let mut steps = Vec::new();
-    for name in ["quiz-details", "table-columns", "obsidian-sr"] {
-        let source = dir.join(&format!("{name}.md"));
-        std::fs::copy(
-            root().join(format!("tests/fixtures/wild/{name}.md")),
-            &source,
-        )
-        .unwrap();
-        let apkg = dir.join(&format!("{name}.apkg"));
-        let (code, _, stderr) = run(deckforge()
-            .arg("build")
-            .arg(&source)
-            .arg("--no-lock")
-            .arg("-o")
-            .arg(&apkg));
-        assert_eq!(code, 0, "{name}: {stderr}");
-        steps.push(format!("apkg:{}", apkg.display()));
-    }
-    let state = anki_check(&dir.join("collection.anki2"), &steps);
+    let state = imported_into_anki(
+        "wild-anki",
+        &["quiz-details", "table-columns", "obsidian-sr"],
+    );
     assert_eq!(state["counts"]["notes"], 5 + 8 + 6);
     let notes = state["notes"].as_array().unwrap();
-    let field = |note: &Value, name: &str| {
-        note["fields"][name]
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    };
     let quiz = notes
         .iter()
         // The quiz's code is highlighted: its text is split into spans.
@@ -350,35 +327,12 @@ fn new_shapes_import_into_anki_as_read() {
 /// comment-marked cards with their tags and without their comments.
 #[test]
 fn rewritten_and_comment_marked_documents_import_into_anki_as_read() {
-    use crate::support::{TempDir, anki_check, deckforge, run};
-    let dir = TempDir::new("wild-anki-rewritten");
-    let mut steps = Vec::new();
-    for name in ["html-faq-divs", "markdown-wrapper", "comment-front-back"] {
-        let source = dir.join(&format!("{name}.md"));
-        std::fs::copy(
-            root().join(format!("tests/fixtures/wild/{name}.md")),
-            &source,
-        )
-        .unwrap();
-        let apkg = dir.join(&format!("{name}.apkg"));
-        let (code, _, stderr) = run(deckforge()
-            .arg("build")
-            .arg(&source)
-            .arg("--no-lock")
-            .arg("-o")
-            .arg(&apkg));
-        assert_eq!(code, 0, "{name}: {stderr}");
-        steps.push(format!("apkg:{}", apkg.display()));
-    }
-    let state = anki_check(&dir.join("collection.anki2"), &steps);
+    let state = imported_into_anki(
+        "wild-anki-rewritten",
+        &["html-faq-divs", "markdown-wrapper", "comment-front-back"],
+    );
     assert_eq!(state["counts"]["notes"], 4 + 5 + 3);
     let notes = state["notes"].as_array().unwrap();
-    let field = |note: &Value, name: &str| {
-        note["fields"][name]
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    };
     let find = |question: &str| {
         notes
             .iter()
@@ -450,12 +404,6 @@ fn project_question_level_and_quiz_options_import_into_anki() {
     let state = anki_check(&dir.join("collection.anki2"), &steps);
     assert_eq!(state["counts"]["notes"], 2 + 4 + 3 + 3);
     let notes = state["notes"].as_array().unwrap();
-    let field = |note: &Value, name: &str| {
-        note["fields"][name]
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    };
     let install = notes
         .iter()
         .find(|n| field(n, "Question") == "Install the tools")
@@ -524,39 +472,17 @@ fn project_question_level_and_quiz_options_import_into_anki() {
 /// and MkDocs question admonitions.
 #[test]
 fn held_out_round_shapes_import_into_anki_as_read() {
-    use crate::support::{TempDir, anki_check, deckforge, run, visible_text};
-    let dir = TempDir::new("wild-anki-held-out");
-    let mut steps = Vec::new();
-    for name in [
-        "details-reveal-unwrapped",
-        "glossary-headings",
-        "mkdocs-admonitions",
-    ] {
-        let source = dir.join(&format!("{name}.md"));
-        std::fs::copy(
-            root().join(format!("tests/fixtures/wild/{name}.md")),
-            &source,
-        )
-        .unwrap();
-        let apkg = dir.join(&format!("{name}.apkg"));
-        let (code, _, stderr) = run(deckforge()
-            .arg("build")
-            .arg(&source)
-            .arg("--no-lock")
-            .arg("-o")
-            .arg(&apkg));
-        assert_eq!(code, 0, "{name}: {stderr}");
-        steps.push(format!("apkg:{}", apkg.display()));
-    }
-    let state = anki_check(&dir.join("collection.anki2"), &steps);
+    use crate::support::visible_text;
+    let state = imported_into_anki(
+        "wild-anki-held-out",
+        &[
+            "details-reveal-unwrapped",
+            "glossary-headings",
+            "mkdocs-admonitions",
+        ],
+    );
     assert_eq!(state["counts"]["notes"], 5 + 4 + 4);
     let notes = state["notes"].as_array().unwrap();
-    let field = |note: &Value, name: &str| {
-        note["fields"][name]
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    };
     let back = |question: &str| {
         let note = notes
             .iter()
@@ -585,4 +511,38 @@ fn held_out_round_shapes_import_into_anki_as_read() {
             "{answer}"
         );
     }
+}
+
+/// Builds each of the wild fixtures `names` into a package of its own and imports them all
+/// into one new collection with the real Anki engine: what Anki then holds.
+fn imported_into_anki(scratch: &str, names: &[&str]) -> Value {
+    use crate::support::{TempDir, anki_check, deckforge, run};
+    let dir = TempDir::new(scratch);
+    let mut steps = Vec::new();
+    for name in names {
+        let source = dir.join(&format!("{name}.md"));
+        std::fs::copy(
+            root().join(format!("tests/fixtures/wild/{name}.md")),
+            &source,
+        )
+        .unwrap();
+        let apkg = dir.join(&format!("{name}.apkg"));
+        let (code, _, stderr) = run(deckforge()
+            .arg("build")
+            .arg(&source)
+            .arg("--no-lock")
+            .arg("-o")
+            .arg(&apkg));
+        assert_eq!(code, 0, "{name}: {stderr}");
+        steps.push(format!("apkg:{}", apkg.display()));
+    }
+    anki_check(&dir.join("collection.anki2"), &steps)
+}
+
+/// A note's field as Anki holds it.
+fn field(note: &Value, name: &str) -> String {
+    note["fields"][name]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
