@@ -16,7 +16,8 @@ pub(crate) fn expand(question: &str, answer: &str) -> Option<(String, String)> {
         return None;
     }
     let explicit = numbers(question).into_iter().chain(numbers(answer)).max();
-    let mut next = explicit.unwrap_or(0) + 1;
+    // Counted wide: an explicit `{{c65535::` is the largest number `numbers` reads.
+    let mut next = u32::from(explicit.unwrap_or(0)) + 1;
     let question_marks = shorthands(question, &code_ranges(question));
     let answer_marks = shorthands(answer, &code_ranges(answer));
     if explicit.is_none() && question_marks.is_empty() && answer_marks.is_empty() {
@@ -384,7 +385,7 @@ fn shorthands(text: &str, skipped: &[Range<usize>]) -> Vec<Range<usize>> {
 }
 
 /// `text` with each shorthand in `marks` written as the next numbered cloze.
-fn write_out(text: &str, marks: &[Range<usize>], next: &mut u16) -> String {
+fn write_out(text: &str, marks: &[Range<usize>], next: &mut u32) -> String {
     let mut out = String::with_capacity(text.len() + marks.len() * 8);
     let mut copied = 0;
     for mark in marks {
@@ -403,6 +404,12 @@ fn write_out(text: &str, marks: &[Range<usize>], next: &mut u16) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shorthand_after_the_largest_cloze_number_gets_the_next_one() {
+        let (question, _) = expand("{{c65535::x}} and ==y==", "").unwrap();
+        assert_eq!(question, "{{c65535::x}} and {{c65536::y}}");
+    }
 
     #[test]
     fn standalone_paragraphs_need_a_closed_cloze_outside_code_or_a_shorthand() {

@@ -549,9 +549,12 @@ fn without_remark(rest: &str) -> &str {
     let Some(remark) = rest.strip_prefix(" (").or_else(|| rest.strip_prefix('(')) else {
         return rest;
     };
+    // Looked for in the next 41 bytes only: `rest` runs to the end of the document.
     remark
-        .find(')')
-        .filter(|&close| close <= 40 && !remark[..close].contains('\n'))
+        .bytes()
+        .take(41)
+        .position(|b| b == b')')
+        .filter(|&close| !remark[..close].contains('\n'))
         .map(|close| &remark[close + 1..])
         .filter(|after| after.starts_with(':'))
         .unwrap_or(rest)

@@ -284,6 +284,11 @@ fn wrapper_tags(lower: &str) -> (usize, usize, bool) {
     while !rest.is_empty() {
         let Some(tag_end) = rest.strip_prefix('<').and_then(|r| r.find('>')) else {
             only = false;
+            if rest.starts_with('<') {
+                // No `>` after this `<`, so none after any later one: no tag is left to count
+                // (and looking again from every `<` would be quadratic on a long line).
+                break;
+            }
             // Count the tags further on the line all the same.
             let first = rest.chars().next().map_or(1, char::len_utf8);
             let next = rest[first..].find('<').map_or(rest.len(), |i| i + first);
