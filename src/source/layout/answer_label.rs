@@ -236,21 +236,33 @@ impl AnswerLabel {
                 self.open_question(walk.src, item_start, text.clone(), text.end);
             }
             Event::End(_) if depth == 0 => {}
-            _ => {
-                let depth = match event {
-                    Event::Start(_) => depth + 1,
-                    Event::End(_) => depth - 1,
-                    _ => depth,
-                };
-                self.probe = Probe::Plain {
-                    item_start,
-                    text: text.start..text.end.max(range.end),
-                    depth,
-                    tight: true,
-                };
-            }
+            _ => self.carry_plain(event, range, item_start, text, depth, true),
         }
         false
+    }
+
+    /// Keeps probing a plain first line past `event`, which nests one level deeper or
+    /// shallower, or extends the line's text.
+    fn carry_plain(
+        &mut self,
+        event: &Event<'_>,
+        range: &Range<usize>,
+        item_start: usize,
+        text: Range<usize>,
+        depth: usize,
+        tight: bool,
+    ) {
+        let depth = match event {
+            Event::Start(_) => depth + 1,
+            Event::End(_) => depth.saturating_sub(1),
+            _ => depth,
+        };
+        self.probe = Probe::Plain {
+            item_start,
+            text: text.start..text.end.max(range.end),
+            depth,
+            tight,
+        };
     }
 
     /// The probe in a plain (not bold) first line of an item: a question when it ends with `?`.
@@ -272,17 +284,7 @@ impl AnswerLabel {
             }
             return false;
         }
-        let depth = match event {
-            Event::Start(_) => depth + 1,
-            Event::End(_) => depth.saturating_sub(1),
-            _ => depth,
-        };
-        self.probe = Probe::Plain {
-            item_start,
-            text: text.start..text.end.max(range.end),
-            depth,
-            tight: false,
-        };
+        self.carry_plain(event, range, item_start, text, depth, false);
         false
     }
 
