@@ -1174,13 +1174,10 @@ fn card_ords(card: &source::CardDraft, kind: NoteKind) -> Cow<'static, [u16]> {
     match kind {
         NoteKind::Basic => Cow::Borrowed(&[0]),
         NoteKind::Reversed => Cow::Borrowed(&[0, 1]),
-        NoteKind::Cloze => {
-            let mut numbers = source::cloze::numbers(&card.question);
-            numbers.extend(source::cloze::numbers(&card.answer));
-            numbers.sort_unstable();
-            numbers.dedup();
-            numbers.into_iter().map(|n| n - 1).collect()
-        }
+        NoteKind::Cloze => source::cloze::card_numbers(&card.question, &card.answer)
+            .into_iter()
+            .map(|n| n - 1)
+            .collect(),
     }
 }
 
@@ -2045,7 +2042,7 @@ fn card_key(
         (true, true) => "+highlight+extra",
     };
     let mut kept = None;
-    let (hashes, migration) = if images || legacy {
+    let (tags, image_list, migration) = if images || legacy {
         let rendered = maker.fields_with(index, media, legacy);
         if !rendered.problems.is_empty() && maker.media.is_some() {
             problems
@@ -2053,13 +2050,8 @@ fn card_key(
                 .unwrap_or_else(PoisonError::into_inner)
                 .push((index, rendered.problems.clone()));
         }
-        let hashes = source_hashes(
-            card,
-            &rendered.tags,
-            &image_sources(&rendered.fields),
-            allow_html,
-            variant,
-        );
+        let image_list = image_sources(&rendered.fields);
+        let hashes = source_hashes(card, &rendered.tags, &image_list, allow_html, variant);
         let migration = legacy.then(|| Migration {
             rendered: rendered_hashes(&rendered),
             content: hashes.0,
@@ -2069,11 +2061,13 @@ fn card_key(
         if images && maker.media.is_some() {
             kept = Some(rendered.fields.into_boxed_slice());
         }
-        (hashes, migration)
+        (rendered.tags, image_list, migration)
     } else {
-        let tags = maker.tags(index);
-        (source_hashes(card, &tags, "", allow_html, variant), None)
+        (maker.tags(index), String::new(), None)
     };
+    let hashes = source_hashes(card, &tags, &image_list, allow_html, variant);
+    let migration =
+        migration.or_else(|| decomposed_migration(card, &tags, &image_list, allow_html, variant));
     let kind = maker.cards[index].kind;
     let key = CardKey {
         normalised: question_key(card, kind),
@@ -2137,10 +2131,49 @@ fn source_hashes(
     allow_html: bool,
     variant: &str,
 ) -> (identity::ContentHash, identity::ContentHash) {
-    let question = folded_markdown(&card.question);
-    let answer = folded_markdown(&card.answer);
-    let section = card.section.join("\u{1f}");
-    let tags = tags.join(" ");
+    hashes_of(card, tags, images, (allow_html, variant), nfc)
+}
+
+/// For a card whose text has decomposed accents: its hashes as a release before NFC folding
+/// computed them, to be rewritten as today's in the previous lock, so that release's lock keeps
+/// the note unchanged (a bumped modification time would make Anki overwrite edits made in it).
+fn decomposed_migration(
+    card: &source::CardDraft,
+    tags: &[String],
+    images: &str,
+    allow_html: bool,
+    variant: &str,
+) -> Option<Migration> {
+    let composed = |text: &str| matches!(nfc(text), Cow::Borrowed(_));
+    if composed(&card.question)
+        && composed(&card.answer)
+        && card.section.iter().all(|s| composed(s))
+        && tags.iter().all(|t| composed(t))
+    {
+        return None;
+    }
+    let (old_content, old_answer) = hashes_of(card, tags, images, (allow_html, variant), |text| {
+        Cow::Borrowed(text)
+    });
+    let (content, answer) = source_hashes(card, tags, images, allow_html, variant);
+    Some(Migration {
+        rendered: [old_content, old_content, old_answer, old_answer],
+        content,
+        answer,
+    })
+}
+
+fn hashes_of(
+    card: &source::CardDraft,
+    tags: &[String],
+    images: &str,
+    (allow_html, variant): (bool, &str),
+    fold: fn(&str) -> Cow<'_, str>,
+) -> (identity::ContentHash, identity::ContentHash) {
+    let question = fold(&folded_markdown(&card.question)).into_owned();
+    let answer = fold(&folded_markdown(&card.answer)).into_owned();
+    let section = fold(&card.section.join("\u{1f}")).into_owned();
+    let tags = fold(&tags.join(" ")).into_owned();
     // Highlighted code and extra notes changed these notes' rendering (and `--no-highlight`
     // changes it back): they alone are updated, as a version bump would update every note.
     let version = format!("{RENDER_VERSION}{variant}");
@@ -2162,10 +2195,23 @@ fn source_hashes(
 }
 
 /// Markdown with the differences no reader sees folded away: `\r\n`, trailing spaces, and
-/// blank lines around it.
+/// blank lines around it. (Composed or decomposed accents are folded by the caller: an editor
+/// that saves `é` as `e` + U+0301 must not mark every note updated, Anki stores both as NFC.)
 fn folded_markdown(markdown: &str) -> String {
     let lines: Vec<&str> = markdown.lines().map(str::trim_end).collect();
     lines.join("\n").trim_matches('\n').to_string()
+}
+
+/// `text` in Unicode's composed form (NFC), borrowed when it already is, as nearly all text is.
+fn nfc(text: &str) -> Cow<'_, str> {
+    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+    if text.is_ascii() {
+        return Cow::Borrowed(text);
+    }
+    match is_nfc_quick(text.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(text),
+        _ => Cow::Owned(text.nfc().collect()),
+    }
 }
 
 /// The content and answer hashes a release before lock version 2 wrote: of the rendered
@@ -2249,9 +2295,10 @@ impl DeckMemory {
         let mut notices = Vec::new();
         if let Some(old) = self.deck.as_deref().filter(|old| *old != deck_name) {
             notices.push(format!(
-                "the deck is now named {deck_name:?} (it was {old:?}): Anki never moves cards it \
-                 already has, so they stay in {old:?} and only new cards go to {deck_name:?}. \
-                 To keep them together, rename the deck in Anki to {deck_name:?} before importing"
+                "the deck is now named \"{deck_name}\" (it was \"{old}\"): Anki never moves cards \
+                 it already has, so they stay in \"{old}\" and only new cards go to \
+                 \"{deck_name}\". To keep them together, rename the deck in Anki to \
+                 \"{deck_name}\" before importing"
             ));
         }
         let Some(subdecks) = &self.subdecks else {
@@ -2408,10 +2455,11 @@ fn note_content_hash(fields: &[String], tags: &[String]) -> identity::ContentHas
 /// A deck name as plain text. Names come from documents (front matter, headings) and Anki shows
 /// them in its deck list and browser, so markup is removed rather than trusted to be escaped
 /// there: tags go (their text stays), then any `<` or `>` an entity produced, and control
-/// characters; whitespace is collapsed.
+/// characters; whitespace is collapsed. Accents are composed (NFC), as Anki stores names, so a
+/// file saved with decomposed accents keeps its deck.
 pub(crate) fn plain_deck_name(name: &str) -> String {
     let text = crate::write::anki_text::strip_html_preserving_media_filenames(name);
-    let text: String = text
+    let text: String = nfc(&text)
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .filter(|c| !matches!(c, '<' | '>'))
@@ -2542,5 +2590,6 @@ mod tests {
         );
         assert_eq!(plain_deck_name("ML\t::\nbasics"), "ML :: basics");
         assert_eq!(plain_deck_name("a < b"), "a b");
+        assert_eq!(plain_deck_name("Cafe\u{301}"), "Caf\u{e9}");
     }
 }

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
 use crate::identity::normalise_question;
+use crate::model::NoteKind;
 use crate::render::html::{HtmlRenderer, sanitizer};
 use crate::render::media::MediaCollector;
 use crate::render::media::may_show_image;
@@ -19,13 +20,30 @@ use crate::source::markdown::parser_options;
 use crate::source::{self, CardDraft, Document, LayoutChoice};
 use crate::write::atomic::parent_folder;
 
-/// How one file was read: the layout its questions were found in and how many cards it gave.
+/// How one file was read: the layout its questions were found in and how many notes and
+/// cards it gave (a reversed note makes two cards, a cloze note one per cloze number).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FileSummary {
     pub path: PathBuf,
     /// The layout's `--layout` name; `None` when the file could not be read or holds no cards.
     pub layout: Option<&'static str>,
+    pub notes: usize,
     pub cards: usize,
+}
+
+/// The cards a document's notes make, as a build makes them (without `--reversed`, which
+/// `check` is not given).
+fn cards_of(document: &Document) -> usize {
+    document
+        .cards
+        .iter()
+        .map(|draft| match draft.kind {
+            NoteKind::Cloze => source::cloze::card_numbers(&draft.question, &draft.answer).len(),
+            NoteKind::Reversed => 2,
+            NoteKind::Basic if document.reversed == Some(true) => 2,
+            NoteKind::Basic => 1,
+        })
+        .sum()
 }
 
 /// What `deckforge check` found: how each file was read, and the diagnostics.
@@ -51,7 +69,8 @@ pub fn check_report(paths: &[PathBuf], layout: LayoutChoice, allow_html: bool) -
                 .ok()
                 .and_then(|d| d.layout)
                 .map(|l| l.name()),
-            cards: loaded.as_ref().map_or(0, |d| d.cards.len()),
+            notes: loaded.as_ref().map_or(0, |d| d.cards.len()),
+            cards: loaded.as_ref().map_or(0, cards_of),
         });
         match loaded {
             Ok(document) => documents.push(document),

@@ -633,10 +633,14 @@ fn run_check(args: CheckArgs, quiet: bool) -> ExitCode {
     } else {
         // How each file was read goes to standard error, so standard output stays diagnostics.
         for file in report.files.iter().filter(|f| f.layout.is_some() && !quiet) {
+            let counts = if file.cards == file.notes {
+                format!("{} cards", file.cards)
+            } else {
+                format!("{} cards from {} notes", file.cards, file.notes)
+            };
             eprintln!(
-                "{}: {} cards, read as {}",
+                "{}: {counts}, read as {}",
                 term::printable(&file.path.display().to_string()),
-                file.cards,
                 file.layout.unwrap_or_default()
             );
         }

@@ -8,6 +8,15 @@ use pulldown_cmark::{Event, Parser, Tag};
 
 use super::markdown::parser_options;
 
+/// The cloze numbers of a note's question and answer, each once and in order: one card each.
+pub(crate) fn card_numbers(question: &str, answer: &str) -> Vec<u16> {
+    let mut found = numbers(question);
+    found.extend(numbers(answer));
+    found.sort_unstable();
+    found.dedup();
+    found
+}
+
 /// A question and answer with their shorthand clozes written out, if either holds a cloze.
 /// Shorthand numbers follow the highest explicit number of the note, question first.
 pub(crate) fn expand(question: &str, answer: &str) -> Option<(String, String)> {

@@ -311,3 +311,27 @@ fn check_gives_the_media_warnings_build_gives() {
     let strict = deckforge(&["check", "--strict", &input]);
     assert_eq!(strict.status.code(), Some(1));
 }
+
+/// A cloze note makes one card per cloze number and a reversed note two: `check` counts cards
+/// as a build makes them, and the notes they come from.
+#[test]
+fn check_counts_the_cards_cloze_and_reversed_notes_make() {
+    let dir = scratch("check-kinds");
+    let file = write(
+        &dir,
+        "kinds.md",
+        "# Kinds\n\nThe capital of France is ==Paris== and of Spain ==Madrid==.\n\n\
+         Capital of Italy:::Rome\n\n## What is 2 + 2?\n\n4\n",
+    );
+    let out = deckforge(&["check", "--json", &file]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["files"][0]["notes"], 3, "{report}");
+    assert_eq!(report["files"][0]["cards"], 5, "{report}");
+    let out = deckforge(&["check", &file]);
+    assert!(
+        text(&out.stderr).contains("kinds.md: 5 cards from 3 notes, read as"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -975,3 +975,31 @@ fn csv_builds_warn_once_and_changed_only_keeps_anki_edits() {
         "Anki replaces an updated note's tags: {changed}"
     );
 }
+
+/// An editor that re-saves the file with decomposed accents (`e` + U+0301, as some macOS tools
+/// write) changes no card a learner sees: no note may be marked updated (Anki would overwrite
+/// edits made in it) and the deck keeps its name.
+#[test]
+fn decomposed_accents_change_nothing() {
+    let dir = TempDir::new("rebuild-nfd");
+    let source = dir.join("cafe.md");
+    let out = dir.join("cafe.apkg");
+    let composed = "# Caf\u{e9}\n\n## Qu\u{2019}est-ce qu\u{2019}un caf\u{e9} ?\n\n\
+                    Une boisson pr\u{e9}par\u{e9}e \u{e0} partir de grains torr\u{e9}fi\u{e9}s.\n\n\
+                    ## O\u{f9} pousse le caf\u{e9}ier ?\n\nDans les r\u{e9}gions tropicales.\n";
+    fs::write(&source, composed).unwrap();
+    let (code, stderr) = build_args(&source, &out, T1, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let decomposed = composed
+        .replace('\u{e9}', "e\u{301}")
+        .replace('\u{e0}', "a\u{300}")
+        .replace('\u{f9}', "u\u{300}");
+    fs::write(&source, decomposed).unwrap();
+    let (code, stderr) = build_args(&source, &out, T2, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("updated 0") && stderr.contains("unchanged 2"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("now named"), "{stderr}");
+}
