@@ -116,9 +116,15 @@ impl MediaCollector {
         let mut rest = html;
         while let Some(start) = rest.find(INERT_SOUND) {
             let after = &rest[start + INERT_SOUND.len()..];
-            let Some(end) = after.find(']').filter(|&end| !after[..end].contains('<')) else {
-                out.push_str(&rest[..start + INERT_SOUND.len()]);
-                rest = after;
+            // A tag before the `]` (or no `]`) leaves this one and every other opening before
+            // that point inert: the scan resumes there, so it stays linear.
+            let Some(end) = after
+                .find([']', '<'])
+                .filter(|&end| after[end..].starts_with(']'))
+            else {
+                let inert = after.find('<').unwrap_or(after.len());
+                out.push_str(&rest[..start + INERT_SOUND.len() + inert]);
+                rest = &after[inert..];
                 continue;
             };
             out.push_str(&rest[..start]);

@@ -134,16 +134,19 @@ pub(crate) fn strip_line_tags(line: &str) -> (&str, Vec<String>) {
     }
     let mut rest = line.trim_end();
     let mut tags = Vec::new();
+    // Counted once and kept up to date as tags are cut, so a line of many tags stays linear.
+    let mut backticks = rest.matches('`').count();
     loop {
         let (before, last) = match rest.rsplit_once([' ', '\t']) {
             Some(split) => split,
             None => ("", rest),
         };
         // A tag inside an unclosed code span is code, not a tag.
-        let in_code = before.matches('`').count() % 2 == 1;
+        let in_code = (backticks - last.matches('`').count()) % 2 == 1;
         match hashtag(last).filter(|_| !in_code) {
             Some(tag) => {
-                tags.insert(0, tag);
+                tags.push(tag);
+                backticks -= last.matches('`').count();
                 rest = before.trim_end();
             }
             None => break,
@@ -152,6 +155,7 @@ pub(crate) fn strip_line_tags(line: &str) -> (&str, Vec<String>) {
             break;
         }
     }
+    tags.reverse();
     (rest, tags)
 }
 

@@ -97,6 +97,8 @@ pub(crate) fn tags(src: &str, range: &Range<usize>) -> Vec<(Tag, bool, Range<usi
     let text = &src[range.clone()];
     let mut found = Vec::new();
     let mut from = 0;
+    // The next `>` is found once for every `<` before it, so a run of `<` stays linear.
+    let mut next_close: Option<usize> = None;
     while let Some(open) = text[from..].find('<') {
         let start = from + open;
         let rest = &text[start + 1..];
@@ -108,10 +110,15 @@ pub(crate) fn tags(src: &str, range: &Range<usize>) -> Vec<(Tag, bool, Range<usi
             .find(|c: char| !c.is_ascii_alphanumeric())
             .unwrap_or(name_at.len());
         let name = name_at[..name_len].to_ascii_lowercase();
-        let Some(close) = text[start..].find('>') else {
-            break;
+        let close = match next_close.filter(|&at| at > start) {
+            Some(at) => at,
+            None => match text[start..].find('>') {
+                Some(at) => start + at,
+                None => break,
+            },
         };
-        let end = start + close + 1;
+        next_close = Some(close);
+        let end = close + 1;
         let tag = match name.as_str() {
             "details" => Some(Tag::Details),
             "summary" => Some(Tag::Summary),

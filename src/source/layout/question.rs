@@ -590,12 +590,13 @@ fn strip_hashtags(text: &str) -> (&str, Vec<String>) {
             && last.starts_with('#')
             && last[1..].bytes().all(|b| b.is_ascii_digit());
         match crate::source::tags::hashtag(last) {
-            Some(tag) => tags.insert(0, tag),
+            Some(tag) => tags.push(tag),
             None if number => {}
             None => break,
         }
         text = before.trim_end();
     }
+    tags.reverse();
     // Only after a whole question: `Is C# fun?` and `Use #include` keep their hashes.
     if text.len() == original.trim_end().len()
         || !(ends_with_question_mark(text) || text.ends_with("**"))
