@@ -521,11 +521,12 @@ mod tests {
 
     #[test]
     fn many_code_spans_and_markers_take_linear_time() {
-        // The fastest of three runs, at two sizes: sixteen times the text takes about sixteen
-        // times as long (256 if the scan were quadratic), whatever else the machine is doing.
+        // The fastest of five runs, at two sizes: sixteen times the text takes about sixteen
+        // times as long (256 if the scan were quadratic); the bound leaves room for a machine
+        // busy with other tests.
         let time = |repeats: usize| {
             let text = "`a` ==x== ".repeat(repeats);
-            (0..3)
+            (0..5)
                 .map(|_| {
                     let started = std::time::Instant::now();
                     assert!(problems(&text).is_empty());
@@ -536,7 +537,7 @@ mod tests {
                 .unwrap()
         };
         let (small, large) = (time(2_000), time(32_000));
-        assert!(large < small * 48, "{small:?} then {large:?}");
+        assert!(large < small * 100, "{small:?} then {large:?}");
     }
 
     #[test]
