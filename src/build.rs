@@ -359,11 +359,7 @@ fn build_to(
     }
     // Held to the end: the lock read below is the one this build replaces.
     let _held = crash_safety(options, lock_path.as_deref(), stdout.is_some(), progress)?;
-    let documents = options
-        .inputs
-        .iter()
-        .map(|path| source::load_pinned(path, options.layout, options.question_level))
-        .collect::<Result<Vec<_>>>()?;
+    let documents = read_documents(options, progress)?;
     let (mut planned, notices) =
         plan_build(options, format, lock_path.as_deref(), &documents, progress)?;
     write_planned(
@@ -386,6 +382,29 @@ fn build_to(
         notices,
         design_changed: planned.design_changed,
     })
+}
+
+/// Reads every input into a document, reporting each one read.
+fn read_documents(options: &BuildOptions, progress: ProgressFn) -> Result<Vec<Document>> {
+    let total = options.inputs.len() as u64;
+    let report = |done| {
+        progress(Progress {
+            stage: Stage::Reading,
+            done,
+            total,
+        })
+    };
+    report(0);
+    let mut documents = Vec::with_capacity(options.inputs.len());
+    for path in &options.inputs {
+        documents.push(source::load_pinned(
+            path,
+            options.layout,
+            options.question_level,
+        )?);
+        report(documents.len() as u64);
+    }
+    Ok(documents)
 }
 
 /// The output format, decided once for the whole build, and the checks of the request that
@@ -1633,6 +1652,14 @@ impl<'a> Planned<'a> {
         let mut previous = input.previous.map(Cow::into_owned);
         let legacy = previous.as_ref().is_some_and(Lock::has_rendered_hashes);
         let keyed = card_keys(&maker, options, legacy, input.progress, &mut diagnostics);
+        let matching = |done| {
+            (input.progress)(Progress {
+                stage: Stage::Matching,
+                done,
+                total: 1,
+            })
+        };
+        matching(0);
         if let Some(lock) = &mut previous {
             migrate_hashes(lock, &keyed.migrations);
         }
@@ -1671,6 +1698,7 @@ impl<'a> Planned<'a> {
             media_files: Some(keyed.files),
         };
         planned.place(identities, &input.identity, options, apkg);
+        matching(1);
         planned
     }
 

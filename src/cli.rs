@@ -15,6 +15,7 @@ mod inputs;
 mod live;
 mod options;
 mod term;
+mod timings;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -775,6 +776,9 @@ fn build_one(options: &BuildOptions, output: BuildOutput) -> Result<BuildReport,
         build_with_progress(options, &|progress| bar.report(progress))
     };
     bar.bar.finish_and_clear();
+    if let Some(timings) = &bar.timings {
+        timings.print();
+    }
     match result {
         Ok(report) => {
             if output.verbosity != Verbosity::Quiet {
@@ -857,6 +861,7 @@ struct BuildProgress {
     visible: bool,
     started: std::time::Instant,
     stage: std::sync::Mutex<Option<Stage>>,
+    timings: Option<timings::Timings>,
 }
 
 impl BuildProgress {
@@ -880,10 +885,14 @@ impl BuildProgress {
             visible,
             started: std::time::Instant::now(),
             stage: std::sync::Mutex::new(None),
+            timings: timings::Timings::from_env(),
         }
     }
 
     fn report(&self, progress: Progress) {
+        if let Some(timings) = &self.timings {
+            timings.report(progress);
+        }
         if progress.stage == Stage::Waiting {
             eprintln!("waiting for another deckforge build in the same folder to finish");
             return;
@@ -894,7 +903,9 @@ impl BuildProgress {
         let mut stage = self.stage.lock().unwrap_or_else(|e| e.into_inner());
         if *stage != Some(progress.stage) {
             self.bar.set_message(match progress.stage {
+                Stage::Reading => "reading",
                 Stage::Waiting | Stage::Rendering => "rendering",
+                Stage::Matching => "matching",
                 Stage::Writing => "writing",
                 Stage::Compressing => "compressing",
             });
