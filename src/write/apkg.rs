@@ -149,7 +149,6 @@ fn fill_collection(
         ],
     )?;
     insert_notes(&tx, meta, notes, progress)?;
-    insert_cards(&tx, meta, notes)?;
     tx.commit()?;
     // No secondary indexes (Anki's schema 11 has seven): an import reads the package's notes
     // and cards once, into the user's collection and its own indexes, so they only cost time
@@ -202,6 +201,9 @@ fn insert_notes(
                 rows_in
             })
             .collect();
+        // The cards need no rendering: this core inserts them while the makers render the
+        // first batches of notes, instead of alone once the notes are in.
+        insert_cards(tx, meta, notes)?;
         let mut insert_note =
             tx.prepare("INSERT INTO notes VALUES (?1, ?2, ?3, ?4, -1, ?5, ?6, ?7, ?8, 0, '')")?;
         let total = count as u64;
