@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use super::anki_text::{field_checksum, strip_html_preserving_media_filenames};
 use super::atomic::{FilledFile, TempFile, write_error};
 use super::parallel_zip::ZipOut;
+use super::sqlite_file::{self, Database, Value as Column};
 use crate::error::{Error, Result};
 use crate::identity::stable_i64;
 use crate::model::{CardRule, DeckMeta, Media, MediaSource, Note, NoteSource, NoteType};
@@ -23,6 +24,251 @@ const COLLECTION_CREATED: i64 = 1_600_000_000;
 /// Writes an `.apkg` of `notes` up to a complete, synced temporary file beside `target`,
 /// renamed by the caller (with the lock, through [`super::atomic::persist_together`]).
 pub(crate) fn fill_apkg(
+    meta: &DeckMeta,
+    notes: &dyn NoteSource,
+    target: &Path,
+    progress: ProgressFn,
+) -> Result<FilledFile> {
+    match fill_streamed(meta, notes, target, progress)? {
+        Some(filled) => Ok(filled),
+        None => fill_through_sqlite(meta, notes, target, progress),
+    }
+}
+
+/// [`fill_apkg`] with the collection's pages written here and deflated as they are made
+/// ([`sqlite_file`]); `None` when a note's sort field reads as a number, which SQLite would
+/// store as one (the column is declared integer): such a deck is written through SQLite.
+fn fill_streamed(
+    meta: &DeckMeta,
+    notes: &dyn NoteSource,
+    target: &Path,
+    progress: ProgressFn,
+) -> Result<Option<FilledFile>> {
+    let sqlite_error = |source| Error::Sqlite {
+        path: target.to_path_buf(),
+        source,
+    };
+    let tables = sqlite_file::tables_of(include_str!("schema11.sql")).map_err(sqlite_error)?;
+    let (zip_temp, zip_file) = TempFile::beside(target, "tmp")?;
+    let mut zip = ZipOut::new(zip_file);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let numeric = std::sync::atomic::AtomicBool::new(false);
+    let reserved = sqlite_file::reserved_bytes(&tables);
+    let written = zip.add_streamed(
+        "collection.anki2",
+        reserved,
+        (LEVEL, threads),
+        &mut |push| {
+            let db = Database::new(tables.clone(), |page: &[u8]| push(page));
+            stream_collection(db, meta, notes, progress, &numeric)
+        },
+    );
+    if numeric.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(None);
+    }
+    written.map_err(write_error(target))?;
+    let zip_file = add_media_and_finish(zip, meta, target)?;
+    zip_file
+        .sync_all()
+        .map_err(|e| Error::io(target, "write the output", e))?;
+    drop(zip_file);
+    Ok(Some(zip_temp.filled(target)))
+}
+
+/// Writes the collection's rows into `db` (the cards while the first notes are rendered, then
+/// the notes as every core renders them) and returns its first pages.
+fn stream_collection<E: FnMut(&[u8]) -> std::io::Result<()>>(
+    mut db: Database<E>,
+    meta: &DeckMeta,
+    notes: &dyn NoteSource,
+    progress: ProgressFn,
+    numeric: &std::sync::atomic::AtomicBool,
+) -> std::io::Result<Vec<u8>> {
+    let mut cells = Vec::new();
+    let (config, models, decks) = (
+        collection_config(meta, next_position(notes)).to_string(),
+        models_json(meta).to_string(),
+        decks_json(meta).to_string(),
+    );
+    let deck_config = json!({ "1": default_deck_config() }).to_string();
+    let modified = meta.built_at.saturating_mul(1000);
+    sqlite_file::encode_cell(
+        1,
+        &[
+            Column::RowId,
+            Column::Int(COLLECTION_CREATED),
+            Column::Int(modified),
+            Column::Int(modified),
+            Column::Int(11),
+            Column::Int(0),
+            Column::Int(0),
+            Column::Int(0),
+            Column::Text(&config),
+            Column::Text(&models),
+            Column::Text(&decks),
+            Column::Text(&deck_config),
+            Column::Text("{}"),
+        ],
+        &mut cells,
+    );
+    db.append(db.table("col"), &cells)?;
+    let notes_table = db.table("notes");
+    let cards_table = db.table("cards");
+    let mut cards_first = Some(|db: &mut Database<E>| {
+        stream_cards(meta, notes, &mut |cells| db.append(cards_table, cells))
+    });
+    each_note_batch(meta, notes, progress, &mut |batch| match batch {
+        Batch::Cards => cards_first.take().map_or(Ok(()), |write| write(&mut db)),
+        Batch::Notes(cells) => db.append(notes_table, cells),
+        Batch::Numeric => {
+            numeric.store(true, std::sync::atomic::Ordering::Relaxed);
+            Err(std::io::Error::other("a sort field reads as a number"))
+        }
+    })?;
+    Ok(db.finish()?.0)
+}
+
+/// Encodes every card's row, in card id order, handing them to `append` in batches.
+fn stream_cards(
+    meta: &DeckMeta,
+    notes: &dyn NoteSource,
+    append: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut cells = Vec::with_capacity(1 << 16);
+    for (card_id, position, ord) in cards_by_id(notes) {
+        let stub = notes.stub(position as usize);
+        let (zero, none) = (Column::Int(0), Column::Text(""));
+        let values = [
+            Column::RowId,
+            Column::Int(stub.note_id),
+            Column::Int(meta.decks[stub.deck].id),
+            Column::Int(i64::from(ord)),
+            Column::Int(stub.modified),
+            Column::Int(-1),
+            zero,
+            zero,
+            Column::Int(due(position as usize)),
+            zero,
+            zero,
+            zero,
+            zero,
+            zero,
+            zero,
+            zero,
+            zero,
+            none,
+        ];
+        sqlite_file::encode_cell(card_id, &values, &mut cells);
+        if cells.len() >= 1 << 16 {
+            append(&cells)?;
+            cells.clear();
+        }
+    }
+    append(&cells)
+}
+
+/// What the note makers hand the collection's writer, in order.
+enum Batch<'a> {
+    /// Time to write the cards: the makers have started.
+    Cards,
+    /// Encoded `notes` rows, in id order.
+    Notes(&'a [u8]),
+    /// A note whose sort field SQLite would store as a number.
+    Numeric,
+}
+
+/// Renders the notes on every core in batches, encoded as rows in note id order, and hands
+/// them to `write` in order, after a [`Batch::Cards`] as soon as the makers have started.
+fn each_note_batch(
+    meta: &DeckMeta,
+    notes: &dyn NoteSource,
+    progress: ProgressFn,
+    write: &mut dyn FnMut(Batch) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    const BATCH: usize = 1024;
+    let count = notes.count();
+    let mut by_note_id: Vec<(i64, u32)> = (0..count)
+        .map(|i| (notes.stub(i).note_id, i as u32))
+        .collect();
+    by_note_id.sort_unstable();
+    let makers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    std::thread::scope(|scope| {
+        let order = &by_note_id;
+        let channels: Vec<_> = (0..makers)
+            .map(|maker| {
+                let (cells_out, cells_in) = std::sync::mpsc::sync_channel::<Option<Vec<u8>>>(4);
+                scope.spawn(move || {
+                    for batch in order.chunks(BATCH).skip(maker).step_by(makers) {
+                        let cells = encoded_notes(meta, notes, batch);
+                        // A closed channel means the writer stopped on an error it reports.
+                        if cells_out.send(cells).is_err() {
+                            return;
+                        }
+                    }
+                });
+                cells_in
+            })
+            .collect();
+        write(Batch::Cards)?;
+        let total = count as u64;
+        for batch in 0..count.div_ceil(BATCH) {
+            let Ok(cells) = channels[batch % makers].recv() else {
+                break;
+            };
+            match cells {
+                Some(cells) => write(Batch::Notes(&cells))?,
+                None => write(Batch::Numeric)?,
+            }
+            progress(Progress {
+                stage: Stage::Writing,
+                done: (((batch + 1) * BATCH) as u64).min(total),
+                total,
+            });
+        }
+        Ok(())
+    })
+}
+
+/// The `notes` rows of the notes at `batch`'s indexes, encoded; `None` if a sort field reads
+/// as a number.
+fn encoded_notes(meta: &DeckMeta, notes: &dyn NoteSource, batch: &[(i64, u32)]) -> Option<Vec<u8>> {
+    let mut cells = Vec::with_capacity(batch.len() * 1024);
+    for &(_, index) in batch {
+        let row = NoteRow::new(meta, &notes.note(index as usize));
+        if may_read_as_number(&row.sort_field) {
+            return None;
+        }
+        let values = [
+            Column::RowId,
+            Column::Text(&row.guid),
+            Column::Int(row.note_type_id),
+            Column::Int(row.modified),
+            Column::Int(-1),
+            Column::Text(&row.tags),
+            Column::Text(&row.fields),
+            Column::Text(&row.sort_field),
+            Column::Int(i64::from(row.checksum)),
+            Column::Int(0),
+            Column::Text(""),
+        ];
+        sqlite_file::encode_cell(row.note_id, &values, &mut cells);
+    }
+    Some(cells)
+}
+
+/// Whether SQLite could read `text` as a number, which a column declared integer then stores
+/// as one: only digits, signs, points and exponents between spaces. (Broader than SQLite's
+/// rule, so nothing it converts is written as text.)
+fn may_read_as_number(text: &str) -> bool {
+    let trimmed = text.trim_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    !trimmed.is_empty()
+        && trimmed
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+}
+
+/// [`fill_apkg`] through SQLite: the collection in a temporary file, then deflated.
+fn fill_through_sqlite(
     meta: &DeckMeta,
     notes: &dyn NoteSource,
     target: &Path,
@@ -44,6 +290,12 @@ pub(crate) fn fill_apkg(
     Ok(zip_temp.filled(target))
 }
 
+/// zlib-rs level 1: at 100,000 cards (packages with Anki's indexes) level 1 made 27.0 MB in
+/// 0.30 s, level 2 22.7 MB in 0.47 s and level 6 21.4 MB in 0.85 s. Deflating is a tenth of a
+/// build, and without the indexes level 1's file is still well under the floor's (which
+/// deflates at level 1 too; benches/run.sh).
+const LEVEL: u32 = 1;
+
 /// Zips the collection file and media into `out`, returning it flushed but not synced.
 fn write_zip(
     meta: &DeckMeta,
@@ -52,11 +304,6 @@ fn write_zip(
     target: &Path,
     progress: ProgressFn,
 ) -> Result<File> {
-    // zlib-rs level 1: at 100,000 cards (packages with Anki's indexes) level 1 made 27.0 MB in
-    // 0.30 s, level 2 22.7 MB in 0.47 s and level 6 21.4 MB in 0.85 s. Deflating is a tenth of
-    // a build, and without the indexes level 1's file is still well under the floor's (which
-    // deflates at level 1 too; benches/run.sh).
-    const LEVEL: u32 = 1;
     let db = File::open(collection)
         .map_err(|e| Error::io(target, "read the temporary collection", e))?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -69,6 +316,11 @@ fn write_zip(
         })
     })
     .map_err(write_error(target))?;
+    add_media_and_finish(zip, meta, target)
+}
+
+/// Adds the media map and files to `zip` and finishes it.
+fn add_media_and_finish(mut zip: ZipOut, meta: &DeckMeta, target: &Path) -> Result<File> {
     let media_map: BTreeMap<String, &str> = meta
         .media
         .iter()
@@ -257,16 +509,7 @@ fn insert_cards(
     meta: &DeckMeta,
     notes: &dyn NoteSource,
 ) -> rusqlite::Result<()> {
-    let mut by_card_id: Vec<(i64, u32, u16)> = (0..notes.count())
-        .flat_map(|i| {
-            let stub = notes.stub(i);
-            stub.cards
-                .iter()
-                .map(move |card| (card.id, i as u32, card.ord))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    by_card_id.sort_unstable();
+    let by_card_id = cards_by_id(notes);
     let mut insert_card = tx.prepare(
         "INSERT INTO cards VALUES (?1, ?2, ?3, ?4, ?5, -1, 0, 0, ?6, 0, 0, 0, 0, 0, 0, 0, 0, '')",
     )?;
@@ -282,6 +525,21 @@ fn insert_cards(
         ])?;
     }
     Ok(())
+}
+
+/// Every card as (card id, its note's index, ordinal), in card id order.
+fn cards_by_id(notes: &dyn NoteSource) -> Vec<(i64, u32, u16)> {
+    let mut by_card_id: Vec<(i64, u32, u16)> = (0..notes.count())
+        .flat_map(|i| {
+            let stub = notes.stub(i);
+            stub.cards
+                .iter()
+                .map(move |card| (card.id, i as u32, card.ord))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    by_card_id.sort_unstable();
+    by_card_id
 }
 
 /// A note's `notes` row: fields joined with Anki's separator, tags padded with spaces as Anki
@@ -565,6 +823,107 @@ mod tests {
         assert!(error.to_string().contains("changed while"), "{error}");
         drop(zip);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Every row of every table of the package at `path`, as text with each value's type.
+    fn package_rows(path: &Path) -> Vec<String> {
+        let file = File::open(path).unwrap();
+        let mut archive = zip::ZipArchive::new(file).unwrap();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut archive.by_name("collection.anki2").unwrap(),
+            &mut bytes,
+        )
+        .unwrap();
+        let db_path = path.with_extension("anki2");
+        std::fs::write(&db_path, bytes).unwrap();
+        let db = Connection::open(&db_path).unwrap();
+        let check: String = db
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+        let mut rows = Vec::new();
+        for table in ["sqlite_schema", "col", "notes", "cards", "revlog", "graves"] {
+            let mut statement = db
+                .prepare(&format!("SELECT * FROM {table} ORDER BY rowid"))
+                .unwrap();
+            let columns = statement.column_count();
+            let mut query = statement.query([]).unwrap();
+            while let Some(row) = query.next().unwrap() {
+                let values: Vec<String> = (0..columns)
+                    .map(|i| format!("{:?}", row.get::<_, rusqlite::types::Value>(i).unwrap()))
+                    .collect();
+                rows.push(format!("{table}: {}", values.join(" | ")));
+            }
+        }
+        rows
+    }
+
+    /// The collection written page by page holds exactly what SQLite writes, rows that
+    /// overflow their page included; a sort field that reads as a number, which SQLite stores
+    /// as one, sends the deck through SQLite.
+    #[test]
+    fn the_streamed_collection_matches_sqlite_s() {
+        let dir =
+            std::env::temp_dir().join(format!("deckforge-apkg-stream-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let basic = NoteType::basic(11, "basic".into(), vec![template("Card 1")], "".into(), 3);
+        let meta = DeckMeta {
+            note_types: vec![basic],
+            decks: vec![DeckInfo {
+                id: 7,
+                name: "D".into(),
+            }],
+            media: Vec::new(),
+            built_at: 9,
+        };
+        let mut notes: Vec<Note> = (0..5000).map(|i| note(i * 7 % 5003, 0, &[0])).collect();
+        notes[3].fields[1] = "long answer ".repeat(5000);
+        notes[4].cards.clear();
+        for numeric in [false, true] {
+            if numeric {
+                notes[9].fields[0] = " 42 ".into();
+            }
+            let streamed = dir.join(format!("streamed-{numeric}.apkg"));
+            let through_sqlite = dir.join(format!("sqlite-{numeric}.apkg"));
+            assert_eq!(
+                fill_streamed(&meta, &notes, &streamed, &|_| {})
+                    .unwrap()
+                    .is_none(),
+                numeric
+            );
+            fill_apkg(&meta, &notes, &streamed, &|_| {})
+                .unwrap()
+                .persist()
+                .unwrap();
+            fill_through_sqlite(&meta, &notes, &through_sqlite, &|_| {})
+                .unwrap()
+                .persist()
+                .unwrap();
+            let rows = package_rows(&streamed);
+            assert_eq!(rows.len(), 5 + 1 + 5000 + 4999);
+            assert_eq!(rows, package_rows(&through_sqlite));
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn only_text_of_digits_signs_points_and_exponents_may_read_as_a_number() {
+        for text in ["42", " -4.2e7 ", "+1", "1e999", ".5", "\t7\n"] {
+            assert!(may_read_as_number(text), "{text:?}");
+        }
+        for text in [
+            "",
+            "  ",
+            "42 apples",
+            "What is 42?",
+            "0x10",
+            "Inf",
+            "NaN",
+            "4 2",
+        ] {
+            assert!(!may_read_as_number(text), "{text:?}");
+        }
     }
 
     #[test]

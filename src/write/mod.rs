@@ -8,6 +8,7 @@ pub mod atomic;
 pub mod csv;
 mod parallel_zip;
 pub mod presets;
+mod sqlite_file;
 
 use std::borrow::Cow;
 use std::path::Path;

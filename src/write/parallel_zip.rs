@@ -13,7 +13,7 @@
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::sync::Mutex;
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use flate2::{Compress, Compression, FlushCompress, Status};
 
@@ -79,6 +79,89 @@ impl Source<'_> {
                 file.read_exact(buf)
             }
         }
+    }
+}
+
+/// Takes an entry's next bytes, for [`ZipOut::add_streamed`].
+pub(crate) type Push<'a> = dyn FnMut(&[u8]) -> io::Result<()> + 'a;
+
+/// A deflated block, its CRC-32 and its length before deflating.
+type Deflated = io::Result<(Vec<u8>, crc32fast::Hasher, u64)>;
+
+/// A thread deflating the blocks sent to it (the last one finishing the stream), in order.
+fn spawn_deflater<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    level: u32,
+) -> (SyncSender<(Vec<u8>, bool)>, Receiver<Deflated>) {
+    let (send, work) = sync_channel::<(Vec<u8>, bool)>(1);
+    let (done, receive) = sync_channel::<Deflated>(1);
+    scope.spawn(move || {
+        for (block, last) in work {
+            let mut crc = crc32fast::Hasher::new();
+            crc.update(&block);
+            let flush = if last {
+                FlushCompress::Finish
+            } else {
+                FlushCompress::Sync
+            };
+            let result = deflate(&block, level, flush).map(|d| (d, crc, block.len() as u64));
+            if done.send(result).is_err() {
+                return;
+            }
+        }
+    });
+    (send, receive)
+}
+
+/// Writes the deflaters' blocks to `out` in the order they were sent (round robin) until
+/// their channels close; returns the CRC-32, compressed and uncompressed length.
+fn write_in_order(
+    out: &mut io::BufWriter<File>,
+    receivers: &[Receiver<Deflated>],
+) -> io::Result<(crc32fast::Hasher, u64, u64)> {
+    let (mut crc, mut compressed, mut total) = (crc32fast::Hasher::new(), 0u64, 0u64);
+    for block in 0.. {
+        let Ok(result) = receivers[block % receivers.len()].recv() else {
+            break;
+        };
+        let (data, block_crc, length) = result?;
+        out.write_all(&data)?;
+        compressed += data.len() as u64;
+        total += length;
+        crc.combine(&block_crc);
+    }
+    Ok((crc, compressed, total))
+}
+
+/// Cuts pushed bytes into blocks and hands them to the deflaters in turn.
+struct BlockSender {
+    senders: Vec<SyncSender<(Vec<u8>, bool)>>,
+    buffer: Vec<u8>,
+    sent: usize,
+}
+
+impl BlockSender {
+    fn send(&mut self, block: Vec<u8>, last: bool) -> io::Result<()> {
+        let to = &self.senders[self.sent % self.senders.len()];
+        self.sent += 1;
+        to.send((block, last))
+            .map_err(|_| io::Error::other("a compression thread stopped"))
+    }
+
+    fn push(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.len() >= BLOCK_BYTES {
+            let block = std::mem::replace(&mut self.buffer, Vec::with_capacity(BLOCK_BYTES));
+            self.send(block, false)?;
+        }
+        Ok(())
+    }
+
+    /// Sends what is left as the last block (an empty one still ends the stream), and lets
+    /// the deflaters stop.
+    fn finish(mut self) -> io::Result<()> {
+        let last = std::mem::take(&mut self.buffer);
+        self.send(last, true)
     }
 }
 
@@ -177,6 +260,58 @@ impl ZipOut {
             return Err(too_large());
         }
         self.written += compressed;
+        self.finish_entry(header_at, crc.finalize(), compressed as u32, total as u32)
+    }
+
+    /// Adds an entry whose bytes `fill` produces: it pushes them in order through its argument
+    /// and returns the entry's first `prefix` bytes, which it learns only at the end. Blocks
+    /// are deflated on `threads` threads while `fill` runs; the prefix is stored (deflate's
+    /// uncompressed blocks have a known size, so its place is kept for it).
+    pub(crate) fn add_streamed(
+        &mut self,
+        name: &str,
+        prefix: usize,
+        (level, threads): (u32, usize),
+        fill: &mut dyn FnMut(&mut Push) -> io::Result<Vec<u8>>,
+    ) -> io::Result<()> {
+        let header_at = self.begin_entry(name, DEFLATED)?;
+        self.out.write_all(&stored_blocks(&vec![0; prefix]))?;
+        let threads = threads.max(1);
+        let out = &mut self.out;
+        let (rest, first) = std::thread::scope(|scope| -> io::Result<_> {
+            let (senders, receivers): (Vec<_>, Vec<_>) =
+                (0..threads).map(|_| spawn_deflater(scope, level)).unzip();
+            // The compressed blocks are written in order as they come, beside the producer.
+            let writer = scope.spawn(move || write_in_order(out, &receivers));
+            let mut blocks = BlockSender {
+                senders,
+                buffer: Vec::with_capacity(BLOCK_BYTES),
+                sent: 0,
+            };
+            let first = fill(&mut |bytes| blocks.push(bytes));
+            let sent_last = blocks.finish();
+            // The writer's own error first: a producer stopped by it only sees closed channels.
+            let written = writer.join().expect("the zip writer does not panic")?;
+            let first = first?;
+            sent_last?;
+            Ok((written, first))
+        })?;
+        let (crc_rest, compressed_rest, total_rest) = rest;
+        if first.len() != prefix {
+            return Err(io::Error::other("the entry's prefix changed size"));
+        }
+        let stored = stored_blocks(&first);
+        let compressed = stored.len() as u64 + compressed_rest;
+        let total = prefix as u64 + total_rest;
+        if compressed > MAX_ENTRY_BYTES || total > MAX_ENTRY_BYTES {
+            return Err(too_large());
+        }
+        self.written += compressed;
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&first);
+        crc.combine(&crc_rest);
+        let data_at = u64::from(header_at) + local_header(name, DEFLATED, 0, 0, 0).len() as u64;
+        self.write_at(&stored, data_at)?;
         self.finish_entry(header_at, crc.finalize(), compressed as u32, total as u32)
     }
 
@@ -310,18 +445,21 @@ impl ZipOut {
         entry.compressed = compressed;
         entry.uncompressed = uncompressed;
         let header = local_header(&entry.name, entry.method, crc, compressed, uncompressed);
+        self.write_at(&header, u64::from(header_at))
+    }
+
+    /// Overwrites bytes already written at `offset`.
+    fn write_at(&mut self, bytes: &[u8], offset: u64) -> io::Result<()> {
         self.out.flush()?;
         let file = self.out.get_ref();
         match self.reads {
             #[cfg(unix)]
-            Reads::Positioned => {
-                std::os::unix::fs::FileExt::write_all_at(file, &header, u64::from(header_at))
-            }
-            // Only this thread writes: seek back to the header, then to the end again.
+            Reads::Positioned => std::os::unix::fs::FileExt::write_all_at(file, bytes, offset),
+            // Only this thread writes: seek back, then to the end again.
             Reads::Locked => {
                 let mut file = file;
-                file.seek(SeekFrom::Start(u64::from(header_at)))?;
-                file.write_all(&header)?;
+                file.seek(SeekFrom::Start(offset))?;
+                file.write_all(bytes)?;
                 file.seek(SeekFrom::End(0)).map(drop)
             }
         }
@@ -392,6 +530,20 @@ fn deflate(input: &[u8], level: u32, flush: FlushCompress) -> io::Result<Vec<u8>
             return Ok(out);
         }
     }
+}
+
+/// `data` as deflate's stored (uncompressed) blocks, none final: 5 bytes of header per
+/// 65,535 bytes, so the size is known from the length alone.
+fn stored_blocks(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + data.len() / 65_535 * 5 + 5);
+    for chunk in data.chunks(65_535) {
+        let length = chunk.len() as u16;
+        out.push(0);
+        out.extend(length.to_le_bytes());
+        out.extend((!length).to_le_bytes());
+        out.extend_from_slice(chunk);
+    }
+    out
 }
 
 fn too_large() -> io::Error {
@@ -498,6 +650,48 @@ mod tests {
                     .all(|(i, &b)| b == (i % 251) as u8)
             );
         }
+    }
+
+    /// A streamed entry, its prefix given last, reads back whole: across blocks, and with no
+    /// bytes but the prefix.
+    #[test]
+    fn a_streamed_entry_reads_back_with_its_prefix_first() {
+        let dir = std::env::temp_dir().join(format!("deckforge-zip-stream-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let data: Vec<u8> = (0..BLOCK_BYTES * 5 / 2)
+            .map(|i| b"streamed pages "[i % 15] ^ (i / 3001) as u8)
+            .collect();
+        let prefix: Vec<u8> = (0..70_000u32).map(|i| (i % 241) as u8).collect();
+        for (body, threads) in [(&data[..], 2), (&data[..], 1), (&[][..], 2)] {
+            let path = dir.join("out.zip");
+            let mut zip = ZipOut::new(tempfile_in(&path));
+            zip.add_streamed("c", prefix.len(), (1, threads), &mut |push| {
+                for piece in body.chunks(100_000) {
+                    push(piece)?;
+                }
+                Ok(prefix.clone())
+            })
+            .unwrap();
+            zip.add_bytes("media", b"{}", Some(1)).unwrap();
+            drop(zip.finish().unwrap());
+            let mut archive = zip::ZipArchive::new(File::open(&path).unwrap()).unwrap();
+            let mut read = Vec::new();
+            archive
+                .by_name("c")
+                .unwrap()
+                .read_to_end(&mut read)
+                .unwrap();
+            assert_eq!(read.len(), prefix.len() + body.len());
+            assert!(read[..prefix.len()] == prefix[..] && read[prefix.len()..] == *body);
+            let mut media = String::new();
+            archive
+                .by_name("media")
+                .unwrap()
+                .read_to_string(&mut media)
+                .unwrap();
+            assert_eq!(media, "{}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
