@@ -44,13 +44,13 @@ pub(crate) fn has_known_fence(markdown: &str) -> bool {
 }
 
 /// Whether `markdown` holds three backticks or tildes in a row, which every code fence needs.
-/// Most fields have none, and finding the few backticks of inline code is cheaper than
-/// searching for the whole marker.
 fn has_fence(markdown: &str) -> bool {
-    let bytes = markdown.as_bytes();
+    // Byte by byte: a search for either of two chars decodes every character, and this runs
+    // on every field.
     markdown
-        .match_indices(['`', '~'])
-        .any(|(at, mark)| bytes[at..].starts_with(if mark == "`" { b"```" } else { b"~~~" }))
+        .as_bytes()
+        .windows(3)
+        .any(|w| (w[0] == b'`' || w[0] == b'~') && w[1] == w[0] && w[2] == w[0])
 }
 
 /// [`highlight_code_blocks`] taking the HTML over: most answers have no code block, and keep

@@ -65,6 +65,14 @@ impl HtmlRenderer {
 
     /// Renders block Markdown (an answer).
     pub fn block(&self, markdown: &str) -> String {
+        if is_plain_line(markdown) {
+            return format!("<p>{markdown}</p>");
+        }
+        self.parsed(markdown)
+    }
+
+    /// [`Self::block`] through the parser, whatever the Markdown.
+    fn parsed(&self, markdown: &str) -> String {
         let markdown = &*super::keep_lone_markers(markdown);
         let html = match &self.sanitizer {
             Some(builder) => fast_path(markdown)
@@ -80,7 +88,10 @@ impl HtmlRenderer {
 
     /// Renders inline Markdown (a question): a lone paragraph loses its `<p>` wrapper.
     pub fn inline(&self, markdown: &str) -> String {
-        let rendered = self.block(markdown);
+        if is_plain_line(markdown) {
+            return markdown.to_string();
+        }
+        let rendered = self.parsed(markdown);
         match rendered
             .strip_prefix("<p>")
             .and_then(|rest| rest.strip_suffix("</p>"))
@@ -111,6 +122,19 @@ impl HtmlRenderer {
 }
 
 const LINK_REL: &str = "noopener noreferrer";
+
+/// Whether `markdown` is one line of plain ASCII text that every rendering writes as it is in a
+/// paragraph: a letter first (a digit could start a list), no trailing space, and no character
+/// that Markdown, HTML or Anki reads as markup (`*_[]<>&"$#~|\` and backticks, line breaks).
+/// Most questions are, and need no parse.
+fn is_plain_line(markdown: &str) -> bool {
+    let bytes = markdown.as_bytes();
+    bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && bytes.last().is_some_and(|b| !b.is_ascii_whitespace())
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b" ,.?!;:'()/%+=-@".contains(&b))
+}
 
 /// The event stream every rendering uses: hostile nesting flattened, money kept as text, math
 /// for MathJax with its active commands made inert, and (unless raw HTML is allowed) Anki's
@@ -310,7 +334,7 @@ fn fast_path(markdown: &str) -> Option<String> {
     let mut out = String::with_capacity(markdown.len() + markdown.len() / 4);
     html::push_html(&mut out, events);
     // The sanitiser re-encodes these characters (`&nbsp;`) or normalises them (CR to LF).
-    if refused.get() || out.contains(['\u{a0}', '\r', '\0']) {
+    if refused.get() || needs_reencoding(&out) {
         return None;
     }
     out.truncate(out.trim_end().len());
@@ -320,6 +344,16 @@ fn fast_path(markdown: &str) -> Option<String> {
         out = out.replace("<br />", "<br>").replace("<hr />", "<hr>");
     }
     Some(out)
+}
+
+/// Whether `html` holds a no-break space, carriage return or NUL, which the sanitiser writes
+/// differently. Byte by byte: searching for any of three chars decoded every character.
+fn needs_reencoding(html: &str) -> bool {
+    let bytes = html.as_bytes();
+    bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\r' || b == 0 || (b == 0xc2 && bytes.get(i + 1) == Some(&0xa0)))
 }
 
 /// An event the fast path renders like the sanitiser (`Ok`, links rewritten with their `rel`),
@@ -535,6 +569,62 @@ fn inert_math(math: &str) -> Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn reencoded_characters_are_found_bytewise() {
+        for html in ["a\u{a0}b", "a\rb", "a\0b", "\u{a0}"] {
+            assert!(needs_reencoding(html), "{html:?}");
+        }
+        // à is C3 A0 and Â is C3 82: an A0 or C2 byte alone is no no-break space.
+        for html in ["", "voil\u{e0}", "\u{c2}\u{e0}", "caf\u{e9}\n"] {
+            assert!(!needs_reencoding(html), "{html:?}");
+        }
+    }
+
+    /// A plain line skips the parser and comes out exactly as parsing writes it, sanitised or
+    /// not, as a block and inline; anything Markdown could read differently is parsed.
+    #[test]
+    fn a_plain_line_renders_as_parsing_renders_it() {
+        let plain = [
+            "What is the capital of France?",
+            "Why isn't a well-known (C++) rule: x = 2/3, 50% + @ less!",
+            "a  b",
+        ];
+        for renderer in [HtmlRenderer::new(false), HtmlRenderer::new(true)] {
+            for text in plain {
+                assert!(is_plain_line(text), "{text:?}");
+                assert_eq!(renderer.block(text), renderer.parsed(text), "{text:?}");
+                let parsed_inline = renderer.parsed(text);
+                assert_eq!(
+                    renderer.inline(text),
+                    parsed_inline[3..parsed_inline.len() - 4]
+                );
+            }
+        }
+        for text in [
+            "",
+            "1. x",
+            "x ",
+            " x",
+            "a *b*",
+            "a_b_",
+            "x\ny",
+            "a & b",
+            "a <b>",
+            "say \"hi\"",
+            "a [sound:x]",
+            "$5",
+            "# x",
+            "a `b`",
+            "a ~~b~~",
+            "a | b",
+            "a\\b",
+            "caf\u{e9}",
+            "a\u{a0}b",
+        ] {
+            assert!(!is_plain_line(text), "{text:?}");
+        }
+    }
+
     use super::*;
 
     #[test]
