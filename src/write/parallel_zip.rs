@@ -114,9 +114,11 @@ fn spawn_deflater<'scope>(
 }
 
 /// Writes the deflaters' blocks to `out` in the order they were sent (round robin) until
-/// their channels close; returns the CRC-32, compressed and uncompressed length.
+/// their channels close, after `placeholder` if there is any block; returns the blocks'
+/// CRC-32, compressed and uncompressed length.
 fn write_in_order(
     out: &mut io::BufWriter<File>,
+    placeholder: &[u8],
     receivers: &[Receiver<Deflated>],
 ) -> io::Result<(crc32fast::Hasher, u64, u64)> {
     let (mut crc, mut compressed, mut total) = (crc32fast::Hasher::new(), 0u64, 0u64);
@@ -125,6 +127,9 @@ fn write_in_order(
             break;
         };
         let (data, block_crc, length) = result?;
+        if block == 0 {
+            out.write_all(placeholder)?;
+        }
         out.write_all(&data)?;
         compressed += data.len() as u64;
         total += length;
@@ -158,10 +163,13 @@ impl BlockSender {
     }
 
     /// Sends what is left as the last block (an empty one still ends the stream), and lets
-    /// the deflaters stop.
-    fn finish(mut self) -> io::Result<()> {
+    /// the deflaters stop; when no block was sent, returns the bytes instead, unsent.
+    fn finish(mut self) -> io::Result<Option<Vec<u8>>> {
         let last = std::mem::take(&mut self.buffer);
-        self.send(last, true)
+        if self.sent == 0 {
+            return Ok(Some(last));
+        }
+        self.send(last, true).map(|()| None)
     }
 }
 
@@ -265,8 +273,9 @@ impl ZipOut {
 
     /// Adds an entry whose bytes `fill` produces: it pushes them in order through its argument
     /// and returns the entry's first `prefix` bytes, which it learns only at the end. Blocks
-    /// are deflated on `threads` threads while `fill` runs; the prefix is stored (deflate's
-    /// uncompressed blocks have a known size, so its place is kept for it).
+    /// are deflated on `threads` threads while `fill` runs, and the prefix is stored (deflate's
+    /// uncompressed blocks have a known size, so its place is kept for it); an entry that
+    /// fits in one block is deflated whole at the end instead, prefix included.
     pub(crate) fn add_streamed(
         &mut self,
         name: &str,
@@ -275,43 +284,55 @@ impl ZipOut {
         fill: &mut dyn FnMut(&mut Push) -> io::Result<Vec<u8>>,
     ) -> io::Result<()> {
         let header_at = self.begin_entry(name, DEFLATED)?;
-        self.out.write_all(&stored_blocks(&vec![0; prefix]))?;
         let threads = threads.max(1);
         let out = &mut self.out;
-        let (rest, first) = std::thread::scope(|scope| -> io::Result<_> {
+        let placeholder = stored_blocks(&vec![0; prefix]);
+        let (rest, first, whole) = std::thread::scope(|scope| -> io::Result<_> {
             let (senders, receivers): (Vec<_>, Vec<_>) =
                 (0..threads).map(|_| spawn_deflater(scope, level)).unzip();
-            // The compressed blocks are written in order as they come, beside the producer.
-            let writer = scope.spawn(move || write_in_order(out, &receivers));
+            // The compressed blocks are written in order as they come, beside the producer,
+            // after the prefix's place.
+            let writer = scope.spawn(move || write_in_order(out, &placeholder, &receivers));
             let mut blocks = BlockSender {
                 senders,
                 buffer: Vec::with_capacity(BLOCK_BYTES),
                 sent: 0,
             };
             let first = fill(&mut |bytes| blocks.push(bytes));
-            let sent_last = blocks.finish();
+            let whole = blocks.finish();
             // The writer's own error first: a producer stopped by it only sees closed channels.
             let written = writer.join().expect("the zip writer does not panic")?;
-            let first = first?;
-            sent_last?;
-            Ok((written, first))
+            Ok((written, first?, whole?))
         })?;
-        let (crc_rest, compressed_rest, total_rest) = rest;
         if first.len() != prefix {
             return Err(io::Error::other("the entry's prefix changed size"));
         }
-        let stored = stored_blocks(&first);
-        let compressed = stored.len() as u64 + compressed_rest;
-        let total = prefix as u64 + total_rest;
+        let (crc, compressed, total) = match whole {
+            Some(body) => {
+                let data = [first, body].concat();
+                let deflated = deflate(&data, level, FlushCompress::Finish)?;
+                self.out.write_all(&deflated)?;
+                let mut crc = crc32fast::Hasher::new();
+                crc.update(&data);
+                (crc, deflated.len() as u64, data.len() as u64)
+            }
+            None => {
+                let (crc_rest, compressed_rest, total_rest) = rest;
+                let stored = stored_blocks(&first);
+                let data_at =
+                    u64::from(header_at) + local_header(name, DEFLATED, 0, 0, 0).len() as u64;
+                self.write_at(&stored, data_at)?;
+                let mut crc = crc32fast::Hasher::new();
+                crc.update(&first);
+                crc.combine(&crc_rest);
+                let compressed = stored.len() as u64 + compressed_rest;
+                (crc, compressed, prefix as u64 + total_rest)
+            }
+        };
         if compressed > MAX_ENTRY_BYTES || total > MAX_ENTRY_BYTES {
             return Err(too_large());
         }
         self.written += compressed;
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(&first);
-        crc.combine(&crc_rest);
-        let data_at = u64::from(header_at) + local_header(name, DEFLATED, 0, 0, 0).len() as u64;
-        self.write_at(&stored, data_at)?;
         self.finish_entry(header_at, crc.finalize(), compressed as u32, total as u32)
     }
 
@@ -662,7 +683,8 @@ mod tests {
             .map(|i| b"streamed pages "[i % 15] ^ (i / 3001) as u8)
             .collect();
         let prefix: Vec<u8> = (0..70_000u32).map(|i| (i % 241) as u8).collect();
-        for (body, threads) in [(&data[..], 2), (&data[..], 1), (&[][..], 2)] {
+        let small = &data[..5000];
+        for (body, threads) in [(&data[..], 2), (&data[..], 1), (small, 2), (&[][..], 2)] {
             let path = dir.join("out.zip");
             let mut zip = ZipOut::new(tempfile_in(&path));
             zip.add_streamed("c", prefix.len(), (1, threads), &mut |push| {
@@ -683,6 +705,9 @@ mod tests {
                 .unwrap();
             assert_eq!(read.len(), prefix.len() + body.len());
             assert!(read[..prefix.len()] == prefix[..] && read[prefix.len()..] == *body);
+            // An entry of one block is deflated whole: its prefix is not stored.
+            let compressed = archive.by_name("c").unwrap().compressed_size();
+            assert_eq!(compressed < 20_000, body.len() < BLOCK_BYTES, "{compressed}");
             let mut media = String::new();
             archive
                 .by_name("media")
