@@ -707,7 +707,11 @@ mod tests {
             assert!(read[..prefix.len()] == prefix[..] && read[prefix.len()..] == *body);
             // An entry of one block is deflated whole: its prefix is not stored.
             let compressed = archive.by_name("c").unwrap().compressed_size();
-            assert_eq!(compressed < 20_000, body.len() < BLOCK_BYTES, "{compressed}");
+            assert_eq!(
+                compressed < 20_000,
+                body.len() < BLOCK_BYTES,
+                "{compressed}"
+            );
             let mut media = String::new();
             archive
                 .by_name("media")
