@@ -6,28 +6,26 @@
 use super::question::{ends_with_question_mark, is_ideograph};
 use super::{RawCard, clean_question, question_like};
 
-/// Splits every card whose answer holds a paragraph numbered as its successor (`N+1.`) that
-/// reads as a question; the split-off card keeps the section and takes the rest of the answer.
-pub(crate) fn split(src: &str, cards: Vec<RawCard>) -> Vec<RawCard> {
-    let mut out = Vec::with_capacity(cards.len());
-    for card in cards {
-        let mut card = card;
-        while let Some(next) = successor(src, &card) {
+/// Splits a card whose answer holds a paragraph numbered as its successor (`N+1.`) that reads
+/// as a question; the split-off card keeps the section and takes the rest of the answer. The
+/// cards come one at a time, so a layout's cards are never held twice.
+pub(crate) fn split(src: &str, card: RawCard) -> impl Iterator<Item = RawCard> + '_ {
+    let mut pending = Some(card);
+    std::iter::from_fn(move || {
+        let mut card = pending.take()?;
+        if let Some(next) = successor(src, &card) {
             let end = src[next..].find('\n').map_or(src.len(), |i| next + i);
-            let rest = RawCard {
+            pending = Some(RawCard {
                 question: clean_question(src[next..end].trim(), None),
                 at: next,
                 section: card.section.clone(),
                 answer: end..card.answer.end.max(end),
                 dedent: card.dedent,
-            };
+            });
             card.answer.end = next;
-            out.push(card);
-            card = rest;
         }
-        out.push(card);
-    }
-    out
+        Some(card)
+    })
 }
 
 /// Where, in `card`'s answer, a lone top-level line numbered `N+1` asks a question.
@@ -83,7 +81,7 @@ mod tests {
     #[test]
     fn a_question_numbered_as_the_next_one_is_split_off() {
         let src = "##### 26.抽象类与接口？\n\n接口没有实现。\n\n27.string与stringbuffer的区别？\n\nstring不可变。\n";
-        let cards = split(src, vec![card(src, "26.抽象类与接口？", 26)]);
+        let cards: Vec<RawCard> = split(src, card(src, "26.抽象类与接口？", 26)).collect();
         assert_eq!(cards.len(), 2);
         assert_eq!(cards[1].question.text, "string与stringbuffer的区别？");
         assert_eq!(cards[1].question.number, Some(27));
@@ -102,7 +100,8 @@ mod tests {
             "2.什么是饥饿？\n还有一行。",
         ] {
             let src = format!("### 1. What is a deadlock?\n\nIt is a wait.\n\n{inner}\n\nMore.\n");
-            let cards = split(&src, vec![card(&src, "1. What is a deadlock?", 1)]);
+            let cards: Vec<RawCard> =
+                split(&src, card(&src, "1. What is a deadlock?", 1)).collect();
             assert_eq!(cards.len(), 1, "{inner}");
         }
     }

@@ -408,7 +408,7 @@ fn read_layouts(
     let mut explicit = founds.pop().map(|(_, found)| found).unwrap_or_default();
     let loose = std::mem::take(&mut explicit.loose);
     if founds.is_empty() {
-        let mut extracted = materialise(src, Layout::Explicit, explicit, clutter, reveals);
+        let mut extracted = materialise(src, Layout::Explicit, &explicit, clutter, reveals);
         loose::place(src, loose, &[], &mut extracted);
         if extracted.cards.is_empty() && extracted.unanswered.is_empty() {
             extracted.layout = None;
@@ -435,7 +435,7 @@ fn read_layouts(
         {
             continue;
         }
-        let extracted = materialise(src, *layout, found.clone(), &layout_clutter, reveals);
+        let extracted = materialise(src, *layout, found, &layout_clutter, reveals);
         let answered = extracted.cards.len();
         let plausible = plausible(*layout, &extracted);
         // Strictly greater: on ties the earlier, more specific layout stays.
@@ -449,10 +449,12 @@ fn read_layouts(
     if let Some((_, _, extracted, index)) = &mut best {
         second_styles(src, &founds, *index, extracted, &layout_clutter, reveals);
     }
+    // What every layout found is cut out by now; freed before the explicit cards are.
+    drop(founds);
     let mut extracted = best.map(|(_, _, e, _)| e).unwrap_or_default();
     let layout_spans = extracted.spans.clone();
     if !explicit.cards.is_empty() {
-        let marked = materialise(src, Layout::Explicit, explicit, clutter, reveals);
+        let marked = materialise(src, Layout::Explicit, &explicit, clutter, reveals);
         if extracted.cards.is_empty() && extracted.unanswered.is_empty() {
             extracted.layout = marked.layout;
             extracted.title_heading = extracted
@@ -535,7 +537,7 @@ fn second_styles(
         let more = materialise(
             src,
             *layout,
-            Found {
+            &Found {
                 cards: outside,
                 title: None,
                 cuts: found.cuts.clone(),
@@ -916,31 +918,32 @@ pub fn placeholder(answer: &str) -> Option<&'static str> {
 }
 
 /// Cuts every card's answer out of the source and sorts cards into answered, unanswered and
-/// placeholder ones.
+/// placeholder ones. The found cards are only borrowed: each is copied as it is cut, so the
+/// winner's cards are never held twice (on a large document, a fifth of reading's memory).
 fn materialise(
     src: &str,
     layout: Layout,
-    found: Found,
+    found: &Found,
     clutter: &[Range<usize>],
     reveals: &[Reveal],
 ) -> Extracted {
     let clutter = with_cuts(clutter, &found.cuts);
     let clutter = clutter.as_ref();
-    let found = Found {
-        cards: continued::split(src, found.cards),
-        ..found
-    };
     let mut lines = LineIndex::new(src);
     let mut out = Extracted {
         layout: Some(layout),
-        title_heading: found.title,
+        title_heading: found.title.clone(),
         cards: Vec::with_capacity(found.cards.len()),
         ..Extracted::default()
     };
-    let mut dropped = found.dropped;
+    let mut dropped = found.dropped.clone();
     dropped.sort_by_key(|d| d.0);
     let mut dropped = dropped.into_iter().peekable();
-    for card in found.cards {
+    let cards = found
+        .cards
+        .iter()
+        .flat_map(|card| continued::split(src, card.clone()));
+    for card in cards {
         out.spans.push(card.at..card.answer.end.max(card.at + 1));
         while let Some((at, question, why)) = dropped.next_if(|d| d.0 < card.at) {
             let (line, column) = lines.line_col(at);
@@ -954,45 +957,57 @@ fn materialise(
             Some(unwrapped) => answer_text(src, &card.answer, card.dedent, &unwrapped),
             None => answer_text(src, &card.answer, card.dedent, clutter),
         };
-        let QuestionParts {
-            text: question,
-            number,
-            source_link,
-            tags,
-            reversed,
-        } = card.question;
-        let (question, answer) = without_answer_label(layout, question, answer);
-        match left_out(&question, number.is_some(), &answer) {
-            Some(LeftOut::Unanswered) => out.unanswered.push((line, column, question)),
-            Some(LeftOut::LinksOnly) => out.dropped.push((
-                line,
-                column,
-                question,
-                "left out, its answer being only a list of links",
-            )),
-            Some(LeftOut::Placeholder(text)) => {
-                out.placeholders
-                    .push((line, column, question, text.to_string()))
-            }
-            None => out.cards.push(CardDraft {
-                question,
-                answer,
-                section: card.section,
-                number,
-                line,
-                column,
-                explicit_id: None,
-                source_link,
-                tags,
-                kind: kind_of(reversed),
-            }),
-        }
+        sort_card(&mut out, layout, card, (line, column), answer);
     }
     for (at, question, why) in dropped {
         let (line, column) = lines.line_col(at);
         out.dropped.push((line, column, question, why));
     }
     out
+}
+
+/// Files one card, its answer cut out, as a card, an unanswered question, a placeholder or a
+/// question left out.
+fn sort_card(
+    out: &mut Extracted,
+    layout: Layout,
+    card: RawCard,
+    (line, column): (usize, usize),
+    answer: String,
+) {
+    let QuestionParts {
+        text: question,
+        number,
+        source_link,
+        tags,
+        reversed,
+    } = card.question;
+    let (question, answer) = without_answer_label(layout, question, answer);
+    match left_out(&question, number.is_some(), &answer) {
+        Some(LeftOut::Unanswered) => out.unanswered.push((line, column, question)),
+        Some(LeftOut::LinksOnly) => out.dropped.push((
+            line,
+            column,
+            question,
+            "left out, its answer being only a list of links",
+        )),
+        Some(LeftOut::Placeholder(text)) => {
+            out.placeholders
+                .push((line, column, question, text.to_string()))
+        }
+        None => out.cards.push(CardDraft {
+            question,
+            answer,
+            section: card.section,
+            number,
+            line,
+            column,
+            explicit_id: None,
+            source_link,
+            tags,
+            kind: kind_of(reversed),
+        }),
+    }
 }
 
 /// Why a question the layout found makes no card.
