@@ -1424,6 +1424,11 @@ fn assign_identities(
     if let Some(memory) = &memory {
         notices.extend(memory.deck_notices(deck_name, &lock, &assignments));
     }
+    if !keep_lock && removed.is_empty() {
+        // Nothing reads the records of a lock that is not written once identities are
+        // decided: a million of them are a quarter of planning's memory.
+        lock.notes = Vec::new();
+    }
     lock.note_type_id = Some(identity.note_type_id);
     lock.tag_root = Some(identity.tag_root.clone());
     lock.deck = Some(deck_name.to_string());
@@ -1737,10 +1742,14 @@ impl<'a> Planned<'a> {
         self.kind_index = kind_index;
         self.design_changed = design_changed;
         self.stubs = self.place_cards(assignments, &ids, &mut more_card_ids.into_iter(), &ords);
-        let now_kinds: HashMap<&str, NoteKind> = lock.notes[..self.stubs.len()]
-            .iter()
-            .map(|record| (record.question.as_str(), record.kind))
-            .collect();
+        // Only a deck with notes gone from it asks (a million questions' map is 50 MB).
+        let now_kinds: HashMap<&str, NoteKind> = match removed.is_empty() {
+            true => HashMap::new(),
+            false => lock.notes[..self.stubs.len()]
+                .iter()
+                .map(|record| (record.question.as_str(), record.kind))
+                .collect(),
+        };
         let retired = Retired {
             renderer: &self.maker.renderer,
             tag_root: &identity.tag_root,
@@ -1998,9 +2007,12 @@ fn card_keys(
     let scratch: Option<Mutex<MediaCollector>> = maker.media.is_none().then(Mutex::default);
     let media = maker.media.as_ref().or(scratch.as_ref());
     let total = maker.cards.len() as u64;
-    // Images that cannot be packed are rare: they are collected aside.
+    // Images that cannot be packed are rare: they are collected aside, and so are the
+    // migrations and the fields rendered to plan, so that the map's results are the keys alone
+    // (a million cards' keys with room for those were 200 MB; the keys alone are half).
     let media_problems = Mutex::new(Vec::new());
-    let keyed = parallel_map(
+    let aside = Mutex::new(Aside::default());
+    let keys = parallel_map(
         maker.cards.len(),
         |index| {
             card_key(
@@ -2009,7 +2021,7 @@ fn card_keys(
                 media,
                 legacy,
                 options.allow_html,
-                &media_problems,
+                (&media_problems, &aside),
             )
         },
         |done| {
@@ -2030,32 +2042,43 @@ fn card_keys(
             media.files().map(Path::to_path_buf).collect()
         })
         .unwrap_or_default();
-    let mut keys = Vec::with_capacity(keyed.len());
-    let mut migrations = Vec::new();
-    let mut rendered = Vec::with_capacity(keyed.len());
-    for (key, migration, kept) in keyed {
-        keys.push(key);
-        migrations.extend(migration);
-        rendered.push(kept);
+    let Aside {
+        mut migrations,
+        kept,
+    } = aside.into_inner().unwrap_or_else(PoisonError::into_inner);
+    // In card order, as the cards were keyed.
+    migrations.sort_unstable_by_key(|(index, _)| *index);
+    let mut rendered: Vec<Option<Box<[String]>>> = Vec::new();
+    rendered.resize_with(keys.len(), || None);
+    for (index, fields) in kept {
+        rendered[index] = Some(fields);
     }
     Keyed {
         keys,
-        migrations,
+        migrations: migrations.into_iter().map(|(_, m)| m).collect(),
         files,
         rendered,
     }
 }
 
-/// One card's key, its migration for a legacy lock, and its fields if rendered for an .apkg.
-/// Problems packing its images go to `problems` (only for an .apkg, which packs them).
+/// What keying finds for a few cards only, by card index: the migrations of a lock that
+/// hashed rendered notes (or decomposed text), and the fields rendered to plan.
+#[derive(Default)]
+struct Aside {
+    migrations: Vec<(usize, Migration)>,
+    kept: Vec<(usize, Box<[String]>)>,
+}
+
+/// One card's key; its migration for a legacy lock and its fields if rendered for an .apkg go
+/// to `aside`, problems packing its images to `problems` (only for an .apkg, which packs them).
 fn card_key(
     maker: &NoteMaker,
     index: usize,
     media: Option<&Mutex<MediaCollector>>,
     legacy: bool,
     allow_html: bool,
-    problems: &Mutex<Vec<(usize, Vec<String>)>>,
-) -> (CardKey, Option<Migration>, Option<Box<[String]>>) {
+    (problems, aside): (&Mutex<Vec<(usize, Vec<String>)>>, &Mutex<Aside>),
+) -> CardKey {
     let card = maker.cards[index].draft;
     let images = may_show_image(card);
     let highlighted =
@@ -2106,7 +2129,12 @@ fn card_key(
         content_hash: hashes.0,
         answer_hash: hashes.1,
     };
-    (key, migration, kept)
+    if migration.is_some() || kept.is_some() {
+        let mut aside = aside.lock().unwrap_or_else(PoisonError::into_inner);
+        aside.migrations.extend(migration.map(|m| (index, m)));
+        aside.kept.extend(kept.map(|fields| (index, fields)));
+    }
+    key
 }
 
 /// Warnings for the images that could not be packed, in card order.
