@@ -1,7 +1,7 @@
 //! Deciding every card's GUID and modification time from the previous build's records: the
 //! one place where an identity is kept, inherited or made.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::hash::BuildHasherDefault;
 
 use serde::Serialize;
@@ -204,17 +204,12 @@ fn decide(
     for record in records {
         taken.insert(&record.guid);
     }
-    let mut fresh = FreshGuids::default();
-    let mut first_by_question: HashMap<&str, usize> = HashMap::with_capacity(cards.len());
+    let mut fresh = FreshGuids::new(cards);
+    let first_by_question = first_of_each(cards.len(), |index| cards[index].question.as_str());
     let mut assignments = Vec::with_capacity(cards.len());
     for (card_index, card) in cards.iter().enumerate() {
-        let duplicate_of = match first_by_question.get(card.question.as_str()) {
-            Some(&first) => Some(first),
-            None => {
-                first_by_question.insert(&card.question, card_index);
-                None
-            }
-        };
+        let first = first_by_question[card_index] as usize;
+        let duplicate_of = (first != card_index).then_some(first);
         let assignment = match m.matched[card_index] {
             Some(record_index) => {
                 let record = records[record_index];
@@ -237,7 +232,7 @@ fn decide(
                 }
             }
             None => Assignment {
-                guid: fresh.guid(namespace, card, &mut taken),
+                guid: fresh.guid(namespace, card_index, card, &mut taken),
                 modified: now,
                 change: Change::Added,
                 previous_text: None,
@@ -249,27 +244,71 @@ fn decide(
     assignments
 }
 
-/// Fresh GUIDs: the hash of the question (or explicit id) and an occurrence number, the first
-/// one free. Each key remembers the occurrence it reached: 40,000 copies of one question were
-/// 800 million hashes.
-#[derive(Default)]
-struct FreshGuids<'a> {
-    next_occurrence: HashMap<(NoteKind, bool, &'a str), usize>,
+/// For each of `count` items, the index of the first item with the same key: a card's first
+/// copy. Found by sorting the keys' hashes rather than in a map keyed by them: a million
+/// questions' map took 50 MB (and as much again while it grew), the hashes take 16 MB.
+fn first_of_each<K: std::hash::Hash + Eq>(count: usize, key: impl Fn(usize) -> K) -> Vec<u32> {
+    use std::hash::BuildHasher;
+    // Fixed keys: only the grouping matters, and it is exact whatever the hash.
+    let hasher = BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default();
+    let mut hashed: Vec<(u64, u32)> = (0..count)
+        .map(|index| (hasher.hash_one(key(index)), index as u32))
+        .collect();
+    hashed.sort_unstable();
+    let mut first: Vec<u32> = (0..count as u32).collect();
+    // Within a run of equal hashes (in index order), the distinct keys' first indexes: nearly
+    // always one.
+    let mut distinct: Vec<u32> = Vec::new();
+    for (at, &(hash, index)) in hashed.iter().enumerate() {
+        if at == 0 || hashed[at - 1].0 != hash {
+            distinct.clear();
+        }
+        let item = key(index as usize);
+        match distinct.iter().find(|&&d| key(d as usize) == item) {
+            Some(&d) => first[index as usize] = d,
+            None => distinct.push(index),
+        }
+    }
+    first
 }
 
-impl<'a> FreshGuids<'a> {
-    fn guid(&mut self, namespace: &str, card: &'a LockedNote, taken: &mut GuidSet) -> String {
-        let key = match &card.id {
-            Some(id) => (card.kind, true, id.as_str()),
-            None => (card.kind, false, card.question.as_str()),
-        };
+/// Fresh GUIDs: the hash of the question (or explicit id) and an occurrence number, the first
+/// one free. Each key remembers the occurrence it reached: 40,000 copies of one question were
+/// 800 million hashes. Keys are told apart by their first card, which holds the count.
+struct FreshGuids {
+    first_with_key: Vec<u32>,
+    next_occurrence: Vec<u32>,
+}
+
+impl FreshGuids {
+    fn new(cards: &[LockedNote]) -> Self {
+        let first_with_key = first_of_each(cards.len(), |index| {
+            let card = &cards[index];
+            match &card.id {
+                Some(id) => (card.kind, true, id.as_str()),
+                None => (card.kind, false, card.question.as_str()),
+            }
+        });
+        FreshGuids {
+            next_occurrence: vec![0; cards.len()],
+            first_with_key,
+        }
+    }
+
+    fn guid(
+        &mut self,
+        namespace: &str,
+        index: usize,
+        card: &LockedNote,
+        taken: &mut GuidSet,
+    ) -> String {
         // Occurrences below the remembered one were all taken, and stay taken.
-        let occurrence = self.next_occurrence.entry(key).or_insert(0);
+        let occurrence = &mut self.next_occurrence[self.first_with_key[index] as usize];
         loop {
             let guid = match &card.id {
                 Some(id) if *occurrence == 0 => kind_explicit_guid(card.kind, namespace, id),
                 Some(id) => kind_explicit_guid(card.kind, namespace, &format!("{id}#{occurrence}")),
-                None => kind_note_guid(card.kind, namespace, &card.question, *occurrence),
+                None => kind_note_guid(card.kind, namespace, &card.question, *occurrence as usize),
             };
             *occurrence += 1;
             if taken.insert(&guid) {
@@ -520,6 +559,22 @@ mod tests {
             rebuild(&plain, &[with_id], 2).cards[0].guid,
             plain.cards[0].guid
         );
+    }
+
+    #[test]
+    fn first_copies_are_found_exactly_even_when_hashes_collide() {
+        // A key hashed by its length alone: every key of one length collides.
+        #[derive(PartialEq, Eq)]
+        struct ByLength<'a>(&'a str);
+        impl std::hash::Hash for ByLength<'_> {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.0.len().hash(state);
+            }
+        }
+        let keys = ["ab", "cd", "ab", "x", "cd", "cd", "y", "x", "abc"];
+        let first = first_of_each(keys.len(), |index| ByLength(keys[index]));
+        assert_eq!(first, [0, 1, 0, 3, 1, 1, 6, 3, 8]);
+        assert!(first_of_each(0, |index| keys[index]).is_empty());
     }
 
     #[test]
