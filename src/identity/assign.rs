@@ -6,6 +6,7 @@ use std::hash::BuildHasherDefault;
 
 use serde::Serialize;
 
+use super::group::first_of_each;
 use super::hash::{ContentHash, IdHasher, kind_explicit_guid, kind_note_guid};
 use super::matching::{Matching, match_explicit_ids, match_same_question};
 use super::record::{LATEST_TIME, LockedNote};
@@ -111,9 +112,9 @@ pub fn assign_owned(
     // A hand-edited or merged lock may list a GUID twice; the first record wins, so a package
     // never holds two notes with one GUID. `positions` are the records' places in `previous`.
     let positions: Vec<usize> = {
-        let mut seen_guids = HashSet::with_capacity(previous.len());
+        let first = first_of_each(previous.len(), |p| previous[p].guid.as_str());
         (0..previous.len())
-            .filter(|&position| seen_guids.insert(previous[position].guid.as_str()))
+            .filter(|&position| first[position] as usize == position)
             .collect()
     };
     let matching = {
@@ -242,34 +243,6 @@ fn decide(
         assignments.push(assignment);
     }
     assignments
-}
-
-/// For each of `count` items, the index of the first item with the same key: a card's first
-/// copy. Found by sorting the keys' hashes rather than in a map keyed by them: a million
-/// questions' map took 50 MB (and as much again while it grew), the hashes take 16 MB.
-fn first_of_each<K: std::hash::Hash + Eq>(count: usize, key: impl Fn(usize) -> K) -> Vec<u32> {
-    use std::hash::BuildHasher;
-    // Fixed keys: only the grouping matters, and it is exact whatever the hash.
-    let hasher = BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default();
-    let mut hashed: Vec<(u64, u32)> = (0..count)
-        .map(|index| (hasher.hash_one(key(index)), index as u32))
-        .collect();
-    hashed.sort_unstable();
-    let mut first: Vec<u32> = (0..count as u32).collect();
-    // Within a run of equal hashes (in index order), the distinct keys' first indexes: nearly
-    // always one.
-    let mut distinct: Vec<u32> = Vec::new();
-    for (at, &(hash, index)) in hashed.iter().enumerate() {
-        if at == 0 || hashed[at - 1].0 != hash {
-            distinct.clear();
-        }
-        let item = key(index as usize);
-        match distinct.iter().find(|&&d| key(d as usize) == item) {
-            Some(&d) => first[index as usize] = d,
-            None => distinct.push(index),
-        }
-    }
-    first
 }
 
 /// Fresh GUIDs: the hash of the question (or explicit id) and an occurrence number, the first
@@ -559,22 +532,6 @@ mod tests {
             rebuild(&plain, &[with_id], 2).cards[0].guid,
             plain.cards[0].guid
         );
-    }
-
-    #[test]
-    fn first_copies_are_found_exactly_even_when_hashes_collide() {
-        // A key hashed by its length alone: every key of one length collides.
-        #[derive(PartialEq, Eq)]
-        struct ByLength<'a>(&'a str);
-        impl std::hash::Hash for ByLength<'_> {
-            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-                self.0.len().hash(state);
-            }
-        }
-        let keys = ["ab", "cd", "ab", "x", "cd", "cd", "y", "x", "abc"];
-        let first = first_of_each(keys.len(), |index| ByLength(keys[index]));
-        assert_eq!(first, [0, 1, 0, 3, 1, 1, 6, 3, 8]);
-        assert!(first_of_each(0, |index| keys[index]).is_empty());
     }
 
     #[test]

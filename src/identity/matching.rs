@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use super::group::Groups;
 use super::hash::ContentHash;
 use super::record::LockedNote;
 use crate::model::NoteKind;
@@ -138,29 +139,19 @@ impl LargeGroup {
 /// Step 2, the same normalised question. Repeated questions share a normalised text: a card
 /// prefers the record with its content, then its answer, so duplicates never swap GUIDs.
 pub(super) fn match_same_question(records: &[&LockedNote], cards: &[LockedNote], m: &mut Matching) {
-    // Records by question: the first one and a count, then a chain through the rest in order
-    // (a list per question would be an allocation per record).
-    let mut by_question: HashMap<&str, (usize, usize)> = HashMap::with_capacity(records.len());
-    let mut next_same_question: Vec<Option<usize>> = vec![None; records.len()];
-    for (index, record) in records.iter().enumerate().rev() {
-        let entry = by_question
-            .entry(record.question.as_str())
-            .or_insert((index, 0));
-        if entry.0 != index {
-            next_same_question[index] = Some(entry.0);
-            entry.0 = index;
-        }
-        entry.1 += 1;
-    }
+    // Records by question, without a map keyed by the questions (a million were 85 MB).
+    let by_question = Groups::new(records.len(), |r| records[r].question.as_str());
     let mut large: HashMap<usize, LargeGroup> = HashMap::new();
     for (card_index, card) in cards.iter().enumerate() {
         if m.matched[card_index].is_some() {
             continue;
         }
-        let Some(&(first, count)) = by_question.get(card.question.as_str()) else {
+        let same = by_question.of(card.question.as_str(), |r| records[r].question.as_str());
+        let (Some(&first), count) = (same.first(), same.len()) else {
             continue;
         };
-        let chain = std::iter::successors(Some(first), |&r| next_same_question[r]);
+        let first = first as usize;
+        let chain = same.iter().map(|&r| r as usize);
         let best = if count > LARGE_GROUP && card.id.is_none() {
             large
                 .entry(first)
