@@ -1152,9 +1152,11 @@ fn ids_of(
 ) -> (Vec<(i64, i64)>, Vec<i64>) {
     // Read where they are: a million notes' list of GUIDs and ordinals was 32 MB.
     let cards = assignments.len();
-    note_and_card_ids(cards + removed.len(), |index| match index.checked_sub(cards) {
-        None => (assignments[index].guid.as_str(), &ords[index][..]),
-        Some(gone) => (removed[gone].0.guid.as_str(), [0].as_slice()),
+    note_and_card_ids(cards + removed.len(), |index| {
+        match index.checked_sub(cards) {
+            None => (assignments[index].guid.as_str(), &ords[index][..]),
+            Some(gone) => (removed[gone].0.guid.as_str(), [0].as_slice()),
+        }
     })
 }
 
@@ -1414,7 +1416,9 @@ fn assign_identities(
         ..Lock::new(&identity.namespace)
     };
     for (record, card) in lock.notes.iter_mut().zip(&maker.cards) {
-        if keep_lock {
+        // A matched record arrives with its text: only a changed question is copied (a
+        // million copies were 50 MB beside both locks).
+        if keep_lock && record.text != card.draft.question {
             record.text = card.draft.question.clone();
         }
         record.subdeck = subdeck_of(decks, card.deck).to_string();
@@ -2126,7 +2130,8 @@ fn card_key(
     let key = CardKey {
         normalised: question_key(card, kind),
         kind,
-        // Copied into the lock after matching, once the previous lock is freed.
+        // Left empty: the next record keeps its matched record's text, and a changed
+        // question is copied in after matching.
         text: String::new(),
         explicit_id: card.explicit_id.clone(),
         content_hash: hashes.0,
@@ -2321,22 +2326,65 @@ fn migrate_hashes(lock: &mut Lock, migrations: &[Migration]) {
 /// What the previous lock remembered about the deck's structure and the notices given.
 struct DeckMemory {
     deck: Option<String>,
-    /// GUID → subdeck; `None` for a lock from before version 2, which did not record them.
-    subdecks: Option<HashMap<String, String>>,
+    /// Each GUID's subdeck; `None` for a lock from before version 2, which did not record them.
+    subdecks: Option<OldSubdecks>,
     notices: Vec<String>,
+}
+
+/// The subdeck of every note a lock holds (not removed), by GUID: sorted by the GUID's hash,
+/// with the few subdeck names held once. A map of a million GUIDs to their subdecks' names
+/// took about 115 MB, beside both locks.
+struct OldSubdecks {
+    /// (hash of the GUID, the GUID, index into `names`), by hash, then in lock order.
+    entries: Vec<(u64, Box<str>, u32)>,
+    names: Vec<String>,
+}
+
+impl OldSubdecks {
+    fn of(notes: &[crate::lock::LockedNote]) -> Self {
+        let mut index: HashMap<&str, u32> = HashMap::new();
+        let mut names = Vec::new();
+        let mut entries: Vec<(u64, Box<str>, u32)> = notes
+            .iter()
+            .filter(|note| !note.removed)
+            .map(|note| {
+                let name = *index.entry(note.subdeck.as_str()).or_insert_with(|| {
+                    names.push(note.subdeck.clone());
+                    (names.len() - 1) as u32
+                });
+                (guid_hash(&note.guid), Box::from(note.guid.as_str()), name)
+            })
+            .collect();
+        // Stable: a GUID listed twice keeps its records in lock order, and the last one
+        // counts, as it did in a map.
+        entries.sort_by_key(|entry| entry.0);
+        OldSubdecks { entries, names }
+    }
+
+    fn get(&self, guid: &str) -> Option<&str> {
+        let hash = guid_hash(guid);
+        let from = self.entries.partition_point(|entry| entry.0 < hash);
+        self.entries[from..]
+            .iter()
+            .take_while(|entry| entry.0 == hash)
+            .filter(|entry| &*entry.1 == guid)
+            .last()
+            .map(|entry| self.names[entry.2 as usize].as_str())
+    }
+}
+
+/// FNV-1a of a GUID: fixed, and only a shortcut (GUIDs are compared after it).
+fn guid_hash(guid: &str) -> u64 {
+    guid.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 impl DeckMemory {
     fn of(lock: &Lock) -> DeckMemory {
         DeckMemory {
             deck: lock.deck.clone(),
-            subdecks: (!lock.has_rendered_hashes()).then(|| {
-                lock.notes
-                    .iter()
-                    .filter(|note| !note.removed)
-                    .map(|note| (note.guid.clone(), note.subdeck.clone()))
-                    .collect()
-            }),
+            subdecks: (!lock.has_rendered_hashes()).then(|| OldSubdecks::of(&lock.notes)),
             notices: lock.notices.clone(),
         }
     }
@@ -2371,7 +2419,7 @@ impl DeckMemory {
                 assignment.change != Change::Added
                     && subdecks
                         .get(&record.guid)
-                        .is_some_and(|old| *old != record.subdeck)
+                        .is_some_and(|old| old != record.subdeck)
             })
             .map(|(record, _)| record)
             .collect();
@@ -2574,6 +2622,33 @@ mod tests {
             stable_id("card", "guid10"),
             "a note's first card keeps the id it had with one card"
         );
+    }
+
+    #[test]
+    fn a_lock_remembers_each_guid_s_subdeck_the_last_record_winning() {
+        let note = |guid: &str, subdeck: &str, removed: bool| crate::lock::LockedNote {
+            guid: guid.to_string(),
+            question: String::new(),
+            text: String::new(),
+            id: None,
+            content_hash: content_hash(["c"]),
+            answer_hash: content_hash(["a"]),
+            modified: 1,
+            removed,
+            subdeck: subdeck.to_string(),
+            kind: NoteKind::Basic,
+        };
+        let subdecks = OldSubdecks::of(&[
+            note("a", "One", false),
+            note("b", "", false),
+            note("a", "Two", false),
+            note("c", "One", true),
+        ]);
+        assert_eq!(subdecks.get("a"), Some("Two"));
+        assert_eq!(subdecks.get("b"), Some(""));
+        assert_eq!(subdecks.get("c"), None, "a removed note has no place");
+        assert_eq!(subdecks.get("d"), None);
+        assert_eq!(subdecks.names.len(), 3);
     }
 
     #[test]

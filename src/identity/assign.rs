@@ -17,7 +17,8 @@ use crate::model::NoteKind;
 #[derive(Debug, Clone)]
 pub struct CardKey {
     pub normalised: String,
-    /// The question as written, remembered in the lock to label removed notes.
+    /// The question as written, remembered in the lock to label removed notes; when empty,
+    /// the next record keeps the text of the record the card matched (not reworded).
     pub text: String,
     pub explicit_id: Option<String>,
     pub content_hash: ContentHash,
@@ -144,13 +145,17 @@ pub fn assign_owned(
     };
     // A matched record's questions are no longer needed (unless it was reworded, for the
     // report): freeing them before the next records are finished saves a large rebuild a
-    // tenth of its memory.
+    // tenth of its memory. Its written question moves to a next record whose key came without
+    // one, so a caller copies only the questions that changed.
     for (card_index, record) in matching.matched.iter().enumerate() {
         if let Some(record) = *record {
             let note = &mut previous[positions[record]];
             note.question = String::new();
             if !matching.reworded[card_index] {
-                note.text = String::new();
+                let text = std::mem::take(&mut note.text);
+                if next[card_index].text.is_empty() {
+                    next[card_index].text = text;
+                }
             }
         }
     }

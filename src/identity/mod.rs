@@ -4,8 +4,8 @@
 //! survive typo fixes, reformatting, reordering and text that only looks different. The parts:
 //! [`hash`] derives GUIDs and ids, [`normalise`] the question text they are keyed by,
 //! [`record`] what a build remembers per note, and [`assign`](mod@assign) (with `matching` and `reword`)
-//! decides each card's identity from those records (`group` finds equal keys without maps). The lock file builds on this module;
-//! nothing here reads or writes it.
+//! decides each card's identity from those records (`group` finds equal keys without maps).
+//! The lock file builds on this module; nothing here reads or writes it.
 
 pub mod assign;
 mod group;
