@@ -2017,20 +2017,10 @@ fn card_keys(
     // Images that cannot be packed are rare: they are collected aside, and so are the
     // migrations and the fields rendered to plan, so that the map's results are the keys alone
     // (a million cards' keys with room for those were 200 MB; the keys alone are half).
-    let media_problems = Mutex::new(Vec::new());
     let aside = Mutex::new(Aside::default());
     let keys = parallel_map(
         maker.cards.len(),
-        |index| {
-            card_key(
-                maker,
-                index,
-                media,
-                legacy,
-                options.allow_html,
-                (&media_problems, &aside),
-            )
-        },
+        |index| card_key(maker, index, media, legacy, options.allow_html, &aside),
         |done| {
             progress(Progress {
                 stage: Stage::Rendering,
@@ -2039,20 +2029,18 @@ fn card_keys(
             })
         },
     );
-    let media_problems = media_problems
-        .into_inner()
-        .unwrap_or_else(PoisonError::into_inner);
-    diagnostics.extend(media_warnings(maker, media_problems));
+    let Aside {
+        mut migrations,
+        kept,
+        problems,
+    } = aside.into_inner().unwrap_or_else(PoisonError::into_inner);
+    diagnostics.extend(media_warnings(maker, problems));
     let files = media
         .map(|media| {
             let media = media.lock().unwrap_or_else(PoisonError::into_inner);
             media.files().map(Path::to_path_buf).collect()
         })
         .unwrap_or_default();
-    let Aside {
-        mut migrations,
-        kept,
-    } = aside.into_inner().unwrap_or_else(PoisonError::into_inner);
     // In card order, as the cards were keyed.
     migrations.sort_unstable_by_key(|(index, _)| *index);
     let mut rendered: Vec<Option<Box<[String]>>> = Vec::new();
@@ -2069,22 +2057,24 @@ fn card_keys(
 }
 
 /// What keying finds for a few cards only, by card index: the migrations of a lock that
-/// hashed rendered notes (or decomposed text), and the fields rendered to plan.
+/// hashed rendered notes (or decomposed text), the fields rendered to plan, and the images
+/// that could not be packed.
 #[derive(Default)]
 struct Aside {
     migrations: Vec<(usize, Migration)>,
     kept: Vec<(usize, Box<[String]>)>,
+    problems: Vec<(usize, Vec<String>)>,
 }
 
 /// One card's key; its migration for a legacy lock and its fields if rendered for an .apkg go
-/// to `aside`, problems packing its images to `problems` (only for an .apkg, which packs them).
+/// to `aside`, and so do problems packing its images (only for an .apkg, which packs them).
 fn card_key(
     maker: &NoteMaker,
     index: usize,
     media: Option<&Mutex<MediaCollector>>,
     legacy: bool,
     allow_html: bool,
-    (problems, aside): (&Mutex<Vec<(usize, Vec<String>)>>, &Mutex<Aside>),
+    aside: &Mutex<Aside>,
 ) -> CardKey {
     let card = maker.cards[index].draft;
     let images = may_show_image(card);
@@ -2103,9 +2093,10 @@ fn card_key(
     let (tags, image_list, migration) = if images || legacy {
         let rendered = maker.fields_with(index, media, legacy);
         if !rendered.problems.is_empty() && maker.media.is_some() {
-            problems
+            aside
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
+                .problems
                 .push((index, rendered.problems.clone()));
         }
         let image_list = image_sources(&rendered.fields);

@@ -449,8 +449,6 @@ fn read_layouts(
     if let Some((_, _, extracted, index)) = &mut best {
         second_styles(src, &founds, *index, extracted, &layout_clutter, reveals);
     }
-    // What every layout found is cut out by now; freed before the explicit cards are.
-    drop(founds);
     let mut extracted = best.map(|(_, _, e, _)| e).unwrap_or_default();
     let layout_spans = extracted.spans.clone();
     if !explicit.cards.is_empty() {
