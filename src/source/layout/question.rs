@@ -120,6 +120,7 @@ pub(crate) fn question_like(question: &str, numbered: bool) -> bool {
         || OTHER_OPENERS.contains(&first.as_str())
         || SLAVIC_DUTCH_OPENERS.contains(&first.as_str())
         || asks_in_chinese(question)
+        || asks_in_korean_or_japanese(question)
 }
 
 /// Question words and exam instructions that open a question in Russian, Polish and Dutch
@@ -255,6 +256,24 @@ fn asks_in_chinese(text: &str) -> bool {
         "请",
     ];
     text.contains(is_ideograph) && MARKERS.iter().any(|m| text.contains(m))
+}
+
+/// Korean and Japanese interview questions are often polite requests ending with `。` or `.`
+/// rather than a question mark: `…을 설명해주세요.` (please explain …), `…について説明してください`.
+/// Only text in Hangul or kana is looked at, and only for the request and question endings.
+fn asks_in_korean_or_japanese(text: &str) -> bool {
+    const KOREAN: [&str; 12] = [
+        "설명해", "알려주", "말해주", "말씀해", "무엇", "인가요", "는가요", "나요", "까요",
+        "니까", "차이", "이유는",
+    ];
+    const JAPANESE: [&str; 10] = [
+        "説明して", "教えて", "述べて", "答えて", "とは", "ですか", "ますか", "でしょうか",
+        "違い", "なぜ",
+    ];
+    let hangul = text.chars().any(|c| matches!(c, '\u{AC00}'..='\u{D7A3}'));
+    let kana = text.chars().any(|c| matches!(c, '\u{3040}'..='\u{30FF}'));
+    hangul && KOREAN.iter().any(|m| text.contains(m))
+        || kana && JAPANESE.iter().any(|m| text.contains(m))
 }
 
 /// Whether the text ends with `?`, ignoring closing emphasis, quotes and brackets.
@@ -790,5 +809,9 @@ mod tests {
         assert!(!question_like("Table of Contents", false));
         assert!(!question_like("State", false));
         assert!(!question_like("Example Usage", false));
+        assert!(question_like("뮤텍스와 세마포어의 차이를 설명해주세요.", false));
+        assert!(question_like("仮想メモリについて説明してください。", false));
+        assert!(!question_like("설치 방법", false));
+        assert!(!question_like("インストール手順", false));
     }
 }
