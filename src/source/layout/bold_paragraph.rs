@@ -94,7 +94,7 @@ impl Extractor for BoldParagraph {
                         strong,
                         trailer,
                         answer,
-                    } => self.continued(src, paragraph, &strong, &trailer, answer),
+                    } => self.continued(src, paragraph, &strong, &trailer, answer..range.end),
                     Probe::Break { paragraph } => {
                         self.cards.close(paragraph);
                         self.not_after_boundary = false;
@@ -174,13 +174,20 @@ impl BoldParagraph {
         paragraph: usize,
         strong: &Range<usize>,
         trailer: &Range<usize>,
-        answer: usize,
+        rest: Range<usize>,
     ) {
+        let answer = rest.start;
         let mut markdown = strong_inner(src, strong).to_string();
         markdown.push(' ');
         markdown.push_str(&src[trailer.clone()]);
         let question = clean_question(&markdown, None);
-        if question.number.is_none() && !ends_with_question_mark(&question.text) {
+        // A glossary term: `**Term** (expansion)` ended by a hard line break (two spaces or a
+        // backslash), its definition on the next line. A `**Note:**` label ends with a colon.
+        // `**Navigation**` above a line of links is no term.
+        let term = src[answer..].starts_with([' ', '\\'])
+            && !question.text.ends_with(':')
+            && text_outside_links(&src[rest]);
+        if question.number.is_none() && !ends_with_question_mark(&question.text) && !term {
             return;
         }
         self.sections.seen_question = true;
@@ -333,6 +340,19 @@ fn after_strong(probe: Probe, event: &Event<'_>, range: &Range<usize>) -> Probe 
         return probe;
     };
     match event {
+        // `**API** (Application Programming Interface)`: an expansion in brackets belongs to
+        // the term, on the bold text's line.
+        Event::Text(text)
+            if broken.is_none() && text.trim().starts_with('(') && text.trim().ends_with(')') =>
+        {
+            Probe::AfterStrong {
+                paragraph,
+                after_boundary,
+                strong,
+                trailer: trailer.start..range.end,
+                broken,
+            }
+        }
         Event::Text(text)
             if text
                 .chars()
@@ -378,6 +398,24 @@ fn after_strong(probe: Probe, event: &Event<'_>, range: &Range<usize>) -> Probe 
     }
 }
 
+/// Whether some letters of `text` lie outside its `[text](target)` links.
+fn text_outside_links(text: &str) -> bool {
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        if rest[..open].chars().any(char::is_alphanumeric) {
+            return true;
+        }
+        let Some(close) = rest[open..].find("](").map(|at| open + at) else {
+            return rest[open..].chars().any(char::is_alphanumeric);
+        };
+        let Some(end) = rest[close..].find(')').map(|at| close + at) else {
+            return true;
+        };
+        rest = &rest[end + 1..];
+    }
+    rest.chars().any(char::is_alphanumeric)
+}
+
 /// Whether an HTML fragment is nothing but line-break tags.
 fn is_break(html: &str) -> bool {
     let mut rest = html.trim();
@@ -418,6 +456,27 @@ mod tests {
         );
         let answers: Vec<&str> = found.cards.iter().map(|c| c.answer.as_str()).collect();
         assert_eq!(answers, ["#", "*"]);
+    }
+
+    #[test]
+    fn glossary_terms_ended_by_a_hard_break() {
+        let found = extract(
+            "## A\n\n**API** (Application Programming Interface)  \nHow programs talk.\n\n\
+             **Atom**\\\nThe smallest unit.\n\n---\n\n**Navigation**  \n[Back](../README.md) | [Next](b.md)\n",
+            LayoutChoice::Auto,
+        );
+        let cards: Vec<(&str, &str)> = found
+            .cards
+            .iter()
+            .map(|c| (c.question.as_str(), c.answer.as_str()))
+            .collect();
+        assert_eq!(
+            cards,
+            [
+                ("API (Application Programming Interface)", "How programs talk."),
+                ("Atom", "The smallest unit."),
+            ]
+        );
     }
 
     #[test]
