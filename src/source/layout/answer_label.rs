@@ -313,8 +313,15 @@ impl AnswerLabel {
             | Event::Start(Tag::List(_))
             | Event::SoftBreak
             | Event::HardBreak => {
-                let end = strong.end;
-                self.open_question(walk.src, item_start, strong, end);
+                // A bold step title or feature name (`1. **Clear the cache:**`, `2. **Dark
+                // mode**`) heads its item without asking anything: only text that reads as a
+                // question opens a card here.
+                let inner = strong_inner(walk.src, &strong).trim();
+                let label = inner.ends_with([':', '：']);
+                if !label && super::question_like(inner, false) {
+                    let end = strong.end;
+                    self.open_question(walk.src, item_start, strong, end);
+                }
                 false
             }
             Event::Text(_) | Event::Start(Tag::Link { .. }) => {
