@@ -99,12 +99,22 @@ impl Extractor for Headings {
         match event {
             Event::Rule => self.marks.push(Mark::Rule(range.start)),
             Event::Start(tag) if !matches!(tag, pulldown_cmark::Tag::Heading { .. }) => {
+                let states_a_problem = matches!(tag, pulldown_cmark::Tag::Paragraph)
+                    && super::problem_label_len(&walk.src[range.clone()]).is_some();
                 if let Some(Mark::Heading {
                     has_content,
                     own_content,
+                    question_like,
+                    certain,
                     ..
                 }) = self.marks.last_mut()
                 {
+                    // `### Port already in use` then `**Problem:** …` / `**Solution:** …`: a
+                    // troubleshooting entry, whose heading names the problem it answers.
+                    if !*own_content && states_a_problem {
+                        *question_like = true;
+                        *certain = true;
+                    }
                     *has_content = true;
                     *own_content = true;
                 }

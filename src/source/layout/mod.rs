@@ -1120,6 +1120,9 @@ fn split_at_answer_label(question: String, answer: String) -> (String, String) {
             && qa::answer_label_after_question(trimmed).is_some()
         {
             let before = answer[..at].trim();
+            // `**Problem:** …` under a troubleshooting heading: the label goes, the problem
+            // joins the question.
+            let before = &before[problem_label_len(before).unwrap_or(0)..];
             return (
                 format!("{question}\n\n{before}"),
                 answer[at..].trim().to_string(),
@@ -1129,6 +1132,30 @@ fn split_at_answer_label(question: String, answer: String) -> (String, String) {
         at += line.len();
     }
     (question, answer)
+}
+
+/// The length of a problem label opening a paragraph, `**Problem:**` or `**Error:**` (also
+/// `Issue`, `Symptom`), trailing spaces included: a troubleshooting entry states what goes wrong
+/// before its solution.
+pub(crate) fn problem_label_len(paragraph: &str) -> Option<usize> {
+    let text = paragraph.trim_start();
+    let lead = text.len() - text.trim_start_matches(['*', '_']).len();
+    let rest = &text[lead..];
+    let word = ["problem", "error", "issue", "symptom"]
+        .into_iter()
+        .find(|w| rest.get(..w.len()).is_some_and(|r| r.eq_ignore_ascii_case(w)))?;
+    let after = &rest[word.len()..];
+    let closing = after.len() - after.trim_start_matches(['*', '_']).len();
+    let after_closing = &after[closing..];
+    let colon = after_closing.strip_prefix(':')?;
+    let (colon, closing_after) = match colon.strip_prefix("**") {
+        Some(c) => (c, 2),
+        None => (colon, 0),
+    };
+    let spaces = colon.len() - colon.trim_start().len();
+    let opened = &text[..lead];
+    (opened.len() == closing + closing_after || closing + closing_after == 0 && lead == 0)
+        .then_some(paragraph.len() - text.len() + lead + word.len() + closing + 1 + closing_after + spaces)
 }
 
 /// Whether `**` and `__` pair up in `text`.
@@ -1306,6 +1333,15 @@ mod tests {
         );
         assert_eq!(found.cards.len(), 1);
         assert_eq!(found.unanswered.len(), 1);
+    }
+
+    #[test]
+    fn problem_labels() {
+        assert_eq!(super::problem_label_len("**Problem:** It fails."), Some(13));
+        assert_eq!(super::problem_label_len("**Error**: `x` fails"), Some(11));
+        assert_eq!(super::problem_label_len("Issue: it hangs"), Some(7));
+        assert_eq!(super::problem_label_len("**Problems with X**"), None);
+        assert_eq!(super::problem_label_len("Errors happen: often"), None);
     }
 
     #[test]

@@ -443,7 +443,7 @@ struct Label {
 
 /// Label words in the spellings authors use, in the order they are tried (longer first), with
 /// whether case matters and whether the word alone is weak.
-const WORDS: [(&str, Kind, bool, bool); 44] = [
+const WORDS: [(&str, Kind, bool, bool); 45] = [
     ("question", Kind::Question, false, false),
     ("pergunta", Kind::Question, false, false),
     ("domanda", Kind::Question, false, false),
@@ -477,6 +477,7 @@ const WORDS: [(&str, Kind, bool, bool); 44] = [
     // Exercise sheets label the answer as the solution.
     ("lösung", Kind::Answer, false, false),
     ("loesung", Kind::Answer, false, false),
+    ("solutions", Kind::Answer, false, false),
     ("solution", Kind::Answer, false, false),
     ("solución", Kind::Answer, false, false),
     ("solução", Kind::Answer, false, false),
