@@ -128,6 +128,8 @@ impl Clutter {
                 };
                 if !probe.content && (probe.back_to_top || probe.badges > 0) {
                     self.ranges.push(whole_lines(src, &probe.range));
+                } else {
+                    self.ranges.extend(directive_lines(src, &probe.range));
                 }
             }
             _ => {
@@ -240,6 +242,24 @@ fn is_badge(url: &str) -> bool {
     url.contains("shields.io") || url.contains("badge") || url.contains("badgen.net")
 }
 
+/// The lines of a paragraph that are rendering directives of a site generator, not text: a
+/// line of Hugo shortcodes (`{{< youtube id >}}`) or of Liquid tags (`{%- include x -%}`).
+fn directive_lines(src: &str, paragraph: &Range<usize>) -> Vec<Range<usize>> {
+    let mut lines = Vec::new();
+    let mut at = paragraph.start;
+    for line in src[paragraph.clone()].split_inclusive('\n') {
+        let text = line.trim();
+        let shortcode = (text.starts_with("{{<") || text.starts_with("{{%"))
+            && (text.ends_with(">}}") || text.ends_with("%}}"));
+        let liquid = text.starts_with("{%") && text.ends_with("%}");
+        if shortcode || liquid {
+            lines.push(whole_lines(src, &(at..at + line.trim_end().len().max(1))));
+        }
+        at += line.len();
+    }
+    lines
+}
+
 /// Widens `range` to the start of its first line (when only indentation precedes it) and past
 /// the line break ending it.
 pub(crate) fn whole_lines(src: &str, range: &Range<usize>) -> Range<usize> {
@@ -268,6 +288,16 @@ mod tests {
             c.event(src, &event, &range);
         }
         c.finish().0.into_iter().map(|r| &src[r]).collect()
+    }
+
+    #[test]
+    fn site_generator_directives_are_clutter() {
+        let src = "{{< youtube abc >}}\n";
+        assert_eq!(super::directive_lines(src, &(0..src.len())).len(), 1);
+        let src = "{%- include banner.html -%}\n";
+        assert_eq!(super::directive_lines(src, &(0..src.len())).len(), 1);
+        let src = "Ratio ::: 3\n{{c1::cloze}}\n";
+        assert!(super::directive_lines(src, &(0..src.len())).is_empty());
     }
 
     #[test]

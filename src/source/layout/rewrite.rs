@@ -17,6 +17,7 @@ pub(crate) fn rewrite(src: &str, body: usize) -> Cow<'_, str> {
     let mut edits: Vec<(Range<usize>, Edit)> = Vec::new();
     unwrap_fences(src, &lines, &mut edits);
     html_structure(src, &lines, &edits.clone(), &mut edits);
+    containers(src, &lines, &mut edits);
     if edits.is_empty() {
         return Cow::Borrowed(src);
     }
@@ -55,6 +56,38 @@ enum Edit {
     Shift,
     /// An HTML heading element written as an ATX heading of its level (inner text range).
     Heading(usize, Range<usize>),
+}
+
+/// The `::: tip Title` and `:::` lines of a VitePress, Docusaurus or markdown-it container are
+/// blanked: its text is an ordinary part of the answer, and a `:::` line would otherwise read as
+/// a definition (`: …`) to the parser. Lines inside code fences are left alone.
+fn containers(src: &str, lines: &[Range<usize>], edits: &mut Vec<(Range<usize>, Edit)>) {
+    let mut open: Option<(u8, usize)> = None;
+    for line in lines {
+        let text = &src[line.clone()];
+        if let Some((marker, run, _)) = fence(text) {
+            match open {
+                None => open = Some((marker, run)),
+                Some((m, r)) if m == marker && run >= r => open = None,
+                Some(_) => {}
+            }
+            continue;
+        }
+        if open.is_some() || text.len() - text.trim_start_matches(' ').len() > 3 {
+            continue;
+        }
+        let rest = text.trim();
+        let container = rest.strip_prefix(":::").is_some_and(|after| {
+            after.is_empty()
+                || after
+                    .trim_start()
+                    .starts_with(|c: char| c.is_alphabetic())
+                    && !after.contains(":::")
+        });
+        if container {
+            edits.push((line.clone(), Edit::Blank));
+        }
+    }
 }
 
 /// The ranges of the lines after the front matter, without their line breaks.
@@ -317,6 +350,20 @@ fn wrapper_tags(lower: &str) -> (usize, usize, bool) {
         rest = rest[tag_end + 2..].trim_start();
     }
     (opened, closed, only)
+}
+
+#[cfg(test)]
+mod container_tests {
+    #[test]
+    fn container_fences_are_blanked_outside_code() {
+        let src = "Intro.\n\n::: tip Read this\nKeep it.\n:::\n\n```md\n:::\n```\n";
+        let out = super::rewrite(src, 0);
+        let blank = " ".repeat("::: tip Read this".len());
+        assert_eq!(
+            out,
+            format!("Intro.\n\n{blank}\nKeep it.\n   \n\n```md\n:::\n```\n")
+        );
+    }
 }
 
 #[cfg(test)]
