@@ -230,6 +230,7 @@ impl Extractor for Headings {
         }
         let title = sections.title.take();
         let mut found = cards.finish(walk.src.len(), title);
+        share_answers(walk.src, &mut found.cards);
         cuts.sort_by_key(|r: &Range<usize>| r.start);
         found.cuts = cuts;
         found.dropped = dropped;
@@ -360,6 +361,31 @@ fn quiz_options(
         }
     }
     true
+}
+
+/// A FAQ may ask several questions in a row and answer them once: `#### Q. Change the colour`,
+/// `#### Q. Hide the icon`, then `A: in the editor`. A question heading with nothing under it,
+/// right before another question, shares the answer that follows the run. Only labelled
+/// questions are grouped so: an unlabelled question with nothing under it is more often one the
+/// author has not answered yet, and is warned about instead.
+fn share_answers(src: &str, cards: &mut [RawCard]) {
+    let labelled = |at: usize| {
+        let line = src[at..].lines().next().unwrap_or("");
+        super::question::has_question_label(line.trim_start_matches('#').trim_start())
+    };
+    for index in (0..cards.len().saturating_sub(1)).rev() {
+        let (head, tail) = cards.split_at_mut(index + 1);
+        let (card, next) = (&mut head[index], &tail[0]);
+        if !labelled(card.at) || !labelled(next.at) {
+            continue;
+        }
+        let empty = src[card.answer.clone()].trim().is_empty();
+        let adjacent = card.answer.end <= next.at && src[card.answer.end..next.at].trim().is_empty();
+        if empty && adjacent && !src[next.answer.clone()].trim().is_empty() {
+            card.answer = next.answer.clone();
+            card.dedent = next.dedent;
+        }
+    }
 }
 
 /// Whether the headings at the question level that read as statements are questions too: in a
