@@ -213,9 +213,11 @@ impl BoldParagraph {
         markdown.push(' ');
         markdown.push_str(&src[trailer.clone()]);
         let question = clean_question(&markdown, None);
-        let likely = question_like(&question.text, question.number.is_some())
+        // `**Where to put these FAQs:**` introduces what follows: a label, whatever its words.
+        let label = question.text.ends_with([':', '：']);
+        let likely = question_like(&question.text, question.number.is_some()) && !label
             || !question.tags.is_empty()
-            || after_boundary && !question.text.ends_with(':');
+            || after_boundary && !label;
         if !likely {
             return;
         }
