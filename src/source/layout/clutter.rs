@@ -104,6 +104,12 @@ impl Clutter {
             self.details(src, range);
         }
         match event {
+            // A back-to-top link indented deeper than its list item's text reads as code.
+            Event::Start(Tag::CodeBlock(pulldown_cmark::CodeBlockKind::Indented))
+                if back_to_top_line(&src[range.clone()]) =>
+            {
+                self.ranges.push(whole_lines(src, range));
+            }
             Event::Start(Tag::HtmlBlock) => self.html = Some(range.clone()),
             Event::End(TagEnd::HtmlBlock) => {
                 if let Some(block) = self.html.take() {
@@ -242,6 +248,25 @@ fn is_badge(url: &str) -> bool {
     url.contains("shields.io") || url.contains("badge") || url.contains("badgen.net")
 }
 
+/// Whether a block is one line holding only an in-page link back to the top:
+/// `**[⬆ Back to Top](#table-of-contents)**`.
+fn back_to_top_line(block: &str) -> bool {
+    let line = block.trim();
+    if line.contains('\n') {
+        return false;
+    }
+    let link = line.trim_matches(['*', '_']);
+    let Some((text, target)) = link
+        .strip_prefix('[')
+        .and_then(|l| l.strip_suffix(')'))
+        .and_then(|l| l.split_once("](#"))
+    else {
+        return false;
+    };
+    !target.contains(' ')
+        && (text.to_lowercase().contains("top") || text.contains(['⬆', '↑', '🔝', '⤴']))
+}
+
 /// The lines of a paragraph that are rendering directives of a site generator, not text: a
 /// line of Hugo shortcodes (`{{< youtube id >}}`) or of Liquid tags (`{%- include x -%}`).
 fn directive_lines(src: &str, paragraph: &Range<usize>) -> Vec<Range<usize>> {
@@ -288,6 +313,13 @@ mod tests {
             c.event(src, &event, &range);
         }
         c.finish().0.into_iter().map(|r| &src[r]).collect()
+    }
+
+    #[test]
+    fn a_back_to_top_link_indented_as_code_is_clutter() {
+        let src = "1. Item\n\n    ```js\n    x()\n    ```\n          **[⬆ Back to Top](#toc)**\n";
+        assert_eq!(clutter(src), ["          **[⬆ Back to Top](#toc)**\n"]);
+        assert!(!super::back_to_top_line("    let top = [1](#x) + 2;"));
     }
 
     #[test]
