@@ -475,7 +475,10 @@ mod tests {
         assert_eq!(
             cards,
             [
-                ("API (Application Programming Interface)", "How programs talk."),
+                (
+                    "API (Application Programming Interface)",
+                    "How programs talk."
+                ),
                 ("Atom", "The smallest unit."),
             ]
         );

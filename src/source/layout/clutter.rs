@@ -203,6 +203,11 @@ enum Inside {
 /// back to top</a></div>`, `<div id="q12" />`, `<a name="q12"></a>`.
 fn html_clutter(html: &str) -> bool {
     let lower = html.to_lowercase();
+    // VitePress pulls another file in at build time: `<!--@include: ../parts/links.md-->`.
+    let trimmed = lower.trim();
+    if trimmed.starts_with("<!--@include") && trimmed.ends_with("-->") && !trimmed.contains('\n') {
+        return true;
+    }
     let mut text = String::new();
     let mut in_tag = false;
     for c in lower.chars() {

@@ -380,7 +380,8 @@ fn share_answers(src: &str, cards: &mut [RawCard]) {
             continue;
         }
         let empty = src[card.answer.clone()].trim().is_empty();
-        let adjacent = card.answer.end <= next.at && src[card.answer.end..next.at].trim().is_empty();
+        let adjacent =
+            card.answer.end <= next.at && src[card.answer.end..next.at].trim().is_empty();
         if empty && adjacent && !src[next.answer.clone()].trim().is_empty() {
             card.answer = next.answer.clone();
             card.dedent = next.dedent;

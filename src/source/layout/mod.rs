@@ -1143,7 +1143,10 @@ pub(crate) fn problem_label_len(paragraph: &str) -> Option<usize> {
     let rest = &text[lead..];
     let word = ["problem", "error", "issue", "symptom"]
         .into_iter()
-        .find(|w| rest.get(..w.len()).is_some_and(|r| r.eq_ignore_ascii_case(w)))?;
+        .find(|w| {
+            rest.get(..w.len())
+                .is_some_and(|r| r.eq_ignore_ascii_case(w))
+        })?;
     let after = &rest[word.len()..];
     let closing = after.len() - after.trim_start_matches(['*', '_']).len();
     let after_closing = &after[closing..];
@@ -1155,7 +1158,9 @@ pub(crate) fn problem_label_len(paragraph: &str) -> Option<usize> {
     let spaces = colon.len() - colon.trim_start().len();
     let opened = &text[..lead];
     (opened.len() == closing + closing_after || closing + closing_after == 0 && lead == 0)
-        .then_some(paragraph.len() - text.len() + lead + word.len() + closing + 1 + closing_after + spaces)
+        .then_some(
+            paragraph.len() - text.len() + lead + word.len() + closing + 1 + closing_after + spaces,
+        )
 }
 
 /// Whether `**` and `__` pair up in `text`.

@@ -263,12 +263,30 @@ fn asks_in_chinese(text: &str) -> bool {
 /// Only text in Hangul or kana is looked at, and only for the request and question endings.
 fn asks_in_korean_or_japanese(text: &str) -> bool {
     const KOREAN: [&str; 12] = [
-        "설명해", "알려주", "말해주", "말씀해", "무엇", "인가요", "는가요", "나요", "까요",
-        "니까", "차이", "이유는",
+        "설명해",
+        "알려주",
+        "말해주",
+        "말씀해",
+        "무엇",
+        "인가요",
+        "는가요",
+        "나요",
+        "까요",
+        "니까",
+        "차이",
+        "이유는",
     ];
     const JAPANESE: [&str; 10] = [
-        "説明して", "教えて", "述べて", "答えて", "とは", "ですか", "ますか", "でしょうか",
-        "違い", "なぜ",
+        "説明して",
+        "教えて",
+        "述べて",
+        "答えて",
+        "とは",
+        "ですか",
+        "ますか",
+        "でしょうか",
+        "違い",
+        "なぜ",
     ];
     let hangul = text.chars().any(|c| matches!(c, '\u{AC00}'..='\u{D7A3}'));
     let kana = text.chars().any(|c| matches!(c, '\u{3040}'..='\u{30FF}'));
@@ -809,7 +827,10 @@ mod tests {
         assert!(!question_like("Table of Contents", false));
         assert!(!question_like("State", false));
         assert!(!question_like("Example Usage", false));
-        assert!(question_like("뮤텍스와 세마포어의 차이를 설명해주세요.", false));
+        assert!(question_like(
+            "뮤텍스와 세마포어의 차이를 설명해주세요.",
+            false
+        ));
         assert!(question_like("仮想メモリについて説明してください。", false));
         assert!(!question_like("설치 방법", false));
         assert!(!question_like("インストール手順", false));

@@ -79,9 +79,7 @@ fn containers(src: &str, lines: &[Range<usize>], edits: &mut Vec<(Range<usize>, 
         let rest = text.trim();
         let container = rest.strip_prefix(":::").is_some_and(|after| {
             after.is_empty()
-                || after
-                    .trim_start()
-                    .starts_with(|c: char| c.is_alphabetic())
+                || after.trim_start().starts_with(|c: char| c.is_alphabetic())
                     && !after.contains(":::")
         });
         if container {
