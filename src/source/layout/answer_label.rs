@@ -72,6 +72,11 @@ pub(crate) struct AnswerLabel {
     among_questions: bool,
     /// Whether the open card's `Answer:` label has been seen.
     labelled: bool,
+    /// Where the open card starts when its bold text asks nothing (`1. **Clear the cache:**`):
+    /// it stays a card only if an answer label follows.
+    tentative: Option<usize>,
+    /// Tentative cards no answer label followed, by start.
+    unconfirmed: Vec<usize>,
 }
 
 impl Extractor for AnswerLabel {
@@ -111,12 +116,26 @@ impl Extractor for AnswerLabel {
         self.sections.heading(heading.level, &heading.text);
     }
 
-    fn finish(self: Box<Self>, walk: &Walk<'_>) -> Found {
-        self.cards.finish(walk.src.len(), self.sections.title)
+    fn finish(mut self: Box<Self>, walk: &Walk<'_>) -> Found {
+        self.confirm();
+        let unconfirmed = std::mem::take(&mut self.unconfirmed);
+        let mut found = self.cards.finish(walk.src.len(), self.sections.title);
+        found.cards.retain(|card| !unconfirmed.contains(&card.at));
+        found
     }
 }
 
 impl AnswerLabel {
+    /// Drops the open card if it was tentative (a bold item that does not read as a question)
+    /// and no answer label followed it.
+    fn confirm(&mut self) {
+        if let Some(at) = self.tentative.take() {
+            if !self.labelled {
+                self.unconfirmed.push(at);
+            }
+        }
+    }
+
     /// Advances the question probe; returns true when the event was fully handled by it.
     fn probe_consumes(&mut self, walk: &Walk<'_>, event: &Event<'_>, range: &Range<usize>) -> bool {
         match std::mem::take(&mut self.probe) {
@@ -317,10 +336,12 @@ impl AnswerLabel {
                 // mode**`) heads its item without asking anything: only text that reads as a
                 // question opens a card here.
                 let inner = strong_inner(walk.src, &strong).trim();
-                let label = inner.ends_with([':', '：']);
-                if !label && super::question_like(inner, false) {
-                    let end = strong.end;
-                    self.open_question(walk.src, item_start, strong, end);
+                let asks = !inner.ends_with([':', '：']) && super::question_like(inner, false);
+                let end = strong.end;
+                self.open_question(walk.src, item_start, strong, end);
+                if !asks {
+                    // Kept only if an `**Answer:**` label follows to vouch for it.
+                    self.tentative = Some(item_start);
                 }
                 false
             }
@@ -392,6 +413,7 @@ impl AnswerLabel {
     /// Opens a question whose bold text is `strong`, followed up to `end` by a source link
     /// (the answer starts at `end`).
     fn open_question(&mut self, src: &str, item_start: usize, strong: Range<usize>, end: usize) {
+        self.confirm();
         let number = leading_number(&src[item_start..]);
         self.sections.seen_question = true;
         self.labelled = false;
@@ -589,6 +611,21 @@ pub(crate) fn reveal_follows(rest: &str) -> bool {
 mod tests {
     use crate::source::{LayoutChoice, parse_with};
     use std::path::Path;
+
+    #[test]
+    fn a_bold_item_that_asks_nothing_needs_an_answer_label() {
+        let found = parse_with(
+            Path::new("x.md"),
+            "1.  **Clear the cache:**\n    - run `clean`\n\n2.  **+1 plus**\n\n-   **Answer:** -1\n",
+            LayoutChoice::Auto,
+        );
+        let cards: Vec<(&str, &str)> = found
+            .cards
+            .iter()
+            .map(|c| (c.question.as_str(), c.answer.as_str()))
+            .collect();
+        assert_eq!(cards, [("+1 plus", "-1")]);
+    }
 
     #[test]
     fn an_answer_nested_four_spaces_under_a_two_digit_number_is_still_the_answer() {
