@@ -955,7 +955,8 @@ fn materialise(
             Some(unwrapped) => answer_text(src, &card.answer, card.dedent, &unwrapped),
             None => answer_text(src, &card.answer, card.dedent, clutter),
         };
-        sort_card(&mut out, layout, card, (line, column), answer);
+        let labelled = labelled_heading(src, card.at);
+        sort_card(&mut out, layout, card, (line, column), (answer, labelled));
     }
     for (at, question, why) in dropped {
         let (line, column) = lines.line_col(at);
@@ -971,7 +972,7 @@ fn sort_card(
     layout: Layout,
     card: RawCard,
     (line, column): (usize, usize),
-    answer: String,
+    (answer, labelled): (String, bool),
 ) {
     let QuestionParts {
         text: question,
@@ -980,7 +981,7 @@ fn sort_card(
         tags,
         reversed,
     } = card.question;
-    let (question, answer) = without_answer_label(layout, question, answer);
+    let (question, answer) = without_answer_label(layout, question, answer, labelled);
     match left_out(&question, number.is_some(), &answer) {
         Some(LeftOut::Unanswered) => out.unanswered.push((line, column, question)),
         Some(LeftOut::LinksOnly) => out.dropped.push((
@@ -1055,8 +1056,21 @@ fn kind_of(reversed: bool) -> crate::model::NoteKind {
     }
 }
 
+/// Whether the line at `at` is a heading whose question carries a label (`### P: ¿…?`).
+fn labelled_heading(src: &str, at: usize) -> bool {
+    let line = src.get(at..).unwrap_or_default();
+    let line = line.split('\n').next().unwrap_or_default();
+    let text = line.trim_start_matches('#');
+    text.len() < line.len() && question::has_question_label(text.trim_start())
+}
+
 /// The question and answer with an answer label that opens the answer taken out of it.
-fn without_answer_label(layout: Layout, question: String, answer: String) -> (String, String) {
+fn without_answer_label(
+    layout: Layout,
+    question: String,
+    answer: String,
+    question_labelled: bool,
+) -> (String, String) {
     // `### Q1: Question?` then `**A:** answer`: the label is no part of the answer.
     let (question, answer) = match layout {
         Layout::Headings | Layout::BoldParagraph | Layout::ListHeadings => {
@@ -1066,7 +1080,13 @@ fn without_answer_label(layout: Layout, question: String, answer: String) -> (St
     };
     // A label whose bold runs on over the answer (`**Réponse : 1**.`) stays: cutting it
     // would leave the answer's bold unbalanced.
-    let answer = match qa::answer_label_len(&answer) {
+    let labelled = matches!(layout, Layout::Headings) && question_labelled;
+    let length = qa::answer_label_len(&answer).or_else(|| {
+        labelled
+            .then(|| qa::bold_answer_label_len(&answer))
+            .flatten()
+    });
+    let answer = match length {
         Some(length) if layout != Layout::QA && balanced(&answer[..length]) => {
             answer[length..].trim_start().to_string()
         }

@@ -418,6 +418,15 @@ pub(crate) fn answer_label_len(text: &str) -> Option<usize> {
         .map(|l| l.length)
 }
 
+/// The length of a bold answer label closed by a colon opening `text` (`**R:**`, `**A**:`),
+/// weak ones included: under a labelled question (`### P: ¿…?`) it can only be the answer's.
+pub(crate) fn bold_answer_label_len(text: &str) -> Option<usize> {
+    label_at(text)
+        .filter(|l| l.kind == Kind::Answer && text.starts_with(['*', '_']))
+        .filter(|l| text[..l.length].contains([':', '：']))
+        .map(|l| l.length)
+}
+
 /// The length of an answer label opening `text` right after a question's own material (its
 /// code and options): `**Answer:** B`, `**Réponse 4**.`, `Ans: …`. A weak label counts here
 /// unless it is a single letter (`A. London` is an option, not an answer).

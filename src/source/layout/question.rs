@@ -516,17 +516,45 @@ fn strip_label(text: &str) -> &str {
             }
         }
     }
-    text
+    colon_label(text).unwrap_or(text)
+}
+
+/// Letters that stand for "question" before a colon in the languages FAQs are written in:
+/// `P:` pregunta/pergunta, `D1:` domanda, `F:` Frage, `В:` вопрос, `S:` soru, `V:` vraag.
+const LETTER_LABELS: [char; 7] = ['Q', 'P', 'D', 'F', 'В', 'S', 'V'];
+
+/// `P: ¿Qué …?`, `D1: "Costa?"`, `Pregunta: …`: the text after a question label that ends in a
+/// colon, with or without a number. Only a capital letter or a question word followed by a
+/// colon and a space counts, so `D: drive` in prose is rare enough to risk.
+fn colon_label(text: &str) -> Option<&str> {
+    let first = text.chars().next()?;
+    let head: String = text.chars().take(12).collect::<String>().to_lowercase();
+    let word = NUMBERED_LABELS[..NUMBERED_WORDS]
+        .iter()
+        .filter(|w| w.chars().count() > 1 && head.starts_with(*w))
+        .max_by_key(|w| w.len());
+    // Lowercasing keeps these words' byte lengths, so the offset holds in `text`.
+    let word_len = match word {
+        Some(word) => word.len(),
+        None if LETTER_LABELS.contains(&first) => first.len_utf8(),
+        None => return None,
+    };
+    let rest = text.get(word_len..)?;
+    let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+    let rest = rest.strip_prefix(':').or_else(|| rest.strip_prefix('：'))?;
+    let after = rest.trim_start();
+    (after.len() < rest.len() && !after.is_empty()).then_some(after)
 }
 
 /// Words that label a numbered question (`Question 3.`, `Pregunta 2:`, `Frage #4`, `问题 5`).
-const NUMBERED_LABELS: [&str; 16] = [
+/// The first [`NUMBERED_WORDS`] mean "question" and label one before a colon too; `problem`
+/// and `exercise` only do with a number (`### Problem: the build fails` is a statement).
+const NUMBERED_LABELS: [&str; 17] = [
     "question",
     "ques",
     "q",
-    "problem",
-    "exercise",
     "pregunta",
+    "pergunta",
     "questão",
     "questao",
     "frage",
@@ -537,7 +565,10 @@ const NUMBERED_LABELS: [&str; 16] = [
     "질문",
     "问题",
     "題",
+    "problem",
+    "exercise",
 ];
+const NUMBERED_WORDS: usize = 15;
 
 /// `Question 3. What …`: the text from the number on, so the number is read as a number.
 fn numbered_label(text: &str) -> Option<&str> {
@@ -697,6 +728,25 @@ mod tests {
         );
         let parts = clean_question("#7th place", None);
         assert_eq!((parts.number, parts.text.as_str()), (None, "#7th place"));
+    }
+
+    #[test]
+    fn colon_labels_come_off_with_or_without_a_number() {
+        for (question, text) in [
+            ("P: ¿Qué es?", "¿Qué es?"),
+            ("D1: \"Costa?\"", "\"Costa?\""),
+            ("F: Wie lange?", "Wie lange?"),
+            ("В: Что такое DOM?", "Что такое DOM?"),
+            ("Pregunta: ¿Cuándo?", "¿Cuándo?"),
+            ("Вопрос: Что это?", "Что это?"),
+            // No space after the colon, a lower-case letter, a statement label: kept.
+            ("D:drive is full?", "D:drive is full?"),
+            ("p: why?", "p: why?"),
+            ("Problem: the build fails", "Problem: the build fails"),
+            ("Pizza: how long?", "Pizza: how long?"),
+        ] {
+            assert_eq!(clean_question(question, None).text, text, "{question}");
+        }
     }
 
     #[test]
