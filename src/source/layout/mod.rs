@@ -1056,6 +1056,43 @@ fn kind_of(reversed: bool) -> crate::model::NoteKind {
     }
 }
 
+/// Words that label the task of a topic heading's exercise (`**Задача:** Напишите …`).
+const TASK_LABELS: [&str; 5] = ["задача", "task", "aufgabe", "tarea", "esercizio"];
+
+/// `### 1. Throttle` then `**Задача:** Напишите …` and the solution: the heading names a topic,
+/// the labelled first paragraph is what is asked and the rest answers it. An answer label
+/// right after it was already split off by [`split_at_answer_label`].
+fn labelled_task_first(question: String, answer: String) -> (String, String) {
+    let (first, rest) = answer.split_once("\n\n").unwrap_or((answer.as_str(), ""));
+    let first = first.trim();
+    let inner = first.trim_start_matches(['*', '_']);
+    let word = TASK_LABELS.into_iter().find(|w| {
+        inner
+            .get(..w.len())
+            .is_some_and(|head| head.to_lowercase() == *w)
+    });
+    let length = match word {
+        Some(word) => {
+            let after = &inner[word.len()..];
+            let after = after.trim_start_matches(['*', '_']);
+            let Some(text) = after.strip_prefix(':') else {
+                return (question, answer);
+            };
+            let text = text.trim_start_matches(['*', '_']);
+            (first.len() - text.len()).min(first.len())
+        }
+        None => match qa::question_label_len(first) {
+            Some(length) => length,
+            None => return (question, answer),
+        },
+    };
+    let asked = first[length..].trim();
+    if asked.is_empty() || rest.trim().is_empty() {
+        return (question, answer);
+    }
+    (asked.to_string(), rest.trim().to_string())
+}
+
 /// Whether the line at `at` is a heading whose question carries a label (`### P: ¿…?`).
 fn labelled_heading(src: &str, at: usize) -> bool {
     let line = src.get(at..).unwrap_or_default();
@@ -1076,6 +1113,10 @@ fn without_answer_label(
         Layout::Headings | Layout::BoldParagraph | Layout::ListHeadings => {
             split_at_answer_label(question, answer)
         }
+        _ => (question, answer),
+    };
+    let (question, answer) = match layout {
+        Layout::Headings => labelled_task_first(question, answer),
         _ => (question, answer),
     };
     // A label whose bold runs on over the answer (`**Réponse : 1**.`) stays: cutting it
@@ -1143,10 +1184,15 @@ fn split_at_answer_label(question: String, answer: String) -> (String, String) {
             // `**Problem:** …` under a troubleshooting heading: the label goes, the problem
             // joins the question.
             let before = &before[problem_label_len(before).unwrap_or(0)..];
-            return (
-                format!("{question}\n\n{before}"),
-                answer[at..].trim().to_string(),
-            );
+            let answer = answer[at..].trim().to_string();
+            // `### 1. Event Loop` then `**Вопрос:** Объясните …`: the heading names a topic, the
+            // labelled paragraph is what is asked.
+            if let Some(length) =
+                qa::question_label_len(before).filter(|_| !before.contains("\n\n"))
+            {
+                return (before[length..].trim().to_string(), answer);
+            }
+            return (format!("{question}\n\n{before}"), answer);
         }
         blank_before = trimmed.is_empty();
         at += line.len();
@@ -1451,6 +1497,23 @@ mod tests {
         assert!(!unclosed("~~~~\nx\n~~~~~\n"));
         assert!(unclosed("```sh\nx\n\n### Q?\n"));
         assert!(unclosed("````\nx\n```\n"));
+    }
+
+    #[test]
+    fn a_labelled_first_paragraph_is_the_question_under_a_topic_heading() {
+        let split = |answer: &str| labelled_task_first("Topic".into(), answer.into());
+        assert_eq!(
+            split("**Задача:** Напишите код.\n\n**Решение:**\n\nТак."),
+            ("Напишите код.".into(), "**Решение:**\n\nТак.".into())
+        );
+        assert_eq!(
+            split("**Question:** Why?\n\nBecause."),
+            ("Why?".into(), "Because.".into())
+        );
+        // Nothing after the label's paragraph, or no label: the heading stays the question.
+        for answer in ["**Task:** Write it.", "Tasks are queued.\n\nMore."] {
+            assert_eq!(split(answer), ("Topic".into(), answer.into()));
+        }
     }
 
     #[test]

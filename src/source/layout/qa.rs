@@ -418,6 +418,14 @@ pub(crate) fn answer_label_len(text: &str) -> Option<usize> {
         .map(|l| l.length)
 }
 
+/// The length of a question label opening `text` (`**Вопрос:**`, `Q:`, `Question 3:`), never a
+/// weak one such as `P:`.
+pub(crate) fn question_label_len(text: &str) -> Option<usize> {
+    label_at(text)
+        .filter(|l| l.kind == Kind::Question && !l.weak)
+        .map(|l| l.length)
+}
+
 /// The length of a bold answer label closed by a colon opening `text` (`**R:**`, `**A**:`),
 /// weak ones included: under a labelled question (`### P: ¿…?`) it can only be the answer's.
 pub(crate) fn bold_answer_label_len(text: &str) -> Option<usize> {
