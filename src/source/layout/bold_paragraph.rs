@@ -178,13 +178,17 @@ impl BoldParagraph {
     ) {
         let answer = rest.start;
         let mut markdown = strong_inner(src, strong).to_string();
-        markdown.push(' ');
-        markdown.push_str(&src[trailer.clone()]);
+        // `**Term** —` then the definition on the next lines: the dash only separates.
+        let dashed = matches!(src[trailer.clone()].trim(), "—" | "–" | "--");
+        if !dashed {
+            markdown.push(' ');
+            markdown.push_str(&src[trailer.clone()]);
+        }
         let question = clean_question(&markdown, None);
         // A glossary term: `**Term** (expansion)` ended by a hard line break (two spaces or a
-        // backslash), its definition on the next line. A `**Note:**` label ends with a colon.
-        // `**Navigation**` above a line of links is no term.
-        let term = src[answer..].starts_with([' ', '\\'])
+        // backslash) or a dash, its definition on the next line. A `**Note:**` label ends with
+        // a colon. `**Navigation**` above a line of links is no term.
+        let term = (dashed || src[answer..].starts_with([' ', '\\']))
             && !question.text.ends_with(':')
             && text_outside_links(&src[rest]);
         if question.number.is_none() && !ends_with_question_mark(&question.text) && !term {
@@ -480,6 +484,30 @@ mod tests {
                     "How programs talk."
                 ),
                 ("Atom", "The smallest unit."),
+            ]
+        );
+    }
+
+    #[test]
+    fn glossary_terms_ended_by_a_dash() {
+        let found = extract(
+            "# Glossary\n\n**CRUD** —\nCreate, read, update, delete.\n\n\
+             **Shelf mark** –\nWhere a book lives.\n\n**Plain bold**\nis no term.\n",
+            LayoutChoice::Auto,
+        );
+        let cards: Vec<(&str, &str)> = found
+            .cards
+            .iter()
+            .map(|c| (c.question.as_str(), c.answer.as_str()))
+            .collect();
+        assert_eq!(
+            cards,
+            [
+                ("CRUD", "Create, read, update, delete."),
+                (
+                    "Shelf mark",
+                    "Where a book lives.\n\n**Plain bold**\nis no term."
+                ),
             ]
         );
     }
