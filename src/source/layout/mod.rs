@@ -1093,6 +1093,17 @@ fn labelled_task_first(question: String, answer: String) -> (String, String) {
     (asked.to_string(), rest.trim().to_string())
 }
 
+/// Whether `line` is a heading that only says "answer" (`### Answer:`, `## Ответ`).
+fn answer_label_heading(line: &str) -> bool {
+    let text = line.trim_start_matches('#');
+    if text.len() == line.len() || !text.starts_with(' ') {
+        return false;
+    }
+    let text = text.trim();
+    qa::answer_label_len(text).is_some_and(|length| text[length..].trim().is_empty())
+        || qa::answer_label_len(&format!("{text}:")).is_some_and(|l| l == text.len() + 1)
+}
+
 /// Whether the line at `at` is a heading whose question carries a label (`### P: ¿…?`).
 fn labelled_heading(src: &str, at: usize) -> bool {
     let line = src.get(at..).unwrap_or_default();
@@ -1174,6 +1185,14 @@ fn split_at_answer_label(question: String, answer: String) -> (String, String) {
         let trimmed = line.trim();
         if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
             fenced = !fenced;
+        } else if !fenced && at > 0 && answer_label_heading(trimmed) {
+            // `# 6. What does this log?`, its code, then `### Answer:`: the code is asked about,
+            // and the heading only says where the answer starts.
+            let before = answer[..at].trim();
+            let after = answer[at + line.len()..].trim().to_string();
+            if !after.is_empty() {
+                return (format!("{question}\n\n{before}"), after);
+            }
         } else if !fenced
             && at > 0
             && blank_before
@@ -1513,6 +1532,22 @@ mod tests {
         // Nothing after the label's paragraph, or no label: the heading stays the question.
         for answer in ["**Task:** Write it.", "Tasks are queued.\n\nMore."] {
             assert_eq!(split(answer), ("Topic".into(), answer.into()));
+        }
+    }
+
+    #[test]
+    fn answer_label_headings() {
+        for line in ["### Answer:", "## Answer", "#### Ответ:", "### **Answer:**"] {
+            assert!(answer_label_heading(line), "{line}");
+        }
+        for line in [
+            "### One answer:",
+            "Answer:",
+            "### Answer: 42",
+            "#Answer:",
+            "### A.",
+        ] {
+            assert!(!answer_label_heading(line), "{line}");
         }
     }
 
