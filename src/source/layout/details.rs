@@ -19,8 +19,51 @@ pub(crate) struct Details {
     /// The outer `<details>` tag's start and column.
     outer: Option<(usize, usize)>,
     summary_start: Option<usize>,
+    /// A nested `<details>` tag's start and column, and where its summary's text starts.
+    inner: Option<(usize, usize)>,
+    inner_summary: Option<usize>,
+    /// A follow-up question's card is open: it ends with its own `</details>`.
+    follow_up: bool,
     sections: Sections,
     cards: Cards,
+}
+
+impl Details {
+    /// A nested `<details>` whose summary is labelled a follow-up question (`꼬리질문1: …`,
+    /// `Follow-up: …`) is a card of its own, not a deep dive inside the outer answer.
+    fn follow_up_question(&mut self, src: &str, span: &Range<usize>) {
+        let (Some(start), Some((at, column))) = (self.inner_summary.take(), self.inner) else {
+            return;
+        };
+        let summary = strip_tags(&src[start..span.start.max(start)]);
+        let Some(question) = follow_up_text(summary.trim()) else {
+            return;
+        };
+        self.follow_up = true;
+        self.cards.open(RawCard {
+            question: clean_question(question, None),
+            at,
+            section: self.sections.path(),
+            answer: span.end..src.len(),
+            dedent: column,
+        });
+    }
+}
+
+/// Labels of a follow-up question, the word before its number and colon.
+const FOLLOW_UP_LABELS: [&str; 4] = ["꼬리질문", "follow-up question", "follow-up", "追问"];
+
+/// The question after a follow-up label (`꼬리질문2: …`, `Follow-up: …`).
+fn follow_up_text(summary: &str) -> Option<&str> {
+    let lower = summary.to_lowercase();
+    let word = FOLLOW_UP_LABELS
+        .into_iter()
+        .find(|w| lower.starts_with(w))?;
+    // Lowercasing keeps these words' byte lengths, so the offset holds in `summary`.
+    let rest = summary.get(word.len()..)?;
+    let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ');
+    let rest = rest.strip_prefix([':', '：', '.'])?.trim();
+    (!rest.is_empty()).then_some(rest)
 }
 
 impl Extractor for Details {
@@ -36,7 +79,15 @@ impl Extractor for Details {
                     if self.depth == 1 {
                         self.outer = Some((span.start, visual_column(src, span.start)));
                         self.summary_start = None;
+                    } else if self.depth == 2 {
+                        self.inner = Some((span.start, visual_column(src, span.start)));
+                        self.inner_summary = None;
                     }
+                }
+                (Tag::Details, true) if self.depth == 2 && self.follow_up => {
+                    self.cards.close(span.start);
+                    self.follow_up = false;
+                    self.depth -= 1;
                 }
                 (Tag::Details, true) => {
                     if self.depth == 1 {
@@ -48,6 +99,8 @@ impl Extractor for Details {
                 (Tag::Summary, false) if self.depth == 1 && self.cards.open.is_none() => {
                     self.summary_start = Some(span.end);
                 }
+                (Tag::Summary, false) if self.depth == 2 => self.inner_summary = Some(span.end),
+                (Tag::Summary, true) if self.depth == 2 => self.follow_up_question(src, &span),
                 (Tag::Summary, true) if self.depth == 1 => {
                     let (Some(start), Some((at, column))) = (self.summary_start.take(), self.outer)
                     else {
@@ -230,6 +283,15 @@ pub(crate) fn strip_tags(html: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn follow_up_labels() {
+        assert_eq!(follow_up_text("꼬리질문1: 왜요?"), Some("왜요?"));
+        assert_eq!(follow_up_text("Follow-up: Why?"), Some("Why?"));
+        assert_eq!(follow_up_text("Follow-up question 2. Why?"), Some("Why?"));
+        assert_eq!(follow_up_text("Follow-ups are welcome"), None);
+        assert_eq!(follow_up_text("꼬리질문:"), None);
+    }
 
     #[test]
     fn finds_details_and_summary_tags() {
