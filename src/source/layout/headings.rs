@@ -176,8 +176,14 @@ impl Extractor for Headings {
         for (index, mark) in self.marks.iter().enumerate() {
             let (h_level, range, text, question, is_question) = match mark {
                 Mark::Rule(at) => {
-                    cards.close(*at);
-                    open_level = None;
+                    let keyed = cards
+                        .open
+                        .as_ref()
+                        .is_some_and(|c| super::options_then_key(&walk.src[c.answer.start..]));
+                    if !keyed {
+                        cards.close(*at);
+                        open_level = None;
+                    }
                     continue;
                 }
                 Mark::Reveal {

@@ -1093,6 +1093,41 @@ fn labelled_task_first(question: String, answer: String) -> (String, String) {
     (asked.to_string(), rest.trim().to_string())
 }
 
+/// A quiz question's options, a thematic break, then the key alone (`- A: …` … `---` then
+/// `D`): the options and the key, as they split `text` (an answer read from its start).
+fn options_then_key_split(text: &str) -> Option<(&str, String)> {
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim();
+        let rule = trimmed.len() >= 3
+            && ["-", "*", "_"].iter().any(|c| {
+                trimmed
+                    .replace(' ', "")
+                    .chars()
+                    .all(|x| x.to_string() == *c)
+            });
+        if rule {
+            let options = text[..at].trim();
+            let lines: Vec<&str> = options.lines().filter(|l| !l.trim().is_empty()).collect();
+            let listed = lines.len() >= 2 && lines.iter().all(|l| l.starts_with(['-', '*', '+']));
+            let key = text[at + line.len()..]
+                .lines()
+                .find(|l| !l.trim().is_empty())?;
+            let key = key.trim();
+            let short = key.chars().count() <= 3 && key.starts_with(|c: char| c.is_alphanumeric());
+            return (listed && short).then(|| (options, key.to_string()));
+        }
+        at += line.len();
+    }
+    None
+}
+
+/// Whether an open card's answer so far is a quiz's options and a rule, with the key alone
+/// on the line after it: the rule is no card boundary then.
+pub(crate) fn options_then_key(text: &str) -> bool {
+    options_then_key_split(text).is_some()
+}
+
 /// Whether `line` is a heading that only says "answer" (`### Answer:`, `## Ответ`).
 fn answer_label_heading(line: &str) -> bool {
     let text = line.trim_start_matches('#');
@@ -1127,7 +1162,10 @@ fn without_answer_label(
         _ => (question, answer),
     };
     let (question, answer) = match layout {
-        Layout::Headings => labelled_task_first(question, answer),
+        Layout::Headings => match options_then_key_split(&answer) {
+            Some((options, key)) => (format!("{question}\n\n{options}"), key),
+            None => labelled_task_first(question, answer),
+        },
         _ => (question, answer),
     };
     // A label whose bold runs on over the answer (`**Réponse : 1**.`) stays: cutting it
@@ -1533,6 +1571,15 @@ mod tests {
         for answer in ["**Task:** Write it.", "Tasks are queued.\n\nMore."] {
             assert_eq!(split(answer), ("Topic".into(), answer.into()));
         }
+    }
+
+    #[test]
+    fn options_a_rule_and_a_key() {
+        let split = options_then_key_split("- A: one\n- B: two\n---\nB\n");
+        assert_eq!(split, Some(("- A: one\n- B: two", "B".to_string())));
+        // A rule after prose, or a sentence after the rule, is a boundary as ever.
+        assert_eq!(options_then_key_split("Prose.\n- A: one\n---\nB\n"), None);
+        assert_eq!(options_then_key_split("- A\n- B\n---\nNext part\n"), None);
     }
 
     #[test]
