@@ -520,7 +520,7 @@ fn names_a_glossary(text: &str) -> bool {
 }
 
 fn names_a_faq(text: &str) -> bool {
-    const WORDS: [&str; 19] = [
+    const WORDS: [&str; 25] = [
         "quiz",
         "exam",
         "examen",
@@ -540,6 +540,12 @@ fn names_a_faq(text: &str) -> bool {
         "面试",
         "よくある質問",
         "foire aux questions",
+        "câu hỏi",
+        "domande",
+        "perguntas",
+        "вопрос",
+        "sorular",
+        "질문",
     ];
     let lower = text.to_lowercase();
     WORDS.iter().any(|w| lower.contains(w))
