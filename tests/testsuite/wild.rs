@@ -202,8 +202,15 @@ fn score(name: &str, document: Option<&Document>, wanted: &Expectations) -> Scor
 /// question's own text and options off its front; a `## Want to buy a book …?` promo heading is
 /// read as a question) and `real-en-quiz-checkbox-mixed` (the options of its last question sit
 /// under a `>` hint and are not read onto the front; its list also wants an ordering answer's
-/// `1.` numbers dropped, as the scorer's HTML words do and this Markdown comparison does not).
-const NOT_YET: &[&str] = &["real-en-question-n-details", "real-en-quiz-checkbox-mixed"];
+/// `1.` numbers dropped, as the scorer's HTML words do and this Markdown comparison does not),
+/// and `real-de-mkdocs-admonition-faq` (set H4 `07`: a `??? question` whose title holds quoted
+/// words is cut at the quote, and a nested `???+ warning` admonition's marker stays in an
+/// answer).
+const NOT_YET: &[&str] = &[
+    "real-en-question-n-details",
+    "real-en-quiz-checkbox-mixed",
+    "real-de-mkdocs-admonition-faq",
+];
 
 #[test]
 fn wild_documents_read_as_their_expected_lists() {
