@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::html::escape;
+use crate::identity::normalise::composed;
 use crate::identity::{
     self, Assigned, CardKey, Change, IdAllocator, content_hash, normalise_question, slug, stable_id,
 };
@@ -2090,7 +2091,7 @@ fn card_key(
         (true, true) => "+highlight+extra",
     };
     let mut kept = None;
-    let (tags, image_list, migration) = if images || legacy {
+    let (tags, image_list, rendered_hashes) = if images || legacy {
         let rendered = maker.fields_with(index, media, legacy);
         if !rendered.problems.is_empty() && maker.media.is_some() {
             aside
@@ -2100,23 +2101,24 @@ fn card_key(
                 .push((index, rendered.problems.clone()));
         }
         let image_list = image_sources(&rendered.fields);
-        let hashes = source_hashes(card, &rendered.tags, &image_list, allow_html, variant);
-        let migration = legacy.then(|| Migration {
-            rendered: rendered_hashes(&rendered),
-            content: hashes.0,
-            answer: hashes.1,
-        });
+        let old = legacy.then(|| rendered_hashes(&rendered));
         // Only an .apkg writes the packed fields; text outputs render without packing.
         if images && maker.media.is_some() {
             kept = Some(rendered.fields.into_boxed_slice());
         }
-        (rendered.tags, image_list, migration)
+        (rendered.tags, image_list, old)
     } else {
         (maker.tags(index), String::new(), None)
     };
     let hashes = source_hashes(card, &tags, &image_list, allow_html, variant);
-    let migration =
-        migration.or_else(|| decomposed_migration(card, &tags, &image_list, allow_html, variant));
+    let migration = match rendered_hashes {
+        Some(rendered) => Some(Migration {
+            rendered,
+            content: hashes.0,
+            answer: hashes.1,
+        }),
+        None => decomposed_migration(card, &tags, &image_list, (allow_html, variant), hashes),
+    };
     let kind = maker.cards[index].kind;
     let key = CardKey {
         normalised: question_key(card, kind),
@@ -2178,7 +2180,8 @@ fn image_sources(fields: &[String]) -> String {
 /// A card's content and answer hashes from its source: the Markdown of each field (line
 /// endings and trailing spaces folded), the section, link and tags, the images it shows (by
 /// content) and [`RENDER_VERSION`]. The question number is left out: renumbering alone would
-/// otherwise overwrite every later note's edits in Anki.
+/// otherwise overwrite every later note's edits in Anki. (The text is in composed form, NFC:
+/// documents are read so.)
 fn source_hashes(
     card: &source::CardDraft,
     tags: &[String],
@@ -2186,36 +2189,49 @@ fn source_hashes(
     allow_html: bool,
     variant: &str,
 ) -> (identity::ContentHash, identity::ContentHash) {
-    hashes_of(card, tags, images, (allow_html, variant), nfc)
+    hashes_of(card, tags, images, (allow_html, variant), |text| {
+        Cow::Borrowed(text)
+    })
+    .0
 }
 
-/// For a card whose text has decomposed accents: its hashes as a release before NFC folding
-/// computed them, to be rewritten as today's in the previous lock, so that release's lock keeps
-/// the note unchanged (a bumped modification time would make Anki overwrite edits made in it).
+/// For a card with accents: its hashes as a release that read documents as written computed
+/// them from a file saved with decomposed accents (NFD), to be rewritten as today's in the
+/// previous lock, so that release's lock keeps the note unchanged (a bumped modification time
+/// would make Anki overwrite edits made in it). `None` for text no decomposition changes.
 fn decomposed_migration(
     card: &source::CardDraft,
     tags: &[String],
     images: &str,
-    allow_html: bool,
-    variant: &str,
+    rendering: (bool, &str),
+    (content, answer): (identity::ContentHash, identity::ContentHash),
 ) -> Option<Migration> {
-    let composed = |text: &str| matches!(nfc(text), Cow::Borrowed(_));
-    if composed(&card.question)
-        && composed(&card.answer)
-        && card.section.iter().all(|s| composed(s))
-        && tags.iter().all(|t| composed(t))
-    {
-        return None;
-    }
-    let (old_content, old_answer) = hashes_of(card, tags, images, (allow_html, variant), |text| {
-        Cow::Borrowed(text)
-    });
-    let (content, answer) = source_hashes(card, tags, images, allow_html, variant);
-    Some(Migration {
+    let ((old_content, old_answer), changed) = hashes_of(card, tags, images, rendering, decomposed);
+    changed.then_some(Migration {
         rendered: [old_content, old_content, old_answer, old_answer],
         content,
         answer,
     })
+}
+
+/// `text` decomposed (NFD), borrowed when that changes nothing (plain ASCII, most text).
+fn decomposed(text: &str) -> Cow<'_, str> {
+    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfd_quick};
+    if text.is_ascii() || is_nfd_quick(text.chars()) == IsNormalized::Yes {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(text.nfd().collect())
+}
+
+/// `text` folded by `fold`, without a copy when `fold` leaves it as it is, and whether it
+/// changed it.
+fn folded_with(text: String, fold: fn(&str) -> Cow<'_, str>, changed: &mut bool) -> String {
+    let folded = match fold(&text) {
+        Cow::Owned(folded) => Some(folded),
+        Cow::Borrowed(_) => None,
+    };
+    *changed |= folded.is_some();
+    folded.unwrap_or(text)
 }
 
 fn hashes_of(
@@ -2224,11 +2240,12 @@ fn hashes_of(
     images: &str,
     (allow_html, variant): (bool, &str),
     fold: fn(&str) -> Cow<'_, str>,
-) -> (identity::ContentHash, identity::ContentHash) {
-    let question = fold(&folded_markdown(&card.question)).into_owned();
-    let answer = fold(&folded_markdown(&card.answer)).into_owned();
-    let section = fold(&card.section.join("\u{1f}")).into_owned();
-    let tags = fold(&tags.join(" ")).into_owned();
+) -> ((identity::ContentHash, identity::ContentHash), bool) {
+    let mut changed = false;
+    let question = folded_with(folded_markdown(&card.question), fold, &mut changed);
+    let answer = folded_with(folded_markdown(&card.answer), fold, &mut changed);
+    let section = folded_with(card.section.join("\u{1f}"), fold, &mut changed);
+    let tags = folded_with(tags.join(" "), fold, &mut changed);
     // Highlighted code and extra notes changed these notes' rendering (and `--no-highlight`
     // changes it back): they alone are updated, as a version bump would update every note.
     let version = format!("{RENDER_VERSION}{variant}");
@@ -2243,30 +2260,15 @@ fn hashes_of(
         tags.as_str(),
         images,
     ]);
-    (
-        content,
-        content_hash(["answer", version.as_str(), answer.as_str()]),
-    )
+    let answer = content_hash(["answer", version.as_str(), answer.as_str()]);
+    ((content, answer), changed)
 }
 
 /// Markdown with the differences no reader sees folded away: `\r\n`, trailing spaces, and
-/// blank lines around it. (Composed or decomposed accents are folded by the caller: an editor
-/// that saves `é` as `e` + U+0301 must not mark every note updated, Anki stores both as NFC.)
+/// blank lines around it.
 fn folded_markdown(markdown: &str) -> String {
     let lines: Vec<&str> = markdown.lines().map(str::trim_end).collect();
     lines.join("\n").trim_matches('\n').to_string()
-}
-
-/// `text` in Unicode's composed form (NFC), borrowed when it already is, as nearly all text is.
-fn nfc(text: &str) -> Cow<'_, str> {
-    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
-    if text.is_ascii() {
-        return Cow::Borrowed(text);
-    }
-    match is_nfc_quick(text.chars()) {
-        IsNormalized::Yes => Cow::Borrowed(text),
-        _ => Cow::Owned(text.nfc().collect()),
-    }
 }
 
 /// The content and answer hashes a release before lock version 2 wrote: of the rendered
@@ -2557,7 +2559,7 @@ fn note_content_hash(fields: &[String], tags: &[String]) -> identity::ContentHas
 /// file saved with decomposed accents keeps its deck.
 pub(crate) fn plain_deck_name(name: &str) -> String {
     let text = crate::write::anki_text::strip_html_preserving_media_filenames(name);
-    let text: String = nfc(&text)
+    let text: String = composed(&text)
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .filter(|c| !matches!(c, '<' | '>'))

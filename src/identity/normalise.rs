@@ -2,8 +2,23 @@
 //! same to the author (NFD or NFC, full-width letters, invisible characters, emphasis) are one
 //! question, and questions that read differently (`snake_case`, `snakecase`) are two.
 
-use unicode_normalization::UnicodeNormalization;
+use std::borrow::Cow;
+
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+
+/// `text` in Unicode's composed form (NFC), as Anki stores text, borrowed when it already is,
+/// as nearly all text is. An editor that saves `é` as `e` + U+0301 (some macOS tools do)
+/// changes nothing a learner sees, so it must change no card either.
+pub(crate) fn composed(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() {
+        return Cow::Borrowed(text);
+    }
+    match is_nfc_quick(text.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(text),
+        _ => Cow::Owned(text.nfc().collect()),
+    }
+}
 
 /// Folds the noise authors introduce without meaning to: Unicode forms, invisible format
 /// characters, case, whitespace, Markdown emphasis and code markers, and spacing around

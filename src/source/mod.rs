@@ -99,6 +99,15 @@ fn attach_explicit_ids(text: &str, cards: &mut [CardDraft]) {
     }
 }
 
+/// Each card's question and answer, for tests that compare what a document reads as.
+#[cfg(test)]
+pub(crate) fn pairs(cards: &[CardDraft]) -> Vec<(&str, &str)> {
+    cards
+        .iter()
+        .map(|card| (card.question.as_str(), card.answer.as_str()))
+        .collect()
+}
+
 /// A parsed source document.
 #[derive(Debug, Clone)]
 pub struct Document {
@@ -216,6 +225,9 @@ pub(crate) fn parse_pinned(
     // Windows editors start UTF-8 files with a byte order mark; it would hide the front matter
     // fence and the first question. It is not on any line, so line numbers stay right.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // Read in composed form (NFC), as Anki stores text: the layouts' words (`Erklären`), the
+    // tags made from sections and every hash then read decomposed accents as the same letters.
+    let text = &*crate::identity::normalise::composed(text);
     let front_matter = frontmatter::parse(text);
     let mut pins = Vec::new();
     let (layout, question_level) = pinned(&front_matter, layout, question_level, &mut pins);
@@ -648,5 +660,21 @@ mod tests {
         assert_eq!(doc.suggested_deck_name(), "Heading");
         let doc = parse(Path::new("x/notes.md"), "text\n");
         assert_eq!(doc.suggested_deck_name(), "notes");
+    }
+
+    /// A file saved with decomposed accents (`a` + U+0308) reads as the same cards, in composed
+    /// form: the layouts' words (`Erklären`) and the section tags see the same letters.
+    #[test]
+    fn decomposed_accents_read_as_composed_text() {
+        let text = "# Schutzrechte\n\n## \u{dc}bersicht\n\n- Was ist ein Patent?\n  - Ein Schutzrecht.\n\
+                    - Erkl\u{e4}ren Sie die Neuheitsschonfrist.\n  - Sechs Monate Schonfrist.\n";
+        let nfd = text
+            .replace('\u{e4}', "a\u{308}")
+            .replace('\u{dc}', "U\u{308}");
+        let composed = parse(Path::new("x.md"), text);
+        let decomposed = parse(Path::new("x.md"), &nfd);
+        assert_eq!(pairs(&composed.cards).len(), 2);
+        assert_eq!(pairs(&decomposed.cards), pairs(&composed.cards));
+        assert_eq!(decomposed.cards[1].section, composed.cards[1].section);
     }
 }

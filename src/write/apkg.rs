@@ -185,8 +185,44 @@ fn each_note_batch(
     progress: ProgressFn,
     write: &mut dyn FnMut(Batch) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
+    in_note_id_order(
+        notes,
+        progress,
+        &|batch| encoded_notes(meta, notes, batch),
+        |step| match step {
+            Step::Started => write(Batch::Cards),
+            Step::Made(Some(cells)) => write(Batch::Notes(&cells)),
+            Step::Made(None) => write(Batch::Numeric),
+        },
+    )
+}
+
+/// A batch of (note id, note index) pairs, sorted by id.
+type IdOrder = [(i64, u32)];
+
+/// What [`in_note_id_order`] hands its writer.
+enum Step<T> {
+    /// The makers have started: time for the work that needs no rendering (the cards).
+    Started,
+    /// The next batch made, in note id order.
+    Made(T),
+}
+
+/// Makes the notes' rows on every core, in batches of note indexes sorted by note id, and
+/// hands them to `write` in that order, after a [`Step::Started`]. Rows go in in id order so
+/// the collection appends to full pages instead of splitting half-empty ones (ids are hashes:
+/// in source order the file came out 12% larger and slower). Making a row (for a build:
+/// rendering the note) costs more than writing it, so every core makes rows: maker `k` makes
+/// batches k, k + makers, ...; reading the makers' channels in turn puts them back in order.
+fn in_note_id_order<T: Send, E>(
+    notes: &dyn NoteSource,
+    progress: ProgressFn,
+    make: &(dyn Fn(&IdOrder) -> T + Sync),
+    mut write: impl FnMut(Step<T>) -> Result<(), E>,
+) -> Result<(), E> {
     const BATCH: usize = 1024;
     let count = notes.count();
+    // Indexes are u32 to keep a million-note order small.
     let mut by_note_id: Vec<(i64, u32)> = (0..count)
         .map(|i| (notes.stub(i).note_id, i as u32))
         .collect();
@@ -196,29 +232,26 @@ fn each_note_batch(
         let order = &by_note_id;
         let channels: Vec<_> = (0..makers)
             .map(|maker| {
-                let (cells_out, cells_in) = std::sync::mpsc::sync_channel::<Option<Vec<u8>>>(4);
+                let (made_out, made_in) = std::sync::mpsc::sync_channel::<T>(4);
                 scope.spawn(move || {
                     for batch in order.chunks(BATCH).skip(maker).step_by(makers) {
-                        let cells = encoded_notes(meta, notes, batch);
                         // A closed channel means the writer stopped on an error it reports.
-                        if cells_out.send(cells).is_err() {
+                        if made_out.send(make(batch)).is_err() {
                             return;
                         }
                     }
                 });
-                cells_in
+                made_in
             })
             .collect();
-        write(Batch::Cards)?;
+        write(Step::Started)?;
         let total = count as u64;
         for batch in 0..count.div_ceil(BATCH) {
-            let Ok(cells) = channels[batch % makers].recv() else {
+            // Makers only stop early when this writer has stopped; a panic is the scope's.
+            let Ok(made) = channels[batch % makers].recv() else {
                 break;
             };
-            match cells {
-                Some(cells) => write(Batch::Notes(&cells))?,
-                None => write(Batch::Numeric)?,
-            }
+            write(Step::Made(made))?;
             progress(Progress {
                 stage: Stage::Writing,
                 done: (((batch + 1) * BATCH) as u64).min(total),
@@ -420,70 +453,38 @@ fn insert_notes(
     notes: &dyn NoteSource,
     progress: ProgressFn,
 ) -> rusqlite::Result<()> {
-    const BATCH: usize = 1024;
-    // Rows go in in id order, so SQLite appends to full pages instead of splitting half-empty
-    // ones: ids are hashes, and in source order the file came out 12% larger and slower.
-    // Indexes are u32 to keep a million-note order small.
-    let count = notes.count();
-    let mut by_note_id: Vec<(i64, u32)> = (0..count)
-        .map(|i| (notes.stub(i).note_id, i as u32))
-        .collect();
-    by_note_id.sort_unstable();
-    // Making a row (for a build: rendering the note) costs about twice inserting it, so every
-    // core makes rows: maker `k` makes batches k, k + makers, ...; reading the makers' channels
-    // in turn puts the batches back in id order.
-    let makers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let batches = count.div_ceil(BATCH);
-    std::thread::scope(|scope| -> rusqlite::Result<()> {
-        let order = &by_note_id;
-        let channels: Vec<_> = (0..makers)
-            .map(|maker| {
-                let (rows_out, rows_in) = std::sync::mpsc::sync_channel::<Vec<NoteRow>>(4);
-                scope.spawn(move || {
-                    for batch in order.chunks(BATCH).skip(maker).step_by(makers) {
-                        let rows = batch
-                            .iter()
-                            .map(|&(_, i)| NoteRow::new(meta, &notes.note(i as usize)));
-                        // A closed channel means the writer stopped on an error it reports.
-                        if rows_out.send(rows.collect()).is_err() {
-                            return;
-                        }
-                    }
-                });
-                rows_in
-            })
-            .collect();
-        // The cards need no rendering: this core inserts them while the makers render the
-        // first batches of notes, instead of alone once the notes are in.
-        insert_cards(tx, meta, notes)?;
-        let mut insert_note =
-            tx.prepare("INSERT INTO notes VALUES (?1, ?2, ?3, ?4, -1, ?5, ?6, ?7, ?8, 0, '')")?;
-        let total = count as u64;
-        for batch in 0..batches {
-            // Makers only stop early when this writer has stopped; a panic is the scope's.
-            let Ok(rows) = channels[batch % makers].recv() else {
-                break;
-            };
-            for row in rows {
-                insert_note.execute(params![
-                    row.note_id,
-                    row.guid,
-                    row.note_type_id,
-                    row.modified,
-                    row.tags,
-                    row.fields,
-                    row.sort_field,
-                    row.checksum,
-                ])?;
+    let mut insert_note =
+        tx.prepare("INSERT INTO notes VALUES (?1, ?2, ?3, ?4, -1, ?5, ?6, ?7, ?8, 0, '')")?;
+    in_note_id_order(
+        notes,
+        progress,
+        &|batch| {
+            batch
+                .iter()
+                .map(|&(_, i)| NoteRow::new(meta, &notes.note(i as usize)))
+                .collect::<Vec<_>>()
+        },
+        |step| match step {
+            // The cards need no rendering: this core inserts them while the makers render the
+            // first batches of notes, instead of alone once the notes are in.
+            Step::Started => insert_cards(tx, meta, notes),
+            Step::Made(rows) => {
+                for row in rows {
+                    insert_note.execute(params![
+                        row.note_id,
+                        row.guid,
+                        row.note_type_id,
+                        row.modified,
+                        row.tags,
+                        row.fields,
+                        row.sort_field,
+                        row.checksum,
+                    ])?;
+                }
+                Ok(())
             }
-            progress(Progress {
-                stage: Stage::Writing,
-                done: (((batch + 1) * BATCH) as u64).min(total),
-                total,
-            });
-        }
-        Ok(())
-    })
+        },
+    )
 }
 
 /// The new-card position after the last card's (`nextPos`), so cards a user adds in Anki

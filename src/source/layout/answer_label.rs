@@ -619,11 +619,7 @@ mod tests {
             "1.  **Clear the cache:**\n    - run `clean`\n\n2.  **+1 plus**\n\n-   **Answer:** -1\n",
             LayoutChoice::Auto,
         );
-        let cards: Vec<(&str, &str)> = found
-            .cards
-            .iter()
-            .map(|c| (c.question.as_str(), c.answer.as_str()))
-            .collect();
+        let cards = crate::source::pairs(&found.cards);
         assert_eq!(cards, [("+1 plus", "-1")]);
     }
 
@@ -634,11 +630,7 @@ mod tests {
             "9.  **Nine?**\n    \n    -   **Answer:** nine.\n10.  **Ten?**\n    \n    -   **Answer:** ten, because:\n        -   one\n        -   two\n11.  **Eleven?**\n\n    -   **Answer:** eleven.\n",
             LayoutChoice::Auto,
         );
-        let found: Vec<(&str, &str)> = doc
-            .cards
-            .iter()
-            .map(|c| (c.question.as_str(), c.answer.as_str()))
-            .collect();
+        let found = crate::source::pairs(&doc.cards);
         assert_eq!(
             found,
             [

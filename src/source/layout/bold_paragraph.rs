@@ -471,11 +471,7 @@ mod tests {
              **Atom**\\\nThe smallest unit.\n\n---\n\n**Navigation**  \n[Back](../README.md) | [Next](b.md)\n",
             LayoutChoice::Auto,
         );
-        let cards: Vec<(&str, &str)> = found
-            .cards
-            .iter()
-            .map(|c| (c.question.as_str(), c.answer.as_str()))
-            .collect();
+        let cards = crate::source::pairs(&found.cards);
         assert_eq!(
             cards,
             [
@@ -495,11 +491,7 @@ mod tests {
              **Shelf mark** –\nWhere a book lives.\n\n**Plain bold**\nis no term.\n",
             LayoutChoice::Auto,
         );
-        let cards: Vec<(&str, &str)> = found
-            .cards
-            .iter()
-            .map(|c| (c.question.as_str(), c.answer.as_str()))
-            .collect();
+        let cards = crate::source::pairs(&found.cards);
         assert_eq!(
             cards,
             [

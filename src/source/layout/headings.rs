@@ -176,12 +176,7 @@ impl Extractor for Headings {
         for (index, mark) in self.marks.iter().enumerate() {
             let (h_level, range, text, question, is_question) = match mark {
                 Mark::Rule(at) => {
-                    let keyed = cards
-                        .open
-                        .as_ref()
-                        .is_some_and(|c| super::options_then_key(&walk.src[c.answer.start..]));
-                    if !keyed {
-                        cards.close(*at);
+                    if closed_at_rule(walk.src, &mut cards, *at) {
                         open_level = None;
                     }
                     continue;
@@ -242,6 +237,19 @@ impl Extractor for Headings {
         found.dropped = dropped;
         found
     }
+}
+
+/// A thematic break closes the open card, unless it sits between the card's quiz options
+/// and their key (`- A: …` … `---` then `D`); whether it closed one.
+fn closed_at_rule(src: &str, cards: &mut Cards, at: usize) -> bool {
+    let keyed = cards
+        .open
+        .as_ref()
+        .is_some_and(|c| super::options_then_key(&src[c.answer.start..]));
+    if !keyed {
+        cards.close(at);
+    }
+    !keyed
 }
 
 impl Headings {
@@ -917,11 +925,7 @@ mod tests {
     fn a_sub_question_with_content_is_a_card_of_its_own() {
         let text = "## What is a process?\n\nA running program.\n\n#### Why not a thread?\n\nThreads share memory.\n\n## What is a thread?\n\nA path of execution.\n";
         let document = parse(Path::new("os.md"), text);
-        let cards: Vec<(&str, &str)> = document
-            .cards
-            .iter()
-            .map(|c| (c.question.as_str(), c.answer.as_str()))
-            .collect();
+        let cards = crate::source::pairs(&document.cards);
         assert_eq!(
             cards,
             [

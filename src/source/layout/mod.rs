@@ -1100,12 +1100,9 @@ fn options_then_key_split(text: &str) -> Option<(&str, String)> {
     for line in text.split_inclusive('\n') {
         let trimmed = line.trim();
         let rule = trimmed.len() >= 3
-            && ["-", "*", "_"].iter().any(|c| {
-                trimmed
-                    .replace(' ', "")
-                    .chars()
-                    .all(|x| x.to_string() == *c)
-            });
+            && ['-', '*', '_']
+                .iter()
+                .any(|&c| trimmed.chars().filter(|&x| x != ' ').all(|x| x == c));
         if rule {
             let options = text[..at].trim();
             let lines: Vec<&str> = options.lines().filter(|l| !l.trim().is_empty()).collect();
@@ -1512,11 +1509,7 @@ mod tests {
             "### What is X?\n\nX is a thing.\n\nTerm::Its definition\n\n### What is Y?\n\nY.\n";
         let found = extract(src, LayoutChoice::Auto);
         assert_eq!(found.layout, Some(Layout::Headings));
-        let cards: Vec<(&str, &str)> = found
-            .cards
-            .iter()
-            .map(|c| (c.question.as_str(), c.answer.as_str()))
-            .collect();
+        let cards = crate::source::pairs(&found.cards);
         assert_eq!(
             cards,
             [
